@@ -1,0 +1,1 @@
+//! Probe definitions (Histograms.json, Scalars.yaml). (Being written.)

@@ -1,0 +1,290 @@
+//! The filter algebra over a series' dimensions.
+//!
+//! A [`Filter`] selects series by their dimensions (SPEC §1): equality, set membership,
+//! negation, conjunction, disjunction and match-all. [`Filter::matches`] evaluates it on one
+//! series; [`Filter::normal_form`] turns it into per-dimension allowed sets a store can push down
+//! into its query, plus whether an exact residual check is still needed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::keys::{Process, SeriesKey};
+
+/// A dimension a filter can test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    /// The metric name.
+    Metric,
+    /// `application`.
+    Application,
+    /// `architecture`.
+    Architecture,
+    /// `os`.
+    Os,
+    /// `osVersion`.
+    OsVersion,
+    /// `child`: the process (`parent`, `content`, `gpu`).
+    Child,
+    /// `label`.
+    Label,
+}
+
+impl Dimension {
+    /// Every dimension.
+    pub const ALL: [Dimension; 7] = [
+        Dimension::Metric,
+        Dimension::Application,
+        Dimension::Architecture,
+        Dimension::Os,
+        Dimension::OsVersion,
+        Dimension::Child,
+        Dimension::Label,
+    ];
+
+    /// The API name (`"osVersion"`, `"child"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Metric => "metric",
+            Dimension::Application => "application",
+            Dimension::Architecture => "architecture",
+            Dimension::Os => "os",
+            Dimension::OsVersion => "osVersion",
+            Dimension::Child => "child",
+            Dimension::Label => "label",
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dimension {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Dimension::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| Error::invalid("dimension", format!("`{s}` is not a dimension")))
+    }
+}
+
+/// The dimension values of one series, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowDims<'a> {
+    /// Metric name.
+    pub metric: &'a str,
+    /// Application.
+    pub application: &'a str,
+    /// Architecture.
+    pub architecture: &'a str,
+    /// OS name.
+    pub os: &'a str,
+    /// OS version.
+    pub os_version: &'a str,
+    /// Process.
+    pub child: Process,
+    /// Label.
+    pub label: &'a str,
+}
+
+impl<'a> RowDims<'a> {
+    /// The dimensions of a series key.
+    pub fn of(key: &'a SeriesKey) -> Self {
+        Self {
+            metric: &key.metric,
+            application: &key.dims.application,
+            architecture: &key.dims.architecture,
+            os: &key.dims.os,
+            os_version: &key.dims.os_version,
+            child: key.process,
+            label: &key.label,
+        }
+    }
+
+    /// The value of one dimension.
+    pub fn get(&self, dimension: Dimension) -> &'a str {
+        match dimension {
+            Dimension::Metric => self.metric,
+            Dimension::Application => self.application,
+            Dimension::Architecture => self.architecture,
+            Dimension::Os => self.os,
+            Dimension::OsVersion => self.os_version,
+            Dimension::Child => self.child.as_str(),
+            Dimension::Label => self.label,
+        }
+    }
+}
+
+/// A predicate over a series' dimensions.
+///
+/// ```
+/// use mozaggregator_core::{Dimension, Filter, RowDims, Process};
+/// let f = Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Child, "content").not());
+/// let row = RowDims { metric: "GC_MS", application: "Firefox", architecture: "x86-64",
+///     os: "Linux", os_version: "5.1", child: Process::Parent, label: "" };
+/// assert!(f.matches(&row));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// Matches every series.
+    All,
+    /// The dimension equals the value.
+    Eq(Dimension, String),
+    /// The dimension is one of the values (an empty set matches nothing).
+    In(Dimension, BTreeSet<String>),
+    /// Negation.
+    Not(Box<Filter>),
+    /// Every filter matches (an empty list matches everything).
+    And(Vec<Filter>),
+    /// Some filter matches (an empty list matches nothing).
+    Or(Vec<Filter>),
+}
+
+impl Filter {
+    /// `dimension == value`.
+    pub fn eq(dimension: Dimension, value: impl Into<String>) -> Self {
+        Filter::Eq(dimension, value.into())
+    }
+
+    /// `dimension ∈ values`.
+    pub fn is_in<I, S>(dimension: Dimension, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Filter::In(dimension, values.into_iter().map(Into::into).collect())
+    }
+
+    /// `self ∧ other`.
+    pub fn and(self, other: Filter) -> Self {
+        match (self, other) {
+            (Filter::All, f) | (f, Filter::All) => f,
+            (Filter::And(mut a), Filter::And(b)) => {
+                a.extend(b);
+                Filter::And(a)
+            }
+            (Filter::And(mut a), f) => {
+                a.push(f);
+                Filter::And(a)
+            }
+            (f, g) => Filter::And(vec![f, g]),
+        }
+    }
+
+    /// `self ∨ other`.
+    pub fn or(self, other: Filter) -> Self {
+        Filter::Or(vec![self, other])
+    }
+
+    /// `¬self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Self {
+        match self {
+            Filter::Not(f) => *f,
+            f => Filter::Not(Box::new(f)),
+        }
+    }
+
+    /// Evaluates the filter on one series.
+    pub fn matches(&self, row: &RowDims<'_>) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Eq(d, v) => row.get(*d) == v,
+            Filter::In(d, vs) => vs.contains(row.get(*d)),
+            Filter::Not(f) => !f.matches(row),
+            Filter::And(fs) => fs.iter().all(|f| f.matches(row)),
+            Filter::Or(fs) => fs.iter().any(|f| f.matches(row)),
+        }
+    }
+
+    /// The push-down form of this filter.
+    ///
+    /// ```
+    /// use mozaggregator_core::{Dimension, Filter};
+    /// let nf = Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Child, "gpu"))
+    ///     .normal_form();
+    /// assert!(nf.exact);
+    /// assert_eq!(nf.allowed[&Dimension::Os].len(), 1);
+    /// ```
+    pub fn normal_form(&self) -> NormalForm {
+        let mut nf = NormalForm {
+            allowed: BTreeMap::new(),
+            exact: true,
+        };
+        self.collect(&mut nf);
+        nf
+    }
+
+    fn collect(&self, nf: &mut NormalForm) {
+        match self {
+            Filter::All => {}
+            Filter::Eq(d, v) => nf.restrict(*d, std::iter::once(v.clone()).collect()),
+            Filter::In(d, vs) => nf.restrict(*d, vs.clone()),
+            Filter::And(fs) => fs.iter().for_each(|f| f.collect(nf)),
+            Filter::Or(fs) => match single_dimension_union(fs) {
+                Some((d, vs)) => nf.restrict(d, vs),
+                None => nf.exact = false,
+            },
+            Filter::Not(_) => nf.exact = false,
+        }
+    }
+}
+
+/// `Or` of `Eq`/`In` tests on one dimension is a set: the common case of multi-value filters.
+fn single_dimension_union(fs: &[Filter]) -> Option<(Dimension, BTreeSet<String>)> {
+    let mut dim = None;
+    let mut values = BTreeSet::new();
+    for f in fs {
+        let (d, vs): (Dimension, Vec<&String>) = match f {
+            Filter::Eq(d, v) => (*d, vec![v]),
+            Filter::In(d, vs) => (*d, vs.iter().collect()),
+            _ => return None,
+        };
+        if dim.is_some_and(|x| x != d) {
+            return None;
+        }
+        dim = Some(d);
+        values.extend(vs.into_iter().cloned());
+    }
+    dim.map(|d| (d, values))
+}
+
+/// A filter as per-dimension allowed sets (SPEC "normal form" a store pushes down).
+///
+/// A series passes the push-down when, for every dimension in `allowed`, its value is in the
+/// set. When `exact` is true that is the whole filter; otherwise the store must still call
+/// [`Filter::matches`] on what passes (the push-down is then a superset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NormalForm {
+    /// Allowed values per restricted dimension; dimensions absent here are unrestricted.
+    pub allowed: BTreeMap<Dimension, BTreeSet<String>>,
+    /// True when the allowed sets are equivalent to the filter.
+    pub exact: bool,
+}
+
+impl NormalForm {
+    fn restrict(&mut self, d: Dimension, values: BTreeSet<String>) {
+        match self.allowed.get_mut(&d) {
+            Some(existing) => existing.retain(|v| values.contains(v)),
+            None => {
+                self.allowed.insert(d, values);
+            }
+        }
+    }
+
+    /// True when no series can pass (some allowed set is empty).
+    pub fn is_empty(&self) -> bool {
+        self.allowed.values().any(BTreeSet::is_empty)
+    }
+
+    /// Evaluates the push-down part on one series.
+    pub fn admits(&self, row: &RowDims<'_>) -> bool {
+        self.allowed.iter().all(|(d, vs)| vs.contains(row.get(*d)))
+    }
+}

@@ -1,0 +1,168 @@
+//! Dense histograms: bucket counts over a layout, plus `sum` and `count`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::layout::{bucket_index, LayoutSpec};
+
+/// A dense histogram over a [`LayoutSpec`].
+///
+/// `counts[i]` is the number of samples in bucket `i`; `sum` is the sum of recorded values and
+/// `count` the number of contributing (ping, process) histograms — *not* the number of samples
+/// (SPEC §1). Merging adds all three; it is associative and commutative, with
+/// [`Histogram::empty`] as identity, and never overflows silently.
+///
+/// ```
+/// use mozaggregator_core::{Histogram, LayoutSpec};
+/// let spec = LayoutSpec::scalar();
+/// let mut a = Histogram::empty(spec);
+/// a.record(42).unwrap();
+/// let mut b = Histogram::empty(spec);
+/// b.record(3).unwrap();
+/// a.merge(&b).unwrap();
+/// assert_eq!((a.sum(), a.count(), a.samples()), (45, 2, 2));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Histogram {
+    layout: LayoutSpec,
+    counts: Vec<u64>,
+    sum: u64,
+    count: u64,
+}
+
+impl LayoutSpec {
+    /// The fixed labels of numeric scalars and count histograms:
+    /// `exponential_buckets(1, 10000, 100)` (SPEC §2.4).
+    pub fn scalar() -> Self {
+        // Constant, valid parameters.
+        Self::exponential(1, 10_000, 100).unwrap_or_else(|_| Self::boolean())
+    }
+
+    /// The fixed labels of simple measures: `exponential_buckets(1, 30000, 50)`.
+    pub fn simple_measure() -> Self {
+        Self::exponential(1, 30_000, 50).unwrap_or_else(|_| Self::boolean())
+    }
+}
+
+impl Histogram {
+    /// The empty histogram over `layout`: the identity of [`Histogram::merge`].
+    pub fn empty(layout: LayoutSpec) -> Self {
+        Self {
+            layout,
+            counts: vec![0; layout.len()],
+            sum: 0,
+            count: 0,
+        }
+    }
+
+    /// A histogram from its parts.
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] when `counts` does not have one entry per bucket.
+    pub fn from_parts(layout: LayoutSpec, counts: Vec<u64>, sum: u64, count: u64) -> Result<Self> {
+        if counts.len() != layout.len() {
+            return Err(Error::LayoutMismatch(format!(
+                "{} counts for a layout of {} buckets",
+                counts.len(),
+                layout.len()
+            )));
+        }
+        Ok(Self {
+            layout,
+            counts,
+            sum,
+            count,
+        })
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> LayoutSpec {
+        self.layout
+    }
+
+    /// Bucket counts, one per bucket of the layout.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Sum of recorded values.
+    pub fn sum(&self) -> u64 {
+        self.sum
+    }
+
+    /// Number of contributing histograms.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Total number of samples in the buckets (saturating).
+    pub fn samples(&self) -> u64 {
+        self.counts.iter().fold(0u64, |a, &c| a.saturating_add(c))
+    }
+
+    /// True when nothing was ever added.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 && self.sum == 0 && self.counts.iter().all(|&c| c == 0)
+    }
+
+    /// Merges `other` into `self`: bucket-wise add, `sum += other.sum`, `count += other.count`.
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] for different layouts; [`Error::Overflow`] when any number
+    /// would exceed `u64`. On error `self` is unchanged.
+    pub fn merge(&mut self, other: &Histogram) -> Result<()> {
+        if self.layout != other.layout {
+            return Err(Error::LayoutMismatch(format!(
+                "{:?} and {:?}",
+                self.layout, other.layout
+            )));
+        }
+        let sum = checked(self.sum, other.sum, "histogram sum")?;
+        let count = checked(self.count, other.count, "histogram count")?;
+        if self
+            .counts
+            .iter()
+            .zip(&other.counts)
+            .any(|(a, b)| a.checked_add(*b).is_none())
+        {
+            return Err(Error::Overflow("bucket count exceeds 2^64".into()));
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += *b;
+        }
+        self.sum = sum;
+        self.count = count;
+        Ok(())
+    }
+
+    /// Adds one histogram's worth of data: the given dense `counts` plus `sum`, and `count += 1`.
+    ///
+    /// # Errors
+    /// As [`Histogram::merge`].
+    pub fn add_dense(&mut self, counts: &[u64], sum: u64) -> Result<()> {
+        let one = Histogram::from_parts(self.layout, counts.to_vec(), sum, 1)?;
+        self.merge(&one)
+    }
+
+    /// Records one scalar-like value (SPEC §2.4): `sum += value`, `count += 1`, and one sample
+    /// in the bucket whose lower bound is the largest `<= value`.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] when the sum or count would exceed `u64`; `self` is then unchanged.
+    pub fn record(&mut self, value: u64) -> Result<()> {
+        let sum = checked(self.sum, value, "histogram sum")?;
+        let count = checked(self.count, 1, "histogram count")?;
+        let bounds = self.layout.bounds();
+        let i = bucket_index(&bounds, value);
+        let bucket = checked(self.counts[i], 1, "bucket count")?;
+        self.counts[i] = bucket;
+        self.sum = sum;
+        self.count = count;
+        Ok(())
+    }
+}
+
+fn checked(a: u64, b: u64, what: &str) -> Result<u64> {
+    a.checked_add(b)
+        .ok_or_else(|| Error::Overflow(format!("{what} exceeds 2^64")))
+}

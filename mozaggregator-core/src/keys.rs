@@ -1,0 +1,212 @@
+//! The dimensions that address aggregates: prefix, process, target table and series key.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The two aggregate families (SPEC §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefix {
+    /// Aggregates by build-id date.
+    BuildId,
+    /// Aggregates by submission date.
+    SubmissionDate,
+}
+
+impl Prefix {
+    /// Both prefixes.
+    pub const ALL: [Prefix; 2] = [Prefix::BuildId, Prefix::SubmissionDate];
+
+    /// `"build_id"` or `"submission_date"`, as in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prefix::BuildId => "build_id",
+            Prefix::SubmissionDate => "submission_date",
+        }
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Prefix {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Prefix::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "prefix",
+                    format!("`{s}` is not build_id or submission_date"),
+                )
+            })
+    }
+}
+
+/// The Firefox process a measurement comes from (the API's `child` dimension).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Process {
+    /// The main process.
+    Parent,
+    /// Content processes (and legacy `childPayloads`).
+    Content,
+    /// The GPU process.
+    Gpu,
+}
+
+impl Process {
+    /// All processes.
+    pub const ALL: [Process; 3] = [Process::Parent, Process::Content, Process::Gpu];
+
+    /// `"parent"`, `"content"` or `"gpu"`: the stored and served name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Process::Parent => "parent",
+            Process::Content => "content",
+            Process::Gpu => "gpu",
+        }
+    }
+
+    /// A small stable number (0 parent, 1 content, 2 gpu) for compact storage.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Inverse of [`Process::code`].
+    pub fn from_code(code: i64) -> Option<Self> {
+        Process::ALL
+            .into_iter()
+            .find(|p| i64::from(p.code()) == code)
+    }
+}
+
+impl fmt::Display for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Process {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Process::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| Error::invalid("child", format!("`{s}` is not content, parent or gpu")))
+    }
+}
+
+/// Checks a `YYYYMMDD` date: eight ASCII digits forming a plausible calendar date.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `what`.
+pub fn check_date(what: &'static str, date: &str) -> Result<()> {
+    let ok = date.len() == 8
+        && date.bytes().all(|b| b.is_ascii_digit())
+        && matches!(date[4..6].parse::<u8>(), Ok(1..=12))
+        && matches!(date[6..8].parse::<u8>(), Ok(1..=31));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            what,
+            format!("`{date}` is not a YYYYMMDD date"),
+        ))
+    }
+}
+
+/// One aggregate table: (prefix, channel, version, date). The date is the build-id date or the
+/// submission date, `YYYYMMDD`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Target {
+    /// Which family.
+    pub prefix: Prefix,
+    /// `nightly`, `aurora`, `beta` or `release`.
+    pub channel: String,
+    /// Major version, e.g. `"42"`.
+    pub version: String,
+    /// `YYYYMMDD`.
+    pub date: String,
+}
+
+/// The non-metric dimensions of a series (SPEC §1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Dims {
+    /// `application.name`, e.g. `Firefox`.
+    pub application: String,
+    /// `application.architecture`, e.g. `x86-64`.
+    pub architecture: String,
+    /// `environment.system.os.name`, e.g. `Windows_NT`.
+    pub os: String,
+    /// `environment.system.os.version` (Linux truncated to 3 characters by default).
+    pub os_version: String,
+}
+
+/// A metric series inside a target: (metric, label, process, dims).
+///
+/// The layout is not part of the key: it travels with the [`crate::Histogram`]. Two series with
+/// the same key and different layouts are kept apart by stores (see [`crate::Store`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SeriesKey {
+    /// Metric name: a histogram name, `SCALARS_…`, `SIMPLE_MEASURES_…` or `[[COUNT]]_…`.
+    pub metric: String,
+    /// Key of a keyed histogram or scalar; `""` otherwise.
+    pub label: String,
+    /// Process.
+    pub process: Process,
+    /// Application, architecture, os and os version.
+    pub dims: Dims,
+}
+
+/// A date and the version it was seen with, as `/dates/` lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DateVersion {
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// Major version.
+    pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for p in Prefix::ALL {
+            assert_eq!(p.as_str().parse::<Prefix>().unwrap(), p);
+        }
+        for p in Process::ALL {
+            assert_eq!(p.as_str().parse::<Process>().unwrap(), p);
+            assert_eq!(Process::from_code(i64::from(p.code())), Some(p));
+        }
+        assert!("true".parse::<Process>().is_err());
+        assert!("builds".parse::<Prefix>().is_err());
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert!(check_date("date", "20150630").is_ok());
+        for bad in [
+            "2015063",
+            "2015-06-30",
+            "20151330",
+            "20150600",
+            "2015063x",
+            "",
+        ] {
+            assert!(check_date("date", bad).is_err(), "{bad}");
+        }
+    }
+}

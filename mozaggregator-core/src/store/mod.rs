@@ -1,0 +1,198 @@
+//! Where aggregates live: the [`Store`] contract and its implementations.
+//!
+//! A store holds aggregate *tables*, each addressed by a [`Target`] (prefix, channel, version,
+//! date), each holding metric *series* keyed by [`SeriesKey`] with a [`Histogram`]. Ingest writes
+//! [`Batch`]es; the HTTP API reads channels, dates, filter options and metric queries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::filter::Filter;
+use crate::histogram::Histogram;
+use crate::keys::{DateVersion, Prefix, Process, SeriesKey, Target};
+
+mod memory;
+mod rules;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use rules::{check_row, RowReject};
+
+/// Aggregates that came from the pings of one submission date, ready to be written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// The submission date (`YYYYMMDD`) every row of this batch came from.
+    pub submission_date: String,
+    /// Rows per target table. A key appears at most once per target and layout.
+    pub tables: BTreeMap<Target, Vec<(SeriesKey, Histogram)>>,
+}
+
+impl Batch {
+    /// Number of series rows in the batch.
+    pub fn rows(&self) -> usize {
+        self.tables.values().map(Vec::len).sum()
+    }
+}
+
+/// What a [`Store::write`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteReport {
+    /// Targets that absorbed this submission date now.
+    pub targets_written: u64,
+    /// Targets that had already absorbed this submission date: left unchanged.
+    pub targets_skipped: Vec<Target>,
+    /// Series rows merged into the store.
+    pub rows_written: u64,
+    /// Rows not written, by reason (see [`check_row`]).
+    pub rows_rejected: BTreeMap<String, u64>,
+}
+
+/// The filter options of one (channel, version), as `/filters/` serves them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterOptions {
+    /// Stored metric names (including `[[COUNT]]_…` series, as stored).
+    pub metric: BTreeSet<String>,
+    /// Applications.
+    pub application: BTreeSet<String>,
+    /// Architectures.
+    pub architecture: BTreeSet<String>,
+    /// (os, os version) pairs.
+    pub os: BTreeSet<(String, String)>,
+    /// Processes.
+    pub child: BTreeSet<Process>,
+}
+
+/// A metric query: one metric over some dates of one (prefix, channel, version).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesQuery {
+    /// Aggregate family.
+    pub prefix: Prefix,
+    /// Channel.
+    pub channel: String,
+    /// Major version.
+    pub version: String,
+    /// Dates (`YYYYMMDD`) to read; unknown dates contribute nothing.
+    pub dates: Vec<String>,
+    /// Stored metric name (`[[COUNT]]_…` for count histograms).
+    pub metric: String,
+    /// Which series to include. [`Filter::All`] matches every series.
+    pub filter: Filter,
+}
+
+/// One group of a metric query's answer: every matching series of one date and label (and one
+/// layout) merged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryRow {
+    /// The date of the table the rows came from.
+    pub date: String,
+    /// The label (`""` for unkeyed metrics).
+    pub label: String,
+    /// The merged histogram (its layout included).
+    pub histogram: Histogram,
+}
+
+/// Which tables a [`Store::scan`] visits; `None` matches all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only this family.
+    pub prefix: Option<Prefix>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Only this version.
+    pub version: Option<String>,
+}
+
+impl Selection {
+    /// True when `target` is selected.
+    pub fn matches(&self, target: &Target) -> bool {
+        self.prefix.is_none_or(|p| p == target.prefix)
+            && self.channel.as_ref().is_none_or(|c| *c == target.channel)
+            && self.version.as_ref().is_none_or(|v| *v == target.version)
+    }
+}
+
+/// The storage contract. Synchronous, shareable across threads.
+///
+/// Every implementation must pass the conformance suite in `crate::testing` (feature
+/// `testing`); the suite is the executable form of this contract:
+///
+/// - **Merge on write.** [`Store::write`] merges each row into what the target holds for the same
+///   (series key, layout): bucket-wise add, `sum` and `count` added. Rows of the same key with
+///   different layouts are kept apart, never merged.
+/// - **Atomic.** A write is all or nothing: a reader sees the store before or after it, and a
+///   crash during it leaves the store as it was before or after it.
+/// - **Idempotent per submission date.** Each target remembers the submission dates it has
+///   absorbed ([`Store::absorbed`]). Writing a batch whose submission date a target already
+///   absorbed leaves that target unchanged and reports it in
+///   [`WriteReport::targets_skipped`]; the other targets of the batch are written.
+/// - **Rejected rows.** Rows failing [`check_row`] are not written, and are counted by reason.
+///   A merge that would overflow a count or sum is also rejected, not wrapped.
+/// - **Ordering.** Channels sorted ascending; dates newest first (ties by version descending).
+/// - **Data version.** [`Store::data_version`] changes whenever stored data changes, and only
+///   then.
+pub trait Store: Send + Sync {
+    /// Merges a batch of one submission date (see the contract above).
+    ///
+    /// # Errors
+    /// I/O or storage failures; the store is then unchanged.
+    fn write(&self, batch: &Batch) -> Result<WriteReport>;
+
+    /// Channels that have at least one table of `prefix`, sorted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn channels(&self, prefix: Prefix) -> Result<Vec<String>>;
+
+    /// Every (date, version) with a table under (`prefix`, `channel`), newest date first.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>>;
+
+    /// Filter options of (`channel`, `version`) over both prefixes; `None` when nothing is known.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>>;
+
+    /// Runs a metric query: for each requested date and label, the merge of every series of
+    /// `query.metric` matching `query.filter`, one [`QueryRow`] per (date, label, layout).
+    /// Rows are ordered by date as requested, then label ascending. Dates without data yield
+    /// nothing.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>>;
+
+    /// Submission dates the target has absorbed, sorted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>>;
+
+    /// Drops every table whose date is older than `cutoff` (`YYYYMMDD`, exclusive) and returns
+    /// the targets dropped; with `dry_run`, drops nothing and returns what would go.
+    ///
+    /// # Errors
+    /// Storage failures; an invalid `cutoff`.
+    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>>;
+
+    /// A number that changes whenever stored data changes (for HTTP ETags).
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn data_version(&self) -> Result<u64>;
+
+    /// Visits every stored series of the selected tables, ordered by target, then series key.
+    ///
+    /// # Errors
+    /// Storage failures, or the first error `visit` returns.
+    fn scan(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+    ) -> Result<()>;
+}

@@ -1,0 +1,78 @@
+//! The row rules every store applies before writing (SPEC §4).
+
+use crate::histogram::Histogram;
+use crate::keys::{SeriesKey, Target};
+
+/// Why a row is not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowReject {
+    /// The metric name has characters outside `[A-Za-z0-9_.\-\[\]]` (or is empty).
+    BadMetricName,
+    /// A dimension or the label contains NUL.
+    NulInDimension,
+    /// The sum exceeds the signed 64-bit range.
+    SumOutOfRange,
+    /// The bucket counts do not fit the layout.
+    LayoutMismatch,
+    /// Merging into the stored row would overflow a count or sum.
+    MergeOverflow,
+}
+
+impl RowReject {
+    /// A stable name for reports (`"bad_metric_name"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowReject::BadMetricName => "bad_metric_name",
+            RowReject::NulInDimension => "nul_in_dimension",
+            RowReject::SumOutOfRange => "sum_out_of_range",
+            RowReject::LayoutMismatch => "layout_mismatch",
+            RowReject::MergeOverflow => "merge_overflow",
+        }
+    }
+}
+
+/// Checks one row against the rules of SPEC §4.
+///
+/// ```
+/// use mozaggregator_core::{check_row, Histogram, LayoutSpec, RowReject};
+/// # use mozaggregator_core::{Dims, Prefix, Process, SeriesKey, Target};
+/// let target = Target { prefix: Prefix::BuildId, channel: "nightly".into(),
+///     version: "42".into(), date: "20150601".into() };
+/// let key = SeriesKey { metric: "GC MS".into(), label: "".into(), process: Process::Parent,
+///     dims: Dims::default() };
+/// let h = Histogram::empty(LayoutSpec::flag());
+/// assert_eq!(check_row(&target, &key, &h), Err(RowReject::BadMetricName));
+/// ```
+///
+/// # Errors
+/// The first rule the row breaks.
+pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Result<(), RowReject> {
+    let metric_ok = !key.metric.is_empty()
+        && key
+            .metric
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'[' | b']'));
+    if !metric_ok {
+        return Err(RowReject::BadMetricName);
+    }
+    let dims = [
+        &target.channel,
+        &target.version,
+        &target.date,
+        &key.label,
+        &key.dims.application,
+        &key.dims.architecture,
+        &key.dims.os,
+        &key.dims.os_version,
+    ];
+    if dims.iter().any(|s| s.contains('\0')) {
+        return Err(RowReject::NulInDimension);
+    }
+    if histogram.sum() > i64::MAX as u64 {
+        return Err(RowReject::SumOutOfRange);
+    }
+    if histogram.counts().len() != histogram.layout().len() {
+        return Err(RowReject::LayoutMismatch);
+    }
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! The `mozaggregator` command-line tool and HTTP server.
+fn main() {}

@@ -1,0 +1,1 @@
+//! End-to-end test helpers shared by the tests in `tests/tests/`.

@@ -1,2 +1,35 @@
-//! The `mozaggregator` command-line tool and HTTP server.
-fn main() {}
+//! The `mozaggregator` command-line tool: aggregate pings, serve the API, inspect, export, trim.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Firefox Telemetry aggregation: ingest main pings, store histogram aggregates, serve them.
+#[derive(Parser)]
+#[command(name = "mozaggregator", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the bucket layout of every metric of definition files, one JSON object per line.
+    Definitions(cli::definitions::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Definitions(args) => cli::definitions::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mozaggregator: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -25,3 +25,6 @@ pub use store::{
     check_row, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection, SeriesQuery,
     Store, WriteReport,
 };
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,1 @@
+//! The original service's test data set, regenerated from its facts. (Being written.)

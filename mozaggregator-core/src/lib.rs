@@ -13,6 +13,7 @@ pub mod completion;
 pub mod definitions;
 pub mod error;
 pub mod filter;
+pub mod generate;
 pub mod histogram;
 pub mod keys;
 pub mod layout;

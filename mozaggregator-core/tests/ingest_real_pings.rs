@@ -11,8 +11,11 @@ use mozaggregator_core::{
 use serde_json::{json, Value};
 
 fn data(name: &str) -> Option<Vec<u8>> {
-    let path =
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/pings")).join(name);
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/pings"
+    ))
+    .join(name);
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(_) => {
@@ -91,7 +94,11 @@ fn expected_histograms(ping: &Value) -> BTreeMap<(String, String, Process), (u64
         section(&d["histograms"], &d["keyedHistograms"], process);
     }
     for child in p["childPayloads"].as_array().into_iter().flatten() {
-        section(&child["histograms"], &child["keyedHistograms"], Process::Content);
+        section(
+            &child["histograms"],
+            &child["keyedHistograms"],
+            Process::Content,
+        );
     }
     out
 }
@@ -148,7 +155,11 @@ fn expected_sample_total(ping: &Value) -> u64 {
         sections.push((&child["histograms"], &child["keyedHistograms"]));
     }
     for (plain, keyed) in sections {
-        plain.as_object().into_iter().flatten().for_each(|(_, h)| visit(h));
+        plain
+            .as_object()
+            .into_iter()
+            .flatten()
+            .for_each(|(_, h)| visit(h));
         for (name, by_key) in keyed.as_object().into_iter().flatten() {
             if name != "MESSAGE_MANAGER_MESSAGE_SIZE"
                 && name != "VIDEO_DETAILED_DROPPED_FRAMES_PROPORTION"
@@ -179,7 +190,11 @@ fn firefox_45_sample_ping_aggregates() {
     assert_eq!(batch.submission_date, "20151105");
     let (target, rows) = batch.tables.iter().next().unwrap();
     assert_eq!(
-        (target.channel.as_str(), target.version.as_str(), target.date.as_str()),
+        (
+            target.channel.as_str(),
+            target.version.as_str(),
+            target.date.as_str()
+        ),
         ("beta", "45", "20151103")
     );
     let dims = &rows[0].0.dims;
@@ -187,18 +202,41 @@ fn firefox_45_sample_ping_aggregates() {
         (dims.application.as_str(), dims.architecture.as_str()),
         ("Firefox", "x86-64")
     );
-    assert_eq!((dims.os.as_str(), dims.os_version.as_str()), ("Darwin", "14.5.0"));
+    assert_eq!(
+        (dims.os.as_str(), dims.os_version.as_str()),
+        ("Darwin", "14.5.0")
+    );
 
     let s = series(&a);
     // Scalars: numbers and booleans, names and keys uppercased; the string scalar is skipped.
-    let h = get(&s, "SCALARS_TELEMETRY.TEST.UNSIGNED_INT_KIND", "", Process::Parent);
+    let h = get(
+        &s,
+        "SCALARS_TELEMETRY.TEST.UNSIGNED_INT_KIND",
+        "",
+        Process::Parent,
+    );
     assert_eq!((h.count(), h.sum()), (1, 2));
-    let h = get(&s, "SCALARS_TELEMETRY.TEST.BOOLEAN_KIND", "", Process::Parent);
+    let h = get(
+        &s,
+        "SCALARS_TELEMETRY.TEST.BOOLEAN_KIND",
+        "",
+        Process::Parent,
+    );
     assert_eq!((h.count(), h.sum()), (1, 1));
-    let h = get(&s, "SCALARS_TELEMETRY.TEST.KEYED_UNSIGNED_INT", "SOME_KEY", Process::Parent);
+    let h = get(
+        &s,
+        "SCALARS_TELEMETRY.TEST.KEYED_UNSIGNED_INT",
+        "SOME_KEY",
+        Process::Parent,
+    );
     assert_eq!((h.count(), h.sum(), h.counts()[28]), (1, 37, 0));
     assert_eq!(h.counts()[27], 1, "37 is label 37, index 27");
-    let h = get(&s, "SCALARS_TELEMETRY.TEST.KEYED_BOOLEAN_KIND", "KEY1", Process::Parent);
+    let h = get(
+        &s,
+        "SCALARS_TELEMETRY.TEST.KEYED_BOOLEAN_KIND",
+        "KEY1",
+        Process::Parent,
+    );
     assert_eq!((h.count(), h.sum(), h.counts()[0]), (1, 0, 1));
     assert!(!s.contains_key(&(
         "SCALARS_TELEMETRY.TEST.STRING_KIND".to_string(),
@@ -209,14 +247,28 @@ fn firefox_45_sample_ping_aggregates() {
     // Simple measures: top level, one level deep, booleans as 0/1; parent and the child payload.
     let h = get(&s, "SIMPLE_MEASURES_UPTIME", "", Process::Parent);
     assert_eq!((h.count(), h.sum()), (1, 1318));
-    let h = get(&s, "SIMPLE_MEASURES_ADDONMANAGER_XPIDB_PARSEDB_MS", "", Process::Parent);
+    let h = get(
+        &s,
+        "SIMPLE_MEASURES_ADDONMANAGER_XPIDB_PARSEDB_MS",
+        "",
+        Process::Parent,
+    );
     assert_eq!(h.sum(), 2);
-    let h = get(&s, "SIMPLE_MEASURES_ADDONMANAGER_DEFAULT_PROVIDERS", "", Process::Parent);
+    let h = get(
+        &s,
+        "SIMPLE_MEASURES_ADDONMANAGER_DEFAULT_PROVIDERS",
+        "",
+        Process::Parent,
+    );
     assert_eq!(h.sum(), 1);
     let h = get(&s, "SIMPLE_MEASURES_JS_CUSTOMITER", "", Process::Parent);
     assert_eq!(h.sum(), 23);
-    assert!(s.keys().any(|k| k.0.starts_with("SIMPLE_MEASURES_") && k.2 == Process::Content));
-    assert!(!s.keys().any(|k| k.0.starts_with("SIMPLE_MEASURES_UITELEMETRY_TOOLBARS_")));
+    assert!(s
+        .keys()
+        .any(|k| k.0.starts_with("SIMPLE_MEASURES_") && k.2 == Process::Content));
+    assert!(!s
+        .keys()
+        .any(|k| k.0.starts_with("SIMPLE_MEASURES_UITELEMETRY_TOOLBARS_")));
     // A count histogram becomes a scalar-like series of its sum.
     assert!(s.keys().any(|k| k.0.starts_with("[[COUNT]]_")));
 
@@ -258,14 +310,29 @@ fn extension_and_dynamic_processes_are_ignored() {
         .collect();
     assert!(!extension_only.is_empty());
     for name in extension_only {
-        assert!(!s.keys().any(|k| &k.0 == name), "{name} comes from extension only");
+        assert!(
+            !s.keys().any(|k| &k.0 == name),
+            "{name} comes from extension only"
+        );
     }
     // browser.engagement.navigation.* keyed scalars are skipped by name.
-    assert!(!s.keys().any(|k| k.0.starts_with("SCALARS_BROWSER.ENGAGEMENT.NAVIGATION")));
+    assert!(!s
+        .keys()
+        .any(|k| k.0.starts_with("SCALARS_BROWSER.ENGAGEMENT.NAVIGATION")));
     assert_eq!(a.report().scalars_rejected["ignored_by_name"], 1);
-    let h = get(&s, "SCALARS_GFX.OMTP.PAINT_WAIT_RATIO", "", Process::Content);
+    let h = get(
+        &s,
+        "SCALARS_GFX.OMTP.PAINT_WAIT_RATIO",
+        "",
+        Process::Content,
+    );
     assert_eq!(h.sum(), 200);
-    let h = get(&s, "MEMORY_DISTRIBUTION_AMONG_CONTENT", "more tabs", Process::Parent);
+    let h = get(
+        &s,
+        "MEMORY_DISTRIBUTION_AMONG_CONTENT",
+        "more tabs",
+        Process::Parent,
+    );
     assert_eq!((h.count(), h.sum()), (1, 39134));
 }
 
@@ -293,10 +360,16 @@ fn good_histogram_aggregates() {
     assert_eq!((h.count(), h.sum()), (1, 10));
     assert_eq!(h.counts()[1], 10);
     assert_eq!(h.samples(), 10);
-    assert_eq!(a.batches().unwrap()[0].tables.keys().next().unwrap().date, "20151103");
+    assert_eq!(
+        a.batches().unwrap()[0].tables.keys().next().unwrap().date,
+        "20151103"
+    );
     let batches = a.batches().unwrap();
     let dims = &batches[0].tables.values().next().unwrap()[0].0.dims;
-    assert_eq!(dims.os_version, "4.2", "Linux versions keep 3 characters by default");
+    assert_eq!(
+        dims.os_version, "4.2",
+        "Linux versions keep 3 characters by default"
+    );
 }
 
 #[test]
@@ -336,7 +409,11 @@ fn a_minimal_ping_has_no_series() {
     };
     assert!(a.is_empty());
     assert_eq!(a.series_len(), 0);
-    assert_eq!(a.len(), 1, "the ping is used: its aggregate key exists, empty");
+    assert_eq!(
+        a.len(),
+        1,
+        "the ping is used: its aggregate key exists, empty"
+    );
 }
 
 #[test]
@@ -360,8 +437,7 @@ fn definitions_layouts_follow_the_original_rule_when_asked() {
         return;
     }
     let definitions =
-        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf])
-            .unwrap();
+        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
     let Some(def) = definitions.lookup("GC_MAX_PAUSE_MS_2") else {
         eprintln!("skipping: the definitions loader is not available yet");
         return;

@@ -389,7 +389,7 @@ fn each_unusable_ping_is_rejected_with_its_reason() {
         ),
     ];
     for (p, reason) in cases {
-        let a = run(&[p.clone()]);
+        let a = run(std::slice::from_ref(&p));
         assert_eq!(a.report().pings_used, 0, "{p}");
         assert_eq!(one_reason(&a.report().pings_rejected), reason, "{p}");
         assert!(a.is_empty());
@@ -491,7 +491,7 @@ fn documents_that_are_not_json_pings_are_rejected_with_their_reason() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (not_utf8, "invalid_utf8"),
         (b"{\"meta\": }".to_vec(), "invalid_json"),
-        (good[..good.len() / 2].as_bytes().to_vec(), "truncated_json"),
+        (good.as_bytes()[..good.len() / 2].to_vec(), "truncated_json"),
         (format!("{good} {good}").into_bytes(), "invalid_json"),
         (
             good.replacen("\"sampleId\":12", "\"sampleId\":1e400", 1)

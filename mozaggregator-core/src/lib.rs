@@ -17,7 +17,7 @@ pub mod store;
 
 pub use completion::{complete, Completion};
 pub use error::{Error, Result};
-pub use filter::{Dimension, Filter, NormalForm, RowDims};
+pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};

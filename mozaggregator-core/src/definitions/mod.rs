@@ -146,8 +146,8 @@ impl Definitions {
     ///
     /// # Errors
     /// [`Error::Parse`] for invalid YAML or a top level that is not a mapping;
-    /// [`Error::Definition`] for a probe whose `kind` is missing or not `uint`, `bool` or
-    /// `string`, or whose `description`/`keyed` has the wrong type.
+    /// [`Error::Definition`] for a probe whose `kind` is missing or not `uint`, `boolean` or
+    /// `string` (`bool` is accepted for `boolean`), or whose `description`/`keyed` has the wrong type.
     pub fn add_scalars_yaml(&mut self, yaml: &str) -> Result<usize> {
         let parsed = scalars::parse(yaml)?;
         Ok(self.extend(parsed))

@@ -6,8 +6,9 @@ use super::Definition;
 use crate::error::{Error, Result};
 use crate::layout::{BucketLayout, Kind, LayoutSpec};
 
-/// The scalar kinds Scalars.yaml declares; all are served over the scalar labels.
-pub const SCALAR_KINDS: [&str; 3] = ["uint", "bool", "string"];
+/// The scalar kinds Scalars.yaml declares (Firefox writes `boolean`; `bool` is accepted too);
+/// all are served over the scalar labels.
+pub const SCALAR_KINDS: [&str; 4] = ["uint", "boolean", "bool", "string"];
 
 /// Parses a Scalars.yaml document. An empty document defines nothing.
 pub(super) fn parse(yaml: &str) -> Result<Vec<Definition>> {
@@ -64,7 +65,7 @@ fn parse_one(dotted: &str, fields: &Mapping, layout: &BucketLayout) -> Result<De
             return Err(bad(
                 dotted,
                 "kind",
-                format!("unknown scalar kind `{k}` (expected uint, bool or string)"),
+                format!("unknown scalar kind `{k}` (expected uint, boolean or string)"),
             ))
         }
         Some(_) => return Err(bad(dotted, "kind", "not a string")),

@@ -7,6 +7,7 @@
 //! contract with its implementations ([`store`]).
 
 pub mod completion;
+pub mod date;
 pub mod definitions;
 pub mod error;
 pub mod filter;
@@ -21,9 +22,11 @@ pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{
-    check_row, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection, SeriesQuery,
-    Store, WriteReport,
+    check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,
+    SeriesQuery, Store, WriteReport,
 };
 
 #[cfg(feature = "testing")]

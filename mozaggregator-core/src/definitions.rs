@@ -54,3 +54,10 @@ impl Definitions {
         self.metrics.values()
     }
 }
+
+impl Definitions {
+    /// Adds (or replaces) one definition, under its `name`.
+    pub fn insert(&mut self, definition: Definition) {
+        self.metrics.insert(definition.name.clone(), definition);
+    }
+}

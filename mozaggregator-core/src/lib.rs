@@ -6,6 +6,7 @@
 //! algebra ([`filter`]), the dimensions that address aggregates ([`keys`]) and the storage
 //! contract with its implementations ([`store`]).
 
+pub mod access;
 pub mod completion;
 pub mod definitions;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod filter;
 pub mod histogram;
 pub mod keys;
 pub mod layout;
+pub mod query;
 pub mod store;
 
 pub use completion::{complete, Completion};

@@ -8,6 +8,7 @@
 //! [`input`]), applies the rules of SPEC §2 ([`aggregate`]), in parallel ([`ingest`]), and
 //! accounts for everything it read ([`report`]); [`generate`] makes realistic synthetic pings.
 
+pub mod access;
 pub mod aggregate;
 pub mod completion;
 pub mod date;
@@ -19,6 +20,7 @@ pub mod histogram;
 pub mod keys;
 pub mod layout;
 pub mod ping;
+pub mod query;
 pub mod report;
 pub mod store;
 

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod store;
 
 pub use completion::{complete, Completion};
+pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};
 pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;

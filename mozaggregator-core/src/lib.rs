@@ -17,6 +17,8 @@ pub mod error;
 pub mod filter;
 pub mod generate;
 pub mod histogram;
+pub mod ingest;
+pub mod input;
 pub mod keys;
 pub mod layout;
 pub mod ping;

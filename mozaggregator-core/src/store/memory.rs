@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{PoisonError, RwLock};
 
 use super::{
-    check_row, Batch, FilterOptions, QueryRow, RowReject, Selection, SeriesQuery, Store,
-    WriteReport,
+    check_row, check_target, Batch, FilterOptions, QueryRow, RowReject, Selection, SeriesQuery,
+    Store, WriteReport,
 };
 use crate::error::Result;
 use crate::filter::RowDims;
@@ -57,6 +57,13 @@ impl Store for MemoryStore {
         // Work on copies so that the write is all-or-nothing even if a later step fails.
         let mut staged: BTreeMap<Target, Table> = BTreeMap::new();
         for (target, rows) in &batch.tables {
+            if let Err(reason) = check_target(target) {
+                *report
+                    .rows_rejected
+                    .entry(reason.as_str().to_string())
+                    .or_default() += rows.len() as u64;
+                continue;
+            }
             let existing = inner.tables.get(target);
             if existing.is_some_and(|t| t.absorbed.contains(&batch.submission_date)) {
                 report.targets_skipped.push(target.clone());

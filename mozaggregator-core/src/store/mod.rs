@@ -19,7 +19,9 @@ mod rules;
 mod sqlite;
 
 pub use memory::MemoryStore;
-pub use rules::{check_row, RowReject};
+pub use rules::{check_row, check_target, RowReject};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteStore, SCHEMA_VERSION};
 
 /// Aggregates that came from the pings of one submission date, ready to be written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,7 +131,12 @@ impl Selection {
 ///   absorbed leaves that target unchanged and reports it in
 ///   [`WriteReport::targets_skipped`]; the other targets of the batch are written.
 /// - **Rejected rows.** Rows failing [`check_row`] are not written, and are counted by reason.
-///   A merge that would overflow a count or sum is also rejected, not wrapped.
+///   A merge that would overflow a count or sum is also rejected, not wrapped. A target failing
+///   [`check_target`] is not created: all its rows are rejected.
+/// - **Empty rows.** A row whose histogram is empty (no count, sum or samples) counts as written
+///   but adds nothing: it is not stored and does not appear in filter options.
+/// - **Filter options** of a (channel, version) list exactly the values of the series stored in
+///   its tables (both prefixes), also after [`Store::trim`].
 /// - **Ordering.** Channels sorted ascending; dates newest first (ties by version descending).
 /// - **Data version.** [`Store::data_version`] changes whenever stored data changes, and only
 ///   then.

@@ -2,6 +2,7 @@
 
 use crate::histogram::Histogram;
 use crate::keys::{SeriesKey, Target};
+use crate::layout::LayoutSpec;
 
 /// Why a row is not written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,10 +56,8 @@ pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Res
     if !metric_ok {
         return Err(RowReject::BadMetricName);
     }
+    check_target(target)?;
     let dims = [
-        &target.channel,
-        &target.version,
-        &target.date,
         &key.label,
         &key.dims.application,
         &key.dims.architecture,
@@ -71,8 +70,28 @@ pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Res
     if histogram.sum() > i64::MAX as u64 {
         return Err(RowReject::SumOutOfRange);
     }
-    if histogram.counts().len() != histogram.layout().len() {
+    // A layout that did not come through a validating constructor (e.g. deserialised) must
+    // still describe a valid layout, and the counts must fit it.
+    let spec = histogram.layout();
+    if LayoutSpec::from_parts(spec.kind(), spec.low(), spec.high(), spec.bucket_count()).is_err()
+        || histogram.counts().len() != spec.len()
+    {
         return Err(RowReject::LayoutMismatch);
+    }
+    Ok(())
+}
+
+/// Checks the dimensions of a target table (no NUL in channel, version or date). Every row of
+/// a target failing this is rejected, and stores do not create the target.
+///
+/// # Errors
+/// [`RowReject::NulInDimension`].
+pub fn check_target(target: &Target) -> Result<(), RowReject> {
+    if [&target.channel, &target.version, &target.date]
+        .iter()
+        .any(|s| s.contains('\0'))
+    {
+        return Err(RowReject::NulInDimension);
     }
     Ok(())
 }

@@ -1,0 +1,321 @@
+//! The binary encoding of a histogram in a `series.hist` BLOB.
+//!
+//! ```text
+//! byte 0     (FORMAT << 4) | mode          FORMAT = 1; mode 0 = dense, 1 = sparse
+//! varint     sum
+//! varint     count
+//! dense:     one varint per bucket, exactly as many as the layout has buckets
+//! sparse:    (gap, value) varint pairs up to the end of the blob, value > 0;
+//!            the first pair's gap is its bucket index, every later one is
+//!            index - previous index - 1
+//! ```
+//!
+//! Varints are unsigned LEB128 (7 bits per byte, low bits first, at most 10 bytes). The bucket
+//! count is not stored: it comes from the row's layout. The encoder picks the smaller of the two
+//! modes; typical aggregate rows (50 buckets, 5–15 non-zero) are sparse and take 25–45 bytes.
+//! Decoding validates everything and reports a corrupt blob as [`Error::Store`], never panics.
+
+use crate::error::{Error, Result};
+use crate::histogram::Histogram;
+use crate::layout::LayoutSpec;
+
+const FORMAT: u8 = 1;
+const DENSE: u8 = 0;
+const SPARSE: u8 = 1;
+
+/// Appends the encoding of (`counts`, `sum`, `count`) to `out`.
+pub(crate) fn encode(counts: &[u64], sum: u64, count: u64, out: &mut Vec<u8>) {
+    let mut dense_len = 0usize;
+    let mut sparse_len = 0usize;
+    let mut prev: Option<usize> = None;
+    for (i, &c) in counts.iter().enumerate() {
+        dense_len += varint_len(c);
+        if c != 0 {
+            let gap = prev.map_or(i, |p| i - p - 1);
+            sparse_len += varint_len(gap as u64) + varint_len(c);
+            prev = Some(i);
+        }
+    }
+    let sparse = sparse_len < dense_len;
+    out.push((FORMAT << 4) | if sparse { SPARSE } else { DENSE });
+    put_varint(out, sum);
+    put_varint(out, count);
+    if sparse {
+        let mut prev: Option<usize> = None;
+        for (i, &c) in counts.iter().enumerate() {
+            if c != 0 {
+                let gap = prev.map_or(i, |p| i - p - 1);
+                put_varint(out, gap as u64);
+                put_varint(out, c);
+                prev = Some(i);
+            }
+        }
+    } else {
+        for &c in counts {
+            put_varint(out, c);
+        }
+    }
+}
+
+/// The encoding of a histogram, as a new vector.
+#[cfg(test)]
+pub(crate) fn encode_histogram(h: &Histogram) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32);
+    encode(h.counts(), h.sum(), h.count(), &mut out);
+    out
+}
+
+/// Decodes a blob of a row whose layout is `layout`.
+pub(crate) fn decode(blob: &[u8], layout: LayoutSpec) -> Result<Histogram> {
+    let mut counts = vec![0u64; layout.len()];
+    let (sum, count) = decode_with(blob, layout.len(), |i, c| {
+        counts[i] = c;
+        Ok(())
+    })?;
+    Histogram::from_parts(layout, counts, sum, count)
+}
+
+/// A running merge of decoded blobs: bucket-wise sums plus `sum` and `count`.
+#[derive(Clone, Debug)]
+pub(crate) struct Accumulator {
+    pub(crate) counts: Vec<u64>,
+    pub(crate) sum: u64,
+    pub(crate) count: u64,
+}
+
+impl Accumulator {
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            counts: vec![0; n],
+            sum: 0,
+            count: 0,
+        }
+    }
+
+    /// Adds a blob; on error the accumulator may hold part of it (callers then fail the whole
+    /// query).
+    pub(crate) fn add_blob(&mut self, blob: &[u8]) -> Result<()> {
+        let counts = &mut self.counts;
+        let (sum, count) = decode_with(blob, counts.len(), |i, c| {
+            counts[i] = counts[i].checked_add(c).ok_or_else(overflow)?;
+            Ok(())
+        })?;
+        self.sum = self.sum.checked_add(sum).ok_or_else(overflow)?;
+        self.count = self.count.checked_add(count).ok_or_else(overflow)?;
+        Ok(())
+    }
+
+    pub(crate) fn into_histogram(self, layout: LayoutSpec) -> Result<Histogram> {
+        Histogram::from_parts(layout, self.counts, self.sum, self.count)
+    }
+}
+
+fn overflow() -> Error {
+    Error::Overflow("merged histogram exceeds 2^64".into())
+}
+
+/// Walks a blob, calling `bucket(index, value)` for each stored bucket (every bucket of a
+/// dense blob, the non-zero ones of a sparse blob; indices ascending and `< n`).
+fn decode_with(
+    blob: &[u8],
+    n: usize,
+    mut bucket: impl FnMut(usize, u64) -> Result<()>,
+) -> Result<(u64, u64)> {
+    let mut r = Reader { blob, pos: 0 };
+    let head = r.byte()?;
+    if head >> 4 != FORMAT {
+        return Err(corrupt(format!("unknown format {}", head >> 4)));
+    }
+    let sum = r.varint()?;
+    let count = r.varint()?;
+    match head & 0x0f {
+        DENSE => {
+            for i in 0..n {
+                let c = r.varint()?;
+                bucket(i, c)?;
+            }
+            if !r.at_end() {
+                return Err(corrupt(format!("dense blob longer than {n} buckets")));
+            }
+        }
+        SPARSE => {
+            let mut next = 0usize;
+            while !r.at_end() {
+                let gap = usize::try_from(r.varint()?)
+                    .map_err(|_| corrupt("bucket gap out of range".into()))?;
+                let i = next
+                    .checked_add(gap)
+                    .filter(|&i| i < n)
+                    .ok_or_else(|| corrupt(format!("bucket index beyond {n} buckets")))?;
+                let c = r.varint()?;
+                if c == 0 {
+                    return Err(corrupt("zero count in sparse blob".into()));
+                }
+                bucket(i, c)?;
+                next = i + 1;
+            }
+        }
+        mode => return Err(corrupt(format!("unknown mode {mode}"))),
+    }
+    Ok((sum, count))
+}
+
+fn corrupt(what: String) -> Error {
+    Error::Store(format!("corrupt histogram blob: {what}"))
+}
+
+struct Reader<'a> {
+    blob: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn at_end(&self) -> bool {
+        self.pos >= self.blob.len()
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let b = *self
+            .blob
+            .get(self.pos)
+            .ok_or_else(|| corrupt("truncated".into()))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            let bits = u64::from(b & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(corrupt("varint exceeds 64 bits".into()));
+            }
+            value |= bits << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(corrupt("varint longer than 10 bytes".into()))
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn varint_len(v: u64) -> usize {
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> LayoutSpec {
+        LayoutSpec::exponential(1, 10_000, 50).unwrap()
+    }
+
+    fn hist(pairs: &[(usize, u64)], sum: u64, count: u64) -> Histogram {
+        let mut counts = vec![0; 50];
+        for &(i, c) in pairs {
+            counts[i] = c;
+        }
+        Histogram::from_parts(spec(), counts, sum, count).unwrap()
+    }
+
+    #[test]
+    fn round_trips_sparse_dense_and_extremes() {
+        let dense: Vec<(usize, u64)> = (0..50).map(|i| (i, i as u64 + 1)).collect();
+        for h in [
+            Histogram::empty(spec()),
+            hist(&[(0, 1)], 0, 1),
+            hist(&[(3, 17), (4, 1), (49, 300_000)], 123_456_789, 1000),
+            hist(&dense, 5, 6),
+            hist(&[(0, u64::MAX), (49, u64::MAX)], u64::MAX, u64::MAX),
+        ] {
+            let blob = encode_histogram(&h);
+            assert_eq!(decode(&blob, spec()).unwrap(), h);
+        }
+    }
+
+    #[test]
+    fn typical_row_is_small() {
+        let h = hist(
+            &[
+                (10, 1200),
+                (11, 3400),
+                (12, 5000),
+                (13, 800),
+                (15, 90),
+                (20, 3),
+            ],
+            2_345_678,
+            4_100,
+        );
+        let blob = encode_histogram(&h);
+        assert_eq!(blob[0], 0x11, "sparse");
+        assert!(blob.len() <= 20, "{} bytes", blob.len());
+    }
+
+    #[test]
+    fn varint_lengths_match_encoding() {
+        for v in [0, 1, 127, 128, 16_383, 16_384, u64::MAX >> 1, u64::MAX] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(out.len(), varint_len(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn corrupt_blobs_are_errors() {
+        let good = encode_histogram(&hist(&[(3, 17), (40, 2)], 10, 2));
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0x21, 0, 0],                                  // unknown format
+            vec![0x17, 0, 0],                                  // unknown mode
+            vec![0x11, 0x80],                                  // truncated varint
+            vec![0x11, 0, 0, 50, 1],                           // index beyond the layout
+            vec![0x11, 0, 0, 3, 0],                            // zero count
+            vec![0x11, 0, 0, 3],                               // gap without a value
+            vec![0x10, 0, 0, 1, 2, 3],                         // dense, too short
+            [vec![0x10, 0, 0], vec![0; 51]].concat(),          // dense, too long
+            [vec![0x11], vec![0xff; 10], vec![0x02]].concat(), // varint > 64 bits
+            [vec![0x11], vec![0x80; 11]].concat(),
+        ];
+        for cut in 1..good.len() - 1 {
+            cases.push(good[..cut].to_vec());
+        }
+        for blob in cases {
+            assert!(
+                matches!(decode(&blob, spec()), Err(Error::Store(_))),
+                "{blob:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accumulator_adds_and_detects_overflow() {
+        let a = hist(&[(3, 17), (40, 2)], 10, 2);
+        let b = hist(&[(3, 1), (41, 5)], 7, 1);
+        let mut acc = Accumulator::new(50);
+        acc.add_blob(&encode_histogram(&a)).unwrap();
+        acc.add_blob(&encode_histogram(&b)).unwrap();
+        let mut expected = a.clone();
+        expected.merge(&b).unwrap();
+        assert_eq!(acc.into_histogram(spec()).unwrap(), expected);
+
+        let mut acc = Accumulator::new(50);
+        acc.add_blob(&encode_histogram(&hist(&[(3, u64::MAX)], 0, 1)))
+            .unwrap();
+        assert!(matches!(
+            acc.add_blob(&encode_histogram(&a)),
+            Err(Error::Overflow(_))
+        ));
+    }
+}

@@ -1,0 +1,220 @@
+//! The embedded SQLite store.
+//!
+//! One database file holds every target table (see `docs/store.md` for the schema). Dimension
+//! values are interned into small tables; each series is one row of a `WITHOUT ROWID` table
+//! keyed by (target, metric, label, process, dims, layout), so a metric query is one primary-key
+//! range scan per date. Histograms are compact varint BLOBs (see `codec`). Writes run in one
+//! transaction each, merge in Rust and maintain the `/filters/` options; readers use a small
+//! pool of read-only connections beside the writer (WAL).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use crate::error::{Error, Result};
+use crate::histogram::Histogram;
+use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
+
+mod cache;
+mod codec;
+mod pool;
+mod read;
+mod schema;
+mod write;
+
+use cache::{ReadCache, WriteCache};
+use pool::Pool;
+pub use schema::SCHEMA_VERSION;
+
+/// Largest number of idle reader connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A [`Store`] in one SQLite database file (feature `sqlite`, on by default).
+///
+/// `Send + Sync`: writes are serialised on one writer connection; reads run concurrently on a
+/// small pool of read-only connections and each sees one consistent snapshot (never half a
+/// write). Several processes may open the same file: one writes at a time (others wait), readers
+/// are never blocked. A process killed during a write leaves the store as it was before or after
+/// that write.
+///
+/// ```
+/// use mozaggregator_core::{Batch, Dims, Histogram, LayoutSpec, Prefix, Process, SeriesKey,
+///     SqliteStore, Store, Target};
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = SqliteStore::open(dir.path().join("aggregates.sqlite")).unwrap();
+/// let target = Target { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
+///     version: "42".into(), date: "20150601".into() };
+/// let key = SeriesKey { metric: "GC_MS".into(), label: "".into(), process: Process::Parent,
+///     dims: Dims::default() };
+/// let mut h = Histogram::empty(LayoutSpec::scalar());
+/// h.record(42).unwrap();
+/// let mut batch = Batch { submission_date: "20150601".into(), ..Batch::default() };
+/// batch.tables.insert(target.clone(), vec![(key, h)]);
+/// assert_eq!(store.write(&batch).unwrap().rows_written, 1);
+/// // The same submission date again changes nothing.
+/// assert_eq!(store.write(&batch).unwrap().targets_skipped, vec![target]);
+/// assert_eq!(store.channels(Prefix::SubmissionDate).unwrap(), vec!["nightly"]);
+/// ```
+pub struct SqliteStore {
+    writer: Mutex<Writer>,
+    readers: Option<Pool>,
+    cache: RwLock<ReadCache>,
+    path: Option<PathBuf>,
+}
+
+struct Writer {
+    conn: Connection,
+    cache: WriteCache,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it (and its schema) if the file does not exist and
+    /// migrating an older schema forward.
+    ///
+    /// # Errors
+    /// [`Error::SchemaTooNew`] for a store written by a newer build; [`Error::Store`] for a file
+    /// that is not a mozaggregator store; [`Error::Sqlite`] for I/O and database errors.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+        schema::configure(&conn)?;
+        schema::configure_writer(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            writer: Mutex::new(Writer {
+                conn,
+                cache: WriteCache::default(),
+            }),
+            readers: Some(Pool::new(path.clone(), MAX_IDLE_READERS)),
+            cache: RwLock::new(ReadCache::default()),
+            path: Some(path),
+        })
+    }
+
+    /// A store in memory (for tests and notebooks). It has one connection, so reads wait for
+    /// writes instead of running beside them.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when SQLite cannot allocate the database.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory()?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            writer: Mutex::new(Writer {
+                conn,
+                cache: WriteCache::default(),
+            }),
+            readers: None,
+            cache: RwLock::new(ReadCache::default()),
+            path: None,
+        })
+    }
+
+    /// The database file, `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check` (reads the whole file: slow on big stores).
+    ///
+    /// # Errors
+    /// [`Error::Store`] listing the problems found; [`Error::Sqlite`] when it cannot run.
+    pub fn integrity_check(&self) -> Result<()> {
+        let writer = self.writer();
+        let mut stmt = writer.conn.prepare("PRAGMA integrity_check")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if problems == ["ok"] {
+            Ok(())
+        } else {
+            Err(Error::Store(format!(
+                "integrity check failed: {}",
+                problems.join("; ")
+            )))
+        }
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in a read transaction (one snapshot) with the interning cache complete for it.
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>, &ReadCache) -> Result<T>) -> Result<T> {
+        let run = |conn: &mut Connection| -> Result<T> {
+            let tx = conn.transaction()?;
+            let version = read::stored_version(&tx)?;
+            let fresh = self
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_fresh_for(version);
+            if !fresh {
+                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+                if !cache.is_fresh_for(version) {
+                    cache.refresh(&tx, version)?;
+                }
+            }
+            let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+            f(&tx, &cache)
+        };
+        match &self.readers {
+            Some(pool) => run(&mut *pool.get()?),
+            None => run(&mut self.writer().conn),
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&self, batch: &Batch) -> Result<WriteReport> {
+        let mut writer = self.writer();
+        let Writer { conn, cache } = &mut *writer;
+        write::write(conn, cache, batch)
+    }
+
+    fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
+        self.read(|tx, _| read::channels(tx, prefix))
+    }
+
+    fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
+        self.read(|tx, _| read::dates(tx, prefix, channel))
+    }
+
+    fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
+        self.read(|tx, cache| read::filter_options(tx, cache, channel, version))
+    }
+
+    fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
+        self.read(|tx, cache| read::query(tx, cache, query))
+    }
+
+    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
+        self.read(|tx, _| read::absorbed(tx, target))
+    }
+
+    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+        let mut writer = self.writer();
+        write::trim(&mut writer.conn, cutoff, dry_run)
+    }
+
+    fn data_version(&self) -> Result<u64> {
+        self.read(|tx, _| read::stored_version(tx))
+    }
+
+    fn scan(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+    ) -> Result<()> {
+        self.read(|tx, cache| read::scan(tx, cache, selection, visit))
+    }
+}

@@ -1,0 +1,342 @@
+//! The read path: listings, filter options, metric queries and scans. Every function runs
+//! inside the caller's read transaction, with an interning cache complete for its snapshot.
+
+use std::collections::{BTreeSet, HashSet};
+
+use hashbrown::HashMap;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::cache::ReadCache;
+use super::codec::{self, Accumulator};
+use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
+use crate::error::{Error, Result};
+use crate::filter::{Dimension, NormalForm, RowDims};
+use crate::histogram::Histogram;
+use crate::keys::{DateVersion, Dims, Prefix, Process, SeriesKey, Target};
+use crate::layout::LayoutSpec;
+use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The stored data version counter.
+pub(super) fn stored_version(conn: &Connection) -> Result<u64> {
+    let v: i64 = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'data_version'")?
+        .query_row([], |r| r.get(0))?;
+    u64::try_from(v).map_err(|_| Error::Store(format!("negative data version {v}")))
+}
+
+pub(super) fn channels(conn: &Connection, prefix: Prefix) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT channel FROM targets WHERE prefix = ?1 ORDER BY channel",
+    )?;
+    let rows = stmt.query_map([prefix_code(prefix)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn dates(conn: &Connection, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT date, version FROM targets WHERE prefix = ?1 AND channel = ?2
+         ORDER BY date DESC, version DESC",
+    )?;
+    let rows = stmt.query_map(params![prefix_code(prefix), channel], |r| {
+        Ok(DateVersion {
+            date: r.get(0)?,
+            version: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3
+             AND date = ?4",
+        )?
+        .query_row(
+            params![
+                prefix_code(target.prefix),
+                target.channel,
+                target.version,
+                target.date
+            ],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub(super) fn absorbed(conn: &Connection, target: &Target) -> Result<BTreeSet<String>> {
+    let Some(id) = target_id(conn, target)? else {
+        return Ok(BTreeSet::new());
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT submission_date FROM absorbed WHERE target_id = ?1")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
+    row.get_ref(i)?
+        .as_blob()
+        .map_err(|e| Error::Store(format!("histogram column: {e}")))
+}
+
+fn process(code: i64) -> Result<Process> {
+    Process::from_code(code).ok_or_else(|| Error::Store(format!("unknown process code {code}")))
+}
+
+pub(super) fn filter_options(
+    conn: &Connection,
+    cache: &ReadCache,
+    channel: &str,
+    version: &str,
+) -> Result<Option<FilterOptions>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT kind, value FROM options WHERE channel = ?1 AND version = ?2")?;
+    let mut rows = stmt.query(params![channel, version])?;
+    let mut options = FilterOptions::default();
+    let mut any = false;
+    while let Some(row) = rows.next()? {
+        let (kind, value): (i64, i64) = (row.get(0)?, row.get(1)?);
+        match kind {
+            OPTION_METRIC => {
+                any = true;
+                options.metric.insert(cache.metric(value)?.to_string());
+            }
+            OPTION_PROCESS => {
+                options.child.insert(process(value)?);
+            }
+            OPTION_DIMS => {
+                let dims = cache.dims(value)?;
+                options.application.insert(dims.application.clone());
+                options.architecture.insert(dims.architecture.clone());
+                options
+                    .os
+                    .insert((dims.os.clone(), dims.os_version.clone()));
+            }
+            other => return Err(Error::Store(format!("unknown option kind {other}"))),
+        }
+    }
+    Ok(any.then_some(options))
+}
+
+fn admits_dims(nf: &NormalForm, dims: &Dims) -> bool {
+    [
+        (Dimension::Application, &dims.application),
+        (Dimension::Architecture, &dims.architecture),
+        (Dimension::Os, &dims.os),
+        (Dimension::OsVersion, &dims.os_version),
+    ]
+    .into_iter()
+    .all(|(d, v)| nf.allowed.get(&d).is_none_or(|set| set.contains(v)))
+}
+
+/// One (label, layout) group of a date.
+struct Group {
+    label: i64,
+    layout: i64,
+    acc: Accumulator,
+}
+
+pub(super) fn query(
+    conn: &Connection,
+    cache: &ReadCache,
+    q: &SeriesQuery,
+) -> Result<Vec<QueryRow>> {
+    let Some(&metric_id) = cache.metric_ids.get(&q.metric) else {
+        return Ok(Vec::new());
+    };
+    let nf = q.filter.normal_form();
+    let metric_ok = nf
+        .allowed
+        .get(&Dimension::Metric)
+        .is_none_or(|set| set.contains(&q.metric));
+    if nf.is_empty() || !metric_ok {
+        return Ok(Vec::new());
+    }
+    // Push-down: which processes, dims combinations and labels pass.
+    let processes: [bool; 3] = Process::ALL.map(|p| {
+        nf.allowed
+            .get(&Dimension::Child)
+            .is_none_or(|set| set.contains(p.as_str()))
+    });
+    let dims_ok: Vec<bool> = cache
+        .dims
+        .iter()
+        .map(|d| d.as_ref().is_some_and(|d| admits_dims(&nf, d)))
+        .collect();
+    let label_ids: Option<Vec<i64>> = nf.allowed.get(&Dimension::Label).map(|set| {
+        let mut ids: Vec<i64> = set
+            .iter()
+            .filter_map(|l| cache.label_ids.get(l.as_str()).copied())
+            .collect();
+        ids.sort_unstable();
+        ids
+    });
+    if label_ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+
+    let mut targets: Map<String, i64> = Map::default();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT date, id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3",
+        )?;
+        let mut rows = stmt.query(params![prefix_code(q.prefix), q.channel, q.version])?;
+        while let Some(row) = rows.next()? {
+            targets.insert(row.get(0)?, row.get(1)?);
+        }
+    }
+
+    let mut all_rows = conn.prepare_cached(
+        "SELECT label_id, process, dims_id, layout_id, hist FROM series
+         WHERE target_id = ?1 AND metric_id = ?2",
+    )?;
+    let mut label_rows = conn.prepare_cached(
+        "SELECT label_id, process, dims_id, layout_id, hist FROM series
+         WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
+    )?;
+    let mut out = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for date in &q.dates {
+        if !seen.insert(date.as_str()) {
+            continue;
+        }
+        let Some(&target_id) = targets.get(date.as_str()) else {
+            continue;
+        };
+        let mut groups: Vec<Group> = Vec::new();
+        let mut index: Map<(i64, i64), usize> = Map::default();
+        let mut visit = |row: &rusqlite::Row<'_>| -> Result<()> {
+            let label: i64 = row.get(0)?;
+            let child = process(row.get(1)?)?;
+            if !processes[child as usize] {
+                return Ok(());
+            }
+            let dims_id: i64 = row.get(2)?;
+            let admitted = usize::try_from(dims_id)
+                .ok()
+                .and_then(|i| dims_ok.get(i).copied());
+            match admitted {
+                Some(true) => {}
+                Some(false) => return Ok(()),
+                None => return Err(Error::Store(format!("unknown dims id {dims_id}"))),
+            }
+            if !nf.exact {
+                let dims = cache.dims(dims_id)?;
+                let row_dims = RowDims {
+                    metric: &q.metric,
+                    application: &dims.application,
+                    architecture: &dims.architecture,
+                    os: &dims.os,
+                    os_version: &dims.os_version,
+                    child,
+                    label: cache.label(label)?,
+                };
+                if !q.filter.matches(&row_dims) {
+                    return Ok(());
+                }
+            }
+            let layout: i64 = row.get(3)?;
+            let last = groups.len().checked_sub(1);
+            let g = match last.filter(|&i| groups[i].label == label && groups[i].layout == layout) {
+                Some(i) => i,
+                None => match index.get(&(label, layout)) {
+                    Some(&i) => i,
+                    None => {
+                        let spec = cache.layout(layout)?;
+                        groups.push(Group {
+                            label,
+                            layout,
+                            acc: Accumulator::new(spec.len()),
+                        });
+                        index.insert((label, layout), groups.len() - 1);
+                        groups.len() - 1
+                    }
+                },
+            };
+            let blob = blob_at(row, 4)?;
+            groups[g].acc.add_blob(blob)
+        };
+        match &label_ids {
+            None => {
+                let mut rows = all_rows.query(params![target_id, metric_id])?;
+                while let Some(row) = rows.next()? {
+                    visit(row)?;
+                }
+            }
+            Some(ids) => {
+                for &label in ids {
+                    let mut rows = label_rows.query(params![target_id, metric_id, label])?;
+                    while let Some(row) = rows.next()? {
+                        visit(row)?;
+                    }
+                }
+            }
+        }
+        let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = groups
+            .into_iter()
+            .map(|g| Ok((cache.label(g.label)?, cache.layout(g.layout)?, g.acc)))
+            .collect::<Result<_>>()?;
+        finished.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (label, layout, acc) in finished {
+            out.push(QueryRow {
+                date: date.clone(),
+                label: label.to_string(),
+                histogram: acc.into_histogram(layout)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn scan(
+    conn: &Connection,
+    cache: &ReadCache,
+    selection: &Selection,
+    visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+) -> Result<()> {
+    let mut targets: Vec<(Target, i64)> = Vec::new();
+    {
+        let mut stmt =
+            conn.prepare_cached("SELECT id, prefix, channel, version, date FROM targets")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let target = Target {
+                prefix: prefix_from_code(row.get(1)?)?,
+                channel: row.get(2)?,
+                version: row.get(3)?,
+                date: row.get(4)?,
+            };
+            if selection.matches(&target) {
+                targets.push((target, row.get(0)?));
+            }
+        }
+    }
+    targets.sort();
+    let mut stmt = conn.prepare_cached(
+        "SELECT metric_id, label_id, process, dims_id, layout_id, hist FROM series
+         WHERE target_id = ?1",
+    )?;
+    for (target, id) in &targets {
+        let mut series: Vec<(SeriesKey, LayoutSpec, Histogram)> = Vec::new();
+        let mut rows = stmt.query([id])?;
+        while let Some(row) = rows.next()? {
+            let layout = cache.layout(row.get(4)?)?;
+            let key = SeriesKey {
+                metric: cache.metric(row.get(0)?)?.to_string(),
+                label: cache.label(row.get(1)?)?.to_string(),
+                process: process(row.get(2)?)?,
+                dims: cache.dims(row.get(3)?)?.clone(),
+            };
+            let histogram = codec::decode(blob_at(row, 5)?, layout)?;
+            series.push((key, layout, histogram));
+        }
+        series.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for (key, _, histogram) in &series {
+            visit(target, key, histogram)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! The SQLite schema, its version and forward migrations, and connection settings.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+use crate::keys::Prefix;
+use crate::layout::Kind;
+
+/// The schema version this build writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of mozaggregator stores ("MZAG").
+pub(crate) const APPLICATION_ID: i64 = 0x4d5a_4147;
+
+/// `MIGRATIONS[v]` upgrades a store from schema version `v` to `v + 1`; version 0 is an empty
+/// database.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1];
+
+const V1: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('data_version', 0);
+
+CREATE TABLE metrics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE labels  (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+INSERT INTO labels (id, name) VALUES (0, '');
+CREATE TABLE dims (
+    id           INTEGER PRIMARY KEY,
+    application  TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    os           TEXT NOT NULL,
+    os_version   TEXT NOT NULL,
+    UNIQUE (application, architecture, os, os_version)
+);
+CREATE TABLE layouts (
+    id   INTEGER PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    low  INTEGER NOT NULL,
+    high INTEGER NOT NULL,
+    n    INTEGER NOT NULL,
+    UNIQUE (kind, low, high, n)
+);
+CREATE TABLE targets (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    prefix  INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    version TEXT NOT NULL,
+    date    TEXT NOT NULL,
+    UNIQUE (prefix, channel, version, date)
+);
+CREATE INDEX targets_by_date ON targets (date);
+CREATE TABLE absorbed (
+    target_id       INTEGER NOT NULL,
+    submission_date TEXT NOT NULL,
+    PRIMARY KEY (target_id, submission_date)
+) WITHOUT ROWID;
+CREATE TABLE series (
+    target_id INTEGER NOT NULL,
+    metric_id INTEGER NOT NULL,
+    label_id  INTEGER NOT NULL,
+    process   INTEGER NOT NULL,
+    dims_id   INTEGER NOT NULL,
+    layout_id INTEGER NOT NULL,
+    hist      BLOB NOT NULL,
+    PRIMARY KEY (target_id, metric_id, label_id, process, dims_id, layout_id)
+) WITHOUT ROWID;
+CREATE TABLE options (
+    channel TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind    INTEGER NOT NULL,
+    value   INTEGER NOT NULL,
+    PRIMARY KEY (channel, version, kind, value)
+) WITHOUT ROWID;
+";
+
+/// `options.kind` of a metric id.
+pub(crate) const OPTION_METRIC: i64 = 0;
+/// `options.kind` of a process code.
+pub(crate) const OPTION_PROCESS: i64 = 1;
+/// `options.kind` of a dims id.
+pub(crate) const OPTION_DIMS: i64 = 2;
+
+/// Settings of every connection.
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(60))?;
+    conn.execute_batch(
+        "PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA mmap_size = 1073741824;
+         PRAGMA foreign_keys = OFF;",
+    )?;
+    Ok(())
+}
+
+/// Settings of the writer connection of a file store.
+pub(crate) fn configure_writer(conn: &Connection) -> Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(Error::Store(format!(
+            "cannot switch the store to WAL mode (journal_mode is {mode})"
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
+    Ok(())
+}
+
+/// Brings the database to [`SCHEMA_VERSION`]: creates the schema in an empty database, runs
+/// forward migrations on an older one, refuses a newer one or a foreign database.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let app_id: i64 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 0 {
+        return Err(Error::Store(format!(
+            "invalid store schema version {version}"
+        )));
+    }
+    if app_id != APPLICATION_ID {
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        if tables > 0 || version != 0 {
+            return Err(Error::Store(
+                "the file is an SQLite database but not a mozaggregator store".into(),
+            ));
+        }
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    for step in MIGRATIONS.iter().skip(version as usize) {
+        tx.execute_batch(step)?;
+    }
+    tx.execute_batch(&format!(
+        "PRAGMA user_version = {SCHEMA_VERSION}; PRAGMA application_id = {APPLICATION_ID};"
+    ))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Checks, on a reader connection, that the schema is one this build reads.
+pub(crate) fn check_version(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < SCHEMA_VERSION {
+        return Err(Error::Store(format!(
+            "store schema version {version} needs a migration; open it for writing first"
+        )));
+    }
+    Ok(())
+}
+
+/// Stored code of a prefix.
+pub(crate) fn prefix_code(prefix: Prefix) -> i64 {
+    match prefix {
+        Prefix::BuildId => 0,
+        Prefix::SubmissionDate => 1,
+    }
+}
+
+/// Inverse of [`prefix_code`].
+pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
+    match code {
+        0 => Ok(Prefix::BuildId),
+        1 => Ok(Prefix::SubmissionDate),
+        _ => Err(Error::Store(format!("unknown prefix code {code}"))),
+    }
+}
+
+/// Stored code of a layout kind.
+pub(crate) fn kind_code(kind: Kind) -> i64 {
+    match kind {
+        Kind::Exponential => 0,
+        Kind::Linear => 1,
+        Kind::Boolean => 2,
+        Kind::Flag => 3,
+        Kind::Count => 4,
+        Kind::Enumerated => 5,
+        Kind::Categorical => 6,
+    }
+}
+
+/// Inverse of [`kind_code`].
+pub(crate) fn kind_from_code(code: i64) -> Result<Kind> {
+    Kind::ALL
+        .into_iter()
+        .find(|k| kind_code(*k) == code)
+        .ok_or_else(|| Error::Store(format!("unknown layout kind code {code}")))
+}

@@ -8,6 +8,7 @@ use mozaggregator_core::Error;
 use pyo3::prelude::*;
 
 use crate::args::paths;
+use crate::convert::Reduce;
 use crate::error::IntoPyResult;
 use crate::layout::PyBucketLayout;
 
@@ -22,10 +23,19 @@ use crate::layout::PyBucketLayout;
 /// >>> defs = Definitions()          # no files: nothing is defined
 /// >>> len(defs), "GC_MS" in defs
 /// (0, False)
+/// >>> defs.layout("GC_MS")
+/// Traceback (most recent call last):
+/// ...
+/// KeyError: 'GC_MS'
+///
+/// Pickling reloads the same files, so they must be readable where the object is unpickled.
 #[pyclass(module = "mozaggregator._native", name = "Definitions", frozen)]
 #[derive(Clone)]
 pub(crate) struct PyDefinitions {
     pub(crate) inner: Arc<Definitions>,
+    /// The files loaded, to pickle by reloading them.
+    histograms: Option<PathBuf>,
+    scalars: Vec<PathBuf>,
 }
 
 impl PyDefinitions {
@@ -55,7 +65,32 @@ impl PyDefinitions {
             .py()?;
         Ok(Self {
             inner: Arc::new(inner),
+            histograms,
+            scalars,
         })
+    }
+
+    /// The Histograms.json file loaded, if any.
+    #[getter]
+    fn histograms(&self) -> Option<PathBuf> {
+        self.histograms.clone()
+    }
+
+    /// The Scalars.yaml files loaded.
+    #[getter]
+    fn scalars(&self) -> Vec<PathBuf> {
+        self.scalars.clone()
+    }
+
+    /// Pickle support: unpickling loads the same files again (they must be readable there).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<Reduce<'py, (Option<PathBuf>, Vec<PathBuf>)>> {
+        let this = slf.get();
+        Ok((
+            slf.get_type().into_any(),
+            (this.histograms.clone(), this.scalars.clone()),
+        ))
     }
 
     /// The bucket layout a metric's definition implies (``KeyError`` if not defined).
@@ -81,9 +116,11 @@ impl PyDefinitions {
 
     /// Every defined metric name, sorted.
     fn metrics(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.iter().map(|d| d.name.clone()).collect();
-        names.sort_unstable();
-        names
+        self.inner
+            .sorted()
+            .into_iter()
+            .map(|d| d.name.clone())
+            .collect()
     }
 
     fn __contains__(&self, metric: &str) -> bool {
@@ -91,10 +128,10 @@ impl PyDefinitions {
     }
 
     fn __len__(&self) -> usize {
-        self.inner.iter().count()
+        self.inner.len()
     }
 
     fn __repr__(&self) -> String {
-        format!("Definitions(<{} metrics>)", self.inner.iter().count())
+        format!("Definitions(<{} metrics>)", self.inner.len())
     }
 }

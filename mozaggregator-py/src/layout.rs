@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::args::unsigned;
+use crate::convert::Reduce;
 use crate::error::IntoPyResult;
 
 /// Firefox's ``exponential_buckets(low, high, n)``: ``n`` bucket lower bounds starting at 0,
@@ -204,9 +205,7 @@ impl PyBucketLayout {
     }
 
     /// Pickle support: rebuilt from (kind, low, high, n, labels) by ``_restore``.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, Bound<'py, PyTuple>>> {
         let this = slf.get();
         let spec = this.inner.spec();
         let restore = slf.get_type().getattr("_restore")?;

@@ -5,7 +5,9 @@
 //! Core errors become Python exceptions in one place, [`error::to_py_err`]. The public Python
 //! API is the package `mozaggregator` (python/mozaggregator), which re-exports these classes.
 
+mod aggregator;
 mod args;
+mod convert;
 mod definitions;
 mod error;
 mod layout;
@@ -20,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(layout::exponential_buckets, m)?)?;
     m.add_function(wrap_pyfunction!(layout::linear_buckets, m)?)?;
     m.add_class::<layout::PyBucketLayout>()?;
+    m.add_class::<aggregator::PyAggregator>()?;
     m.add_class::<definitions::PyDefinitions>()?;
     m.add_class::<store::PyStore>()?;
     m.add_class::<store::PyQueryResult>()?;

@@ -1,51 +1,78 @@
 //! The `Store` class (SQLite or in-memory aggregates) and `QueryResult`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use mozaggregator_core::{
-    Dimension, Error, Filter, MemoryStore, Prefix, QueryRow, SeriesQuery, Store,
-};
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
+use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, SqliteStore, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::convert::to_python;
+use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 
 /// A store of aggregates: a SQLite file (``Store.open(path)``) or memory (``Store.memory()``).
 ///
-/// Reading methods mirror the HTTP API: ``channels``, ``dates``, ``filters`` and ``query``.
-/// ``prefix`` is ``"build_id"`` or ``"submission_date"``. The GIL is released while the store
-/// works, so other Python threads run meanwhile.
+/// Reading methods answer what the HTTP API answers: ``channels``, ``dates``, ``filters`` and
+/// ``query``. ``prefix`` is ``"build_id"`` or ``"submission_date"``. ``definitions`` (optional)
+/// give queries their kinds, categorical labels and descriptions, as the server's definition
+/// files do. The GIL is released while the store works, so other Python threads run meanwhile.
+/// There is no access control here: ``release`` and every metric are readable.
 ///
 /// >>> from mozaggregator import Store
 /// >>> store = Store.memory()
 /// >>> store.channels("build_id")
 /// []
+/// >>> store.filters("nightly", "42") is None
+/// True
 #[pyclass(module = "mozaggregator._native", name = "Store", frozen)]
 pub(crate) struct PyStore {
     pub(crate) inner: Arc<dyn Store>,
+    definitions: Arc<Definitions>,
     location: String,
+}
+
+impl PyStore {
+    fn new(inner: Arc<dyn Store>, definitions: Option<&PyDefinitions>, location: String) -> Self {
+        Self {
+            inner,
+            definitions: definitions
+                .map(|d| d.inner.clone())
+                .unwrap_or_else(|| Arc::new(Definitions::new())),
+            location,
+        }
+    }
 }
 
 #[pymethods]
 impl PyStore {
     /// Opens (creating if needed) the SQLite store at ``path``.
     #[staticmethod]
-    fn open(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
-        let location = path.display().to_string();
-        let store = py.detach(|| open_sqlite(&path)).py()?;
-        Ok(Self {
-            inner: store,
-            location,
-        })
+    #[pyo3(signature = (path, definitions = None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        definitions: Option<PyRef<'_, PyDefinitions>>,
+    ) -> PyResult<Self> {
+        let store = py.detach(|| SqliteStore::open(&path)).py()?;
+        Ok(Self::new(
+            Arc::new(store),
+            definitions.as_deref(),
+            path.display().to_string(),
+        ))
     }
 
     /// A new, empty in-memory store.
     #[staticmethod]
-    fn memory() -> Self {
-        Self {
-            inner: Arc::new(MemoryStore::new()),
-            location: ":memory:".into(),
-        }
+    #[pyo3(signature = (definitions = None))]
+    fn memory(definitions: Option<PyRef<'_, PyDefinitions>>) -> Self {
+        Self::new(
+            Arc::new(MemoryStore::new()),
+            definitions.as_deref(),
+            ":memory:".into(),
+        )
     }
 
     /// Channels with aggregates of ``prefix``, sorted.
@@ -61,65 +88,34 @@ impl PyStore {
         py: Python<'py>,
         prefix: &str,
         channel: &str,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let prefix: Prefix = prefix.parse().py()?;
         let dates = py.detach(|| self.inner.dates(prefix, channel)).py()?;
-        let out = PyList::empty(py);
-        for dv in dates {
-            let d = PyDict::new(py);
-            d.set_item("date", dv.date)?;
-            d.set_item("version", dv.version)?;
-            out.append(d)?;
-        }
-        Ok(out)
+        to_python(py, &dates)
     }
 
-    /// The filter options of (``channel``, ``version``) as ``/filters/`` lists them —
+    /// The filter options of (``channel``, ``version``) as ``/filters/`` serves them —
     /// ``{"metric": […], "application": […], "architecture": […], "os": ["Linux,5.1", …],
-    /// "child": […]}`` — or ``None`` when nothing is stored for them.
+    /// "child": […]}`` with count histograms named without ``[[COUNT]]_`` and empty dimensions
+    /// left out — or ``None`` when nothing is stored for them.
     fn filters<'py>(
         &self,
         py: Python<'py>,
         channel: &str,
         version: &str,
-    ) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(options) = py
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let options = py
             .detach(|| self.inner.filter_options(channel, version))
-            .py()?
-        else {
-            return Ok(None);
-        };
-        let d = PyDict::new(py);
-        d.set_item("metric", options.metric.into_iter().collect::<Vec<_>>())?;
-        d.set_item(
-            "application",
-            options.application.into_iter().collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "architecture",
-            options.architecture.into_iter().collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "os",
-            options
-                .os
-                .into_iter()
-                .map(|(os, version)| format!("{os},{version}"))
-                .collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "child",
-            options
-                .child
-                .into_iter()
-                .map(|p| p.as_str())
-                .collect::<Vec<_>>(),
-        )?;
-        Ok(Some(d))
+            .py()?;
+        options
+            .and_then(|o| ApiFilterOptions::from_options(&o, |_| true))
+            .map(|o| to_python(py, &o))
+            .transpose()
     }
 
     /// Queries one metric over ``dates`` (a list or a comma-separated string) of
-    /// (``prefix``, ``channel``, ``version``), like the HTTP API's metric query.
+    /// (``prefix``, ``channel``, ``version``), with the HTTP API's rules (count histograms,
+    /// scalars, categorical labels, flags, use counters).
     ///
     /// Keyword filters: ``application``, ``architecture``, ``child``, ``label``, ``os``,
     /// ``osVersion`` — each a string or a list of accepted strings. Any other keyword raises
@@ -136,7 +132,7 @@ impl PyStore {
         metric: &str,
         filters: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyQueryResult> {
-        let query = SeriesQuery {
+        let query = MetricQuery {
             prefix: prefix.parse().py()?,
             channel: channel.to_owned(),
             version: version.to_owned(),
@@ -144,21 +140,17 @@ impl PyStore {
             metric: metric.to_owned(),
             filter: filter_of(filters)?,
         };
-        let rows = py.detach(|| self.inner.query(&query)).py()?;
-        PyQueryResult::from_rows(metric, rows)
+        let response = py
+            .detach(|| query.run(self.inner.as_ref(), &self.definitions))
+            .py()?
+            .ok_or_else(|| Error::UnknownMetric(metric.to_owned()))
+            .py()?;
+        PyQueryResult::new(py, metric, response)
     }
 
     fn __repr__(&self) -> String {
         format!("Store({:?})", self.location)
     }
-}
-
-// Bound to the core's SQLite store once it lands on main.
-fn open_sqlite(path: &std::path::Path) -> mozaggregator_core::Result<Arc<dyn Store>> {
-    let _ = path;
-    Err(Error::Store(
-        "the SQLite store is not in this build yet".into(),
-    ))
 }
 
 /// `dates` as a list of strings or one comma-separated string.
@@ -174,7 +166,8 @@ fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     dates.extract::<Vec<String>>()
 }
 
-/// The conjunction of keyword filters (each a string or a list of strings).
+/// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
+/// strings (any of them).
 fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     let mut filter = Filter::All;
     let Some(filters) = filters else {
@@ -182,16 +175,19 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     };
     for (name, value) in filters.iter() {
         let name: String = name.extract()?;
-        let dimension: Dimension = name.parse().py()?;
-        if dimension == Dimension::Metric {
-            return Err(Error::invalid("filter", "`metric` is not a filter")).py();
-        }
-        let one = if let Ok(v) = value.extract::<String>() {
-            Filter::eq(dimension, v)
-        } else {
-            Filter::is_in(dimension, value.extract::<Vec<String>>()?)
+        let values: Vec<String> = match value.extract::<String>() {
+            Ok(one) => vec![one],
+            Err(_) => value.extract()?,
         };
-        filter = filter.and(one);
+        let alternatives = values
+            .iter()
+            .map(|v| MetricQuery::filter_from_params([(name.as_str(), v.as_str())]))
+            .collect::<Result<Vec<_>, Error>>()
+            .py()?;
+        filter = filter.and(match <[Filter; 1]>::try_from(alternatives) {
+            Ok([one]) => one,
+            Err(many) => Filter::Or(many),
+        });
     }
     Ok(filter)
 }
@@ -205,34 +201,24 @@ pub(crate) struct PyQueryResult {
     buckets: Py<PyList>,
     kind: String,
     description: String,
-    data: Py<PyList>,
+    data: Py<PyAny>,
 }
 
 impl PyQueryResult {
-    fn from_rows(metric: &str, rows: Vec<QueryRow>) -> PyResult<Self> {
-        Python::attach(|py| {
-            let Some(first) = rows.first() else {
-                return Err(Error::UnknownMetric(metric.to_owned())).py();
-            };
-            let layout = first.histogram.layout();
-            let buckets = PyList::new(py, layout.bounds())?.unbind();
-            let data = PyList::empty(py);
-            for row in rows.iter().filter(|r| r.histogram.layout() == layout) {
-                let d = PyDict::new(py);
-                d.set_item("date", &row.date)?;
-                d.set_item("label", &row.label)?;
-                d.set_item("count", row.histogram.count())?;
-                d.set_item("sum", row.histogram.sum())?;
-                d.set_item("histogram", row.histogram.counts())?;
-                data.append(d)?;
+    fn new(py: Python<'_>, metric: &str, response: MetricResponse) -> PyResult<Self> {
+        let buckets = PyList::empty(py);
+        for bucket in &response.buckets {
+            match bucket {
+                Bucket::Number(n) => buckets.append(n)?,
+                Bucket::Label(l) => buckets.append(l)?,
             }
-            Ok(Self {
-                metric: metric.to_owned(),
-                buckets,
-                kind: layout.kind().name().to_owned(),
-                description: String::new(),
-                data: data.unbind(),
-            })
+        }
+        Ok(Self {
+            metric: metric.to_owned(),
+            buckets: buckets.unbind(),
+            data: to_python(py, &response.data)?.unbind(),
+            kind: response.kind,
+            description: response.description,
         })
     }
 }
@@ -245,7 +231,7 @@ impl PyQueryResult {
         &self.metric
     }
 
-    /// Bucket lower bounds (categorical: labels followed by ``"spill"``).
+    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
     #[getter]
     fn buckets(&self, py: Python<'_>) -> Py<PyList> {
         self.buckets.clone_ref(py)
@@ -265,7 +251,7 @@ impl PyQueryResult {
 
     /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
     #[getter]
-    fn data(&self, py: Python<'_>) -> Py<PyList> {
+    fn data(&self, py: Python<'_>) -> Py<PyAny> {
         self.data.clone_ref(py)
     }
 
@@ -279,21 +265,21 @@ impl PyQueryResult {
         Ok(d)
     }
 
-    /// ``data`` as a pandas DataFrame, one row per (date, label), one column per bucket
-    /// (``ImportError`` without pandas).
+    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
+    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
     fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let py = slf.py();
-        py.import("mozaggregator._frames")?
+        slf.py()
+            .import("mozaggregator._frames")?
             .call_method1("query_frame", (slf,))
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
-            "QueryResult(metric={:?}, kind={:?}, {} buckets, {} rows)",
+            "QueryResult(metric={:?}, kind={:?}, {} buckets, {} entries)",
             self.metric,
             self.kind,
             self.buckets.bind(py).len(),
-            self.data.bind(py).len()
+            self.data.bind(py).len().unwrap_or(0)
         )
     }
 }

@@ -12,6 +12,7 @@ pandas and pyspark are optional: the package imports without them.
 
 from mozaggregator import _native
 from mozaggregator._native import (
+    Aggregator,
     BucketLayout,
     Definitions,
     QueryResult,
@@ -23,6 +24,7 @@ from mozaggregator._native import (
 __version__: str = _native.__version__
 
 __all__ = [
+    "Aggregator",
     "BucketLayout",
     "Definitions",
     "QueryResult",

@@ -28,6 +28,7 @@ pub mod store;
 
 pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};
 pub use completion::{complete, Completion};
+pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};
 pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;

@@ -239,6 +239,28 @@ fn main() {
         }
         out.report().pings_used
     });
+    // Merging two partial aggregates (what the 2-thread job does at its end).
+    let half = |part: &[&[u8]]| {
+        let mut aggregator = Aggregator::new(Options::default());
+        let mut out = Aggregates::new();
+        for l in part {
+            aggregator.add_json(&mut out, l);
+        }
+        out
+    };
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let (a, c) = (half(first), half(second));
+    b.measure("merge of two partial aggregates (halves of the input)", false, || {
+        let mut x = a.clone();
+        x.merge(c.clone());
+        x.len() as u64
+    });
+    b.measure("clone of the two partial aggregates (subtract from the merge)", false, || {
+        let x = a.clone();
+        let y = c.clone();
+        (x.len() + y.len()) as u64
+    });
+
     let aggregator = Aggregator::new(Options::default());
     let inputs = vec![Input::file(&path)];
     for threads in [1, 2] {

@@ -40,6 +40,17 @@ echo
 "$BENCH" "$WORK/pings.ndjson" "$RUNS"
 echo
 
+TEMPLATE=../shared/data/pings/main.4.sample.pass.json
+if [ -f "$TEMPLATE" ]; then
+  if [ ! -s "$WORK/template.ndjson" ]; then
+    "$BIN" generate --pings "$PINGS" --seed 1 --submission-date 20240115 --template "$TEMPLATE" --out "$WORK/template.ndjson"
+  fi
+  echo "## Throughput on pings varied from a real Firefox 45 ping ($(du -m "$WORK/template.ndjson" | cut -f1) MB)"
+  echo
+  "$BENCH" "$WORK/template.ndjson" "$RUNS"
+  echo
+fi
+
 echo "## CLI end to end (aggregate + SQLite write)"
 echo
 echo '| threads | report (ingest only) | wall incl. store write | peak RSS |'

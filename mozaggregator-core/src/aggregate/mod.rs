@@ -189,8 +189,47 @@ impl Aggregates {
     /// then layout. An unknown date gives an empty batch.
     ///
     /// # Errors
-    /// [`Error::Overflow`] when merging build ids into a submission-date series would overflow.
+    /// [`crate::Error::Overflow`] when merging build ids into a submission-date series would
+    /// overflow.
     pub fn batch(&self, submission_date: &str) -> Result<Batch> {
+        self.build_batch(submission_date, None)
+    }
+
+    /// The (channel, version) pairs present on a submission date, sorted.
+    pub fn channel_versions(&self, submission_date: &str) -> Vec<(String, String)> {
+        let Some(date) = self.strings.get(submission_date) else {
+            return Vec::new();
+        };
+        let pairs: BTreeSet<(&str, &str)> = self
+            .groups
+            .keys()
+            .filter(|k| k[0] == date)
+            .map(|k| (self.strings.name(k[1]), self.strings.name(k[2])))
+            .collect();
+        pairs
+            .into_iter()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The part of [`Aggregates::batch`] for one channel and version: all of its tables, so
+    /// that writing the parts one after the other needs the memory of the largest part only.
+    /// Each table is complete in one part, so the store's idempotency per (table, submission
+    /// date) holds: a job stopped between parts is finished by running it again.
+    ///
+    /// # Errors
+    /// As [`Aggregates::batch`].
+    pub fn batch_part(&self, submission_date: &str, channel: &str, version: &str) -> Result<Batch> {
+        match (self.strings.get(channel), self.strings.get(version)) {
+            (Some(c), Some(v)) => self.build_batch(submission_date, Some((c, v))),
+            _ => Ok(Batch {
+                submission_date: submission_date.to_string(),
+                tables: BTreeMap::new(),
+            }),
+        }
+    }
+
+    fn build_batch(&self, submission_date: &str, part: Option<(u32, u32)>) -> Result<Batch> {
         let mut batch = Batch {
             submission_date: submission_date.to_string(),
             tables: BTreeMap::new(),
@@ -198,8 +237,10 @@ impl Aggregates {
         let Some(date) = self.strings.get(submission_date) else {
             return Ok(batch);
         };
+        let selected =
+            |k: &GroupKey| k[0] == date && part.is_none_or(|(c, v)| k[1] == c && k[2] == v);
         let mut by_date: Map<([u32; 7], SeriesId), Histogram> = Map::default();
-        for (key, series) in self.groups.iter().filter(|(k, _)| k[0] == date) {
+        for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
             let target = self.target(Prefix::BuildId, key, key[3]);
             let dims = self.dims(key);
             let rows = batch.tables.entry(target).or_default();

@@ -1,0 +1,1 @@
+"""Distributed aggregation with PySpark (being written)."""

@@ -36,15 +36,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(SqliteStore::open(dir.path().join("aggregates.sqlite")).unwrap());
-        let mut aggregator = Aggregator::new(Options::default());
-        let mut aggregates = Aggregates::new();
-        for ping in dataset::pings(TODAY).unwrap() {
-            aggregator.add_json(&mut aggregates, ping.as_bytes());
-        }
-        for batch in aggregates.batches().unwrap() {
-            store.write(&batch).unwrap();
-        }
+        let store = Arc::new(common::dataset_store(dir.path(), TODAY));
         Fixture {
             _dir: dir,
             store,

@@ -17,6 +17,8 @@ pub mod error;
 pub mod filter;
 pub mod generate;
 pub mod histogram;
+pub mod ingest;
+pub mod input;
 pub mod keys;
 pub mod layout;
 pub mod ping;
@@ -26,6 +28,7 @@ pub mod store;
 
 pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};
 pub use completion::{complete, Completion};
+pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};
 pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;

@@ -633,3 +633,20 @@ fn scalars_wrong_types() {
     scalar_error("a:\n  b: 5\n", "a.b", "(definition)");
     scalar_error("a: [1, 2]\n", "a", "(category)");
 }
+
+#[test]
+fn scalars_alias_bomb_is_refused() {
+    let mut yaml = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i", "j"])
+    {
+        yaml.push_str(&format!(
+            "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    let mut defs = Definitions::new();
+    let err = defs.add_scalars_yaml(&yaml).unwrap_err();
+    assert!(matches!(err, Error::Parse { .. }), "{err:?}");
+    assert!(defs.is_empty());
+}

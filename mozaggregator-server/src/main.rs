@@ -18,12 +18,15 @@ struct Cli {
 enum Command {
     /// Print the bucket layout of every metric of definition files, one JSON object per line.
     Definitions(cli::definitions::Args),
+    /// Serve the HTTP API (wire-compatible with Mozilla's aggregates service) over a store.
+    Serve(Box<cli::serve::Args>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Definitions(args) => cli::definitions::run(args),
+        Command::Serve(args) => cli::serve::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -322,7 +322,7 @@ pub fn expected_simple_measure_count(process: Process) -> u64 {
 /// # Errors
 /// [`crate::Error::Invalid`] when `today` is not a `YYYYMMDD` date.
 pub fn submission_dates(today: &str) -> Result<[String; 2]> {
-    Ok([crate::generate::add_days(today, -2)?, today.to_string()])
+    Ok([crate::date::add_days(today, -2)?, today.to_string()])
 }
 
 /// The two build ids as sent (`YYYYMMDD000000`), `[today − 2 days, today − 1 day]`.
@@ -331,8 +331,8 @@ pub fn submission_dates(today: &str) -> Result<[String; 2]> {
 /// As [`submission_dates`].
 pub fn build_ids(today: &str) -> Result<[String; 2]> {
     Ok([
-        format!("{}000000", crate::generate::add_days(today, -2)?),
-        format!("{}000000", crate::generate::add_days(today, -1)?),
+        format!("{}000000", crate::date::add_days(today, -2)?),
+        format!("{}000000", crate::date::add_days(today, -1)?),
     ])
 }
 

@@ -1,1 +1,0 @@
-//! The `Store` conformance suite. (Being written.)

@@ -1,0 +1,319 @@
+//! SqliteStore beyond the conformance suite: concurrency, several handles on one file, schema
+//! versions, corrupt data, reopening.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mozaggregator_core::date::add_days;
+use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
+use mozaggregator_core::{
+    Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey, SeriesQuery,
+    SqliteStore, Store,
+};
+
+fn layout() -> LayoutSpec {
+    LayoutSpec::exponential(1, 10_000, 50).unwrap()
+}
+
+/// `n` keys over 10 labels of metric `M`, 3 processes and 2 dims combinations.
+fn keys(n: usize) -> Vec<SeriesKey> {
+    let d = [
+        dims("Firefox", "x86", "Windows_NT", "10.0"),
+        dims("Firefox", "x86-64", "Linux", "6.1"),
+    ];
+    (0..n)
+        .map(|i| {
+            key(
+                "M",
+                &format!("label{}", i % 10),
+                Process::ALL[i / 10 % 3],
+                &d[i / 30 % 2],
+            )
+        })
+        .collect()
+}
+
+fn one(i: usize) -> Histogram {
+    hist(layout(), &[(i % 50, 1)], i as u64, 1)
+}
+
+/// Every series count seen by one scan.
+fn counts(store: &dyn Store) -> BTreeSet<u64> {
+    let mut out = BTreeSet::new();
+    store
+        .scan(&Selection::default(), &mut |_, _, h| {
+            out.insert(h.count());
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn readers_never_see_half_a_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.sqlite")).unwrap();
+    let targets = [
+        target(Prefix::BuildId, "nightly", "42", "20150601"),
+        target(Prefix::BuildId, "nightly", "42", "20150602"),
+        target(Prefix::SubmissionDate, "nightly", "42", "20150603"),
+    ];
+    let keys = keys(60);
+    const WRITES: i64 = 20;
+    let done = AtomicBool::new(false);
+    let store = &store;
+    let query = SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "nightly".into(),
+        version: "42".into(),
+        dates: vec!["20150601".into(), "20150602".into()],
+        metric: "M".into(),
+        filter: Filter::All,
+    };
+    let query = &query;
+    let reader = |use_scan: bool| {
+        let mut last_version = 0;
+        let mut last_count = 0;
+        let mut reads = 0;
+        loop {
+            let finished = done.load(Ordering::SeqCst);
+            let version = store.data_version().unwrap();
+            assert!(version >= last_version);
+            last_version = version;
+            let seen: BTreeSet<u64> = if use_scan {
+                counts(store)
+            } else {
+                let rows = store.query(query).unwrap();
+                assert!(rows.is_empty() || rows.len() == 20, "{} rows", rows.len());
+                // 6 series (3 processes x 2 dims) per label.
+                rows.iter().map(|r| r.histogram.count() / 6).collect()
+            };
+            assert!(seen.len() <= 1, "one read saw counts {seen:?}");
+            let count = seen.into_iter().next().unwrap_or(0);
+            assert!(
+                count >= last_count,
+                "count went back from {last_count} to {count}"
+            );
+            last_count = count;
+            reads += 1;
+            if finished {
+                assert_eq!(count, WRITES as u64);
+                return reads;
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for k in 0..WRITES {
+                let rows: Vec<_> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.clone(), one(i)))
+                    .collect();
+                let b = batch(
+                    &add_days("20150603", k).unwrap(),
+                    targets.iter().map(|t| (t.clone(), rows.clone())).collect(),
+                );
+                let report = store.write(&b).unwrap();
+                assert_eq!(report.rows_written, 180);
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        let reader = &reader;
+        let a = s.spawn(move || reader(false));
+        let b = s.spawn(move || reader(false));
+        let c = s.spawn(move || reader(true));
+        for h in [a, b, c] {
+            assert!(h.join().unwrap() > 0);
+        }
+    });
+}
+
+#[test]
+fn two_handles_on_one_file_see_each_others_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let t = target(Prefix::SubmissionDate, "beta", "40", "20150601");
+    let d = dims("Firefox", "x86", "Windows_NT", "6.1");
+    let d2 = dims("Fennec", "arm", "Android", "23");
+    // b reads first, so its caches exist before a adds new ids.
+    assert!(b.filter_options("beta", "40").unwrap().is_none());
+    let x = hist(layout(), &[(3, 2)], 10, 1);
+    let y = hist(LayoutSpec::flag(), &[(1, 1)], 1, 1);
+    a.write(&batch(
+        "20150601",
+        vec![(
+            t.clone(),
+            vec![(key("X", "k1", Process::Parent, &d), x.clone())],
+        )],
+    ))
+    .unwrap();
+    b.write(&batch(
+        "20150602",
+        vec![(
+            t.clone(),
+            vec![
+                (key("X", "k1", Process::Parent, &d), x.clone()),
+                (key("Y", "k2", Process::Gpu, &d2), y.clone()),
+            ],
+        )],
+    ))
+    .unwrap();
+    a.write(&batch(
+        "20150603",
+        vec![(
+            t.clone(),
+            vec![(key("Y", "k2", Process::Gpu, &d2), y.clone())],
+        )],
+    ))
+    .unwrap();
+    let mut xx = x.clone();
+    xx.merge(&x).unwrap();
+    let mut yy = y.clone();
+    yy.merge(&y).unwrap();
+    let want = vec![
+        (t.clone(), key("X", "k1", Process::Parent, &d), xx),
+        (t.clone(), key("Y", "k2", Process::Gpu, &d2), yy),
+    ];
+    assert_eq!(dump(&a).unwrap(), want);
+    assert_eq!(dump(&b).unwrap(), want);
+    assert_eq!(a.data_version().unwrap(), b.data_version().unwrap());
+    let options = b.filter_options("beta", "40").unwrap().unwrap();
+    assert_eq!(options.metric, ["X".to_string(), "Y".to_string()].into());
+    assert_eq!(options.child, [Process::Parent, Process::Gpu].into());
+    assert_eq!(a.absorbed(&t).unwrap().len(), 3);
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+    let rows: Vec<_> = keys(30)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, one(i)))
+        .collect();
+    let (before, version) = {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .write(&batch("20150601", vec![(t.clone(), rows.clone())]))
+            .unwrap();
+        (dump(&store).unwrap(), store.data_version().unwrap())
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(dump(&store).unwrap(), before);
+    assert_eq!(store.data_version().unwrap(), version);
+    assert_eq!(
+        store
+            .write(&batch("20150601", vec![(t.clone(), rows)]))
+            .unwrap()
+            .targets_skipped,
+        vec![t]
+    );
+    assert_eq!(dump(&store).unwrap(), before);
+    store.integrity_check().unwrap();
+    assert_eq!(store.path(), Some(path.as_path()));
+}
+
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    drop(SqliteStore::open(&path).unwrap());
+    raw(&path)
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    match SqliteStore::open(&path) {
+        Err(Error::SchemaTooNew {
+            found: 99,
+            supported,
+        }) => {
+            assert_eq!(supported, mozaggregator_core::store::SCHEMA_VERSION);
+        }
+        other => panic!("expected SchemaTooNew, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn foreign_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.sqlite");
+    raw(&path)
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    assert!(matches!(SqliteStore::open(&path), Err(Error::Store(_))));
+    let text = dir.path().join("text.txt");
+    std::fs::write(
+        &text,
+        "not a database at all, just some text that is long enough",
+    )
+    .unwrap();
+    assert!(SqliteStore::open(&text).is_err());
+}
+
+#[test]
+fn corrupt_rows_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+    let rows: Vec<_> = keys(30)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, one(i)))
+        .collect();
+    store
+        .write(&batch("20150601", vec![(t.clone(), rows.clone())]))
+        .unwrap();
+    let before = dump(&store).unwrap();
+    let query = SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "nightly".into(),
+        version: "42".into(),
+        dates: vec!["20150601".into()],
+        metric: "M".into(),
+        filter: Filter::All,
+    };
+    assert_eq!(store.query(&query).unwrap().len(), 10);
+
+    let conn = raw(&path);
+    let changed = conn
+        .execute("UPDATE series SET hist = x'11ffffff' WHERE label_id = (SELECT min(label_id) FROM series)", [])
+        .unwrap();
+    assert!(changed > 0);
+    assert!(matches!(store.query(&query), Err(Error::Store(_))));
+    assert!(dump(&store).is_err());
+    // A merge into a corrupt row fails the whole write; nothing changes.
+    let version = store.data_version().unwrap();
+    assert!(store
+        .write(&batch("20150602", vec![(t.clone(), rows)]))
+        .is_err());
+    assert_eq!(store.data_version().unwrap(), version);
+    assert!(store.absorbed(&t).unwrap().len() == 1);
+
+    // A layout row that no longer describes a layout: the rows using it fail, others work.
+    conn.execute(
+        "UPDATE series SET hist = (SELECT hist FROM series LIMIT 1 OFFSET 29)",
+        [],
+    )
+    .unwrap();
+    conn.execute("UPDATE layouts SET n = 1", []).unwrap();
+    conn.execute(
+        "UPDATE meta SET value = value + 1 WHERE key = 'data_version'",
+        [],
+    )
+    .unwrap();
+    let fresh = SqliteStore::open(&path).unwrap();
+    assert!(matches!(fresh.query(&query), Err(Error::Store(_))));
+    assert_eq!(fresh.channels(Prefix::BuildId).unwrap(), vec!["nightly"]);
+    drop(before);
+}

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 from mozaggregator._native import Aggregator, Definitions, Store
 
-__all__ = ["aggregate", "write"]
+__all__ = ["aggregate", "aggregate_files", "write"]
 
 
 def _require_pyspark() -> Any:
@@ -120,6 +120,51 @@ def aggregate(
     if rdd.getNumPartitions() == 0:
         return _new_aggregator(options)
     return rdd.mapPartitions(_aggregate_partition(options)).treeReduce(_merge, depth=depth)
+
+
+def _aggregate_files_partition(options: Mapping[str, Any]):
+    def run(paths: Iterable[str]) -> Iterator[Aggregator]:
+        aggregator = _new_aggregator(options)
+        paths = list(paths)
+        if paths:
+            aggregator.add_files(paths, threads=1)
+        yield aggregator
+
+    return run
+
+
+def aggregate_files(
+    spark_context: Any,
+    paths: Sequence[Any],
+    *,
+    partitions: Optional[int] = None,
+    channels: Optional[Sequence[str]] = None,
+    submission_date: Optional[str] = None,
+    definitions_paths: Optional[Mapping[str, Any]] = None,
+    prefer_definitions: bool = False,
+    full_os_version: bool = False,
+    depth: int = 2,
+) -> Aggregator:
+    """Aggregates ping files on the executors: the ``paths`` (files or directories, as
+    ``Aggregator.add_files`` takes them; they must be readable on every executor, e.g. on
+    shared storage) are spread over ``partitions`` tasks (default: one per path, at most
+    ``spark_context.defaultParallelism * 4``), each reading its files natively with
+    ``add_files``. Options and result as ``aggregate``.
+    """
+    _require_pyspark()
+    options = _options(
+        channels, submission_date, definitions_paths, prefer_definitions, full_os_version
+    )
+    _new_aggregator(options)
+    paths = [str(p) for p in paths]
+    if not paths:
+        return _new_aggregator(options)
+    if partitions is None:
+        partitions = min(len(paths), max(1, spark_context.defaultParallelism * 4))
+    rdd = spark_context.parallelize(paths, partitions)
+    return rdd.mapPartitions(_aggregate_files_partition(options)).treeReduce(
+        _merge, depth=depth
+    )
 
 
 def write(aggregates: Aggregator, db_path: Any) -> dict[str, Any]:

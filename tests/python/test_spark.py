@@ -111,3 +111,15 @@ def test_empty_rdd(session):
     assert result.aggregates() == [] and result.report()["pings_read"] == 0
     result = mzs.aggregate(session.sparkContext.parallelize([], 2))
     assert result.aggregates() == []
+
+
+def test_aggregate_files_on_executors(session, tmp_path):
+    docs = [json.dumps(p) for p in varied_pings(90)]
+    for i in range(3):
+        (tmp_path / f"part-{i}.ndjson").write_text("\n".join(docs[i * 30:(i + 1) * 30]))
+    local = Aggregator()
+    local.add_pings(docs)
+    result = mzs.aggregate_files(session.sparkContext, sorted(tmp_path.glob("*.ndjson")))
+    assert result.aggregates() == local.aggregates()
+    assert result.report()["files_read"] == 3
+    assert mzs.aggregate_files(session.sparkContext, []).aggregates() == []

@@ -1,7 +1,45 @@
 #!/usr/bin/env bash
 # The project's one test command: formatting, lints, Rust tests, Python tests.
+#
+# Python part: a virtualenv at .venv (created once, reused: its pinned tools are reinstalled only
+# when tests/python/requirements.txt changes), the extension module built into it with maturin,
+# the CLI binary the Python tests compare against, then pytest over tests/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$SECONDS
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+
+# --- Python ---------------------------------------------------------------------------------
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+REQS=tests/python/requirements.txt
+STAMP="$VENV/.requirements-installed"
+if ! cmp -s "$REQS" "$STAMP"; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
+    cp "$REQS" "$STAMP"
+fi
+export VIRTUAL_ENV="$PWD/$VENV"
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+
+# The extension module (debug profile: the tests are small; benchmarks use --release) and the
+# CLI binary that tests/python compares the Python results against.
+maturin develop --quiet
+cargo build --quiet -p mozaggregator-server --bin mozaggregator
+export MOZAGGREGATOR_BIN="$PWD/target/debug/mozaggregator"
+# Spark (tests/python/test_spark.py) listens on the loopback only.
+export SPARK_LOCAL_IP=127.0.0.1
+
+# pytest exits 5 when it collected no test: that is a failure too (set -e stops on any non-zero).
+status=0
+python -m pytest tests/python || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "scripts/test.sh: pytest failed (exit $status)" >&2
+    exit "$status"
+fi
+echo "scripts/test.sh: all tests passed in $((SECONDS - start)) s"

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::layout::{bucket_index, LayoutSpec};
+use crate::layout::{bucket_index, BucketLayout, LayoutSpec};
 
 /// A dense histogram over a [`LayoutSpec`].
 ///
@@ -138,10 +138,62 @@ impl Histogram {
     /// Adds one histogram's worth of data: the given dense `counts` plus `sum`, and `count += 1`.
     ///
     /// # Errors
-    /// As [`Histogram::merge`].
+    /// [`Error::LayoutMismatch`] when `counts` does not have one entry per bucket;
+    /// [`Error::Overflow`] when any number would exceed `u64`. On error `self` is unchanged.
     pub fn add_dense(&mut self, counts: &[u64], sum: u64) -> Result<()> {
-        let one = Histogram::from_parts(self.layout, counts.to_vec(), sum, 1)?;
-        self.merge(&one)
+        if counts.len() != self.counts.len() {
+            return Err(Error::LayoutMismatch(format!(
+                "{} counts for a layout of {} buckets",
+                counts.len(),
+                self.counts.len()
+            )));
+        }
+        let new_sum = checked(self.sum, sum, "histogram sum")?;
+        let new_count = checked(self.count, 1, "histogram count")?;
+        if self
+            .counts
+            .iter()
+            .zip(counts)
+            .any(|(a, b)| a.checked_add(*b).is_none())
+        {
+            return Err(Error::Overflow("bucket count exceeds 2^64".into()));
+        }
+        for (a, b) in self.counts.iter_mut().zip(counts) {
+            *a += *b;
+        }
+        self.sum = new_sum;
+        self.count = new_count;
+        Ok(())
+    }
+
+    /// As [`Histogram::record`], with the bounds taken from `layout` (computed once by the
+    /// caller) instead of being recomputed.
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] when `layout` is not this histogram's layout;
+    /// [`Error::Overflow`] as [`Histogram::record`].
+    pub fn record_in(&mut self, layout: &BucketLayout, value: u64) -> Result<()> {
+        if layout.spec() != self.layout || layout.bounds().len() != self.counts.len() {
+            return Err(Error::LayoutMismatch(format!(
+                "{:?} and {:?}",
+                self.layout,
+                layout.spec()
+            )));
+        }
+        self.record_at(bucket_index(layout.bounds(), value), value)
+    }
+
+    fn record_at(&mut self, i: usize, value: u64) -> Result<()> {
+        let sum = checked(self.sum, value, "histogram sum")?;
+        let count = checked(self.count, 1, "histogram count")?;
+        let slot = self
+            .counts
+            .get_mut(i)
+            .ok_or_else(|| Error::LayoutMismatch(format!("bucket {i} out of range")))?;
+        *slot = checked(*slot, 1, "bucket count")?;
+        self.sum = sum;
+        self.count = count;
+        Ok(())
     }
 
     /// Records one scalar-like value (SPEC §2.4): `sum += value`, `count += 1`, and one sample
@@ -150,15 +202,8 @@ impl Histogram {
     /// # Errors
     /// [`Error::Overflow`] when the sum or count would exceed `u64`; `self` is then unchanged.
     pub fn record(&mut self, value: u64) -> Result<()> {
-        let sum = checked(self.sum, value, "histogram sum")?;
-        let count = checked(self.count, 1, "histogram count")?;
-        let bounds = self.layout.bounds();
-        let i = bucket_index(&bounds, value);
-        let bucket = checked(self.counts[i], 1, "bucket count")?;
-        self.counts[i] = bucket;
-        self.sum = sum;
-        self.count = count;
-        Ok(())
+        let i = bucket_index(&self.layout.bounds(), value);
+        self.record_at(i, value)
     }
 }
 

@@ -470,8 +470,10 @@ impl BucketLayout {
             return Err(Error::InvalidLayout("categorical: no labels".into()));
         }
         let n = (labels.len() as u64).max(n_values.unwrap_or(0)).max(50);
-        let n = u32::try_from(n + 1)
-            .map_err(|_| Error::InvalidLayout(format!("categorical: {n} values")))?;
+        let n = n
+            .checked_add(1)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| Error::InvalidLayout(format!("categorical: {n} values")))?;
         let mut layout = Self::new(LayoutSpec::categorical(n)?);
         layout.labels = labels;
         Ok(layout)
@@ -552,6 +554,7 @@ mod tests {
         assert!(LayoutSpec::from_ping(0, 1, 10, u64::MAX).is_err());
         assert!(LayoutSpec::categorical(1).is_err());
         assert!(LayoutSpec::enumerated(1).is_err());
+        assert!(BucketLayout::categorical(vec!["a".into()], Some(u64::MAX)).is_err());
     }
 
     #[test]

@@ -4,24 +4,38 @@
 //! Firefox's bucket layouts ([`layout`]), histograms and their merge ([`histogram`]), completion
 //! of sparse ping histograms ([`completion`]), probe definitions ([`definitions`]), the filter
 //! algebra ([`filter`]), the dimensions that address aggregates ([`keys`]) and the storage
-//! contract with its implementations ([`store`]).
+//! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
+//! [`input`]), applies the rules of SPEC §2 ([`aggregate`]), in parallel ([`ingest`]), and
+//! accounts for everything it read ([`report`]); [`generate`] makes realistic synthetic pings.
 
+pub mod access;
+pub mod aggregate;
 pub mod completion;
 pub mod date;
 pub mod definitions;
 pub mod error;
 pub mod filter;
+pub mod generate;
 pub mod histogram;
+pub mod ingest;
+pub mod input;
 pub mod keys;
 pub mod layout;
+pub mod ping;
+pub mod query;
+pub mod report;
 pub mod store;
 
+pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};
 pub use completion::{complete, Completion};
+pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};
-pub use filter::{Dimension, Filter, NormalForm, RowDims};
+pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
+pub use ping::Ping;
+pub use report::Report;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{

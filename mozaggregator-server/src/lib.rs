@@ -3,7 +3,25 @@
 //! The HTTP API of mozaggregator (poem) and the pieces of the `mozaggregator` command-line tool.
 //! Thin by design: it parses requests and arguments into `mozaggregator-core` types, calls the
 //! core, and serializes the answer.
+//!
+//! - [`app`]: the API endpoint (routes, caching, limits, headers);
+//! - [`auth`]: bearer tokens (RS256 JWTs against a JWKS, static tokens);
+//! - [`cache`]: the bounded response cache;
+//! - [`config`]: the settings;
+//! - [`headers`]: headers every response carries, ETag matching;
+//! - [`api_error`]: error answers and their statuses;
+//! - [`openapi`]: the `/openapi.json` document.
 
+pub mod api_error;
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod config;
 pub mod error;
+pub mod headers;
+mod jwks_fetch;
+pub mod openapi;
 
+pub use app::App;
+pub use config::{Limits, ServerConfig};
 pub use error::{Error, Result};

@@ -1,0 +1,331 @@
+//! Partial aggregates: what the aggregation of some pings produced, mergeable with any other.
+//!
+//! [`Aggregator`] applies the rules of SPEC §2 to pings and adds them to an [`Aggregates`].
+//! Partial aggregates of any split of the input merge ([`Aggregates::merge`]) into the same
+//! result, which turns into [`Batch`]es (one per submission date) of both families — build-id
+//! and submission-date aggregates — ready for a [`crate::Store`].
+//!
+//! Internally only the build-id family is accumulated, keyed by interned strings; the
+//! submission-date family is the same data with the build id dropped, merged when a batch is
+//! built (as the original service did). Memory grows with the number of distinct series, not
+//! with the input.
+
+mod aggregator;
+mod codec;
+mod interner;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::fast::RandomState;
+use hashbrown::hash_map::Entry;
+
+pub use aggregator::{Aggregator, Options, CHANNELS};
+
+use crate::error::Result;
+use crate::histogram::Histogram;
+use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
+use crate::layout::LayoutSpec;
+use crate::report::Report;
+use crate::store::Batch;
+use interner::Interner;
+
+/// Hash map with foldhash (fast; see [`Interner`] for why DoS resistance is not needed).
+pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, RandomState>;
+
+/// A build-id aggregate key, as interned ids: submission date, channel, version, build id,
+/// application, architecture, os, os version.
+pub(crate) type GroupKey = [u32; 8];
+
+/// One series of a group: interned metric and label, process, layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SeriesId {
+    pub(crate) metric: u32,
+    pub(crate) label: u32,
+    pub(crate) process: Process,
+    pub(crate) layout: LayoutSpec,
+}
+
+/// The series of one group.
+pub(crate) type Series = Map<SeriesId, Histogram>;
+
+/// A mergeable partial aggregate of pings, with its [`Report`].
+///
+/// Merging is associative and commutative, and [`Aggregates::new`] is its identity (SPEC §2.5);
+/// serializable with [`Aggregates::to_bytes`] (a compact binary form) and through serde (the
+/// same bytes).
+///
+/// ```
+/// use mozaggregator_core::{Aggregates, Aggregator, Options};
+/// let ping = br#"{"meta": {"submissionDate": "20240102", "sampleId": 7},
+///   "application": {"channel": "nightly", "version": "120.0a1", "buildId": "20240101093000",
+///                   "name": "Firefox", "architecture": "x86-64"},
+///   "environment": {"system": {"os": {"name": "Linux", "version": "6.5.0"}}},
+///   "payload": {"simpleMeasurements": {"uptime": 42}}}"#;
+/// let mut aggregator = Aggregator::new(Options::default());
+/// let mut a = Aggregates::new();
+/// aggregator.add_json(&mut a, ping);
+/// let mut b = Aggregates::new();
+/// aggregator.add_json(&mut b, ping);
+/// a.merge(b);
+/// let bytes = a.to_bytes();
+/// let a = Aggregates::from_bytes(&bytes).unwrap();
+/// assert_eq!(a.report().pings_used, 2);
+/// let batches = a.batches().unwrap();
+/// assert_eq!(batches.len(), 1);
+/// let (target, rows) = batches[0].tables.iter().next().unwrap();
+/// assert_eq!((target.date.as_str(), target.version.as_str()), ("20240101", "120"));
+/// assert_eq!(rows[0].0.metric, "SIMPLE_MEASURES_UPTIME");
+/// assert_eq!((rows[0].1.sum(), rows[0].1.count()), (84, 2));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Aggregates {
+    pub(crate) strings: Interner,
+    pub(crate) groups: Map<GroupKey, Series>,
+    pub(crate) report: Report,
+}
+
+impl Aggregates {
+    /// The empty aggregate (identity of [`Aggregates::merge`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The report of the pings aggregated so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The report, to record what happened after aggregation (store writes, wall time).
+    pub fn report_mut(&mut self) -> &mut Report {
+        &mut self.report
+    }
+
+    /// True when no series was aggregated.
+    pub fn is_empty(&self) -> bool {
+        self.groups.values().all(Series::is_empty)
+    }
+
+    /// Number of build-id aggregates (distinct build-id keys).
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Number of submission-date aggregates (distinct keys without the build id).
+    pub fn submission_date_len(&self) -> usize {
+        self.groups
+            .keys()
+            .map(submission_date_key)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    /// Number of build-id series (rows of the build-id family).
+    pub fn series_len(&self) -> usize {
+        self.groups.values().map(Series::len).sum()
+    }
+
+    /// Merges `other` into `self`. A series whose merge would overflow keeps `self`'s value
+    /// and is counted in the report as a histogram rejected for `overflow`.
+    pub fn merge(&mut self, other: Aggregates) {
+        if self.groups.is_empty() {
+            let mine = std::mem::replace(self, other);
+            self.report.merge(&mine.report);
+            return;
+        }
+        let remap: Vec<Option<u32>> = other
+            .strings
+            .names()
+            .map(|s| self.strings.intern(s))
+            .collect();
+        let id = |i: u32| remap.get(i as usize).copied().flatten();
+        for (key, series) in other.groups {
+            let Some(key) = remap_key(&key, id) else {
+                self.report.reject_histogram("too_many_strings");
+                continue;
+            };
+            let dest = self.groups.entry(key).or_default();
+            for (sid, histogram) in series {
+                let (Some(metric), Some(label)) = (id(sid.metric), id(sid.label)) else {
+                    self.report.reject_histogram("too_many_strings");
+                    continue;
+                };
+                let sid = SeriesId {
+                    metric,
+                    label,
+                    ..sid
+                };
+                match dest.entry(sid) {
+                    Entry::Vacant(v) => {
+                        v.insert(histogram);
+                    }
+                    Entry::Occupied(mut o) => {
+                        if o.get_mut().merge(&histogram).is_err() {
+                            self.report.reject_histogram("overflow");
+                        }
+                    }
+                }
+            }
+        }
+        self.report.merge(&other.report);
+    }
+
+    /// The submission dates present, sorted.
+    pub fn submission_dates(&self) -> Vec<String> {
+        let ids: BTreeSet<&str> = self
+            .groups
+            .keys()
+            .map(|k| self.strings.name(k[0]))
+            .collect();
+        ids.into_iter().map(str::to_string).collect()
+    }
+
+    /// The batch of one submission date: its build-id aggregates (targets dated by build id)
+    /// and its submission-date aggregates (build ids merged). Rows are sorted by series key,
+    /// then layout. An unknown date gives an empty batch.
+    ///
+    /// # Errors
+    /// [`Error::Overflow`] when merging build ids into a submission-date series would overflow.
+    pub fn batch(&self, submission_date: &str) -> Result<Batch> {
+        let mut batch = Batch {
+            submission_date: submission_date.to_string(),
+            tables: BTreeMap::new(),
+        };
+        let Some(date) = self.strings.get(submission_date) else {
+            return Ok(batch);
+        };
+        let mut by_date: Map<([u32; 7], SeriesId), Histogram> = Map::default();
+        for (key, series) in self.groups.iter().filter(|(k, _)| k[0] == date) {
+            let target = self.target(Prefix::BuildId, key, key[3]);
+            let dims = self.dims(key);
+            let rows = batch.tables.entry(target).or_default();
+            rows.reserve(series.len());
+            let short = submission_date_key(key);
+            for (sid, histogram) in series {
+                rows.push((self.series_key(sid, &dims), histogram.clone()));
+                match by_date.entry((short, *sid)) {
+                    Entry::Vacant(v) => {
+                        v.insert(histogram.clone());
+                    }
+                    Entry::Occupied(mut o) => o.get_mut().merge(histogram)?,
+                }
+            }
+        }
+        let mut dims_cache: BTreeMap<[u32; 7], (Target, Dims)> = BTreeMap::new();
+        for ((short, sid), histogram) in by_date {
+            let (target, dims) = dims_cache.entry(short).or_insert_with(|| {
+                let full = [
+                    short[0], short[1], short[2], 0, short[3], short[4], short[5], short[6],
+                ];
+                (
+                    self.target(Prefix::SubmissionDate, &full, full[0]),
+                    self.dims(&full),
+                )
+            });
+            let key = self.series_key(&sid, dims);
+            batch
+                .tables
+                .entry(target.clone())
+                .or_default()
+                .push((key, histogram));
+        }
+        for rows in batch.tables.values_mut() {
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
+        }
+        Ok(batch)
+    }
+
+    /// One batch per submission date, in date order.
+    ///
+    /// # Errors
+    /// As [`Aggregates::batch`].
+    pub fn batches(&self) -> Result<Vec<Batch>> {
+        self.submission_dates()
+            .iter()
+            .map(|d| self.batch(d))
+            .collect()
+    }
+
+    fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Target {
+        Target {
+            prefix,
+            channel: self.strings.name(key[1]).to_string(),
+            version: self.strings.name(key[2]).to_string(),
+            date: self.strings.name(date).to_string(),
+        }
+    }
+
+    fn dims(&self, key: &GroupKey) -> Dims {
+        Dims {
+            application: self.strings.name(key[4]).to_string(),
+            architecture: self.strings.name(key[5]).to_string(),
+            os: self.strings.name(key[6]).to_string(),
+            os_version: self.strings.name(key[7]).to_string(),
+        }
+    }
+
+    fn series_key(&self, sid: &SeriesId, dims: &Dims) -> SeriesKey {
+        SeriesKey {
+            metric: self.strings.name(sid.metric).to_string(),
+            label: self.strings.name(sid.label).to_string(),
+            process: sid.process,
+            dims: dims.clone(),
+        }
+    }
+
+    /// The compact binary form (see `from_bytes`); the order of entries is unspecified.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        codec::encode(self)
+    }
+
+    /// Reads the form [`Aggregates::to_bytes`] writes, validating everything.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] when the bytes are not a valid encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        codec::decode(bytes)
+    }
+}
+
+fn submission_date_key(key: &GroupKey) -> [u32; 7] {
+    [key[0], key[1], key[2], key[4], key[5], key[6], key[7]]
+}
+
+fn remap_key(key: &GroupKey, id: impl Fn(u32) -> Option<u32>) -> Option<GroupKey> {
+    let mut out = [0u32; 8];
+    for (o, k) in out.iter_mut().zip(key) {
+        *o = id(*k)?;
+    }
+    Some(out)
+}
+
+impl serde::Serialize for Aggregates {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.to_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Aggregates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl<'de> serde::de::Visitor<'de> for BytesVisitor {
+            type Value = Aggregates;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the bytes of Aggregates::to_bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Aggregates, E> {
+                Aggregates::from_bytes(v).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Aggregates, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+                while let Some(b) = seq.next_element::<u8>()? {
+                    bytes.push(b);
+                }
+                Aggregates::from_bytes(&bytes).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_bytes(BytesVisitor)
+    }
+}

@@ -1,0 +1,430 @@
+//! The service-level metric query: what `/aggregates_by/PREFIX/channels/CH/?…` answers
+//! (SPEC §5), computed from a [`Store`] and [`Definitions`].
+//!
+//! The HTTP layer only parses parameters into a [`MetricQuery`] and serializes the
+//! [`MetricResponse`]; every rule about buckets, kinds, count histograms, categorical labels and
+//! use counters lives here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::access::{served_name, COUNT_PREFIX};
+use crate::definitions::Definitions;
+use crate::error::Result;
+use crate::filter::Filter;
+use crate::keys::Prefix;
+use crate::layout::{Kind, LayoutSpec};
+use crate::store::{FilterOptions, QueryRow, SeriesQuery, Store};
+
+/// Prefix of numeric scalar metrics.
+pub const SCALARS_PREFIX: &str = "SCALARS_";
+/// Prefix of simple-measurement metrics.
+pub const SIMPLE_MEASURES_PREFIX: &str = "SIMPLE_MEASURES_";
+/// Prefix of use counters composed with a denominator.
+pub const USE_COUNTER2_PREFIX: &str = "USE_COUNTER2_";
+/// Denominator of `USE_COUNTER2_*_DOCUMENT` counters.
+pub const DOCUMENTS_DESTROYED: &str = "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED";
+/// Denominator of the other `USE_COUNTER2_*` counters.
+pub const TOP_LEVEL_DOCUMENTS_DESTROYED: &str = "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED";
+
+/// One metric over some dates of one (prefix, channel, version), with dimension filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricQuery {
+    /// Aggregate family.
+    pub prefix: Prefix,
+    /// Channel.
+    pub channel: String,
+    /// Major version.
+    pub version: String,
+    /// Dates (`YYYYMMDD`), in the order the answer lists them.
+    pub dates: Vec<String>,
+    /// The metric as the API names it (count histograms without `[[COUNT]]_`).
+    pub metric: String,
+    /// Which series to include.
+    pub filter: Filter,
+}
+
+/// One entry of `buckets`: a lower bound, or a categorical label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Bucket {
+    /// A bucket lower bound.
+    Number(u64),
+    /// A categorical label (or `"spill"`).
+    Label(String),
+}
+
+/// One `data` entry: every matching series of one date and label, merged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DataPoint {
+    /// `YYYYMMDD`.
+    pub date: String,
+    /// The label (`""` for unkeyed metrics).
+    pub label: String,
+    /// Number of contributing histograms.
+    pub count: u64,
+    /// Sum of recorded values.
+    pub sum: u64,
+    /// Bucket counts, one per served bucket (flag: the three stored buckets).
+    pub histogram: Vec<u64>,
+}
+
+/// The answer to a [`MetricQuery`], in the wire format's key order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MetricResponse {
+    /// Bucket lower bounds, or categorical labels followed by `"spill"`.
+    pub buckets: Vec<Bucket>,
+    /// The kind of the served layout (`"exponential"`, `"count"`, …).
+    pub kind: String,
+    /// The definition's description, `""` when there is none.
+    pub description: String,
+    /// One entry per (date, label) with rows, dates in the requested order.
+    pub data: Vec<DataPoint>,
+}
+
+impl MetricQuery {
+    /// Runs the query. `Ok(None)` means "not found": no matching rows.
+    ///
+    /// Rules (SPEC §5): scalars and simple measures are served over their fixed labels with kind
+    /// `exponential`; a count histogram `M` (kind `count` in the definitions, or stored as
+    /// `[[COUNT]]_M`) is read from `[[COUNT]]_M` and served over the count labels with kind
+    /// `count`; flags are served with buckets `[0, 1]` (the histogram keeps its three stored
+    /// entries); categorical histograms with labels in the definitions are served over
+    /// `labels + ["spill"]`; anything else over the stored layout's lower bounds. `kind` is the
+    /// definition's when its layout has the stored bounds, else the stored layout's.
+    /// `USE_COUNTER2_*` counters are composed with their denominator.
+    ///
+    /// When the rows of a metric have several layouts (its definition changed between
+    /// versions of Firefox), only the layout with the largest total `count` over the whole
+    /// answer is served (ties: the smaller layout in [`LayoutSpec`] order).
+    ///
+    /// ```
+    /// use mozaggregator_core::query::MetricQuery;
+    /// use mozaggregator_core::*;
+    /// let store = MemoryStore::new();
+    /// let target = Target { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
+    ///     version: "42".into(), date: "20150601".into() };
+    /// let key = SeriesKey { metric: "SCALARS_A.B".into(), label: "".into(),
+    ///     process: Process::Parent, dims: Dims::default() };
+    /// let mut h = Histogram::empty(LayoutSpec::scalar());
+    /// h.record(42).unwrap();
+    /// let mut batch = Batch { submission_date: "20150601".into(), ..Batch::default() };
+    /// batch.tables.insert(target, vec![(key, h)]);
+    /// store.write(&batch).unwrap();
+    /// let q = MetricQuery { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
+    ///     version: "42".into(), dates: vec!["20150601".into()], metric: "SCALARS_A.B".into(),
+    ///     filter: Filter::All };
+    /// let r = q.run(&store, &definitions::Definitions::new()).unwrap().unwrap();
+    /// assert_eq!(r.kind, "exponential");
+    /// assert_eq!((r.data[0].count, r.data[0].sum, r.data[0].histogram[28]), (1, 42, 1));
+    /// ```
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn run(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+    ) -> Result<Option<MetricResponse>> {
+        let metric = self.metric.as_str();
+        if metric.starts_with(USE_COUNTER2_PREFIX) {
+            return self.run_use_counter(store, definitions);
+        }
+        if metric.starts_with(SCALARS_PREFIX) || metric.starts_with(SIMPLE_MEASURES_PREFIX) {
+            let rows = served_layout(self.read(store, metric)?);
+            let Some(spec) = rows.first().map(|r| r.histogram.layout()) else {
+                return Ok(None);
+            };
+            return Ok(Some(MetricResponse {
+                buckets: numbers(spec.bounds()),
+                kind: Kind::Exponential.name().to_string(),
+                description: description(definitions, metric),
+                data: rows.iter().map(|r| point(r, None)).collect(),
+            }));
+        }
+        let name = served_name(metric);
+        let definition = definitions.lookup(name);
+        let counted = format!("{COUNT_PREFIX}{name}");
+        let count_first =
+            metric.starts_with(COUNT_PREFIX) || definition.is_some_and(|d| d.kind == Kind::Count);
+        let order = if count_first {
+            [counted.as_str(), name]
+        } else {
+            [name, counted.as_str()]
+        };
+        let mut rows = Vec::new();
+        let mut stored_name = name;
+        for candidate in order {
+            rows = served_layout(self.read(store, candidate)?);
+            if !rows.is_empty() {
+                stored_name = candidate;
+                break;
+            }
+        }
+        let Some(spec) = rows.first().map(|r| r.histogram.layout()) else {
+            return Ok(None);
+        };
+        let description = description(definitions, name);
+        if stored_name.starts_with(COUNT_PREFIX) {
+            return Ok(Some(MetricResponse {
+                buckets: numbers(spec.bounds()),
+                kind: Kind::Count.name().to_string(),
+                description,
+                data: rows.iter().map(|r| point(r, None)).collect(),
+            }));
+        }
+        let served = ServedLayout::of(definitions, name, spec);
+        Ok(Some(MetricResponse {
+            buckets: served.buckets,
+            kind: served.kind.name().to_string(),
+            description,
+            data: rows.iter().map(|r| point(r, served.length)).collect(),
+        }))
+    }
+
+    fn run_use_counter(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+    ) -> Result<Option<MetricResponse>> {
+        let metric = self.metric.as_str();
+        let denominator_name = if metric.ends_with("_DOCUMENT") {
+            DOCUMENTS_DESTROYED
+        } else {
+            TOP_LEVEL_DOCUMENTS_DESTROYED
+        };
+        let counters = served_layout(self.read(store, metric)?);
+        let denominators = served_layout(self.read(store, denominator_name)?);
+        if counters.is_empty() && denominators.is_empty() {
+            return Ok(None);
+        }
+        // The denominator is unkeyed: one (sum, count) per date.
+        let mut per_date: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for row in &denominators {
+            let slot = per_date.entry(row.date.as_str()).or_default();
+            slot.0 = slot.0.saturating_add(row.histogram.sum());
+            slot.1 = slot.1.saturating_add(row.histogram.count());
+        }
+        let (buckets, kind) = match counters.first() {
+            Some(row) => {
+                let served = ServedLayout::of(definitions, metric, row.histogram.layout());
+                (served.buckets, served.kind)
+            }
+            None => (numbers(LayoutSpec::boolean().bounds()), Kind::Boolean),
+        };
+        let mut data = Vec::new();
+        let mut seen = BTreeSet::new();
+        for date in &self.dates {
+            if !seen.insert(date.as_str()) {
+                continue;
+            }
+            let denominator = per_date.get(date.as_str()).copied();
+            let mut any = false;
+            for row in counters.iter().filter(|r| r.date == *date) {
+                any = true;
+                let mut p = point(row, None);
+                if let Some((den_sum, _)) = denominator {
+                    let h = row.histogram.counts();
+                    let h1 = h.get(1).copied().unwrap_or(0);
+                    let h2 = h.get(2).copied().unwrap_or(0);
+                    p.histogram = vec![den_sum.saturating_sub(h1).saturating_sub(h2), h1, h2];
+                }
+                data.push(p);
+            }
+            if let (false, Some((den_sum, den_count))) = (any, denominator) {
+                data.push(DataPoint {
+                    date: date.clone(),
+                    label: String::new(),
+                    count: den_count,
+                    sum: 0,
+                    histogram: vec![den_sum, 0, 0],
+                });
+            }
+        }
+        Ok(Some(MetricResponse {
+            buckets,
+            kind: kind.name().to_string(),
+            description: description(definitions, metric),
+            data,
+        }))
+    }
+
+    fn read(&self, store: &dyn Store, metric: &str) -> Result<Vec<QueryRow>> {
+        let mut seen = BTreeSet::new();
+        let dates = self
+            .dates
+            .iter()
+            .filter(|d| seen.insert(d.as_str()))
+            .cloned()
+            .collect();
+        store.query(&SeriesQuery {
+            prefix: self.prefix,
+            channel: self.channel.clone(),
+            version: self.version.clone(),
+            dates,
+            metric: metric.to_string(),
+            filter: self.filter.clone(),
+        })
+    }
+}
+
+/// Buckets and kind of a plain histogram, from its stored layout and its definition.
+struct ServedLayout {
+    buckets: Vec<Bucket>,
+    kind: Kind,
+    /// Served histogram length when it differs from the stored one (categorical labels).
+    length: Option<usize>,
+}
+
+impl ServedLayout {
+    fn of(definitions: &Definitions, name: &str, stored: LayoutSpec) -> Self {
+        let definition = definitions.lookup(name);
+        let kind = match definition {
+            Some(d) if d.kind != Kind::Count && d.layout.spec().same_bounds(&stored) => d.kind,
+            _ => stored.kind(),
+        };
+        let labels = definition
+            .filter(|d| d.kind == Kind::Categorical)
+            .map(|d| d.layout.served_labels())
+            .unwrap_or_default();
+        match kind {
+            Kind::Flag => Self {
+                buckets: numbers(vec![0, 1]),
+                kind,
+                length: None,
+            },
+            Kind::Categorical if !labels.is_empty() => Self {
+                length: Some(labels.len()),
+                buckets: labels
+                    .into_iter()
+                    .map(|l| Bucket::Label(l.to_string()))
+                    .collect(),
+                kind,
+            },
+            _ => Self {
+                buckets: numbers(stored.bounds()),
+                kind,
+                length: None,
+            },
+        }
+    }
+}
+
+fn numbers(bounds: Vec<u64>) -> Vec<Bucket> {
+    bounds.into_iter().map(Bucket::Number).collect()
+}
+
+fn description(definitions: &Definitions, name: &str) -> String {
+    definitions
+        .lookup(name)
+        .map(|d| d.description.clone())
+        .unwrap_or_default()
+}
+
+fn point(row: &QueryRow, length: Option<usize>) -> DataPoint {
+    let mut histogram = row.histogram.counts().to_vec();
+    if let Some(n) = length {
+        histogram.resize(n, 0);
+    }
+    DataPoint {
+        date: row.date.clone(),
+        label: row.label.clone(),
+        count: row.histogram.count(),
+        sum: row.histogram.sum(),
+        histogram,
+    }
+}
+
+/// Keeps only the rows of the layout with the largest total `count` (ties: the smaller
+/// [`LayoutSpec`]), so that one answer has one set of buckets.
+fn served_layout(rows: Vec<QueryRow>) -> Vec<QueryRow> {
+    let mut totals: BTreeMap<LayoutSpec, u64> = BTreeMap::new();
+    for row in &rows {
+        let total = totals.entry(row.histogram.layout()).or_default();
+        *total = total.saturating_add(row.histogram.count());
+    }
+    if totals.len() <= 1 {
+        return rows;
+    }
+    let mut best: Option<(LayoutSpec, u64)> = None;
+    for (spec, total) in totals {
+        if best.is_none_or(|(_, t)| total > t) {
+            best = Some((spec, total));
+        }
+    }
+    match best {
+        Some((spec, _)) => rows
+            .into_iter()
+            .filter(|r| r.histogram.layout() == spec)
+            .collect(),
+        None => rows,
+    }
+}
+
+/// The filter options of one (channel, version) as `/filters/` serves them, in the wire
+/// format's key order. Empty dimensions are left out of the JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ApiFilterOptions {
+    /// Metric names, count histograms without `[[COUNT]]_`, sorted, without duplicates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub metric: Vec<String>,
+    /// Applications.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub application: Vec<String>,
+    /// Architectures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub architecture: Vec<String>,
+    /// `"os,osVersion"` pairs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<String>,
+    /// Processes: `parent`, `content`, `gpu`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub child: Vec<String>,
+}
+
+impl ApiFilterOptions {
+    /// The served form of stored options; `visible` decides which served metric names appear.
+    /// `None` when every dimension is empty.
+    ///
+    /// ```
+    /// use mozaggregator_core::query::ApiFilterOptions;
+    /// use mozaggregator_core::{FilterOptions, Process};
+    /// let mut o = FilterOptions::default();
+    /// o.metric.insert("[[COUNT]]_X".into());
+    /// o.os.insert(("Linux".into(), "3.1".into()));
+    /// o.child.insert(Process::Gpu);
+    /// let api = ApiFilterOptions::from_options(&o, |_| true).unwrap();
+    /// assert_eq!((api.metric, api.os, api.child), (vec!["X".to_string()],
+    ///     vec!["Linux,3.1".to_string()], vec!["gpu".to_string()]));
+    /// ```
+    pub fn from_options(options: &FilterOptions, visible: impl Fn(&str) -> bool) -> Option<Self> {
+        let metric: BTreeSet<&str> = options
+            .metric
+            .iter()
+            .map(|m| served_name(m))
+            .filter(|m| visible(m))
+            .collect();
+        let out = Self {
+            metric: metric.into_iter().map(str::to_string).collect(),
+            application: options.application.iter().cloned().collect(),
+            architecture: options.architecture.iter().cloned().collect(),
+            os: options
+                .os
+                .iter()
+                .map(|(os, version)| format!("{os},{version}"))
+                .collect(),
+            child: options
+                .child
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect(),
+        };
+        let empty = out.metric.is_empty()
+            && out.application.is_empty()
+            && out.architecture.is_empty()
+            && out.os.is_empty()
+            && out.child.is_empty();
+        (!empty).then_some(out)
+    }
+}

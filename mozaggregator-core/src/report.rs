@@ -1,0 +1,311 @@
+//! What an aggregation job did: pings read, used and rejected, items rejected, samples that
+//! did not fit their layout, rows written — every loss counted by reason (SPEC §7).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::WriteReport;
+
+/// The account of an aggregation job. Mergeable: the reports of partial aggregates add up to
+/// the report of the whole (except `seconds`, which takes the longest).
+///
+/// Reasons are stable snake_case names, documented in `docs/ingest.md`.
+///
+/// ```
+/// use mozaggregator_core::Report;
+/// let mut a = Report::default();
+/// a.pings_read = 3;
+/// a.reject_ping("invalid_json");
+/// let mut b = Report::default();
+/// b.pings_read = 2;
+/// b.reject_ping("invalid_json");
+/// a.merge(&b);
+/// assert_eq!(a.pings_read, 5);
+/// assert_eq!(a.pings_rejected["invalid_json"], 2);
+/// assert_eq!(a.pings_rejected_total(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Report {
+    /// Input files (or streams) read.
+    pub files_read: u64,
+    /// Bytes of input as stored (compressed size for `.gz`/`.zst`).
+    pub input_bytes: u64,
+    /// Bytes of JSON handed to the parser (after decompression).
+    pub json_bytes: u64,
+    /// JSON documents seen (one per `.json` file, one per non-blank NDJSON line).
+    pub pings_read: u64,
+    /// Pings aggregated.
+    pub pings_used: u64,
+    /// Pings not aggregated, by reason.
+    pub pings_rejected: BTreeMap<String, u64>,
+    /// Damaged inputs (e.g. a corrupt or truncated compressed stream: the rest of that input is
+    /// lost), by reason.
+    pub inputs_damaged: BTreeMap<String, u64>,
+    /// Histograms aggregated (count histograms included).
+    pub histograms_used: u64,
+    /// Histograms (or histogram sections) not aggregated, by reason.
+    pub histograms_rejected: BTreeMap<String, u64>,
+    /// Scalar values, keyed scalar values and simple measures aggregated.
+    pub scalars_used: u64,
+    /// Scalar values, keyed scalar values and simple measures not aggregated, by reason.
+    pub scalars_rejected: BTreeMap<String, u64>,
+    /// Bucket keys that are not integers (dropped; their samples are in `unplaced_samples`).
+    pub bad_keys: u64,
+    /// Bucket counts that were not JSON integers (floats, strings, …): counted as 0.
+    pub non_integer_counts: u64,
+    /// Samples that fit no bucket of the layout used, per metric.
+    pub unplaced_samples: BTreeMap<String, u64>,
+    /// Series rows merged into the store.
+    pub series_written: u64,
+    /// Rows the store refused, by reason (see [`crate::check_row`]).
+    pub rows_rejected: BTreeMap<String, u64>,
+    /// Tables that absorbed a submission date.
+    pub targets_written: u64,
+    /// Tables left unchanged because they had already absorbed the submission date.
+    pub targets_skipped: u64,
+    /// Wall time of the job, in seconds.
+    pub seconds: f64,
+    /// JSON bytes per second, in MB/s (10^6 bytes).
+    pub mb_per_s: f64,
+    /// Pings read per second.
+    pub pings_per_s: f64,
+}
+
+fn bump(map: &mut BTreeMap<String, u64>, reason: &str, n: u64) {
+    match map.get_mut(reason) {
+        Some(v) => *v = v.saturating_add(n),
+        None => {
+            map.insert(reason.to_string(), n);
+        }
+    }
+}
+
+fn add_all(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        bump(into, k, *v);
+    }
+}
+
+fn total(map: &BTreeMap<String, u64>) -> u64 {
+    map.values().fold(0u64, |a, &b| a.saturating_add(b))
+}
+
+impl Report {
+    /// Counts one rejected ping.
+    pub fn reject_ping(&mut self, reason: &str) {
+        bump(&mut self.pings_rejected, reason, 1);
+    }
+
+    /// Counts one rejected histogram (or histogram section).
+    pub fn reject_histogram(&mut self, reason: &str) {
+        bump(&mut self.histograms_rejected, reason, 1);
+    }
+
+    /// Counts one rejected scalar value.
+    pub fn reject_scalar(&mut self, reason: &str) {
+        bump(&mut self.scalars_rejected, reason, 1);
+    }
+
+    /// Counts one damaged input.
+    pub fn damaged_input(&mut self, reason: &str) {
+        bump(&mut self.inputs_damaged, reason, 1);
+    }
+
+    /// Counts `samples` samples of `metric` that fit no bucket.
+    pub fn unplaced(&mut self, metric: &str, samples: u64) {
+        bump(&mut self.unplaced_samples, metric, samples);
+    }
+
+    /// Total of rejected pings.
+    pub fn pings_rejected_total(&self) -> u64 {
+        total(&self.pings_rejected)
+    }
+
+    /// Total of rejected histograms.
+    pub fn histograms_rejected_total(&self) -> u64 {
+        total(&self.histograms_rejected)
+    }
+
+    /// Total of rejected scalar values.
+    pub fn scalars_rejected_total(&self) -> u64 {
+        total(&self.scalars_rejected)
+    }
+
+    /// Total of unplaced samples.
+    pub fn unplaced_total(&self) -> u64 {
+        total(&self.unplaced_samples)
+    }
+
+    /// Adds `other` into `self`. Counters add (saturating); `seconds` is the larger of the
+    /// two; throughput is recomputed.
+    pub fn merge(&mut self, other: &Report) {
+        let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        add(&mut self.files_read, other.files_read);
+        add(&mut self.input_bytes, other.input_bytes);
+        add(&mut self.json_bytes, other.json_bytes);
+        add(&mut self.pings_read, other.pings_read);
+        add(&mut self.pings_used, other.pings_used);
+        add_all(&mut self.pings_rejected, &other.pings_rejected);
+        add_all(&mut self.inputs_damaged, &other.inputs_damaged);
+        add(&mut self.histograms_used, other.histograms_used);
+        add_all(&mut self.histograms_rejected, &other.histograms_rejected);
+        add(&mut self.scalars_used, other.scalars_used);
+        add_all(&mut self.scalars_rejected, &other.scalars_rejected);
+        add(&mut self.bad_keys, other.bad_keys);
+        add(&mut self.non_integer_counts, other.non_integer_counts);
+        add_all(&mut self.unplaced_samples, &other.unplaced_samples);
+        add(&mut self.series_written, other.series_written);
+        add_all(&mut self.rows_rejected, &other.rows_rejected);
+        add(&mut self.targets_written, other.targets_written);
+        add(&mut self.targets_skipped, other.targets_skipped);
+        self.set_seconds(self.seconds.max(other.seconds));
+    }
+
+    /// Records a store write.
+    pub fn add_write(&mut self, write: &WriteReport) {
+        self.series_written = self.series_written.saturating_add(write.rows_written);
+        self.targets_written = self.targets_written.saturating_add(write.targets_written);
+        self.targets_skipped = self
+            .targets_skipped
+            .saturating_add(write.targets_skipped.len() as u64);
+        add_all(&mut self.rows_rejected, &write.rows_rejected);
+    }
+
+    /// Sets the wall time and recomputes the throughput fields.
+    pub fn set_seconds(&mut self, seconds: f64) {
+        self.seconds = seconds;
+        if seconds > 0.0 {
+            self.mb_per_s = self.json_bytes as f64 / 1e6 / seconds;
+            self.pings_per_s = self.pings_read as f64 / seconds;
+        } else {
+            self.mb_per_s = 0.0;
+            self.pings_per_s = 0.0;
+        }
+    }
+}
+
+fn write_reasons(
+    f: &mut fmt::Formatter<'_>,
+    title: &str,
+    map: &BTreeMap<String, u64>,
+) -> fmt::Result {
+    if map.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "  {title}:")?;
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (reason, n) in entries.iter().take(20) {
+        writeln!(f, "    {reason:<40} {n}")?;
+    }
+    if entries.len() > 20 {
+        writeln!(f, "    … and {} more", entries.len() - 20)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Report {
+    /// A human-readable summary (what the CLI prints on stderr).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "read {} pings ({:.1} MB of JSON",
+            self.pings_read,
+            self.json_bytes as f64 / 1e6
+        )?;
+        if self.files_read > 0 {
+            write!(f, ", {} inputs", self.files_read)?;
+        }
+        write!(f, ")")?;
+        if self.seconds > 0.0 {
+            write!(
+                f,
+                " in {:.2} s: {:.1} MB/s, {:.0} pings/s",
+                self.seconds, self.mb_per_s, self.pings_per_s
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "  pings used {}, rejected {}",
+            self.pings_used,
+            self.pings_rejected_total()
+        )?;
+        write_reasons(f, "pings rejected", &self.pings_rejected)?;
+        write_reasons(f, "inputs damaged", &self.inputs_damaged)?;
+        writeln!(
+            f,
+            "  histograms used {}, rejected {}; scalars used {}, rejected {}",
+            self.histograms_used,
+            self.histograms_rejected_total(),
+            self.scalars_used,
+            self.scalars_rejected_total()
+        )?;
+        write_reasons(f, "histograms rejected", &self.histograms_rejected)?;
+        write_reasons(f, "scalars rejected", &self.scalars_rejected)?;
+        if self.bad_keys > 0 || self.non_integer_counts > 0 {
+            writeln!(
+                f,
+                "  bucket keys not integers {}, bucket counts not integers {}",
+                self.bad_keys, self.non_integer_counts
+            )?;
+        }
+        if !self.unplaced_samples.is_empty() {
+            writeln!(
+                f,
+                "  samples outside their layout: {} in {} metrics",
+                self.unplaced_total(),
+                self.unplaced_samples.len()
+            )?;
+            write_reasons(f, "unplaced samples per metric", &self.unplaced_samples)?;
+        }
+        writeln!(
+            f,
+            "  series written {}, tables written {}, tables skipped (already processed) {}",
+            self.series_written, self.targets_written, self.targets_skipped
+        )?;
+        write_reasons(f, "rows rejected by the store", &self.rows_rejected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_and_round_trips_through_json() {
+        let mut a = Report {
+            pings_read: 10,
+            json_bytes: 2_000_000,
+            ..Report::default()
+        };
+        a.reject_histogram("not_an_object");
+        a.unplaced("GC_MS", 4);
+        a.set_seconds(2.0);
+        let mut b = Report {
+            pings_read: 5,
+            json_bytes: 1_000_000,
+            ..Report::default()
+        };
+        b.reject_histogram("not_an_object");
+        b.reject_histogram("negative_count");
+        b.unplaced("GC_MS", 1);
+        b.set_seconds(1.0);
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.histograms_rejected["not_an_object"], 2);
+        assert_eq!(ab.unplaced_samples["GC_MS"], 5);
+        assert_eq!(ab.seconds, 2.0);
+        assert_eq!(ab.mb_per_s, 1.5);
+        let json = serde_json::to_string(&ab).unwrap();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ab);
+        assert!(ab.to_string().contains("negative_count"));
+    }
+}

@@ -1,0 +1,440 @@
+//! The `Aggregator` class: pings in, mergeable and picklable partial aggregates out.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::ingest::{ingest, IngestOptions};
+use mozaggregator_core::input::discover;
+use mozaggregator_core::{
+    check_date, Aggregates, Aggregator, Error, MemoryStore, Options, Report, Selection, Store,
+    WriteReport, CHANNELS,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString};
+
+use crate::convert::{to_python, Reduce};
+use crate::definitions::PyDefinitions;
+use crate::error::IntoPyResult;
+use crate::store::PyStore;
+
+/// Pings converted per release of the GIL in `add_pings`, and the JSON bytes that end a chunk
+/// early.
+const CHUNK_PINGS: usize = 512;
+const CHUNK_BYTES: usize = 32 << 20;
+
+/// Aggregates Firefox main pings into build-id and submission-date aggregates.
+///
+/// ``definitions`` (a ``Definitions``) are used with ``prefer_definitions=True`` (lay histograms
+/// out by their definition, the original service's rule) — otherwise each histogram's layout
+/// comes from the ping. ``channels`` restricts the channels (default: nightly, aurora, beta,
+/// release). ``submission_date`` (``YYYYMMDD``) keeps only that date's pings and dates pings
+/// without ``meta``. ``full_os_version`` keeps full Linux versions (default: 3 characters).
+///
+/// Aggregators merge (``merge``) and pickle (through a compact byte form), which is what lets
+/// PySpark aggregate partitions apart and combine them. The GIL is released while pings are
+/// parsed and aggregated.
+///
+/// >>> import json
+/// >>> from mozaggregator import Aggregator
+/// >>> ping = {"meta": {"submissionDate": "20240102", "sampleId": 7},
+/// ...         "application": {"channel": "nightly", "version": "120.0a1",
+/// ...                         "buildId": "20240101093000", "name": "Firefox",
+/// ...                         "architecture": "x86-64"},
+/// ...         "environment": {"system": {"os": {"name": "Linux", "version": "6.5.0"}}},
+/// ...         "payload": {"simpleMeasurements": {"uptime": 42}}}
+/// >>> agg = Aggregator()
+/// >>> agg.add_ping(ping)
+/// >>> agg.add_ping(json.dumps(ping))
+/// >>> agg.report()["pings_used"]
+/// 2
+/// >>> row = agg.aggregates("build_id")[0]
+/// >>> row["date"], row["metric"], row["sum"], row["count"], row["os_version"]
+/// ('20240101', 'SIMPLE_MEASURES_UPTIME', 84, 2, '6.5')
+#[pyclass(module = "mozaggregator._native", name = "Aggregator")]
+pub(crate) struct PyAggregator {
+    aggregator: Aggregator,
+    aggregates: Aggregates,
+    definitions: Option<Py<PyDefinitions>>,
+}
+
+impl PyAggregator {
+    fn build(
+        definitions: Option<Bound<'_, PyDefinitions>>,
+        channels: Option<Vec<String>>,
+        submission_date: Option<String>,
+        prefer_definitions: bool,
+        full_os_version: bool,
+        aggregates: Aggregates,
+    ) -> PyResult<Self> {
+        if let Some(date) = &submission_date {
+            check_date("submission_date", date).py()?;
+        }
+        let channels = match channels {
+            None => Options::default().channels,
+            Some(list) => {
+                if let Some(bad) = list.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
+                    return Err(Error::invalid(
+                        "channels",
+                        format!("`{bad}` is not one of {}", CHANNELS.join(", ")),
+                    ))
+                    .py();
+                }
+                list
+            }
+        };
+        let options = Options {
+            submission_date,
+            channels,
+            prefer_definitions,
+            full_os_version,
+            definitions: definitions
+                .as_ref()
+                .map(|d| d.get().inner.clone())
+                .unwrap_or_else(|| Arc::new(Definitions::new())),
+        };
+        Ok(Self {
+            aggregator: Aggregator::new(options),
+            aggregates,
+            definitions: definitions.map(Bound::unbind),
+        })
+    }
+
+    /// Aggregates JSON documents with the GIL released.
+    fn add_documents<T: AsRef<[u8]> + Sync>(&mut self, py: Python<'_>, docs: &[T]) {
+        let Self {
+            aggregator,
+            aggregates,
+            ..
+        } = self;
+        py.detach(|| {
+            for doc in docs {
+                aggregator.add_json(aggregates, doc.as_ref());
+            }
+        });
+    }
+}
+
+/// The JSON bytes of one ping: `str` (encoded), `bytes` (borrowed) or a mapping (`json.dumps`);
+/// anything else is a `TypeError`.
+fn ping_bytes<'a>(ping: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = ping.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(s) = ping.cast::<PyString>() {
+        return Ok(Cow::Owned(s.to_cow()?.into_owned().into_bytes()));
+    }
+    if ping.cast::<PyMapping>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "a ping is a JSON str, JSON bytes or a dict, not {}",
+            ping.get_type().name()?
+        )));
+    }
+    let text = ping
+        .py()
+        .import("json")?
+        .call_method1("dumps", (ping,))?
+        .extract::<String>()?;
+    Ok(Cow::Owned(text.into_bytes()))
+}
+
+#[pymethods]
+impl PyAggregator {
+    #[new]
+    #[pyo3(signature = (
+        definitions = None,
+        channels = None,
+        submission_date = None,
+        prefer_definitions = false,
+        full_os_version = false,
+    ))]
+    fn new(
+        definitions: Option<Bound<'_, PyDefinitions>>,
+        channels: Option<Vec<String>>,
+        submission_date: Option<String>,
+        prefer_definitions: bool,
+        full_os_version: bool,
+    ) -> PyResult<Self> {
+        Self::build(
+            definitions,
+            channels,
+            submission_date,
+            prefer_definitions,
+            full_os_version,
+            Aggregates::new(),
+        )
+    }
+
+    /// Aggregates one ping: a JSON ``str``, JSON ``bytes`` or a ``dict``. A document that is
+    /// not a usable ping is not an error: it is counted in ``report()`` with its reason.
+    fn add_ping(&mut self, py: Python<'_>, ping: &Bound<'_, PyAny>) -> PyResult<()> {
+        let doc = ping_bytes(ping)?;
+        self.add_documents(py, std::slice::from_ref(&doc));
+        Ok(())
+    }
+
+    /// Aggregates every ping of an iterable (each as ``add_ping`` takes it), releasing the GIL
+    /// for each chunk of pings.
+    fn add_pings(&mut self, py: Python<'_>, pings: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut items = Vec::with_capacity(CHUNK_PINGS);
+        let mut iter = pings.try_iter()?;
+        loop {
+            items.clear();
+            let mut bytes = 0;
+            for item in iter.by_ref() {
+                let item = item?;
+                bytes += item.len().unwrap_or(0);
+                items.push(item);
+                if items.len() == CHUNK_PINGS || bytes >= CHUNK_BYTES {
+                    break;
+                }
+            }
+            if items.is_empty() {
+                return Ok(());
+            }
+            let docs = items.iter().map(ping_bytes).collect::<PyResult<Vec<_>>>()?;
+            self.add_documents(py, &docs);
+        }
+    }
+
+    /// Aggregates every ping of files and directories, with ``threads`` worker threads
+    /// (``0``: one per core) and the GIL released throughout.
+    ///
+    /// ``paths`` is one path or a list. Files named ``*.json`` hold one ping; any other file is
+    /// read as one ping per line (``*.ndjson``, ``*.jsonl``); ``.gz`` and ``.zst`` files are
+    /// decompressed. Directories are walked recursively for such files. A file that cannot be
+    /// read raises ``OSError``; a corrupt compressed stream is counted in the report
+    /// (``inputs_damaged``) with the documents before the damage kept.
+    #[pyo3(signature = (paths, threads = 0))]
+    fn add_files(
+        &mut self,
+        py: Python<'_>,
+        paths: &Bound<'_, PyAny>,
+        threads: usize,
+    ) -> PyResult<()> {
+        let paths = crate::args::paths(paths, "paths")?;
+        let Self {
+            aggregator,
+            aggregates,
+            ..
+        } = self;
+        let options = IngestOptions {
+            threads,
+            ..IngestOptions::default()
+        };
+        py.detach(|| -> mozaggregator_core::Result<()> {
+            let inputs = discover(&paths)?;
+            let read = ingest(&inputs, aggregator, &options, None)?;
+            aggregates.merge(read);
+            Ok(())
+        })
+        .py()
+    }
+
+    /// Merges ``other``'s aggregates (and report) into this one; ``other`` is unchanged.
+    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let copy = {
+            let other = other.borrow();
+            let source = &other.aggregates;
+            py.detach(|| source.clone())
+        };
+        let mut this = slf.borrow_mut();
+        let target = &mut this.aggregates;
+        py.detach(|| target.merge(copy));
+        Ok(())
+    }
+
+    /// What was read, used and rejected (by reason) — the counters the CLI reports — as a
+    /// dict. After ``write``, also the rows and tables written.
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, self.aggregates.report())
+    }
+
+    /// The submission dates aggregated, sorted.
+    fn submission_dates(&self) -> Vec<String> {
+        self.aggregates.submission_dates()
+    }
+
+    /// The aggregates as a list of dicts, one per series, with the fields of the CLI's
+    /// ``export``: ``prefix``, ``channel``, ``version``, ``date``, ``metric``, ``label``,
+    /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``buckets``
+    /// (lower bounds), ``histogram`` (counts per bucket), ``sum``, ``count``. ``prefix``
+    /// (``"build_id"`` or ``"submission_date"``) selects one family; ``None`` gives both.
+    ///
+    /// These are the rows a store would hold after ``write`` into an empty store (rows a store
+    /// refuses are left out), ordered by table and series.
+    #[pyo3(signature = (prefix = None))]
+    fn aggregates<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: Option<&str>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let selection = Selection {
+            prefix: prefix.map(str::parse).transpose().py()?,
+            ..Selection::default()
+        };
+        let aggregates = &self.aggregates;
+        let store = py
+            .detach(|| -> mozaggregator_core::Result<MemoryStore> {
+                let store = MemoryStore::new();
+                for batch in aggregates.batches()? {
+                    store.write(&batch)?;
+                }
+                Ok(store)
+            })
+            .py()?;
+        let out = PyList::empty(py);
+        let mut failure: Option<PyErr> = None;
+        let scanned = store.scan(&selection, &mut |target, key, histogram| {
+            let row = || -> PyResult<()> {
+                let d = PyDict::new(py);
+                d.set_item("prefix", target.prefix.as_str())?;
+                d.set_item("channel", &target.channel)?;
+                d.set_item("version", &target.version)?;
+                d.set_item("date", &target.date)?;
+                d.set_item("metric", &key.metric)?;
+                d.set_item("label", &key.label)?;
+                d.set_item("process", key.process.as_str())?;
+                d.set_item("application", &key.dims.application)?;
+                d.set_item("architecture", &key.dims.architecture)?;
+                d.set_item("os", &key.dims.os)?;
+                d.set_item("os_version", &key.dims.os_version)?;
+                d.set_item("buckets", histogram.layout().bounds())?;
+                d.set_item("histogram", histogram.counts())?;
+                d.set_item("sum", histogram.sum())?;
+                d.set_item("count", histogram.count())?;
+                out.append(d)
+            };
+            row().map_err(|e| {
+                failure = Some(e);
+                Error::Store("converting a row to Python failed".into())
+            })
+        });
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        scanned.py()?;
+        Ok(out)
+    }
+
+    /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).
+    #[pyo3(signature = (prefix = None))]
+    fn to_pandas<'py>(&self, py: Python<'py>, prefix: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        let frames = py.import("mozaggregator._frames")?;
+        frames.call_method0("require_pandas")?;
+        frames.call_method1("aggregates_frame", (self.aggregates(py, prefix)?,))
+    }
+
+    /// Writes the aggregates into ``store`` (a ``Store``), one batch per submission date, and
+    /// returns what the writes did: ``targets_written``, ``targets_skipped`` (tables that had
+    /// already absorbed that submission date, left unchanged), ``rows_written`` and
+    /// ``rows_rejected`` (by reason). The counts are also added to ``report()``.
+    fn write<'py>(
+        &mut self,
+        py: Python<'py>,
+        store: &Bound<'py, PyStore>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = store.get().inner.clone();
+        let aggregates = &mut self.aggregates;
+        let total = py
+            .detach(|| -> mozaggregator_core::Result<WriteReport> {
+                let mut total = WriteReport::default();
+                for batch in aggregates.batches()? {
+                    let written = target.write(&batch)?;
+                    aggregates.report_mut().add_write(&written);
+                    total.targets_written += written.targets_written;
+                    total.targets_skipped.extend(written.targets_skipped);
+                    total.rows_written += written.rows_written;
+                    for (reason, n) in written.rows_rejected {
+                        *total.rows_rejected.entry(reason).or_default() += n;
+                    }
+                }
+                Ok(total)
+            })
+            .py()?;
+        to_python(py, &total)
+    }
+
+    /// The compact byte form of the aggregates and report (see ``from_bytes``).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let aggregates = &self.aggregates;
+        let bytes = py.detach(|| aggregates.to_bytes());
+        PyBytes::new(py, &bytes)
+    }
+
+    /// An aggregator holding the aggregates of ``to_bytes`` output, with the given options
+    /// (``ValueError`` when the bytes are not such output).
+    #[staticmethod]
+    #[pyo3(signature = (
+        data,
+        definitions = None,
+        channels = None,
+        submission_date = None,
+        prefer_definitions = false,
+        full_os_version = false,
+    ))]
+    fn from_bytes(
+        py: Python<'_>,
+        data: &[u8],
+        definitions: Option<Bound<'_, PyDefinitions>>,
+        channels: Option<Vec<String>>,
+        submission_date: Option<String>,
+        prefer_definitions: bool,
+        full_os_version: bool,
+    ) -> PyResult<Self> {
+        let aggregates = py.detach(|| Aggregates::from_bytes(data)).py()?;
+        Self::build(
+            definitions,
+            channels,
+            submission_date,
+            prefer_definitions,
+            full_os_version,
+            aggregates,
+        )
+    }
+
+    /// Pickle support: options and the byte form of the aggregates.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<
+        Reduce<
+            'py,
+            (
+                Bound<'py, PyBytes>,
+                Option<Py<PyDefinitions>>,
+                Vec<String>,
+                Option<String>,
+                bool,
+                bool,
+            ),
+        >,
+    > {
+        let py = slf.py();
+        let this = slf.borrow();
+        let options = this.aggregator.options();
+        Ok((
+            slf.get_type().getattr("from_bytes")?,
+            (
+                this.to_bytes(py),
+                this.definitions.as_ref().map(|d| d.clone_ref(py)),
+                options.channels.clone(),
+                options.submission_date.clone(),
+                options.prefer_definitions,
+                options.full_os_version,
+            ),
+        ))
+    }
+
+    fn __repr__(&self) -> String {
+        let report: &Report = self.aggregates.report();
+        format!(
+            "Aggregator(<{} pings used of {} read, {} build-id series>)",
+            report.pings_used,
+            report.pings_read,
+            self.aggregates.series_len()
+        )
+    }
+}

@@ -1,0 +1,44 @@
+//! The one place where core errors become Python exceptions.
+
+use mozaggregator_core::Error;
+use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::PyErr;
+
+/// Maps a core error to the Python exception a caller expects:
+///
+/// | core error | Python |
+/// |---|---|
+/// | bad input: layouts, arguments, parse errors, definitions, overflow, layout mismatch | `ValueError` |
+/// | unknown metric | `KeyError` |
+/// | file I/O | `OSError` (the errno subclass, e.g. `FileNotFoundError`, with `filename` set) |
+/// | store failures and anything else | `RuntimeError` |
+pub(crate) fn to_py_err(err: Error) -> PyErr {
+    let message = err.to_string();
+    match err {
+        Error::UnknownMetric(metric) => PyKeyError::new_err(metric),
+        Error::Io { path, source } => match source.raw_os_error() {
+            // OSError(errno, strerror, filename) instantiates the matching subclass.
+            Some(errno) => PyOSError::new_err((errno, source.to_string(), path)),
+            None => PyOSError::new_err(message),
+        },
+        Error::InvalidLayout(_)
+        | Error::LayoutMismatch(_)
+        | Error::Overflow(_)
+        | Error::Definition { .. }
+        | Error::Parse { .. }
+        | Error::Invalid { .. } => PyValueError::new_err(message),
+        _ => PyRuntimeError::new_err(message),
+    }
+}
+
+/// `.py()` on a core result: the error mapped by [`to_py_err`].
+pub(crate) trait IntoPyResult<T> {
+    /// Converts the error with [`to_py_err`].
+    fn py(self) -> pyo3::PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for mozaggregator_core::Result<T> {
+    fn py(self) -> pyo3::PyResult<T> {
+        self.map_err(to_py_err)
+    }
+}

@@ -1,0 +1,236 @@
+//! Bucket layouts: `exponential_buckets`, `linear_buckets` and the `BucketLayout` class.
+
+use mozaggregator_core::{BucketLayout, Kind, LayoutSpec};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::args::unsigned;
+use crate::convert::Reduce;
+use crate::error::IntoPyResult;
+
+/// Firefox's ``exponential_buckets(low, high, n)``: ``n`` bucket lower bounds starting at 0,
+/// bit-exact with Firefox.
+///
+/// Raises ``ValueError`` when ``n < 3``, ``low < 1`` or ``high <= low``.
+///
+/// >>> import mozaggregator
+/// >>> mozaggregator.exponential_buckets(1, 10000, 50)[:10]
+/// [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
+/// >>> mozaggregator.exponential_buckets(1, 10000, 50)[-1]
+/// 10000
+#[pyfunction]
+#[pyo3(signature = (low, high, n))]
+pub(crate) fn exponential_buckets(
+    py: Python<'_>,
+    low: i64,
+    high: i64,
+    n: i64,
+) -> PyResult<Vec<u64>> {
+    let (low, high, n) = (
+        unsigned(low, "low")?,
+        unsigned(high, "high")?,
+        unsigned(n, "n")?,
+    );
+    py.detach(|| mozaggregator_core::exponential_buckets(low, high, n))
+        .py()
+}
+
+/// Firefox's ``linear_buckets(low, high, n)``: ``n`` bucket lower bounds starting at 0;
+/// exact ``.5`` ties round up, as in Firefox.
+///
+/// Raises ``ValueError`` on parameters no layout has (as ``exponential_buckets``).
+///
+/// >>> import mozaggregator
+/// >>> mozaggregator.linear_buckets(1, 1000, 50)[:10]
+/// [0, 1, 22, 43, 63, 84, 105, 126, 147, 168]
+#[pyfunction]
+#[pyo3(signature = (low, high, n))]
+pub(crate) fn linear_buckets(py: Python<'_>, low: i64, high: i64, n: i64) -> PyResult<Vec<u64>> {
+    let (low, high, n) = (
+        unsigned(low, "low")?,
+        unsigned(high, "high")?,
+        unsigned(n, "n")?,
+    );
+    py.detach(|| mozaggregator_core::linear_buckets(low, high, n))
+        .py()
+}
+
+/// A histogram's bucket layout: its kind, bucket lower bounds and (categorical) labels.
+///
+/// Obtained from ``Definitions.layout(metric)`` or built with the static constructors.
+///
+/// >>> from mozaggregator import BucketLayout
+/// >>> layout = BucketLayout.exponential(1, 10000, 50)
+/// >>> layout.kind, len(layout), layout.buckets[17]
+/// ('exponential', 50, 40)
+/// >>> layout.bucket_index(42)
+/// 17
+/// >>> BucketLayout.categorical(["a", "b"]).labels
+/// ['a', 'b']
+#[pyclass(
+    module = "mozaggregator._native",
+    name = "BucketLayout",
+    frozen,
+    eq,
+    hash
+)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PyBucketLayout {
+    pub(crate) inner: BucketLayout,
+}
+
+impl From<BucketLayout> for PyBucketLayout {
+    fn from(inner: BucketLayout) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl PyBucketLayout {
+    /// Exponential buckets, ``exponential_buckets(low, high, n)``.
+    #[staticmethod]
+    fn exponential(low: i64, high: i64, n: i64) -> PyResult<Self> {
+        BucketLayout::exponential(
+            unsigned(low, "low")?,
+            unsigned(high, "high")?,
+            unsigned(n, "n")?,
+        )
+        .map(Self::from)
+        .py()
+    }
+
+    /// Linear buckets, ``linear_buckets(low, high, n)``.
+    #[staticmethod]
+    fn linear(low: i64, high: i64, n: i64) -> PyResult<Self> {
+        BucketLayout::linear(
+            unsigned(low, "low")?,
+            unsigned(high, "high")?,
+            unsigned(n, "n")?,
+        )
+        .map(Self::from)
+        .py()
+    }
+
+    /// Enumerated buckets ``[0, 1, …, n_values]``.
+    #[staticmethod]
+    fn enumerated(n_values: i64) -> PyResult<Self> {
+        BucketLayout::enumerated(unsigned(n_values, "n_values")?)
+            .map(Self::from)
+            .py()
+    }
+
+    /// Categorical buckets: label indices ``0..=max(len(labels), n_values, 50)``.
+    #[staticmethod]
+    #[pyo3(signature = (labels, n_values = None))]
+    fn categorical(labels: Vec<String>, n_values: Option<i64>) -> PyResult<Self> {
+        let n_values = n_values.map(|n| unsigned(n, "n_values")).transpose()?;
+        BucketLayout::categorical(labels, n_values)
+            .map(Self::from)
+            .py()
+    }
+
+    /// Boolean buckets ``[0, 1, 2]``.
+    #[staticmethod]
+    fn boolean() -> Self {
+        BucketLayout::boolean().into()
+    }
+
+    /// Flag buckets ``[0, 1, 2]``.
+    #[staticmethod]
+    fn flag() -> Self {
+        BucketLayout::flag().into()
+    }
+
+    /// Count buckets ``[0, 1, 2]``.
+    #[staticmethod]
+    fn count() -> Self {
+        BucketLayout::count().into()
+    }
+
+    /// The kind: ``"exponential"``, ``"linear"``, ``"boolean"``, ``"flag"``, ``"count"``,
+    /// ``"enumerated"`` or ``"categorical"``.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind().name()
+    }
+
+    /// Bucket lower bounds, starting at 0.
+    #[getter]
+    fn buckets(&self) -> Vec<u64> {
+        self.inner.bounds().to_vec()
+    }
+
+    /// Categorical labels as defined (the API serves them followed by ``"spill"``); empty for
+    /// other kinds.
+    #[getter]
+    fn labels(&self) -> Vec<String> {
+        self.inner.labels().to_vec()
+    }
+
+    /// The lowest non-zero bound the layout was declared with.
+    #[getter]
+    fn low(&self) -> u64 {
+        self.inner.spec().low()
+    }
+
+    /// The highest bound the layout was declared with.
+    #[getter]
+    fn high(&self) -> u64 {
+        self.inner.spec().high()
+    }
+
+    /// Index of the bucket holding ``value``: the largest lower bound ``<= value``.
+    fn bucket_index(&self, value: u64) -> usize {
+        self.inner.bucket_index(value)
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.bounds().len()
+    }
+
+    fn __repr__(&self) -> String {
+        let spec = self.inner.spec();
+        format!(
+            "BucketLayout(kind={:?}, low={}, high={}, n={}{})",
+            spec.kind().name(),
+            spec.low(),
+            spec.high(),
+            spec.bucket_count(),
+            if self.inner.labels().is_empty() {
+                String::new()
+            } else {
+                format!(", labels={:?}", self.inner.labels())
+            }
+        )
+    }
+
+    /// Pickle support: rebuilt from (kind, low, high, n, labels) by ``_restore``.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, Bound<'py, PyTuple>>> {
+        let this = slf.get();
+        let spec = this.inner.spec();
+        let restore = slf.get_type().getattr("_restore")?;
+        let args = PyTuple::new(
+            slf.py(),
+            [
+                spec.kind().name().into_pyobject(slf.py())?.into_any(),
+                spec.low().into_pyobject(slf.py())?.into_any(),
+                spec.high().into_pyobject(slf.py())?.into_any(),
+                spec.bucket_count().into_pyobject(slf.py())?.into_any(),
+                this.inner
+                    .labels()
+                    .to_vec()
+                    .into_pyobject(slf.py())?
+                    .into_any(),
+            ],
+        )?;
+        Ok((restore, args))
+    }
+
+    /// Inverse of ``__reduce__`` (validates the parts).
+    #[staticmethod]
+    fn _restore(kind: &str, low: u64, high: u64, n: u32, labels: Vec<String>) -> PyResult<Self> {
+        let kind: Kind = kind.parse().py()?;
+        let spec = LayoutSpec::from_parts(kind, low, high, n).py()?;
+        Ok(BucketLayout::new(spec).with_labels(labels).into())
+    }
+}

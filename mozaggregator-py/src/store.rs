@@ -1,0 +1,285 @@
+//! The `Store` class (SQLite or in-memory aggregates) and `QueryResult`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
+use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, SqliteStore, Store};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::to_python;
+use crate::definitions::PyDefinitions;
+use crate::error::IntoPyResult;
+
+/// A store of aggregates: a SQLite file (``Store.open(path)``) or memory (``Store.memory()``).
+///
+/// Reading methods answer what the HTTP API answers: ``channels``, ``dates``, ``filters`` and
+/// ``query``. ``prefix`` is ``"build_id"`` or ``"submission_date"``. ``definitions`` (optional)
+/// give queries their kinds, categorical labels and descriptions, as the server's definition
+/// files do. The GIL is released while the store works, so other Python threads run meanwhile.
+/// There is no access control here: ``release`` and every metric are readable.
+///
+/// >>> from mozaggregator import Store
+/// >>> store = Store.memory()
+/// >>> store.channels("build_id")
+/// []
+/// >>> store.filters("nightly", "42") is None
+/// True
+#[pyclass(module = "mozaggregator._native", name = "Store", frozen)]
+pub(crate) struct PyStore {
+    pub(crate) inner: Arc<dyn Store>,
+    definitions: Arc<Definitions>,
+    location: String,
+}
+
+impl PyStore {
+    fn new(inner: Arc<dyn Store>, definitions: Option<&PyDefinitions>, location: String) -> Self {
+        Self {
+            inner,
+            definitions: definitions
+                .map(|d| d.inner.clone())
+                .unwrap_or_else(|| Arc::new(Definitions::new())),
+            location,
+        }
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    /// Opens (creating if needed) the SQLite store at ``path``.
+    #[staticmethod]
+    #[pyo3(signature = (path, definitions = None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        definitions: Option<PyRef<'_, PyDefinitions>>,
+    ) -> PyResult<Self> {
+        let store = py.detach(|| SqliteStore::open(&path)).py()?;
+        Ok(Self::new(
+            Arc::new(store),
+            definitions.as_deref(),
+            path.display().to_string(),
+        ))
+    }
+
+    /// A new, empty in-memory store.
+    #[staticmethod]
+    #[pyo3(signature = (definitions = None))]
+    fn memory(definitions: Option<PyRef<'_, PyDefinitions>>) -> Self {
+        Self::new(
+            Arc::new(MemoryStore::new()),
+            definitions.as_deref(),
+            ":memory:".into(),
+        )
+    }
+
+    /// Channels with aggregates of ``prefix``, sorted.
+    fn channels(&self, py: Python<'_>, prefix: &str) -> PyResult<Vec<String>> {
+        let prefix: Prefix = prefix.parse().py()?;
+        py.detach(|| self.inner.channels(prefix)).py()
+    }
+
+    /// ``[{"date": "YYYYMMDD", "version": "42"}, …]`` for (``prefix``, ``channel``), newest
+    /// first.
+    fn dates<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: &str,
+        channel: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let prefix: Prefix = prefix.parse().py()?;
+        let dates = py.detach(|| self.inner.dates(prefix, channel)).py()?;
+        to_python(py, &dates)
+    }
+
+    /// The filter options of (``channel``, ``version``) as ``/filters/`` serves them —
+    /// ``{"metric": […], "application": […], "architecture": […], "os": ["Linux,5.1", …],
+    /// "child": […]}`` with count histograms named without ``[[COUNT]]_`` and empty dimensions
+    /// left out — or ``None`` when nothing is stored for them.
+    fn filters<'py>(
+        &self,
+        py: Python<'py>,
+        channel: &str,
+        version: &str,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let options = py
+            .detach(|| self.inner.filter_options(channel, version))
+            .py()?;
+        options
+            .and_then(|o| ApiFilterOptions::from_options(&o, |_| true))
+            .map(|o| to_python(py, &o))
+            .transpose()
+    }
+
+    /// Queries one metric over ``dates`` (a list or a comma-separated string) of
+    /// (``prefix``, ``channel``, ``version``), with the HTTP API's rules (count histograms,
+    /// scalars, categorical labels, flags, use counters).
+    ///
+    /// Keyword filters: ``application``, ``architecture``, ``child``, ``label``, ``os``,
+    /// ``osVersion`` — each a string or a list of accepted strings. Any other keyword raises
+    /// ``ValueError``; a metric without data on those dates raises ``KeyError``.
+    #[pyo3(signature = (prefix, channel, version, dates, metric, **filters))]
+    #[allow(clippy::too_many_arguments)]
+    fn query(
+        &self,
+        py: Python<'_>,
+        prefix: &str,
+        channel: &str,
+        version: &str,
+        dates: &Bound<'_, PyAny>,
+        metric: &str,
+        filters: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyQueryResult> {
+        let query = MetricQuery {
+            prefix: prefix.parse().py()?,
+            channel: channel.to_owned(),
+            version: version.to_owned(),
+            dates: date_list(dates)?,
+            metric: metric.to_owned(),
+            filter: filter_of(filters)?,
+        };
+        let response = py
+            .detach(|| query.run(self.inner.as_ref(), &self.definitions))
+            .py()?
+            .ok_or_else(|| Error::UnknownMetric(metric.to_owned()))
+            .py()?;
+        PyQueryResult::new(py, metric, response)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Store({:?})", self.location)
+    }
+}
+
+/// `dates` as a list of strings or one comma-separated string.
+fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if let Ok(s) = dates.extract::<String>() {
+        return Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect());
+    }
+    dates.extract::<Vec<String>>()
+}
+
+/// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
+/// strings (any of them).
+fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
+    let mut filter = Filter::All;
+    let Some(filters) = filters else {
+        return Ok(filter);
+    };
+    for (name, value) in filters.iter() {
+        let name: String = name.extract()?;
+        let values: Vec<String> = match value.extract::<String>() {
+            Ok(one) => vec![one],
+            Err(_) => value.extract()?,
+        };
+        let alternatives = values
+            .iter()
+            .map(|v| MetricQuery::filter_from_params([(name.as_str(), v.as_str())]))
+            .collect::<Result<Vec<_>, Error>>()
+            .py()?;
+        filter = filter.and(match <[Filter; 1]>::try_from(alternatives) {
+            Ok([one]) => one,
+            Err(many) => Filter::Or(many),
+        });
+    }
+    Ok(filter)
+}
+
+/// The answer to ``Store.query``: ``buckets``, ``kind``, ``description`` and ``data`` (one
+/// dict per date and label: ``date``, ``label``, ``count``, ``sum``, ``histogram``), as the
+/// HTTP API returns them.
+#[pyclass(module = "mozaggregator._native", name = "QueryResult", frozen)]
+pub(crate) struct PyQueryResult {
+    metric: String,
+    buckets: Py<PyList>,
+    kind: String,
+    description: String,
+    data: Py<PyAny>,
+}
+
+impl PyQueryResult {
+    fn new(py: Python<'_>, metric: &str, response: MetricResponse) -> PyResult<Self> {
+        let buckets = PyList::empty(py);
+        for bucket in &response.buckets {
+            match bucket {
+                Bucket::Number(n) => buckets.append(n)?,
+                Bucket::Label(l) => buckets.append(l)?,
+            }
+        }
+        Ok(Self {
+            metric: metric.to_owned(),
+            buckets: buckets.unbind(),
+            data: to_python(py, &response.data)?.unbind(),
+            kind: response.kind,
+            description: response.description,
+        })
+    }
+}
+
+#[pymethods]
+impl PyQueryResult {
+    /// The metric queried.
+    #[getter]
+    fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
+    #[getter]
+    fn buckets(&self, py: Python<'_>) -> Py<PyList> {
+        self.buckets.clone_ref(py)
+    }
+
+    /// The kind of the layout served.
+    #[getter]
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The metric's description from the definitions, ``""`` when there is none.
+    #[getter]
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyAny> {
+        self.data.clone_ref(py)
+    }
+
+    /// The whole answer as the HTTP API's JSON object (a dict).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("buckets", self.buckets.bind(py))?;
+        d.set_item("kind", &self.kind)?;
+        d.set_item("description", &self.description)?;
+        d.set_item("data", self.data.bind(py))?;
+        Ok(d)
+    }
+
+    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
+    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("mozaggregator._frames")?
+            .call_method1("query_frame", (slf,))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "QueryResult(metric={:?}, kind={:?}, {} buckets, {} entries)",
+            self.metric,
+            self.kind,
+            self.buckets.bind(py).len(),
+            self.data.bind(py).len().unwrap_or(0)
+        )
+    }
+}

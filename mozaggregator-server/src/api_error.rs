@@ -1,0 +1,122 @@
+//! Every error the HTTP API answers, and the one place that maps them to statuses.
+
+use poem::http::{header, StatusCode};
+use poem::Response;
+use serde::Serialize;
+
+/// An error answer of the HTTP API. [`ApiError::status`] is the only mapping from errors to
+/// HTTP statuses; [`ApiError::into_response`] the only place their bodies are written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// Nothing there: unknown route, prefix, metric, date; no data; deny-listed metric;
+    /// a missing required parameter.
+    #[error("{0}")]
+    NotFound(String),
+    /// Authorization is required (or was given and is not valid).
+    #[error("{description}")]
+    Forbidden {
+        /// A stable code (`authorization_header_missing`, `token_expired`, …).
+        code: &'static str,
+        /// What is wrong.
+        description: String,
+    },
+    /// A query parameter the route does not know; `allow` is the same URL without it.
+    #[error("unknown query parameter(s): {unknown}")]
+    UnknownParameter {
+        /// The unknown parameter names, comma separated.
+        unknown: String,
+        /// The URL (path and query) without the unknown parameters.
+        allow: String,
+    },
+    /// A method other than GET, HEAD or OPTIONS.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The query is too broad or malformed (too many dates, a response over the size limit).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The URL is longer than the configured limit.
+    #[error("URL longer than {0} bytes")]
+    UriTooLong(usize),
+    /// The request took longer than the configured timeout.
+    #[error("request timed out after {0} s")]
+    Timeout(u64),
+    /// The store or the server failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    description: String,
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::UnknownParameter { .. } | ApiError::MethodNotAllowed => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::UnknownParameter { .. } => "unknown_parameter",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::UriTooLong(_) => "uri_too_long",
+            ApiError::Timeout(_) => "timeout",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Shorthand for [`ApiError::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound(message.into())
+    }
+
+    /// The response: JSON `{"code": …, "description": …}` with the status, plus `Allow` for 405.
+    pub fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&Body {
+            code: self.code(),
+            description: self.to_string(),
+        })
+        .unwrap_or_default();
+        let mut builder = Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .header(header::CACHE_CONTROL, "no-store");
+        match &self {
+            ApiError::UnknownParameter { allow, .. } => {
+                builder = builder.header(header::ALLOW, allow.as_str());
+            }
+            ApiError::MethodNotAllowed => {
+                builder = builder.header(header::ALLOW, "GET, HEAD, OPTIONS");
+            }
+            _ => {}
+        }
+        builder.body(body)
+    }
+}
+
+impl From<mozaggregator_core::Error> for ApiError {
+    fn from(err: mozaggregator_core::Error) -> Self {
+        match err {
+            mozaggregator_core::Error::Invalid { .. } => ApiError::BadRequest(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

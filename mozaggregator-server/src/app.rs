@@ -1,0 +1,555 @@
+//! The HTTP API (SPEC §5): routing, caching and response shapes, as one poem [`Endpoint`].
+//!
+//! Every request goes through [`App::call`]: the method and URL length are checked, the path is
+//! routed, the handler runs under the request timeout (store reads on the blocking pool,
+//! bounded in number), errors become responses in [`ApiError::into_response`], and the common
+//! headers are added to whatever comes out. Paths are accepted with or without their trailing
+//! slash.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use bytes::Bytes;
+use mozaggregator_core::access::Access;
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::filter::is_allowed_param;
+use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
+use mozaggregator_core::{check_date, ParsedFilter, Prefix, Store};
+use poem::http::{header, Method, StatusCode};
+use poem::{Endpoint, Request, Response};
+use tokio::sync::Semaphore;
+
+use crate::api_error::ApiError;
+use crate::cache::{CacheKey, CacheLimits, CachedBody, ResponseCache};
+use crate::config::ServerConfig;
+use crate::headers;
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// The HTTP API endpoint. Cheap to clone (shared state).
+///
+/// ```
+/// use std::sync::Arc;
+/// use mozaggregator_core::{definitions::Definitions, MemoryStore};
+/// use mozaggregator_server::{app::App, config::ServerConfig};
+/// let app = App::new(Arc::new(MemoryStore::new()), Arc::new(Definitions::new()),
+///     ServerConfig::default());
+/// # let _ = app;
+/// ```
+#[derive(Clone)]
+pub struct App {
+    state: Arc<State>,
+}
+
+struct State {
+    store: Arc<dyn Store>,
+    definitions: Arc<Definitions>,
+    config: ServerConfig,
+    cache: ResponseCache,
+    reads: Arc<Semaphore>,
+    version: AtomicU64,
+    version_checked: Mutex<Option<Instant>>,
+}
+
+/// The routes, after the path is split into segments.
+enum Route<'a> {
+    Status,
+    Authed,
+    ClearCache,
+    Heartbeat,
+    LbHeartbeat,
+    Version,
+    OpenApi,
+    Filters,
+    Channels(&'a str),
+    Dates(&'a str, &'a str),
+    Metric(&'a str, &'a str),
+}
+
+impl App {
+    /// The API over a store and definitions.
+    pub fn new(store: Arc<dyn Store>, definitions: Arc<Definitions>, config: ServerConfig) -> Self {
+        let cache = ResponseCache::new(CacheLimits {
+            timeout: config.cache_timeout,
+            max_entries: config.cache_max_entries,
+            max_bytes: config.cache_max_bytes,
+        });
+        let reads = Arc::new(Semaphore::new(config.limits.max_concurrent_reads.max(1)));
+        Self {
+            state: Arc::new(State {
+                store,
+                definitions,
+                config,
+                cache,
+                reads,
+                version: AtomicU64::new(u64::MAX),
+                version_checked: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The response cache (for inspection).
+    pub fn cache(&self) -> &ResponseCache {
+        &self.state.cache
+    }
+}
+
+impl Endpoint for App {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let start = Instant::now();
+        let method = req.method().clone();
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
+        let timeout = self.state.config.limits.request_timeout;
+        let state = Arc::clone(&self.state);
+        let mut response = match tokio::time::timeout(timeout, state.handle(req)).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => err.into_response(),
+            Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+        };
+        headers::add_common(&mut response);
+        let status = response.status().as_u16();
+        let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        if status >= 500 {
+            tracing::warn!(%method, %target, status, micros, "request");
+        } else {
+            tracing::info!(%method, %target, status, micros, "request");
+        }
+        Ok(response)
+    }
+}
+
+fn route(segments: &[String]) -> Option<Route<'_>> {
+    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    Some(match s.as_slice() {
+        ["status"] => Route::Status,
+        ["authed"] => Route::Authed,
+        ["clear-cache"] => Route::ClearCache,
+        ["__heartbeat__"] => Route::Heartbeat,
+        ["__lbheartbeat__"] => Route::LbHeartbeat,
+        ["__version__"] => Route::Version,
+        ["openapi.json"] => Route::OpenApi,
+        ["filters"] => Route::Filters,
+        ["aggregates_by", prefix, "channels"] => Route::Channels(prefix),
+        ["aggregates_by", prefix, "channels", channel] => Route::Metric(prefix, channel),
+        ["aggregates_by", prefix, "channels", channel, "dates"] => Route::Dates(prefix, channel),
+        _ => return None,
+    })
+}
+
+/// The request facts handlers need, detached from the request.
+struct Call {
+    path: String,
+    target: String,
+    query: String,
+    authorization: Option<String>,
+    if_none_match: Option<String>,
+}
+
+impl State {
+    async fn handle(self: Arc<Self>, req: Request) -> Result<Response, ApiError> {
+        match *req.method() {
+            Method::OPTIONS => return Ok(headers::preflight()),
+            Method::GET | Method::HEAD => {}
+            _ => return Err(ApiError::MethodNotAllowed),
+        }
+        let uri = req.uri();
+        let path = uri.path().to_string();
+        let target = uri
+            .path_and_query()
+            .map_or_else(|| path.clone(), |p| p.as_str().to_string());
+        if target.len() > self.config.limits.max_url_bytes {
+            return Err(ApiError::UriTooLong(self.config.limits.max_url_bytes));
+        }
+        let call = Call {
+            query: uri.query().unwrap_or("").to_string(),
+            authorization: req.header(header::AUTHORIZATION).map(str::to_string),
+            if_none_match: req.header(header::IF_NONE_MATCH).map(str::to_string),
+            path,
+            target,
+        };
+        let segments = call
+            .path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|c| c.into_owned())
+                    .map_err(|_| ApiError::not_found("Malformed path"))
+            })
+            .collect::<Result<Vec<String>, ApiError>>()?;
+        let Some(route) = route(&segments) else {
+            return Err(ApiError::not_found("No such route"));
+        };
+        match route {
+            Route::Status => Ok(text(StatusCode::OK, "OK")),
+            Route::LbHeartbeat => Ok(Response::builder().status(StatusCode::OK).finish()),
+            Route::Authed => {
+                self.config.auth.check(call.authorization.as_deref())?;
+                Ok(text(StatusCode::OK, "Authenticated"))
+            }
+            Route::ClearCache => {
+                self.config.auth.check(call.authorization.as_deref())?;
+                self.cache.clear();
+                Ok(text(StatusCode::OK, "Cache Cleared"))
+            }
+            Route::Heartbeat => Ok(self.heartbeat().await),
+            Route::Version => Ok(json(StatusCode::OK, &version_document())),
+            Route::OpenApi => Ok(json(StatusCode::OK, &crate::openapi::document())),
+            Route::Filters => self.filters(&call).await,
+            Route::Channels(prefix) => self.channels(parse_prefix(prefix)?, &call).await,
+            Route::Dates(prefix, channel) => {
+                self.dates(parse_prefix(prefix)?, channel, &call).await
+            }
+            Route::Metric(prefix, channel) => {
+                self.metric(parse_prefix(prefix)?, channel, &call).await
+            }
+        }
+    }
+
+    fn authorized(&self, call: &Call) -> bool {
+        call.authorization.is_some()
+            && self
+                .config
+                .auth
+                .check(call.authorization.as_deref())
+                .is_ok()
+    }
+
+    /// Runs `f` on the blocking pool, at most `max_concurrent_reads` at once.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store, &Definitions) -> Result<T, ApiError> + Send + 'static,
+    {
+        let permit = Arc::clone(&self.reads)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let store = Arc::clone(&self.store);
+        let definitions = Arc::clone(&self.definitions);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f(store.as_ref(), &definitions)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
+    }
+
+    /// The store's data version, re-read at most every `data_version_poll`. A change empties
+    /// the response cache.
+    async fn data_version(&self) -> Result<u64, ApiError> {
+        let poll = self.config.data_version_poll;
+        if !poll.is_zero() {
+            let checked = *self
+                .version_checked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if checked.is_some_and(|t| t.elapsed() < poll) {
+                return Ok(self.version.load(Ordering::Acquire));
+            }
+        }
+        let version = self.blocking(|store, _| Ok(store.data_version()?)).await?;
+        let old = self.version.swap(version, Ordering::AcqRel);
+        *self
+            .version_checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        if old != version {
+            self.cache.clear();
+        }
+        Ok(version)
+    }
+
+    /// The cached body for `key`, or computes and caches it.
+    async fn cached<F>(&self, key: CacheKey, compute: F) -> Result<Arc<CachedBody>, ApiError>
+    where
+        F: FnOnce(&dyn Store, &Definitions) -> Result<Vec<u8>, ApiError> + Send + 'static,
+    {
+        let version = self.data_version().await?;
+        if let Some(hit) = self.cache.get(&key, version) {
+            return Ok(hit);
+        }
+        let limit = self.config.limits.max_response_bytes;
+        let body = self.blocking(compute).await?;
+        if body.len() > limit {
+            return Err(ApiError::BadRequest(format!(
+                "the answer would be {} bytes, over the limit of {limit}; ask for fewer dates or filter by label",
+                body.len()
+            )));
+        }
+        Ok(self.cache.put(key, Bytes::from(body), JSON, version))
+    }
+
+    /// `max-age` of cached routes other than metric queries by submission date: the time the
+    /// entry has left in the server cache, plus one hour.
+    fn cached_response(&self, entry: &CachedBody) -> Response {
+        let left = self
+            .cache
+            .limits()
+            .timeout
+            .saturating_sub(entry.stored.elapsed());
+        let max_age = left.as_secs() + 3600;
+        body_response(entry, format!("max-age={max_age}"), None)
+    }
+
+    async fn heartbeat(&self) -> Response {
+        match self.blocking(|store, _| Ok(store.data_version()?)).await {
+            Ok(_) => json(
+                StatusCode::OK,
+                &serde_json::json!({"status": "ok", "checks": {"store": "ok"}, "details": {}}),
+            ),
+            Err(err) => {
+                tracing::error!(error = %err, "heartbeat: store check failed");
+                json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &serde_json::json!({"status": "error", "checks": {"store": "error"},
+                        "details": {"store": err.to_string()}}),
+                )
+            }
+        }
+    }
+
+    async fn channels(&self, prefix: Prefix, call: &Call) -> Result<Response, ApiError> {
+        let authorized = self.authorized(call);
+        let access = self.config.access.clone();
+        let entry = self
+            .cached((call.target.clone(), authorized), move |store, _| {
+                let channels: Vec<String> = store
+                    .channels(prefix)?
+                    .into_iter()
+                    .filter(|c| access.channel_visible(c, authorized))
+                    .collect();
+                to_json(&channels)
+            })
+            .await?;
+        Ok(self.cached_response(&entry))
+    }
+
+    fn gate_channel(&self, channel: &str, call: &Call) -> Result<bool, ApiError> {
+        let authorized = self.authorized(call);
+        if !self.config.access.channel_visible(channel, authorized) {
+            self.config.auth.check(call.authorization.as_deref())?;
+        }
+        Ok(authorized)
+    }
+
+    async fn dates(
+        &self,
+        prefix: Prefix,
+        channel: &str,
+        call: &Call,
+    ) -> Result<Response, ApiError> {
+        let authorized = self.gate_channel(channel, call)?;
+        let channel = channel.to_string();
+        let entry = self
+            .cached((call.target.clone(), authorized), move |store, _| {
+                to_json(&store.dates(prefix, &channel)?)
+            })
+            .await?;
+        Ok(self.cached_response(&entry))
+    }
+
+    async fn filters(&self, call: &Call) -> Result<Response, ApiError> {
+        let params = parse_query(&call.query)?;
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, v)| k == name && !v.is_empty())
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| ApiError::not_found(format!("Missing parameter `{name}`")))
+        };
+        let (channel, version) = (get("channel")?, get("version")?);
+        let authorized = self.gate_channel(&channel, call)?;
+        let access = self.config.access.clone();
+        let entry = self
+            .cached((call.target.clone(), authorized), move |store, _| {
+                let options = store
+                    .filter_options(&channel, &version)?
+                    .and_then(|o| {
+                        ApiFilterOptions::from_options(&o, |m| access.listable(m, authorized))
+                    })
+                    .ok_or_else(|| {
+                        ApiError::not_found("No filter options for this channel and version")
+                    })?;
+                to_json(&options)
+            })
+            .await?;
+        Ok(self.cached_response(&entry))
+    }
+
+    async fn metric(
+        &self,
+        prefix: Prefix,
+        channel: &str,
+        call: &Call,
+    ) -> Result<Response, ApiError> {
+        let pairs = parse_query(&call.query)?;
+        // First value per parameter, in request order (as the original read them).
+        let mut firsts: Vec<(String, String)> = Vec::new();
+        for (k, v) in pairs {
+            if !firsts.iter().any(|(seen, _)| *seen == k) {
+                firsts.push((k, v));
+            }
+        }
+        if firsts.iter().any(|(k, _)| !is_allowed_param(k)) {
+            let kept: Vec<&(String, String)> =
+                firsts.iter().filter(|(k, _)| is_allowed_param(k)).collect();
+            let query = serde_urlencoded::to_string(&kept)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let unknown: Vec<&str> = firsts
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !is_allowed_param(k))
+                .collect();
+            return Err(ApiError::UnknownParameter {
+                unknown: unknown.join(", "),
+                allow: format!("{}?{query}", call.path),
+            });
+        }
+        // A `child` naming no process matches nothing: 404, as the original answered.
+        let parsed =
+            ParsedFilter::from_params(firsts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|_| ApiError::not_found("No data found for this metric."))?;
+        let required = |value: Option<String>, name: &str| {
+            value
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| ApiError::not_found(format!("Missing parameter `{name}`")))
+        };
+        let version = required(parsed.version, "version")?;
+        let dates = required(parsed.dates, "dates")?;
+        let metric = required(parsed.metric, "metric")?;
+        let filter = parsed.filter;
+
+        let policy = &self.config.access;
+        let authorized = self.authorized(call);
+        match policy.check(channel, &metric, authorized) {
+            Access::Allowed => {}
+            Access::NotFound => return Err(ApiError::not_found("No data found for this metric.")),
+            Access::Forbidden => {
+                self.config.auth.check(call.authorization.as_deref())?;
+                // A header that passed the check authorizes; this is unreachable in practice.
+                return Err(ApiError::Forbidden {
+                    code: "access_denied",
+                    description: "Authorization required".into(),
+                });
+            }
+        }
+        let dates: Vec<String> = dates.split(',').map(|d| d.trim().to_string()).collect();
+        for d in &dates {
+            check_date("date", d).map_err(|e| ApiError::not_found(e.to_string()))?;
+        }
+        let max_dates = self.config.limits.max_dates;
+        if dates.len() > max_dates {
+            return Err(ApiError::BadRequest(format!(
+                "{} dates requested; at most {max_dates} per query",
+                dates.len()
+            )));
+        }
+        let query = MetricQuery {
+            prefix,
+            channel: channel.to_string(),
+            version,
+            dates,
+            metric,
+            filter,
+        };
+
+        let etag = if prefix == Prefix::SubmissionDate {
+            let version = self.data_version().await?;
+            let etag = format!("\"submission_date_v{version}\"");
+            if call
+                .if_none_match
+                .as_deref()
+                .is_some_and(|inm| headers::etag_matches(inm, &etag))
+            {
+                return Ok(Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header(header::CACHE_CONTROL, self.submission_max_age())
+                    .header(header::ETAG, etag)
+                    .header(header::VARY, "Authorization")
+                    .finish());
+            }
+            Some(etag)
+        } else {
+            None
+        };
+        let entry = self
+            .cached(
+                (call.target.clone(), authorized),
+                move |store, definitions| {
+                    let response = query
+                        .run(store, definitions)?
+                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+                    to_json(&response)
+                },
+            )
+            .await?;
+        Ok(match etag {
+            Some(etag) => body_response(&entry, self.submission_max_age(), Some(etag)),
+            None => self.cached_response(&entry),
+        })
+    }
+
+    fn submission_max_age(&self) -> String {
+        format!("max-age={}", self.config.cache_timeout.as_secs())
+    }
+}
+
+fn parse_prefix(prefix: &str) -> Result<Prefix, ApiError> {
+    prefix
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("Unknown prefix `{prefix}`")))
+}
+
+fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type(TEXT)
+        .body(body)
+}
+
+fn json(status: StatusCode, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type(JSON)
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn body_response(entry: &CachedBody, cache_control: String, etag: Option<String>) -> Response {
+    let mut builder = Response::builder()
+        .status(StatusCode::OK)
+        .content_type(entry.content_type)
+        .header(header::CACHE_CONTROL, cache_control)
+        .header(header::VARY, "Authorization");
+    if let Some(etag) = etag {
+        builder = builder.header(header::ETAG, etag);
+    }
+    builder.body(entry.body.clone())
+}
+
+fn version_document() -> serde_json::Value {
+    serde_json::json!({
+        "source": env!("CARGO_PKG_REPOSITORY"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("MOZAGGREGATOR_COMMIT").unwrap_or(""),
+        "build": "",
+    })
+}

@@ -1,0 +1,69 @@
+//! The settings of the HTTP API, independent of where they come from (flags, environment,
+//! tests).
+
+use std::time::Duration;
+
+use mozaggregator_core::access::AccessPolicy;
+
+use crate::auth::Authenticator;
+
+/// Limits that keep one request from taking the server down.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most dates in one metric query (more → 400).
+    pub max_dates: usize,
+    /// Longest path + query accepted (longer → 414). telemetry.js sends up to 4094.
+    pub max_url_bytes: usize,
+    /// Longest time one request may take (longer → 408).
+    pub request_timeout: Duration,
+    /// Largest response body (larger → 400, asking for a narrower query).
+    pub max_response_bytes: usize,
+    /// Most store reads running at once; further requests wait (and may time out).
+    pub max_concurrent_reads: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_dates: 400,
+            max_url_bytes: 8192,
+            request_timeout: Duration::from_secs(30),
+            max_response_bytes: 64 << 20,
+            max_concurrent_reads: 16,
+        }
+    }
+}
+
+/// Everything the HTTP API needs besides the store and the definitions.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Who may read what.
+    pub access: AccessPolicy,
+    /// How tokens are checked.
+    pub auth: Authenticator,
+    /// How long responses are cached (and the `max-age` of metric queries by submission date).
+    pub cache_timeout: Duration,
+    /// Most cached responses.
+    pub cache_max_entries: usize,
+    /// Most bytes of cached response bodies.
+    pub cache_max_bytes: usize,
+    /// How often the store's data version is re-read (zero: on every request). New data is
+    /// visible, and cached answers dropped, at most this long after it lands.
+    pub data_version_poll: Duration,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            access: AccessPolicy::default(),
+            auth: Authenticator::default(),
+            cache_timeout: Duration::from_secs(86_400),
+            cache_max_entries: 10_000,
+            cache_max_bytes: 256 << 20,
+            data_version_poll: Duration::from_secs(1),
+            limits: Limits::default(),
+        }
+    }
+}

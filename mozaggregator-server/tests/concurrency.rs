@@ -1,0 +1,145 @@
+//! Store reads run off the executor, in parallel, under the request timeout. The store here
+//! blocks on a gate the test controls, so outcomes do not depend on timing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use common::*;
+use mozaggregator_core::*;
+use poem::http::StatusCode;
+use poem::{Endpoint, Request};
+
+/// A MemoryStore whose metric queries wait until `need` of them are running at once (or the
+/// gate is opened).
+struct GatedStore {
+    inner: MemoryStore,
+    need: usize,
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl GatedStore {
+    fn new(need: usize) -> Self {
+        let inner = MemoryStore::new();
+        inner.write(&batch(D1)).unwrap();
+        Self {
+            inner,
+            need,
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().1 = true;
+        self.changed.notify_all();
+    }
+}
+
+impl Store for GatedStore {
+    fn write(&self, batch: &Batch) -> Result<WriteReport> {
+        self.inner.write(batch)
+    }
+    fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
+        self.inner.channels(prefix)
+    }
+    fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
+        self.inner.dates(prefix, channel)
+    }
+    fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
+        self.inner.filter_options(channel, version)
+    }
+    fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        self.changed.notify_all();
+        // Safety net only: a test that never opens the gate fails instead of hanging.
+        let (state, timeout) = self
+            .changed
+            .wait_timeout_while(state, Duration::from_secs(20), |s| s.0 < self.need && !s.1)
+            .unwrap();
+        drop(state);
+        if timeout.timed_out() {
+            return Err(Error::Store("gate never opened".into()));
+        }
+        self.inner.query(query)
+    }
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>> {
+        self.inner.absorbed(target)
+    }
+    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+        self.inner.trim(cutoff, dry_run)
+    }
+    fn data_version(&self) -> Result<u64> {
+        self.inner.data_version()
+    }
+    fn scan(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+    ) -> Result<()> {
+        self.inner.scan(selection, visit)
+    }
+}
+
+fn metric_request(os: &str) -> Request {
+    Request::builder()
+        .uri(
+            format!("/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}")
+                .parse()
+                .unwrap(),
+        )
+        .finish()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_reads_run_in_parallel() {
+    const N: usize = 6;
+    let store = Arc::new(GatedStore::new(N));
+    let (app, _) = app_with(store.clone(), config(None));
+    let mut tasks = Vec::new();
+    for i in 0..N {
+        let app = app.clone();
+        // Distinct URLs so no answer comes from the cache.
+        let os = if i % 2 == 0 { "Linux" } else { "Windows_NT" };
+        let req = Request::builder()
+            .uri(
+                format!("/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}&application=Firefox&label=&child={}", ["parent", "content", "true"][i % 3])
+                    .parse()
+                    .unwrap(),
+            )
+            .finish();
+        tasks.push(tokio::spawn(async move {
+            app.call(req).await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        // Every query waited for all N to be running at once: they ran in parallel.
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn a_slow_request_times_out_with_408() {
+    let store = Arc::new(GatedStore::new(usize::MAX));
+    let mut cfg = config(None);
+    cfg.limits.request_timeout = Duration::from_millis(50);
+    let (app, _) = app_with(store.clone(), cfg);
+    let resp = app.call(metric_request("Linux")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
+    let body = resp.into_body().into_string().await.unwrap();
+    assert!(body.contains("\"timeout\""), "{body}");
+    // Other routes still answer while the store is stuck.
+    let status = app
+        .call(Request::builder().uri("/status".parse().unwrap()).finish())
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::OK);
+    store.open();
+}

@@ -154,6 +154,7 @@ fn run(o: Options) -> Result<(), Error> {
     if let Some(dir) = o.store.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let load_before = load_average();
     let data = Synthetic::new(o.shape.clone());
     let mut report = String::new();
     let mut raw: BTreeMap<&str, String> = BTreeMap::new();
@@ -209,7 +210,9 @@ fn run(o: Options) -> Result<(), Error> {
         built = Some(stats);
     }
     let store = SqliteStore::open(&o.store)?;
-    let rows = count_rows(&o.store)?;
+    store.checkpoint()?;
+    let stats = store.stats()?;
+    let rows = stats.series;
     let bytes = std::fs::metadata(&o.store)?.len();
 
     // 3. Queries.
@@ -298,7 +301,20 @@ fn run(o: Options) -> Result<(), Error> {
 
     // 5. Report.
     let bytes_per_row = bytes as f64 / rows.max(1) as f64;
-    let _ = writeln!(report, "## Store benchmark (`SqliteStore`)\n");
+    let _ = writeln!(report, "# Store benchmark (`SqliteStore`)\n");
+    let _ = writeln!(
+        report,
+        "Rerun: `bench/store.sh` (builds the stores under `target/bench/` once and reuses them; \
+         `bench/store.sh --rebuild` rebuilds them and measures the full build too).\n"
+    );
+    let _ = writeln!(
+        report,
+        "Machine: {} cores; load average before / after the run: {} / {} (other jobs were \
+         running: absolute times are noisy, ratios within this run are comparable).\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_before,
+        load_average(),
+    );
     let _ = writeln!(
         report,
         "Data: synthetic aggregates (`testing::synthetic`, seed {}): {} dates × ~{} rows = {} rows; \
@@ -434,18 +450,38 @@ fn run(o: Options) -> Result<(), Error> {
         )),
     );
     raw.insert("store", o.store.display().to_string());
-    let _ = writeln!(report, "\nStore file: `{}` ({} rows).", raw["store"], rows);
+    let _ = writeln!(
+        report,
+        "\nStore file: `{}`: {} series in {} packed rows (one per date, metric and label), \
+         {} tables.",
+        raw["store"], rows, stats.rows, stats.targets
+    );
+    let _ = writeln!(
+        report,
+        "\nThe naive baseline stores one row per series with text dimensions and a JSON array \
+         `[counts…, sum, count]`, indexed on (prefix, channel, version, date, metric), and \
+         filters and merges in Rust; MemoryStore is the reference store (a scan of each date's \
+         table). Both answers are checked equal to SqliteStore's before timing is reported."
+    );
     print!("{report}");
     if let Some(out) = &o.out {
-        std::fs::write(out, &report)?;
+        // Hand-written notes after the marker survive reruns.
+        let notes = std::fs::read_to_string(out)
+            .ok()
+            .and_then(|old| old.find(NOTES).map(|i| old[i..].to_string()))
+            .unwrap_or_else(|| format!("{NOTES}\n"));
+        std::fs::write(out, format!("{report}\n{notes}"))?;
     }
     Ok(())
 }
 
-fn count_rows(path: &Path) -> Result<u64, Error> {
-    let conn = Connection::open(path)?;
-    let n: i64 = conn.query_row("SELECT count(*) FROM series", [], |r| r.get(0))?;
-    Ok(n as u64)
+const NOTES: &str = "<!-- notes: kept across reruns -->";
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 // ---- the naive baseline: text dimensions, JSON histograms, one index -------------------------

@@ -20,6 +20,9 @@ enum Command {
     Definitions(cli::definitions::Args),
     /// Serve the HTTP API (wire-compatible with Mozilla's aggregates service) over a store.
     Serve(Box<cli::serve::Args>),
+    /// Generate realistic pings, aggregate them into a new store and serve the API: the whole
+    /// service on a fresh machine, in one command.
+    Demo(Box<cli::demo::Args>),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Definitions(args) => cli::definitions::run(args),
         Command::Serve(args) => cli::serve::run(*args),
+        Command::Demo(args) => cli::demo::run(*args),
     };
     match result {
         Ok(code) => code,

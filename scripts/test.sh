@@ -32,6 +32,8 @@ export PATH="$VIRTUAL_ENV/bin:$PATH"
 maturin develop --quiet
 cargo build --quiet -p mozaggregator-server --bin mozaggregator
 export MOZAGGREGATOR_BIN="$PWD/target/debug/mozaggregator"
+# Spark (tests/python/test_spark.py) listens on the loopback only.
+export SPARK_LOCAL_IP=127.0.0.1
 
 # pytest exits 5 when it collected no test: that is a failure too (set -e stops on any non-zero).
 status=0

@@ -442,7 +442,7 @@ impl Generator {
         let client_id = self.rng.uuid();
         match self.template.take() {
             Some(template) => {
-                let out = self.from_template(&template, &dims, &client_id);
+                let out = self.varied_template(&template, &dims, &client_id);
                 self.template = Some(template);
                 out
             }
@@ -933,7 +933,7 @@ impl Generator {
         out
     }
 
-    fn from_template(&mut self, template: &Value, d: &Dims, client_id: &str) -> String {
+    fn varied_template(&mut self, template: &Value, d: &Dims, client_id: &str) -> String {
         let mut p = template.clone();
         p["clientId"] = Value::from(client_id);
         p["id"] = Value::from(self.rng.uuid());

@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Aggregate pings into a store: build-id and submission-date aggregates.
+    Aggregate(Box<cli::aggregate::Args>),
     /// Print the bucket layout of every metric of definition files, one JSON object per line.
     Definitions(cli::definitions::Args),
     /// Serve the HTTP API (wire-compatible with Mozilla's aggregates service) over a store.
@@ -23,6 +25,12 @@ enum Command {
     /// Generate realistic pings, aggregate them into a new store and serve the API: the whole
     /// service on a fresh machine, in one command.
     Demo(Box<cli::demo::Args>),
+    /// Print every stored row as NDJSON or CSV.
+    Export(cli::export::Args),
+    /// Write realistic synthetic main pings as NDJSON.
+    Generate(cli::generate::Args),
+    /// Drop tables older than a retention period.
+    Trim(cli::trim::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +39,10 @@ fn main() -> ExitCode {
         Command::Definitions(args) => cli::definitions::run(args),
         Command::Serve(args) => cli::serve::run(*args),
         Command::Demo(args) => cli::demo::run(*args),
+        Command::Aggregate(args) => cli::aggregate::run(*args),
+        Command::Export(args) => cli::export::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Trim(args) => cli::trim::run(args),
     };
     match result {
         Ok(code) => code,

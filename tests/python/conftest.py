@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Spark (test_spark.py, test_docs.py) listens on the loopback only.
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 

@@ -210,16 +210,24 @@ fn write_reasons(
 impl fmt::Display for Report {
     /// A human-readable summary (what the CLI prints on stderr).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        write!(
             f,
-            "read {} pings ({:.1} MB of JSON, {} inputs) in {:.2} s: {:.1} MB/s, {:.0} pings/s",
+            "read {} pings ({:.1} MB of JSON",
             self.pings_read,
-            self.json_bytes as f64 / 1e6,
-            self.files_read,
-            self.seconds,
-            self.mb_per_s,
-            self.pings_per_s
+            self.json_bytes as f64 / 1e6
         )?;
+        if self.files_read > 0 {
+            write!(f, ", {} inputs", self.files_read)?;
+        }
+        write!(f, ")")?;
+        if self.seconds > 0.0 {
+            write!(
+                f,
+                " in {:.2} s: {:.1} MB/s, {:.0} pings/s",
+                self.seconds, self.mb_per_s, self.pings_per_s
+            )?;
+        }
+        writeln!(f)?;
         writeln!(
             f,
             "  pings used {}, rejected {}",

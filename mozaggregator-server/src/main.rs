@@ -16,10 +16,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Aggregate pings into a store: build-id and submission-date aggregates.
+    Aggregate(Box<cli::aggregate::Args>),
     /// Print the bucket layout of every metric of definition files, one JSON object per line.
     Definitions(cli::definitions::Args),
     /// Serve the HTTP API (wire-compatible with Mozilla's aggregates service) over a store.
     Serve(Box<cli::serve::Args>),
+    /// Print every stored row as NDJSON or CSV.
+    Export(cli::export::Args),
+    /// Write realistic synthetic main pings as NDJSON.
+    Generate(cli::generate::Args),
+    /// Drop tables older than a retention period.
+    Trim(cli::trim::Args),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +35,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Definitions(args) => cli::definitions::run(args),
         Command::Serve(args) => cli::serve::run(*args),
+        Command::Aggregate(args) => cli::aggregate::run(*args),
+        Command::Export(args) => cli::export::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Trim(args) => cli::trim::run(args),
     };
     match result {
         Ok(code) => code,

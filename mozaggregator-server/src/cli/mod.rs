@@ -1,4 +1,8 @@
 //! One module per subcommand: each has `Args` (clap) and `run(Args) -> Result<ExitCode>`.
 
+pub mod aggregate;
 pub mod definitions;
+pub mod export;
+pub mod generate;
 pub mod serve;
+pub mod trim;

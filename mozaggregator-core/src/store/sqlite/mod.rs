@@ -144,6 +144,26 @@ impl SqliteStore {
         }
     }
 
+    /// Copies the write-ahead log into the database file and truncates the log, so the file
+    /// alone holds everything (before copying it elsewhere, or to measure its size).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when the checkpoint cannot run; [`Error::Store`] when readers kept
+    /// it from completing.
+    pub fn checkpoint(&self) -> Result<()> {
+        let writer = self.writer();
+        let busy: i64 =
+            writer
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(Error::Store(
+                "checkpoint incomplete: readers are using the log".into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -1,0 +1,100 @@
+//! `mozaggregator generate`: realistic synthetic main pings, as NDJSON.
+//!
+//! ```text
+//! $ mozaggregator generate --pings 1000 --seed 1 --submission-date 20240115 --out pings.ndjson.zst
+//! ```
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mozaggregator_core::generate::{GenerateOptions, Generator};
+use mozaggregator_server::{Error, Result};
+
+/// Arguments of `mozaggregator generate`.
+#[derive(clap::Args)]
+#[command(
+    long_about = "Write synthetic Firefox main pings, one per line. Each looks like a real main \
+                  ping (100-400 KB): a few hundred histograms of every kind, keyed histograms, \
+                  scalars, keyed scalars, simple measures, content and gpu processes, legacy \
+                  childPayloads in about one ping in ten, and the bulky sections aggregation \
+                  skips. Dimensions vary over channels, versions, build ids, OSes, architectures \
+                  and applications. The same seed and options give the same bytes."
+)]
+pub struct Args {
+    /// Number of pings.
+    #[arg(long, value_name = "N")]
+    pings: u64,
+
+    /// Seed of the generator.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+
+    /// Give pings `meta` with this submission date (as Mozilla's pipeline does); without it,
+    /// pings are as clients send them (no `meta`).
+    #[arg(long, value_name = "YYYYMMDD")]
+    submission_date: Option<String>,
+
+    /// Vary this real ping (its histograms, dimensions, client id, values) instead of making
+    /// pings from scratch.
+    #[arg(long, value_name = "PING.json")]
+    template: Option<PathBuf>,
+
+    /// Write here instead of stdout; `.gz` / `.zst` endings compress.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let template = match &args.template {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
+    let mut generator = Generator::new(GenerateOptions {
+        seed: args.seed,
+        submission_date: args.submission_date.clone(),
+        template,
+    })?;
+    let name = args
+        .out
+        .as_ref()
+        .map_or("<stdout>".to_string(), |p| p.display().to_string());
+    let io_err = |source| Error::Io {
+        path: name.clone(),
+        source,
+    };
+    let raw: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(io_err)?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let raw = BufWriter::with_capacity(1 << 20, raw);
+    let lower = name.to_ascii_lowercase();
+    let written = if lower.ends_with(".gz") {
+        let mut w = flate2::write::GzEncoder::new(raw, flate2::Compression::default());
+        generator
+            .write_ndjson(args.pings, &mut w)
+            .and_then(|_| w.finish())
+            .and_then(|mut raw| raw.flush())
+    } else if lower.ends_with(".zst") {
+        zstd::stream::write::Encoder::new(raw, 3).and_then(|mut w| {
+            generator.write_ndjson(args.pings, &mut w)?;
+            w.finish()?.flush()
+        })
+    } else {
+        let mut w = raw;
+        generator
+            .write_ndjson(args.pings, &mut w)
+            .and_then(|_| w.flush())
+    };
+    match written {
+        Ok(()) => {}
+        // The reader went away (`| head`): not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(io_err(e)),
+    }
+    Ok(ExitCode::SUCCESS)
+}

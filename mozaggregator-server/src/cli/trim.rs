@@ -1,0 +1,64 @@
+//! `mozaggregator trim`: drop tables older than a retention period.
+//!
+//! ```text
+//! $ mozaggregator trim --db aggregates.sqlite --base-date 20240115 --retention-days 730 --dry-run
+//! would drop build_id nightly 40 20211231
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mozaggregator_core::date::{days_before, today_utc};
+use mozaggregator_core::{check_date, SqliteStore, Store};
+use mozaggregator_server::{Error, Result};
+
+/// Arguments of `mozaggregator trim`.
+#[derive(clap::Args)]
+#[command(
+    long_about = "Drop every table (build-id or submission-date aggregate) whose date is older \
+                  than BASE_DATE minus RETENTION_DAYS. Prints one line per table: \
+                  `<prefix> <channel> <version> <date>`, prefixed by `dropped` or, with \
+                  --dry-run, `would drop`."
+)]
+pub struct Args {
+    /// The SQLite store.
+    #[arg(long, value_name = "PATH", env = "MOZAGGREGATOR_DB")]
+    db: PathBuf,
+
+    /// Keep tables dated at most this many days before the base date.
+    #[arg(long, value_name = "DAYS", default_value_t = 730)]
+    retention_days: u32,
+
+    /// The date retention counts from (default: today, UTC).
+    #[arg(long, value_name = "YYYYMMDD")]
+    base_date: Option<String>,
+
+    /// List what would be dropped, drop nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let base = args.base_date.clone().unwrap_or_else(today_utc);
+    check_date("base date", &base)?;
+    let cutoff = days_before(&base, args.retention_days)?;
+    if !args.db.exists() {
+        return Err(Error::Usage(format!(
+            "{}: no such store",
+            args.db.display()
+        )));
+    }
+    let store = SqliteStore::open(&args.db)?;
+    let targets = store.trim(&cutoff, args.dry_run)?;
+    let verb = if args.dry_run {
+        "would drop"
+    } else {
+        "dropped"
+    };
+    for t in &targets {
+        println!("{verb} {} {} {} {}", t.prefix, t.channel, t.version, t.date);
+    }
+    eprintln!("{} {} table(s) dated before {cutoff}", verb, targets.len());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,396 @@
+//! `mozaggregator aggregate / export / generate / trim` end to end, running the binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use mozaggregator_core::testing::dataset;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+const TODAY: &str = "20240110";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MOZAGGREGATOR_DB")
+        .env_remove("MOZAGGREGATOR_HISTOGRAMS")
+        .output()
+        .expect("run mozaggregator")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A ninth of the data set (both styles of ping, both submission dates).
+fn pings() -> Vec<String> {
+    dataset::pings(TODAY)
+        .unwrap()
+        .into_iter()
+        .step_by(9)
+        .collect()
+}
+
+fn write_parts(dir: &Path, pings: &[String], parts: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).unwrap();
+    let per = pings.len().div_ceil(parts);
+    pings
+        .chunks(per)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let path = dir.join(format!("part{i}.ndjson"));
+            std::fs::write(&path, chunk.join("\n") + "\n").unwrap();
+            path
+        })
+        .collect()
+}
+
+fn export(db: &Path, extra: &[&str]) -> Vec<u8> {
+    let mut args = vec!["export", "--db", s(db)];
+    args.extend_from_slice(extra);
+    ok(&args).stdout
+}
+
+#[test]
+fn aggregate_then_export_is_idempotent_and_split_independent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pings = pings();
+    let mut exports = Vec::new();
+    for (parts, threads) in [(1, "1"), (2, "2"), (7, "1"), (7, "2")] {
+        let mut files = write_parts(&tmp.path().join(format!("in{parts}")), &pings, parts);
+        files.reverse();
+        let db = tmp.path().join(format!("{parts}-{threads}.sqlite"));
+        let mut args = vec!["aggregate", "--db", s(&db), "--threads", threads];
+        args.extend(files.iter().map(|f| s(f)));
+        let out = ok(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("pings used {}", pings.len())),
+            "{stderr}"
+        );
+        exports.push(((parts, threads), export(&db, &[])));
+        if parts == 2 {
+            // The same submission dates again: nothing changes, every table is skipped.
+            let before = export(&db, &[]);
+            let out = ok(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("series written 0"), "{stderr}");
+            assert!(stderr.contains("tables written 0"), "{stderr}");
+            assert_eq!(export(&db, &[]), before);
+        }
+    }
+    let first = &exports[0].1;
+    assert!(first.len() > 10_000);
+    for (case, other) in &exports[1..] {
+        assert!(other == first, "{case:?} exports differently");
+    }
+    // Every row is a complete JSON object with a dense histogram.
+    let text = String::from_utf8(first.clone()).unwrap();
+    let mut prefixes = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        let buckets = row["buckets"].as_array().unwrap();
+        let histogram = row["histogram"].as_array().unwrap();
+        assert_eq!(buckets.len(), histogram.len(), "{line}");
+        assert!(row["count"].as_u64().unwrap() > 0);
+        prefixes.insert(row["prefix"].as_str().unwrap().to_string());
+        for key in [
+            "channel",
+            "version",
+            "date",
+            "metric",
+            "label",
+            "process",
+            "os_version",
+        ] {
+            assert!(row[key].is_string(), "{key} in {line}");
+        }
+    }
+    assert_eq!(prefixes.len(), 2);
+    // CSV has the same rows, plus a header.
+    let db = tmp.path().join("1-1.sqlite");
+    let csv = String::from_utf8(export(&db, &["--format", "csv"])).unwrap();
+    assert_eq!(csv.lines().count(), text.lines().count() + 1);
+    assert!(csv.starts_with("prefix,channel,version,date,metric,label,process,"));
+    // Selections narrow the rows.
+    let nightly = String::from_utf8(export(
+        &db,
+        &[
+            "--prefix",
+            "submission_date",
+            "--channel",
+            "nightly",
+            "--version",
+            "41",
+        ],
+    ))
+    .unwrap();
+    assert!(nightly.lines().count() > 0);
+    assert!(nightly.lines().count() < text.lines().count());
+    for line in nightly.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            (&row["prefix"], &row["channel"], &row["version"]),
+            (
+                &Value::from("submission_date"),
+                &Value::from("nightly"),
+                &Value::from("41")
+            )
+        );
+    }
+}
+
+#[test]
+fn stdin_gzip_report_json_and_strict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pings = pings();
+    let mut text = pings[..20].join("\n");
+    text.push_str("\nnot json\n");
+    // NDJSON, gzip-compressed, on stdin.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let report = tmp.path().join("report.json");
+    let mut child = Command::new(BIN)
+        .args([
+            "aggregate",
+            "--db",
+            s(&db),
+            "--report-json",
+            s(&report),
+            "--strict",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "--strict fails on a rejected ping"
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["pings_read"], 21);
+    assert_eq!(r["pings_used"], 20);
+    assert_eq!(r["pings_rejected"]["invalid_json"], 1);
+    assert!(r["series_written"].as_u64().unwrap() > 0);
+    for field in [
+        "histograms_rejected",
+        "scalars_rejected",
+        "unplaced_samples",
+        "rows_rejected",
+        "seconds",
+        "mb_per_s",
+        "pings_per_s",
+        "targets_skipped",
+    ] {
+        assert!(r.get(field).is_some(), "{field}");
+    }
+    // Without --strict the same input succeeds (and is idempotent: all tables skipped).
+    let path = tmp.path().join("p.ndjson.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let out = ok(&["aggregate", "--db", s(&db), s(&path)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("series written 0"));
+}
+
+#[test]
+fn errors_exit_with_status_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let missing = tmp.path().join("missing.ndjson");
+    let out = run(&["aggregate", "--db", s(&db), s(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.ndjson"));
+    let out = run(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--submission-date",
+        "2024-01-01",
+        "-",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["aggregate", "--db", s(&db), "--channels", "esr", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["export", "--db", s(&tmp.path().join("none.sqlite"))]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn submission_date_scope_and_clients_pings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pings = pings();
+    let files = write_parts(&tmp.path().join("in"), &pings, 1);
+    let db = tmp.path().join("a.sqlite");
+    let report = tmp.path().join("r.json");
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--submission-date",
+        TODAY,
+        "--channels",
+        "nightly,beta",
+        "--report-json",
+        s(&report),
+        s(&files[0]),
+    ]);
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let used = r["pings_used"].as_u64().unwrap();
+    let other_date = r["pings_rejected"]["other_submission_date"]
+        .as_u64()
+        .unwrap();
+    let not_selected = r["pings_rejected"]["channel_not_selected"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(used + other_date + not_selected, pings.len() as u64);
+    assert!(used > 0 && other_date > 0 && not_selected > 0);
+    let text = String::from_utf8(export(&db, &[])).unwrap();
+    for line in text.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert_ne!(row["channel"], "release");
+        if row["prefix"] == "submission_date" {
+            assert_eq!(row["date"], TODAY);
+        }
+    }
+}
+
+#[test]
+fn generate_is_deterministic_and_aggregates_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.ndjson");
+    let b = tmp.path().join("b.ndjson.zst");
+    let c = tmp.path().join("c.ndjson.gz");
+    for path in [&a, &b, &c] {
+        ok(&[
+            "generate",
+            "--pings",
+            "12",
+            "--seed",
+            "5",
+            "--submission-date",
+            "20240115",
+            "--out",
+            s(path),
+        ]);
+    }
+    let plain = std::fs::read(&a).unwrap();
+    assert_eq!(plain.iter().filter(|&&b| b == b'\n').count(), 12);
+    let unzstd = zstd::stream::decode_all(&std::fs::read(&b).unwrap()[..]).unwrap();
+    assert_eq!(unzstd, plain);
+    let mut ungz = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&std::fs::read(&c).unwrap()[..]),
+        &mut ungz,
+    )
+    .unwrap();
+    assert_eq!(ungz, plain);
+    let stdout = ok(&[
+        "generate",
+        "--pings",
+        "12",
+        "--seed",
+        "5",
+        "--submission-date",
+        "20240115",
+    ]);
+    assert_eq!(stdout.stdout, plain);
+    let other = ok(&["generate", "--pings", "2", "--seed", "6"]);
+    assert_ne!(&other.stdout[..100], &plain[..100]);
+
+    let db = tmp.path().join("g.sqlite");
+    let report = tmp.path().join("r.json");
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--strict",
+        "--report-json",
+        s(&report),
+        s(&b),
+    ]);
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["pings_used"], 12);
+    assert!(r["histograms_rejected"].as_object().unwrap().is_empty());
+    assert!(r["unplaced_samples"].as_object().unwrap().is_empty());
+
+    // A real ping as a template, when ../shared is present.
+    let template = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/pings/main.4.sample.pass.json"
+    ));
+    if !template.exists() {
+        eprintln!(
+            "skipping the template case: {} is absent",
+            template.display()
+        );
+        return;
+    }
+    let t = tmp.path().join("t.ndjson");
+    ok(&[
+        "generate",
+        "--pings",
+        "3",
+        "--template",
+        s(&template),
+        "--submission-date",
+        "20240115",
+        "--out",
+        s(&t),
+    ]);
+    ok(&["aggregate", "--db", s(&db), "--strict", s(&t)]);
+}
+
+#[test]
+fn trim_drops_old_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_parts(&tmp.path().join("in"), &pings(), 1);
+    let db = tmp.path().join("a.sqlite");
+    ok(&["aggregate", "--db", s(&db), s(&files[0])]);
+    // Dates: build ids TODAY-2 and TODAY-1, submission dates TODAY-2 and TODAY.
+    // A cutoff of TODAY-1 drops everything dated TODAY-2.
+    let args = [
+        "trim",
+        "--db",
+        s(&db),
+        "--base-date",
+        TODAY,
+        "--retention-days",
+        "1",
+    ];
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let listed = String::from_utf8(ok(&dry).stdout).unwrap();
+    assert!(listed.lines().count() > 0);
+    assert!(listed
+        .lines()
+        .all(|l| l.starts_with("would drop ") && l.ends_with("20240108")));
+    let before = export(&db, &[]);
+    assert!(!before.is_empty());
+    let dropped = String::from_utf8(ok(&args).stdout).unwrap();
+    assert_eq!(dropped.lines().count(), listed.lines().count());
+    let after = String::from_utf8(export(&db, &[])).unwrap();
+    assert!(!after.is_empty());
+    for line in after.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert_ne!(row["date"], "20240108");
+    }
+}

@@ -30,7 +30,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dates" => shape.dates = args.next().ok_or("--dates needs a number")?.parse()?,
-            "--rows" => shape.rows_per_date = args.next().ok_or("--rows needs a number")?.parse()?,
+            "--rows" => {
+                shape.rows_per_date = args.next().ok_or("--rows needs a number")?.parse()?
+            }
             "--force" => force = true,
             "-h" | "--help" => {
                 println!("usage: build_bench_store PATH [--dates N] [--rows N] [--force]");
@@ -52,7 +54,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let data = Synthetic::new(shape);
     let store = SqliteStore::open(&path)?;
     let stats = data.write_all(&store, |i, report| {
-        eprint!("\rdate {}/{}: {} rows   ", i + 1, data.dates().len(), report.rows_written);
+        eprint!(
+            "\rdate {}/{}: {} rows   ",
+            i + 1,
+            data.dates().len(),
+            report.rows_written
+        );
     })?;
     eprintln!();
     store.checkpoint()?;

@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
 use mozaggregator_core::{
-    Batch, Dimension, Filter, Histogram, MemoryStore, QueryRow, RowDims, SeriesQuery,
-    SqliteStore, Store,
+    Batch, Dimension, Filter, Histogram, MemoryStore, QueryRow, RowDims, SeriesQuery, SqliteStore,
+    Store,
 };
 use rusqlite::{params, Connection};
 
@@ -81,7 +81,10 @@ struct Latency {
     rows: usize,
 }
 
-fn measure(iterations: usize, mut f: impl FnMut() -> Result<usize, Error>) -> Result<Latency, Error> {
+fn measure(
+    iterations: usize,
+    mut f: impl FnMut() -> Result<usize, Error>,
+) -> Result<Latency, Error> {
     let mut rows = 0;
     for _ in 0..5.min(iterations) {
         rows = f()?;
@@ -122,10 +125,28 @@ fn queries(data: &Synthetic) -> Vec<(&'static str, SeriesQuery)> {
         filter,
     };
     vec![
-        ("(a) plain metric, no filter", q(data.hot_plain_metric(), Filter::All)),
-        ("(b) plain metric, os=Windows_NT", q(data.hot_plain_metric(), Filter::eq(Dimension::Os, "Windows_NT"))),
-        ("(c) plain metric, child=content", q(data.hot_plain_metric(), Filter::eq(Dimension::Child, "content"))),
-        ("(d) keyed metric, all labels", q(data.hot_keyed_metric(), Filter::All)),
+        (
+            "(a) plain metric, no filter",
+            q(data.hot_plain_metric(), Filter::All),
+        ),
+        (
+            "(b) plain metric, os=Windows_NT",
+            q(
+                data.hot_plain_metric(),
+                Filter::eq(Dimension::Os, "Windows_NT"),
+            ),
+        ),
+        (
+            "(c) plain metric, child=content",
+            q(
+                data.hot_plain_metric(),
+                Filter::eq(Dimension::Child, "content"),
+            ),
+        ),
+        (
+            "(d) keyed metric, all labels",
+            q(data.hot_keyed_metric(), Filter::All),
+        ),
     ]
 }
 
@@ -139,7 +160,10 @@ fn run(o: Options) -> Result<(), Error> {
 
     // 1. Write rates on fresh stores (always measured, even when the big store is reused).
     eprintln!("measuring write rates…");
-    let sample = Synthetic::new(Shape { dates: 3, ..o.shape.clone() });
+    let sample = Synthetic::new(Shape {
+        dates: 3,
+        ..o.shape.clone()
+    });
     let tmp = tempfile::tempdir()?;
     let insert = {
         let store = SqliteStore::open(tmp.path().join("insert.sqlite"))?;
@@ -177,7 +201,9 @@ fn run(o: Options) -> Result<(), Error> {
         remove_store(&o.store);
         eprintln!("building {}…", o.store.display());
         let store = SqliteStore::open(&o.store)?;
-        let stats = data.write_all(&store, |i, _| eprint!("\r  date {}/{}", i + 1, data.dates().len()))?;
+        let stats = data.write_all(&store, |i, _| {
+            eprint!("\r  date {}/{}", i + 1, data.dates().len())
+        })?;
         eprintln!();
         store.checkpoint()?;
         built = Some(stats);
@@ -191,7 +217,11 @@ fn run(o: Options) -> Result<(), Error> {
     let qs = queries(&data);
     let mut sqlite_lat = Vec::new();
     for (name, q) in &qs {
-        let n = if name.starts_with("(d)") { o.iterations / 3 } else { o.iterations };
+        let n = if name.starts_with("(d)") {
+            o.iterations / 3
+        } else {
+            o.iterations
+        };
         sqlite_lat.push(measure(n.max(10), || Ok(store.query(q)?.len()))?);
     }
 
@@ -223,8 +253,14 @@ fn run(o: Options) -> Result<(), Error> {
         eprintln!("querying the naive baseline…");
         let mut lat = Vec::new();
         for (name, q) in &qs {
-            let n = if name.starts_with("(d)") { o.iterations / 10 } else { o.iterations / 3 };
-            lat.push(measure(n.max(10), || naive_query(&conn, q).map(|r| r.len()))?);
+            let n = if name.starts_with("(d)") {
+                o.iterations / 10
+            } else {
+                o.iterations / 3
+            };
+            lat.push(measure(n.max(10), || {
+                naive_query(&conn, q).map(|r| r.len())
+            })?);
         }
         // The naive answers must equal the store's: the comparison is between equal work.
         for (_, q) in &qs {
@@ -232,7 +268,11 @@ fn run(o: Options) -> Result<(), Error> {
                 return Err("the naive baseline answers differently from SqliteStore".into());
             }
         }
-        naive = Some((lat, naive_bytes as f64 / naive_rows.max(1) as f64, naive_build));
+        naive = Some((
+            lat,
+            naive_bytes as f64 / naive_rows.max(1) as f64,
+            naive_build,
+        ));
     }
     let mut memory = None;
     if o.memory {
@@ -241,7 +281,11 @@ fn run(o: Options) -> Result<(), Error> {
         data.write_all(&mem, |_, _| {})?;
         let mut lat = Vec::new();
         for (name, q) in &qs {
-            let n = if name.starts_with("(d)") { o.iterations / 10 } else { o.iterations / 5 };
+            let n = if name.starts_with("(d)") {
+                o.iterations / 10
+            } else {
+                o.iterations / 5
+            };
             lat.push(measure(n.max(10), || Ok(mem.query(q)?.len()))?);
         }
         for (_, q) in &qs {
@@ -278,18 +322,41 @@ fn run(o: Options) -> Result<(), Error> {
         report,
         "| query | rows out | SqliteStore p50 | p99 | mean | target | naive SQLite p50 | p99 | ratio p50 | MemoryStore p50 | p99 | ratio p50 |"
     );
-    let _ = writeln!(report, "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        report,
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+    );
     for (i, (name, _)) in qs.iter().enumerate() {
         let s = sqlite_lat[i];
-        let target = if name.starts_with("(d)") { "p50 ≤ 10" } else { "p50 ≤ 1, p99 ≤ 5" };
-        let met = if name.starts_with("(d)") { s.p50 <= 10.0 } else { s.p50 <= 1.0 && s.p99 <= 5.0 };
+        let target = if name.starts_with("(d)") {
+            "p50 ≤ 10"
+        } else {
+            "p50 ≤ 1, p99 ≤ 5"
+        };
+        let met = if name.starts_with("(d)") {
+            s.p50 <= 10.0
+        } else {
+            s.p50 <= 1.0 && s.p99 <= 5.0
+        };
         let (np50, np99, nratio) = naive
             .as_ref()
-            .map(|(l, _, _)| (format!("{:.2}", l[i].p50), format!("{:.2}", l[i].p99), format!("{:.1}×", l[i].p50 / s.p50)))
+            .map(|(l, _, _)| {
+                (
+                    format!("{:.2}", l[i].p50),
+                    format!("{:.2}", l[i].p99),
+                    format!("{:.1}×", l[i].p50 / s.p50),
+                )
+            })
             .unwrap_or_default();
         let (mp50, mp99, mratio) = memory
             .as_ref()
-            .map(|l| (format!("{:.2}", l[i].p50), format!("{:.2}", l[i].p99), format!("{:.1}×", l[i].p50 / s.p50)))
+            .map(|l| {
+                (
+                    format!("{:.2}", l[i].p50),
+                    format!("{:.2}", l[i].p99),
+                    format!("{:.1}×", l[i].p50 / s.p50),
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             report,
@@ -301,9 +368,15 @@ fn run(o: Options) -> Result<(), Error> {
             if met { "✅" } else { "❌ missed" },
         );
     }
-    let _ = writeln!(report, "\nRatios are baseline time / SqliteStore time (higher = SqliteStore faster).\n");
+    let _ = writeln!(
+        report,
+        "\nRatios are baseline time / SqliteStore time (higher = SqliteStore faster).\n"
+    );
     let _ = writeln!(report, "### Writes and size\n");
-    let _ = writeln!(report, "| measure | SqliteStore | target | naive SQLite | ratio |");
+    let _ = writeln!(
+        report,
+        "| measure | SqliteStore | target | naive SQLite | ratio |"
+    );
     let _ = writeln!(report, "|---|---:|---|---:|---:|");
     let insert_rate = insert.rows_per_second();
     let _ = writeln!(
@@ -311,7 +384,11 @@ fn run(o: Options) -> Result<(), Error> {
         "| insert rate, new tables (3 dates, {} rows) | {:.0} rows/s | ≥ 200k {} | {} | {} |",
         insert.rows,
         insert_rate,
-        if insert_rate >= 200_000.0 { "✅" } else { "❌ missed" },
+        if insert_rate >= 200_000.0 {
+            "✅"
+        } else {
+            "❌ missed"
+        },
         naive_insert.map_or(String::new(), |r| format!("{r:.0} rows/s")),
         naive_insert.map_or(String::new(), |r| format!("{:.1}×", insert_rate / r)),
     );
@@ -326,17 +403,35 @@ fn run(o: Options) -> Result<(), Error> {
             b.rows,
             b.rows_per_second(),
             b.write_seconds,
-            naive.as_ref().and_then(|n| n.2).map_or(String::new(), |r| format!("{r:.0} rows/s")),
-            naive.as_ref().and_then(|n| n.2).map_or(String::new(), |r| format!("{:.1}×", b.rows_per_second() / r)),
+            naive
+                .as_ref()
+                .and_then(|n| n.2)
+                .map_or(String::new(), |r| format!("{r:.0} rows/s")),
+            naive
+                .as_ref()
+                .and_then(|n| n.2)
+                .map_or(String::new(), |r| format!(
+                    "{:.1}×",
+                    b.rows_per_second() / r
+                )),
         );
     }
     let _ = writeln!(
         report,
         "| size on disk | {bytes_per_row:.1} bytes/row ({:.1} MB) | ≤ 60 {} | {} | {} |",
         bytes as f64 / 1e6,
-        if bytes_per_row <= 60.0 { "✅" } else { "❌ missed" },
-        naive.as_ref().map_or(String::new(), |n| format!("{:.1} bytes/row", n.1)),
-        naive.as_ref().map_or(String::new(), |n| format!("{:.1}× smaller", n.1 / bytes_per_row)),
+        if bytes_per_row <= 60.0 {
+            "✅"
+        } else {
+            "❌ missed"
+        },
+        naive
+            .as_ref()
+            .map_or(String::new(), |n| format!("{:.1} bytes/row", n.1)),
+        naive.as_ref().map_or(String::new(), |n| format!(
+            "{:.1}× smaller",
+            n.1 / bytes_per_row
+        )),
     );
     raw.insert("store", o.store.display().to_string());
     let _ = writeln!(report, "\nStore file: `{}` ({} rows).", raw["store"], rows);
@@ -419,8 +514,15 @@ fn naive_query(conn: &Connection, q: &SeriesQuery) -> Result<Vec<QueryRow>, Erro
         if !seen.insert(date) {
             continue;
         }
-        let mut groups: BTreeMap<(String, mozaggregator_core::LayoutSpec), Histogram> = BTreeMap::new();
-        let mut rows = stmt.query(params![q.prefix.as_str(), q.channel, q.version, date, q.metric])?;
+        let mut groups: BTreeMap<(String, mozaggregator_core::LayoutSpec), Histogram> =
+            BTreeMap::new();
+        let mut rows = stmt.query(params![
+            q.prefix.as_str(),
+            q.channel,
+            q.version,
+            date,
+            q.metric
+        ])?;
         while let Some(row) = rows.next()? {
             let label: String = row.get(0)?;
             let process: String = row.get(1)?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
-use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, SqliteStore, Store};
+use mozaggregator_core::{Error, Filter, MemoryStore, ParsedFilter, Prefix, SqliteStore, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -167,7 +167,7 @@ fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 /// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
-/// strings (any of them).
+/// strings (any of them). A keyword that is not a filter of the metric route is a `ValueError`.
 fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     let mut filter = Filter::All;
     let Some(filters) = filters else {
@@ -179,11 +179,21 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
             Ok(one) => vec![one],
             Err(_) => value.extract()?,
         };
-        let alternatives = values
-            .iter()
-            .map(|v| MetricQuery::filter_from_params([(name.as_str(), v.as_str())]))
-            .collect::<Result<Vec<_>, Error>>()
-            .py()?;
+        let mut alternatives = Vec::with_capacity(values.len());
+        for v in &values {
+            let parsed = ParsedFilter::from_params([(name.as_str(), v.as_str())]).py()?;
+            if !parsed.unknown.is_empty() || matches!(parsed.filter, Filter::All) {
+                return Err(Error::invalid(
+                    "filter",
+                    format!(
+                        "`{name}` is not a filter (use application, architecture, child, label, \
+                         os, osVersion)"
+                    ),
+                ))
+                .py();
+            }
+            alternatives.push(parsed.filter);
+        }
         filter = filter.and(match <[Filter; 1]>::try_from(alternatives) {
             Ok([one]) => one,
             Err(many) => Filter::Or(many),

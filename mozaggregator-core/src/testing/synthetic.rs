@@ -140,13 +140,18 @@ impl Synthetic {
                     1
                 };
                 let labels = if is_keyed {
-                    (0..n_labels).map(|j| format!("key-{j:02}-{}", i % 7)).collect()
+                    (0..n_labels)
+                        .map(|j| format!("key-{j:02}-{}", i % 7))
+                        .collect()
                 } else {
                     vec![String::new()]
                 };
                 let high = highs[rng.random_range(0..highs.len())];
                 Metric {
-                    name: format!("SYNTHETIC_METRIC_{i:03}{}", if is_keyed { "_KEYED" } else { "" }),
+                    name: format!(
+                        "SYNTHETIC_METRIC_{i:03}{}",
+                        if is_keyed { "_KEYED" } else { "" }
+                    ),
                     labels,
                     layout: LayoutSpec::exponential(1, high, 50)
                         .unwrap_or_else(|_| LayoutSpec::scalar()),
@@ -174,8 +179,10 @@ impl Synthetic {
                 .enumerate()
                 .filter(|(i, _)| !hot.contains(i))
                 .map(|(_, m)| {
-                    let per_label: f64 =
-                        weights.iter().map(|w| (m.presence * factor * w).min(1.0)).sum();
+                    let per_label: f64 = weights
+                        .iter()
+                        .map(|w| (m.presence * factor * w).min(1.0))
+                        .sum();
                     per_label * m.labels.len() as f64
                 })
                 .sum()
@@ -193,13 +200,19 @@ impl Synthetic {
         }
         let factor = lo;
         for (i, m) in metrics.iter_mut().enumerate() {
-            m.presence = if hot.contains(&i) { f64::INFINITY } else { m.presence * factor };
+            m.presence = if hot.contains(&i) {
+                f64::INFINITY
+            } else {
+                m.presence * factor
+            };
             if hot.contains(&i) {
                 m.scale = 20_000.0;
             }
         }
         let dates = (0..shape.dates)
-            .map(|i| add_days(&shape.first_date, i as i64).unwrap_or_else(|_| shape.first_date.clone()))
+            .map(|i| {
+                add_days(&shape.first_date, i as i64).unwrap_or_else(|_| shape.first_date.clone())
+            })
             .collect();
         Self {
             shape,

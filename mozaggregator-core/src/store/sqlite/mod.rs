@@ -152,10 +152,9 @@ impl SqliteStore {
     /// it from completing.
     pub fn checkpoint(&self) -> Result<()> {
         let writer = self.writer();
-        let busy: i64 =
-            writer
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        let busy: i64 = writer
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         if busy != 0 {
             return Err(Error::Store(
                 "checkpoint incomplete: readers are using the log".into(),

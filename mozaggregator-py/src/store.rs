@@ -167,7 +167,7 @@ fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 /// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
-/// strings (any of them).
+/// strings (any of them). A keyword that is not a filter of the metric route is a `ValueError`.
 fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     let mut filter = Filter::All;
     let Some(filters) = filters else {

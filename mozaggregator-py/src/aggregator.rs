@@ -259,8 +259,9 @@ impl PyAggregator {
 
     /// The aggregates as a list of dicts, one per series, with the fields of the CLI's
     /// ``export``: ``prefix``, ``channel``, ``version``, ``date``, ``metric``, ``label``,
-    /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``buckets``
-    /// (lower bounds), ``histogram`` (counts per bucket), ``sum``, ``count``. ``prefix``
+    /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``kind`` (of the
+    /// stored layout), ``buckets`` (lower bounds), ``histogram`` (counts per bucket), ``sum``,
+    /// ``count`` — what ``mozaggregator export`` prints without ``--histograms``. ``prefix``
     /// (``"build_id"`` or ``"submission_date"``) selects one family; ``None`` gives both.
     ///
     /// These are the rows a store would hold after ``write`` into an empty store (rows a store
@@ -301,6 +302,7 @@ impl PyAggregator {
                 d.set_item("architecture", &key.dims.architecture)?;
                 d.set_item("os", &key.dims.os)?;
                 d.set_item("os_version", &key.dims.os_version)?;
+                d.set_item("kind", histogram.layout().kind().name())?;
                 d.set_item("buckets", histogram.layout().bounds())?;
                 d.set_item("histogram", histogram.counts())?;
                 d.set_item("sum", histogram.sum())?;

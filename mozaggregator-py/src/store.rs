@@ -167,7 +167,7 @@ fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 /// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
-/// strings (any of them).
+/// strings (any of them). A keyword that is not a filter of the metric route is a `ValueError`.
 fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     let mut filter = Filter::All;
     let Some(filters) = filters else {
@@ -179,15 +179,8 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
             Ok(one) => vec![one],
             Err(_) => value.extract()?,
         };
-        let alternatives = values
-            .iter()
-            .map(|v| MetricQuery::filter_from_params([(name.as_str(), v.as_str())]))
-            .collect::<Result<Vec<_>, Error>>()
-            .py()?;
-        filter = filter.and(match <[Filter; 1]>::try_from(alternatives) {
-            Ok([one]) => one,
-            Err(many) => Filter::Or(many),
-        });
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        filter = filter.and(Filter::from_param(&name, &values).py()?);
     }
     Ok(filter)
 }

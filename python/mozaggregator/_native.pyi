@@ -17,6 +17,11 @@ def exponential_buckets(low: int, high: int, n: int) -> list[int]:
 def linear_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's linear bucket lower bounds (ValueError on invalid parameters)."""
 
+def generate_pings(
+    n: int, seed: int = 0, submission_date: str | None = None, template: str | None = None
+) -> list[str]:
+    """Realistic synthetic main pings, deterministic for a seed."""
+
 class BucketLayout:
     """A histogram's bucket layout."""
 

@@ -117,3 +117,30 @@ def test_two_threads_aggregate_at_once(tmp_path):
         faulthandler.cancel_dump_traceback_later()
     assert a.aggregates() == b.aggregates()
     assert a.report()["pings_used"] == b.report()["pings_used"] == 300
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_one_aggregator_in_two_threads_is_refused_not_raced(tmp_path):
+    import faulthandler
+
+    fifo = tmp_path / "pipe.ndjson"
+    os.mkfifo(fifo)
+    agg = Aggregator()
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        reader = threading.Thread(target=agg.add_files, args=(fifo,))
+        reader.start()
+        # wait until the reader holds the aggregator (it then blocks opening the pipe)
+        while True:
+            try:
+                agg.report()
+            except RuntimeError:
+                break
+        with pytest.raises(RuntimeError, match="[Bb]orrow"):
+            agg.add_ping(ping())
+        with open(fifo, "w") as w:
+            w.write(docs(1)[0])
+        reader.join()
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    assert agg.report()["pings_used"] == 1

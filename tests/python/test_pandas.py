@@ -19,7 +19,7 @@ def test_aggregates_to_pandas():
     df = agg.to_pandas()
     assert list(df.columns) == ["prefix", "channel", "version", "date", "metric", "label",
                                 "process", "application", "architecture", "os", "os_version",
-                                "buckets", "histogram", "sum", "count"]
+                                "kind", "buckets", "histogram", "sum", "count"]
     assert len(df) == len(agg.aggregates())
     sub = agg.to_pandas("submission_date")
     assert set(sub["prefix"]) == {"submission_date"}

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from conftest import counters
 from mozaggregator import Aggregator, Store
 from mozaggregator import spark as mzs
 from pings import ping
@@ -69,6 +70,25 @@ def test_rdd_aggregation_equals_local(session):
     assert result.aggregates() == local.aggregates()
     assert result.report() == local.report()
     assert result.report()["pings_rejected"] == local.report()["pings_rejected"] != {}
+
+
+def test_spark_job_equals_the_cli(session, cli_run):
+    """The same generated pings, aggregated by a Spark job and by `mozaggregator aggregate`."""
+    lines = [line for f in cli_run.files for line in f.read_text().splitlines()]
+    rdd = session.sparkContext.parallelize(lines, 4)
+    started = time.perf_counter()
+    result = mzs.aggregate(rdd)
+    print(f"\nspark aggregate of {len(lines)} generated pings: "
+          f"{time.perf_counter() - started:.1f} s")
+    assert result.aggregates() == cli_run.rows
+    result.write(Store.memory())
+    files = {"files_read", "input_bytes"}  # an RDD of strings reads no files
+    assert {k: v for k, v in counters(result.report()).items() if k not in files} == {
+        k: v for k, v in counters(cli_run.report).items() if k not in files}
+    from_files = mzs.aggregate_files(session.sparkContext, cli_run.files)
+    assert from_files.aggregates() == cli_run.rows
+    from_files.write(Store.memory())
+    assert counters(from_files.report()) == counters(cli_run.report)
 
 
 def test_dataframe_column_and_options(session):

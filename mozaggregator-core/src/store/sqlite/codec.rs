@@ -434,6 +434,11 @@ mod tests {
                 matches!(decode(&blob, spec()), Err(Error::Store(_))),
                 "{blob:?}"
             );
+            // The query path's specialised decoder validates the same way.
+            assert!(
+                matches!(Accumulator::new(50).add_blob(&blob), Err(Error::Store(_))),
+                "{blob:?}"
+            );
         }
     }
 
@@ -475,6 +480,30 @@ mod tests {
         let mut long = vec![PACK, 0, 0, 0];
         put_varint(&mut long, u64::MAX);
         assert!(entries(&long).unwrap().any(|e| e.is_err()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn encode_decode_and_accumulate_agree(
+            a in proptest::collection::vec(proptest::prop_oneof![3 => proptest::strategy::Just(0u64), 1 => 0u64..1 << 40, 1 => proptest::num::u64::ANY], 50),
+            b in proptest::collection::vec(0u64..1 << 20, 50),
+            sums in (0u64..1 << 62, 0u64..1 << 62),
+        ) {
+            let ha = Histogram::from_parts(spec(), a, sums.0, 3).unwrap();
+            let hb = Histogram::from_parts(spec(), b, sums.1, 1).unwrap();
+            let (ea, eb) = (encode_histogram(&ha), encode_histogram(&hb));
+            proptest::prop_assert_eq!(&decode(&ea, spec()).unwrap(), &ha);
+            let mut acc = Accumulator::new(50);
+            acc.add_blob(&ea).unwrap();
+            let mut merged = ha.clone();
+            match merged.merge(&hb) {
+                Ok(()) => {
+                    acc.add_blob(&eb).unwrap();
+                    proptest::prop_assert_eq!(acc.into_histogram(spec()).unwrap(), merged);
+                }
+                Err(_) => proptest::prop_assert!(acc.add_blob(&eb).is_err()),
+            }
+        }
     }
 
     #[test]

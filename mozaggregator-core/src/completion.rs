@@ -34,32 +34,75 @@ pub fn complete<'a, I>(entries: I, layout: &BucketLayout) -> Completion
 where
     I: IntoIterator<Item = (&'a str, u64)>,
 {
-    let categorical_labels = layout.kind() == Kind::Categorical && !layout.labels().is_empty();
-    let len = if categorical_labels {
+    let mut out = Completion {
+        counts: vec![0; completed_len(layout)],
+        ..Completion::default()
+    };
+    let (unplaced, bad_keys) = complete_into(
+        &mut out.counts,
+        entries.into_iter().map(|(k, v)| (parse_key(k), v)),
+        layout,
+    );
+    out.unplaced = unplaced;
+    out.bad_keys = bad_keys;
+    out
+}
+
+/// Length of the dense array [`complete`] produces for `layout`.
+pub fn completed_len(layout: &BucketLayout) -> usize {
+    if layout.kind() == Kind::Categorical && !layout.labels().is_empty() {
         layout.labels().len() + 1
     } else {
         layout.bounds().len()
-    };
-    let mut out = Completion {
-        counts: vec![0; len],
-        ..Completion::default()
-    };
+    }
+}
+
+/// The allocation-free core of [`complete`]: adds entries whose keys are already parsed
+/// (`None` for a key that is not an integer, see [`parse_key`]) into `counts` (of
+/// [`completed_len`] entries, not cleared), and returns `(unplaced, bad_keys)`.
+pub fn complete_into<I>(counts: &mut [u64], entries: I, layout: &BucketLayout) -> (u64, u64)
+where
+    I: IntoIterator<Item = (Option<i64>, u64)>,
+{
+    let len = counts.len();
+    let (mut unplaced, mut bad_keys) = (0u64, 0u64);
     for (key, value) in entries {
-        let index = match parse_key(key) {
+        let index = match key {
             None => {
-                out.bad_keys += 1;
+                bad_keys += 1;
                 None
             }
-            Some(k) if k < 0 => None,
-            Some(k) if categorical_labels => usize::try_from(k).ok().filter(|&i| i < len),
-            Some(k) => layout.exact_index(k as u64),
+            Some(k) => place(k, layout).filter(|&i| i < len),
         };
         match index {
-            Some(i) => out.counts[i] = out.counts[i].saturating_add(value),
-            None => out.unplaced = out.unplaced.saturating_add(value),
+            Some(i) => counts[i] = counts[i].saturating_add(value),
+            None => unplaced = unplaced.saturating_add(value),
         }
     }
-    out
+    (unplaced, bad_keys)
+}
+
+/// The bucket a parsed key belongs to: the index of the lower bound equal to `key`
+/// (categorical layouts with labels: `key` itself, up to `#labels`), or `None` when the key
+/// cannot be placed. This is the placement rule of [`complete`].
+///
+/// ```
+/// use mozaggregator_core::completion::place;
+/// use mozaggregator_core::BucketLayout;
+/// let layout = BucketLayout::exponential(1, 10000, 50).unwrap();
+/// assert_eq!(place(10, &layout), Some(9));
+/// assert_eq!(place(11, &layout), None);
+/// ```
+pub fn place(key: i64, layout: &BucketLayout) -> Option<usize> {
+    if key < 0 {
+        return None;
+    }
+    if layout.kind() == Kind::Categorical && !layout.labels().is_empty() {
+        return usize::try_from(key)
+            .ok()
+            .filter(|&i| i <= layout.labels().len());
+    }
+    layout.exact_index(key as u64)
 }
 
 /// Parses a bucket key: an optionally signed run of ASCII digits (leading zeros allowed).

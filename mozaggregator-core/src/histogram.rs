@@ -166,6 +166,39 @@ impl Histogram {
         Ok(())
     }
 
+    /// Adds one histogram's worth of sparse data: `counts[i] += c` for each `(i, c)` of
+    /// `pairs` (an index may repeat), `sum += sum`, `count += 1`.
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] when an index is not a bucket; [`Error::Overflow`] when any
+    /// number would exceed `u64`. On error `self` is unchanged.
+    pub fn add_sparse(&mut self, pairs: &[(u32, u64)], sum: u64) -> Result<()> {
+        let new_sum = checked(self.sum, sum, "histogram sum")?;
+        let new_count = checked(self.count, 1, "histogram count")?;
+        for (done, &(i, c)) in pairs.iter().enumerate() {
+            let ok = match self.counts.get_mut(i as usize) {
+                Some(slot) => match slot.checked_add(c) {
+                    Some(v) => {
+                        *slot = v;
+                        Ok(())
+                    }
+                    None => Err(Error::Overflow("bucket count exceeds 2^64".into())),
+                },
+                None => Err(Error::LayoutMismatch(format!("bucket {i} out of range"))),
+            };
+            if let Err(e) = ok {
+                // Undo what was added: exact, since it was just added without overflow.
+                for &(j, c) in &pairs[..done] {
+                    self.counts[j as usize] -= c;
+                }
+                return Err(e);
+            }
+        }
+        self.sum = new_sum;
+        self.count = new_count;
+        Ok(())
+    }
+
     /// As [`Histogram::record`], with the bounds taken from `layout` (computed once by the
     /// caller) instead of being recomputed.
     ///
@@ -183,7 +216,13 @@ impl Histogram {
         self.record_at(bucket_index(layout.bounds(), value), value)
     }
 
-    fn record_at(&mut self, i: usize, value: u64) -> Result<()> {
+    /// Records one scalar-like value in bucket `i` (an index computed by the caller, e.g. with
+    /// [`crate::layout::bucket_index`]): `sum += value`, `count += 1`, `counts[i] += 1`.
+    ///
+    /// # Errors
+    /// [`Error::LayoutMismatch`] when `i` is not a bucket; [`Error::Overflow`] as
+    /// [`Histogram::record`]. On error `self` is unchanged.
+    pub fn record_at(&mut self, i: usize, value: u64) -> Result<()> {
         let sum = checked(self.sum, value, "histogram sum")?;
         let count = checked(self.count, 1, "histogram count")?;
         let slot = self

@@ -34,7 +34,6 @@ pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
-pub use ping::Ping;
 pub use report::Report;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,

@@ -104,6 +104,16 @@ impl Report {
         bump(&mut self.histograms_rejected, reason, 1);
     }
 
+    /// Counts `n` rejected histograms.
+    pub fn reject_histograms(&mut self, reason: &str, n: u64) {
+        bump(&mut self.histograms_rejected, reason, n);
+    }
+
+    /// Counts `n` rejected scalar values.
+    pub fn reject_scalars(&mut self, reason: &str, n: u64) {
+        bump(&mut self.scalars_rejected, reason, n);
+    }
+
     /// Counts one rejected scalar value.
     pub fn reject_scalar(&mut self, reason: &str) {
         bump(&mut self.scalars_rejected, reason, 1);

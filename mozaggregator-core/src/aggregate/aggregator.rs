@@ -3,32 +3,19 @@
 use std::sync::Arc;
 
 use hashbrown::hash_map::Entry;
+use serde::de::DeserializeSeed;
 
-use super::{Aggregates, GroupKey, Map, Series, SeriesId};
-use crate::completion::complete;
+use super::parse::PingSeed;
+use super::rules::{Ctx, HistReason, ScalarReason, Scratch, What};
+use super::{Aggregates, GroupKey, Map};
 use crate::definitions::Definitions;
 use crate::histogram::Histogram;
-use crate::keys::{check_date, Process};
-use crate::layout::{BucketLayout, Kind, LayoutSpec};
-use crate::ping::{
-    HistogramBody, Histograms, KeyedHistograms, KeyedScalars, Lenient, Measure, Obj, Ping, Scalar,
-    Scalars, SimpleMeasurements, Text,
-};
-use crate::report::Report;
+use crate::keys::check_date;
+use crate::layout::{BucketLayout, LayoutSpec};
+use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
 
 /// The channels whose pings are aggregated (SPEC §2.1).
 pub const CHANNELS: [&str; 4] = ["nightly", "aurora", "beta", "release"];
-
-/// Keyed histograms never aggregated (label explosion).
-const IGNORED_KEYED_HISTOGRAMS: [&str; 2] = [
-    "MESSAGE_MANAGER_MESSAGE_SIZE",
-    "VIDEO_DETAILED_DROPPED_FRAMES_PROPORTION",
-];
-
-/// Scalars never aggregated: names starting with this.
-const IGNORED_SCALAR_PREFIX: &str = "browser.engagement.navigation";
-
-const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
 
 /// How an [`Aggregator`] selects pings and lays out histograms.
 #[derive(Clone, Debug)]
@@ -81,8 +68,7 @@ impl Default for Options {
 pub struct Aggregator {
     options: Arc<Options>,
     layouts: Map<LayoutSpec, BucketLayout>,
-    name: String,
-    label: String,
+    scratch: Scratch,
 }
 
 impl Aggregator {
@@ -96,8 +82,7 @@ impl Aggregator {
         Self {
             options,
             layouts: Map::default(),
-            name: String::new(),
-            label: String::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -108,6 +93,10 @@ impl Aggregator {
 
     /// Parses one JSON document and aggregates it into `out`; a document that is not valid
     /// UTF-8 JSON, or not a usable ping, is counted as rejected in `out`'s report.
+    ///
+    /// The payload is aggregated while it is parsed, into buffers of this aggregator; its
+    /// measurements reach `out` only when the whole document parsed and the ping's dimensions
+    /// are valid.
     pub fn add_json(&mut self, out: &mut Aggregates, json: &[u8]) {
         out.report.pings_read += 1;
         out.report.json_bytes += json.len() as u64;
@@ -115,52 +104,86 @@ impl Aggregator {
             out.report.reject_ping("invalid_utf8");
             return;
         };
-        match Ping::from_str(text) {
-            Ok(ping) => self.aggregate(out, &ping),
-            Err(e) => out.report.reject_ping(parse_error_reason(&e)),
+        self.scratch.clear();
+        let mut ctx = Ctx {
+            strings: &mut out.strings,
+            scratch: &mut self.scratch,
+            layouts: &mut self.layouts,
+            options: &self.options,
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = PingSeed { ctx: &mut ctx }
+            .deserialize(&mut de)
+            .and_then(|envelope| de.end().map(|()| envelope));
+        let envelope = match parsed {
+            Ok(Some(envelope)) => envelope,
+            Ok(None) => return out.report.reject_ping("not_a_ping_object"),
+            Err(e) => return out.report.reject_ping(parse_error_reason(&e)),
+        };
+        let dims = match dimensions(&self.options, &envelope) {
+            Ok(d) => d,
+            Err(reason) => return out.report.reject_ping(reason),
+        };
+        let mut key: GroupKey = [0; 8];
+        for (k, v) in key.iter_mut().zip(dims) {
+            match out.strings.intern(v) {
+                Some(id) => *k = id,
+                None => return out.report.reject_ping("too_many_strings"),
+            }
         }
+        self.commit(out, key);
     }
 
-    /// Aggregates one parsed ping into `out` (counted as read).
-    pub fn add_ping(&mut self, out: &mut Aggregates, ping: &Ping<'_>) {
-        out.report.pings_read += 1;
-        self.aggregate(out, ping);
-    }
-
-    fn aggregate(&mut self, out: &mut Aggregates, ping: &Ping<'_>) {
+    /// Adds the records of the ping just parsed to its group, and its counts to the report.
+    fn commit(&self, out: &mut Aggregates, key: GroupKey) {
         let Aggregates {
             strings,
             groups,
             report,
         } = out;
-        let dims = match dimensions(&self.options, ping) {
-            Ok(d) => d,
-            Err(reason) => {
-                report.reject_ping(reason);
-                return;
-            }
-        };
-        let mut key: GroupKey = [0; 8];
-        for (k, v) in key.iter_mut().zip(dims) {
-            match strings.intern(v) {
-                Some(id) => *k = id,
-                None => {
-                    report.reject_ping("too_many_strings");
-                    return;
+        report.pings_used += 1;
+        let group = groups.entry(key).or_default();
+        let scratch = &self.scratch;
+        for r in &scratch.records {
+            let series = match group.entry(r.sid) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => v.insert(Histogram::empty(r.sid.layout)),
+            };
+            match r.what {
+                What::Sparse { start, end, sum } => {
+                    if series.add_sparse(&scratch.pairs[start..end], sum).is_err() {
+                        report.reject_histogram(HistReason::Overflow.name());
+                        continue;
+                    }
+                    report.histograms_used += 1;
+                    report.bad_keys += r.bad_keys;
+                    report.non_integer_counts += r.non_integer;
+                    if r.unplaced > 0 {
+                        report.unplaced(strings.name(r.sid.metric), r.unplaced);
+                    }
                 }
+                What::Value {
+                    index,
+                    value,
+                    histogram,
+                } => match (series.record_at(index, value), histogram) {
+                    (Ok(()), true) => report.histograms_used += 1,
+                    (Ok(()), false) => report.scalars_used += 1,
+                    (Err(_), true) => report.reject_histogram(HistReason::Overflow.name()),
+                    (Err(_), false) => report.reject_scalar(ScalarReason::Overflow.name()),
+                },
             }
         }
-        report.pings_used += 1;
-        let mut sink = Sink {
-            strings,
-            series: groups.entry(key).or_default(),
-            report,
-            layouts: &mut self.layouts,
-            options: &self.options,
-            name: &mut self.name,
-            label: &mut self.label,
-        };
-        sink.ping(ping);
+        for (reason, n) in HistReason::ALL.iter().zip(scratch.hist_rejects) {
+            if n > 0 {
+                report.reject_histograms(reason.name(), n);
+            }
+        }
+        for (reason, n) in ScalarReason::ALL.iter().zip(scratch.scalar_rejects) {
+            if n > 0 {
+                report.reject_scalars(reason.name(), n);
+            }
+        }
     }
 }
 
@@ -169,6 +192,7 @@ fn parse_error_reason(e: &serde_json::Error) -> &'static str {
     use serde_json::error::Category;
     match e.classify() {
         Category::Eof => "truncated_json",
+        Category::Data if e.to_string().starts_with("duplicate field") => "duplicate_payload",
         Category::Data => "not_a_ping_object",
         Category::Io => "io_error",
         Category::Syntax => {
@@ -194,7 +218,7 @@ fn required<'p>(
     invalid: &'static str,
 ) -> Result<&'p str, &'static str> {
     match field {
-        None | Some(Text::Invalid(crate::ping::JsonType::Null)) => Err(missing),
+        None | Some(Text::Invalid(JsonType::Null)) => Err(missing),
         Some(Text::Invalid(_)) => Err(invalid),
         Some(Text::Str(s)) => Ok(s),
     }
@@ -202,7 +226,10 @@ fn required<'p>(
 
 /// The 8 dimensions of a ping's build-id aggregate, in [`GroupKey`] order, or the reason the
 /// ping is rejected.
-fn dimensions<'p>(options: &'p Options, ping: &'p Ping<'_>) -> Result<[&'p str; 8], &'static str> {
+fn dimensions<'p>(
+    options: &'p Options,
+    ping: &'p Envelope<'_>,
+) -> Result<[&'p str; 8], &'static str> {
     let meta = match &ping.meta {
         Some(Lenient::Valid(m)) => Some(m),
         Some(Lenient::Invalid(_)) => return Err("invalid_meta"),
@@ -297,438 +324,4 @@ fn dimensions<'p>(options: &'p Options, ping: &'p Ping<'_>) -> Result<[&'p str; 
         os_name,
         os_version,
     ])
-}
-
-/// Where one ping's measurements go: the series of its group, with the shared string table,
-/// report and caches.
-struct Sink<'s> {
-    strings: &'s mut super::Interner,
-    series: &'s mut Series,
-    report: &'s mut Report,
-    layouts: &'s mut Map<LayoutSpec, BucketLayout>,
-    options: &'s Options,
-    name: &'s mut String,
-    label: &'s mut String,
-}
-
-/// A scalar-like value as the `u64` recorded, or why it is skipped (SPEC §2.4).
-/// Floats are floored, for the bucket and for the sum (which is an integer here).
-fn scalar_value(v: Scalar) -> Result<u64, &'static str> {
-    match v {
-        Scalar::Unsigned(u) => Ok(u),
-        Scalar::Bool(b) => Ok(u64::from(b)),
-        Scalar::Negative(_) => Err("negative"),
-        Scalar::Float(f) if f.is_nan() => Err("not_numeric"),
-        Scalar::Float(f) if f < 0.0 => Err("negative"),
-        Scalar::Float(f) if f >= TWO_POW_64 => Err("out_of_range"),
-        Scalar::Float(f) => Ok(f.floor() as u64),
-        Scalar::String | Scalar::Null | Scalar::Array | Scalar::Object => Err("not_numeric"),
-    }
-}
-
-/// Appends `s` uppercased (Unicode rules; ASCII fast path).
-fn push_upper(buf: &mut String, s: &str) {
-    if s.is_ascii() {
-        let start = buf.len();
-        buf.push_str(s);
-        buf[start..].make_ascii_uppercase();
-    } else {
-        buf.push_str(&s.to_uppercase());
-    }
-}
-
-impl Sink<'_> {
-    fn ping(&mut self, ping: &Ping<'_>) {
-        let Some(payload) = ping.payload.as_ref() else {
-            return;
-        };
-        let payload = match payload {
-            Lenient::Valid(p) => p,
-            Lenient::Invalid(_) => {
-                self.report.reject_histogram("payload_not_an_object");
-                return;
-            }
-        };
-        // Processes: scalars of parent, content and gpu; histograms of content and gpu.
-        match &payload.processes {
-            Some(Lenient::Valid(processes)) => {
-                for (process, data) in [
-                    (Process::Parent, &processes.parent),
-                    (Process::Content, &processes.content),
-                    (Process::Gpu, &processes.gpu),
-                ] {
-                    match data {
-                        Some(Lenient::Valid(d)) => {
-                            if let Some(s) = &d.scalars {
-                                self.scalars(s, process);
-                            }
-                            if let Some(s) = &d.keyed_scalars {
-                                self.keyed_scalars(s, process);
-                            }
-                            if process != Process::Parent {
-                                if let Some(h) = &d.histograms {
-                                    self.histograms(h, process);
-                                }
-                                if let Some(h) = &d.keyed_histograms {
-                                    self.keyed_histograms(h, process);
-                                }
-                            }
-                        }
-                        Some(Lenient::Invalid(_)) => {
-                            self.report.reject_histogram("section_not_an_object");
-                        }
-                        None => {}
-                    }
-                }
-            }
-            Some(Lenient::Invalid(_)) => self.report.reject_histogram("section_not_an_object"),
-            None => {}
-        }
-        if let Some(h) = &payload.histograms {
-            self.histograms(h, Process::Parent);
-        }
-        if let Some(h) = &payload.keyed_histograms {
-            self.keyed_histograms(h, Process::Parent);
-        }
-        if let Some(sm) = &payload.simple_measurements {
-            self.simple_measurements(sm, Process::Parent);
-        }
-        match &payload.child_payloads {
-            Some(crate::ping::List::Items(children)) => {
-                for child in children {
-                    match child {
-                        Lenient::Valid(c) => {
-                            if let Some(h) = &c.histograms {
-                                self.histograms(h, Process::Content);
-                            }
-                            if let Some(h) = &c.keyed_histograms {
-                                self.keyed_histograms(h, Process::Content);
-                            }
-                            if let Some(sm) = &c.simple_measurements {
-                                self.simple_measurements(sm, Process::Content);
-                            }
-                        }
-                        Lenient::Invalid(_) => {
-                            self.report.reject_histogram("section_not_an_object");
-                        }
-                    }
-                }
-            }
-            Some(crate::ping::List::Invalid(_)) => {
-                self.report.reject_histogram("section_not_an_object");
-            }
-            None => {}
-        }
-    }
-
-    fn histograms(&mut self, section: &Histograms<'_>, process: Process) {
-        match section {
-            Obj::Map(entries) => {
-                for (name, body) in entries {
-                    self.histogram(name, "", process, body);
-                }
-            }
-            Obj::Invalid(_) => self.report.reject_histogram("section_not_an_object"),
-        }
-    }
-
-    fn keyed_histograms(&mut self, section: &KeyedHistograms<'_>, process: Process) {
-        let Obj::Map(entries) = section else {
-            self.report.reject_histogram("section_not_an_object");
-            return;
-        };
-        for (name, keyed) in entries {
-            if IGNORED_KEYED_HISTOGRAMS.contains(&&**name) {
-                self.report.reject_histogram("ignored_by_name");
-                continue;
-            }
-            match keyed {
-                Obj::Map(by_key) => {
-                    for (key, body) in by_key {
-                        self.histogram(name, key, process, body);
-                    }
-                }
-                Obj::Invalid(_) => self.report.reject_histogram("not_an_object"),
-            }
-        }
-    }
-
-    /// One histogram (SPEC §2.3).
-    fn histogram(&mut self, name: &str, label: &str, process: Process, body: &HistogramBody<'_>) {
-        let h = match body {
-            HistogramBody::Object(h) => h,
-            HistogramBody::Invalid(_) => return self.report.reject_histogram("not_an_object"),
-        };
-        let histogram_type = match h.histogram_type.and_then(Scalar::as_integer) {
-            Some(t) => t,
-            None => return self.report.reject_histogram("type_not_integer"),
-        };
-        let values = match &h.values {
-            Some(Obj::Map(values)) => values,
-            _ => return self.report.reject_histogram("values_not_an_object"),
-        };
-        let sum = match h.sum {
-            Some(Scalar::Unsigned(s)) => s,
-            Some(Scalar::Negative(_)) => return self.report.reject_histogram("negative_sum"),
-            Some(Scalar::Float(f)) if f.abs() >= TWO_POW_64 => {
-                return self.report.reject_histogram("number_out_of_range")
-            }
-            _ => return self.report.reject_histogram("sum_not_integer"),
-        };
-        if histogram_type == 4 {
-            // Count histogram: a scalar-like series of its `sum`.
-            self.name.clear();
-            self.name.push_str("[[COUNT]]_");
-            self.name.push_str(name);
-            let metric = std::mem::take(self.name);
-            let ok = self.record(&metric, label, process, LayoutSpec::scalar(), sum);
-            *self.name = metric;
-            match ok {
-                Ok(()) => self.report.histograms_used += 1,
-                Err(reason) => self.report.reject_histogram(reason),
-            }
-            return;
-        }
-        // Bucket counts: non-negative integers; other JSON values count as 0.
-        let mut total: u64 = 0;
-        let mut non_integer = 0u64;
-        for (_, v) in values {
-            match *v {
-                Scalar::Unsigned(c) => match total.checked_add(c) {
-                    Some(t) => total = t,
-                    None => return self.report.reject_histogram("overflow"),
-                },
-                Scalar::Negative(_) => return self.report.reject_histogram("negative_count"),
-                Scalar::Float(f) if f < 0.0 => {
-                    return self.report.reject_histogram("negative_count")
-                }
-                Scalar::Float(f) if f >= TWO_POW_64 => {
-                    return self.report.reject_histogram("number_out_of_range")
-                }
-                _ => non_integer += 1,
-            }
-        }
-        let spec = match self.layout_of(name, histogram_type, h) {
-            Some(spec) => spec,
-            None => return self.report.reject_histogram("invalid_layout"),
-        };
-        let layout = self
-            .layouts
-            .entry(spec)
-            .or_insert_with(|| BucketLayout::new(spec));
-        let entries = values.iter().map(|(k, v)| {
-            let count = match v {
-                Scalar::Unsigned(c) => *c,
-                _ => 0,
-            };
-            (&**k, count)
-        });
-        let completion = complete(entries, layout);
-        let Some(metric) = self.strings.intern(name) else {
-            return self.report.reject_histogram("too_many_strings");
-        };
-        let Some(label) = self.strings.intern(label) else {
-            return self.report.reject_histogram("too_many_strings");
-        };
-        let sid = SeriesId {
-            metric,
-            label,
-            process,
-            layout: spec,
-        };
-        let series = match self.series.entry(sid) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(Histogram::empty(spec)),
-        };
-        if series.add_dense(&completion.counts, sum).is_err() {
-            return self.report.reject_histogram("overflow");
-        }
-        self.report.histograms_used += 1;
-        self.report.non_integer_counts += non_integer;
-        self.report.bad_keys += completion.bad_keys;
-        if completion.unplaced > 0 {
-            self.report.unplaced(name, completion.unplaced);
-        }
-    }
-
-    /// The layout a histogram is completed against: the definition's with
-    /// `prefer_definitions` (when there is one), else the one the ping declares.
-    fn layout_of(
-        &self,
-        name: &str,
-        histogram_type: i128,
-        h: &crate::ping::RawHistogram<'_>,
-    ) -> Option<LayoutSpec> {
-        if self.options.prefer_definitions {
-            if let Some(def) = self.options.definitions.lookup(name) {
-                return Some(def.layout.spec());
-            }
-        }
-        let histogram_type = i64::try_from(histogram_type).ok()?;
-        let kind = Kind::from_histogram_type(histogram_type)?;
-        let needs_range = matches!(kind, Kind::Exponential | Kind::Linear);
-        let (low, high) = match h.range.as_ref().map(|r| r.items()) {
-            Some([Scalar::Unsigned(low), Scalar::Unsigned(high), ..]) => (*low, *high),
-            _ if !needs_range => (1, 2),
-            _ => return None,
-        };
-        let n = match h.bucket_count {
-            Some(Scalar::Unsigned(n)) => n,
-            _ if matches!(kind, Kind::Boolean | Kind::Flag) => 3,
-            _ => return None,
-        };
-        LayoutSpec::from_ping(histogram_type, low, high, n).ok()
-    }
-
-    fn scalars(&mut self, section: &Scalars<'_>, process: Process) {
-        let Obj::Map(entries) = section else {
-            return self.report.reject_scalar("section_not_an_object");
-        };
-        for (name, value) in entries {
-            if name.starts_with(IGNORED_SCALAR_PREFIX) {
-                self.report.reject_scalar("ignored_by_name");
-                continue;
-            }
-            self.scalar_metric(name);
-            self.scalar(process, "", *value);
-        }
-    }
-
-    fn keyed_scalars(&mut self, section: &KeyedScalars<'_>, process: Process) {
-        let Obj::Map(entries) = section else {
-            return self.report.reject_scalar("section_not_an_object");
-        };
-        for (name, keyed) in entries {
-            if name.starts_with(IGNORED_SCALAR_PREFIX) {
-                self.report.reject_scalar("ignored_by_name");
-                continue;
-            }
-            let Obj::Map(by_key) = keyed else {
-                self.report.reject_scalar("not_an_object");
-                continue;
-            };
-            self.scalar_metric(name);
-            for (key, value) in by_key {
-                let mut label = std::mem::take(self.label);
-                label.clear();
-                push_upper(&mut label, key);
-                self.scalar(process, &label, *value);
-                *self.label = label;
-            }
-        }
-    }
-
-    /// Sets `self.name` to `SCALARS_` + the name uppercased.
-    fn scalar_metric(&mut self, name: &str) {
-        self.name.clear();
-        self.name.push_str("SCALARS_");
-        push_upper(self.name, name);
-    }
-
-    /// Records a scalar value under `self.name`.
-    fn scalar(&mut self, process: Process, label: &str, value: Scalar) {
-        let result = scalar_value(value).and_then(|v| {
-            let metric = std::mem::take(self.name);
-            let r = self.record(&metric, label, process, LayoutSpec::scalar(), v);
-            *self.name = metric;
-            r
-        });
-        match result {
-            Ok(()) => self.report.scalars_used += 1,
-            Err(reason) => self.report.reject_scalar(reason),
-        }
-    }
-
-    fn simple_measurements(&mut self, section: &SimpleMeasurements<'_>, process: Process) {
-        let Obj::Map(entries) = section else {
-            return self.report.reject_scalar("section_not_an_object");
-        };
-        for (name, measure) in entries {
-            match measure {
-                Measure::Leaf(v) => {
-                    self.name.clear();
-                    self.name.push_str("SIMPLE_MEASURES_");
-                    push_upper(self.name, name);
-                    self.simple_measure(process, *v);
-                }
-                Measure::Nested(subs) => {
-                    for (sub, v) in subs {
-                        self.name.clear();
-                        self.name.push_str("SIMPLE_MEASURES_");
-                        push_upper(self.name, name);
-                        self.name.push('_');
-                        push_upper(self.name, sub);
-                        self.simple_measure(process, *v);
-                    }
-                }
-            }
-        }
-    }
-
-    fn simple_measure(&mut self, process: Process, value: Scalar) {
-        let result = scalar_value(value).and_then(|v| {
-            let metric = std::mem::take(self.name);
-            let r = self.record(&metric, "", process, LayoutSpec::simple_measure(), v);
-            *self.name = metric;
-            r
-        });
-        match result {
-            Ok(()) => self.report.scalars_used += 1,
-            Err(reason) => self.report.reject_scalar(reason),
-        }
-    }
-
-    /// Records one scalar-like value in the series (metric, label, process, layout).
-    fn record(
-        &mut self,
-        metric: &str,
-        label: &str,
-        process: Process,
-        spec: LayoutSpec,
-        value: u64,
-    ) -> Result<(), &'static str> {
-        let metric = self.strings.intern(metric).ok_or("too_many_strings")?;
-        let label = self.strings.intern(label).ok_or("too_many_strings")?;
-        let layout = self
-            .layouts
-            .entry(spec)
-            .or_insert_with(|| BucketLayout::new(spec));
-        let sid = SeriesId {
-            metric,
-            label,
-            process,
-            layout: spec,
-        };
-        let series = match self.series.entry(sid) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(Histogram::empty(spec)),
-        };
-        series.record_in(layout, value).map_err(|_| "overflow")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scalar_values_follow_the_rules() {
-        assert_eq!(scalar_value(Scalar::Unsigned(42)), Ok(42));
-        assert_eq!(scalar_value(Scalar::Bool(true)), Ok(1));
-        assert_eq!(scalar_value(Scalar::Float(42.9)), Ok(42));
-        assert_eq!(scalar_value(Scalar::Float(-0.5)), Err("negative"));
-        assert_eq!(scalar_value(Scalar::Negative(-1)), Err("negative"));
-        assert_eq!(scalar_value(Scalar::Float(1e30)), Err("out_of_range"));
-        assert_eq!(scalar_value(Scalar::String), Err("not_numeric"));
-    }
-
-    #[test]
-    fn uppercase_handles_unicode() {
-        let mut s = String::from("SCALARS_");
-        push_upper(&mut s, "a.b_c");
-        assert_eq!(s, "SCALARS_A.B_C");
-        s.clear();
-        push_upper(&mut s, "straße");
-        assert_eq!(s, "STRASSE");
-    }
 }

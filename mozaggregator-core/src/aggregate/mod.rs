@@ -13,6 +13,8 @@
 mod aggregator;
 mod codec;
 mod interner;
+mod parse;
+mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 

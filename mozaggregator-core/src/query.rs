@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::access::{served_name, COUNT_PREFIX};
 use crate::definitions::Definitions;
-use crate::error::{Error, Result};
-use crate::filter::{Filter, ParsedFilter};
+use crate::error::Result;
+use crate::filter::Filter;
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
 use crate::store::{FilterOptions, QueryRow, SeriesQuery, Store};
@@ -84,36 +84,6 @@ pub struct MetricResponse {
 }
 
 impl MetricQuery {
-    /// The filter of a metric query's parameters (a thin wrapper over
-    /// [`ParsedFilter::from_params`]): each filter parameter given is an equality test;
-    /// `child=true`/`false` are the legacy names of `content`/`parent`; `version`, `dates` and
-    /// `metric` are ignored.
-    ///
-    /// ```
-    /// use mozaggregator_core::query::MetricQuery;
-    /// use mozaggregator_core::{Dimension, Filter};
-    /// let f = MetricQuery::filter_from_params([("os", "Linux"), ("child", "true")]).unwrap();
-    /// assert_eq!(f, Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Child, "content")));
-    /// assert!(MetricQuery::filter_from_params([("e10sEnabled", "true")]).is_err());
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for a parameter the metric route does not know, or a `child` that
-    /// names no process.
-    pub fn filter_from_params<'a, I>(params: I) -> Result<Filter>
-    where
-        I: IntoIterator<Item = (&'a str, &'a str)>,
-    {
-        let parsed = ParsedFilter::from_params(params)?;
-        if let Some(unknown) = parsed.unknown.first() {
-            return Err(Error::invalid(
-                "query parameter",
-                format!("`{unknown}` is not a filter"),
-            ));
-        }
-        Ok(parsed.filter)
-    }
-
     /// Runs the query. `Ok(None)` means "not found": no matching rows.
     ///
     /// Rules (SPEC §5): scalars and simple measures are served over their fixed labels with kind

@@ -12,9 +12,9 @@ use mozaggregator_core::{
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString};
+use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
 
-use crate::convert::{to_python, Reduce};
+use crate::convert::{rows_to_python, scan_rows, to_python, Reduce, StoredRow};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
@@ -277,48 +277,16 @@ impl PyAggregator {
             ..Selection::default()
         };
         let aggregates = &self.aggregates;
-        let store = py
-            .detach(|| -> mozaggregator_core::Result<MemoryStore> {
+        let rows = py
+            .detach(|| -> mozaggregator_core::Result<Vec<StoredRow>> {
                 let store = MemoryStore::new();
                 for batch in aggregates.batches()? {
                     store.write(&batch)?;
                 }
-                Ok(store)
+                scan_rows(&store, &selection)
             })
             .py()?;
-        let out = PyList::empty(py);
-        let mut failure: Option<PyErr> = None;
-        let scanned = store.scan(&selection, &mut |target, key, histogram| {
-            let row = || -> PyResult<()> {
-                let d = PyDict::new(py);
-                d.set_item("prefix", target.prefix.as_str())?;
-                d.set_item("channel", &target.channel)?;
-                d.set_item("version", &target.version)?;
-                d.set_item("date", &target.date)?;
-                d.set_item("metric", &key.metric)?;
-                d.set_item("label", &key.label)?;
-                d.set_item("process", key.process.as_str())?;
-                d.set_item("application", &key.dims.application)?;
-                d.set_item("architecture", &key.dims.architecture)?;
-                d.set_item("os", &key.dims.os)?;
-                d.set_item("os_version", &key.dims.os_version)?;
-                d.set_item("kind", histogram.layout().kind().name())?;
-                d.set_item("buckets", histogram.layout().bounds())?;
-                d.set_item("histogram", histogram.counts())?;
-                d.set_item("sum", histogram.sum())?;
-                d.set_item("count", histogram.count())?;
-                out.append(d)
-            };
-            row().map_err(|e| {
-                failure = Some(e);
-                Error::Store("converting a row to Python failed".into())
-            })
-        });
-        if let Some(err) = failure {
-            return Err(err);
-        }
-        scanned.py()?;
-        Ok(out)
+        rows_to_python(py, &rows)
     }
 
     /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
-use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, SqliteStore, Store};
+use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, Selection, SqliteStore, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::to_python;
+use crate::convert::{rows_to_python, scan_rows, to_python};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 
@@ -146,6 +146,48 @@ impl PyStore {
             .ok_or_else(|| Error::UnknownMetric(metric.to_owned()))
             .py()?;
         PyQueryResult::new(py, metric, response)
+    }
+
+    /// Every stored row as a dict, with the fields and in the order of ``mozaggregator
+    /// export`` (without ``--histograms``): ``prefix``, ``channel``, ``version``, ``date``,
+    /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
+    /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
+    /// ``channel`` and ``version`` select tables (``None``: all).
+    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    fn export<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: Option<&str>,
+        channel: Option<String>,
+        version: Option<String>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let selection = Selection {
+            prefix: prefix.map(str::parse).transpose().py()?,
+            channel,
+            version,
+        };
+        let rows = py
+            .detach(|| scan_rows(self.inner.as_ref(), &selection))
+            .py()?;
+        rows_to_python(py, &rows)
+    }
+
+    /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without
+    /// pandas).
+    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    fn to_pandas<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: Option<&str>,
+        channel: Option<String>,
+        version: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let frames = py.import("mozaggregator._frames")?;
+        frames.call_method0("require_pandas")?;
+        frames.call_method1(
+            "aggregates_frame",
+            (self.export(py, prefix, channel, version)?,),
+        )
     }
 
     fn __repr__(&self) -> String {

@@ -141,3 +141,9 @@ class Store:
         metric: str,
         **filters: str | Sequence[str],
     ) -> QueryResult: ...
+    def export(
+        self, prefix: _Prefix | None = None, channel: str | None = None, version: str | None = None
+    ) -> list[dict[str, Any]]: ...
+    def to_pandas(
+        self, prefix: _Prefix | None = None, channel: str | None = None, version: str | None = None
+    ) -> Any: ...

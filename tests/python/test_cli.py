@@ -48,6 +48,12 @@ def test_python_written_store_exports_like_the_cli_store(cli, cli_run, tmp_path)
     assert exported == cli_run.rows
     # and Python reads the CLI's store as the CLI wrote it
     store = Store.open(cli_run.db)
+    assert store.export() == cli_run.rows
+    row0 = cli_run.rows[0]
+    selected = run_cli(cli, "export", "--db", cli_run.db, "--prefix", "submission_date",
+                       "--channel", row0["channel"], "--version", row0["version"])
+    assert store.export("submission_date", row0["channel"], row0["version"]) == [
+        json.loads(line) for line in selected.splitlines()] != []
     assert store.channels("build_id") == sorted({r["channel"] for r in cli_run.rows})
     row = next(r for r in cli_run.rows
                if r["prefix"] == "submission_date" and r["metric"].startswith("SCALARS_"))

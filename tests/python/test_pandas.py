@@ -27,6 +27,17 @@ def test_aggregates_to_pandas():
     assert (gc["sum"], gc["count"]) == (56, 2)
 
 
+def test_store_to_pandas(tmp_path):
+    agg = Aggregator()
+    agg.add_pings([ping(), ping(**{"application.channel": "beta"})])
+    store = Store.open(tmp_path / "s.sqlite")
+    agg.write(store)
+    df = store.to_pandas("build_id", channel="beta")
+    assert set(df["channel"]) == {"beta"} and set(df["prefix"]) == {"build_id"}
+    assert len(df) == len(store.export("build_id", "beta"))
+    assert len(store.to_pandas()) == len(agg.aggregates())
+
+
 def test_query_to_pandas():
     agg = Aggregator()
     agg.add_pings([ping(), ping(**{"meta.submissionDate": "20240103"})])

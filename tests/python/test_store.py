@@ -149,3 +149,15 @@ def test_memory_store_starts_empty():
     assert s.channels("submission_date") == []
     assert s.dates("submission_date", "nightly") == []
     assert repr(s) == 'Store(":memory:")'
+
+
+def test_export_rows_select_tables(store):
+    rows = store.export()
+    assert rows and {r["prefix"] for r in rows} == {"build_id", "submission_date"}
+    beta = store.export(channel="beta")
+    assert beta and {r["channel"] for r in beta} == {"beta"}
+    assert store.export("build_id", "nightly", "120") == [
+        r for r in rows if (r["prefix"], r["channel"], r["version"]) == ("build_id", "nightly", "120")]
+    assert store.export(version="99") == []
+    with pytest.raises(ValueError):
+        store.export("bogus")

@@ -91,6 +91,7 @@ def test_merge_aggregates_write_and_query_release_the_gil(tmp_path):
     assert ran_during(lambda: a.aggregates())
     store = Store.open(tmp_path / "s.sqlite")
     assert ran_during(lambda: a.write(store))
+    assert ran_during(lambda: store.export())
     dates = [f"202401{d:02d}" for d in range(1, 29)]
     assert ran_during(lambda: [store.query("build_id", "nightly", "120", dates, m)
                                for m in ("GC_MS", "TAB_COUNT", "SEARCH_DURATION")])

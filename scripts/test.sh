@@ -7,10 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
+phase=$SECONDS
+lap() { echo "scripts/test.sh: $1 took $((SECONDS - phase)) s"; phase=$SECONDS; }
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+lap "fmt + clippy"
 cargo test --workspace
+lap "cargo test"
 
 # --- Python ---------------------------------------------------------------------------------
 PYTHON=${PYTHON:-python3}
@@ -26,16 +30,21 @@ if ! cmp -s "$REQS" "$STAMP"; then
 fi
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
+lap "python venv"
 
 # The extension module (debug profile: the tests are small; benchmarks use --release) and the
 # CLI binary that tests/python compares the Python results against.
 maturin develop --quiet
 cargo build --quiet -p mozaggregator-server --bin mozaggregator
 export MOZAGGREGATOR_BIN="$PWD/target/debug/mozaggregator"
+lap "python module + CLI build"
+# Spark (tests/python/test_spark.py) listens on the loopback only.
+export SPARK_LOCAL_IP=127.0.0.1
 
 # pytest exits 5 when it collected no test: that is a failure too (set -e stops on any non-zero).
 status=0
-python -m pytest tests/python || status=$?
+python -m pytest tests/python --durations=5 || status=$?
+lap "pytest"
 if [ "$status" -ne 0 ]; then
     echo "scripts/test.sh: pytest failed (exit $status)" >&2
     exit "$status"

@@ -392,6 +392,58 @@ impl ParsedFilter {
     }
 }
 
+impl Filter {
+    /// A filter on one filter parameter (`application`, `os`, `child`, …) that admits any of
+    /// `values`: an `Eq` for one value, an `In` for several (multi-value filters). `child`
+    /// values are parsed as by [`parse_child`].
+    ///
+    /// ```
+    /// use mozaggregator_core::{Dimension, Filter};
+    /// let f = Filter::from_param("child", &["true", "gpu"]).unwrap();
+    /// assert_eq!(f, Filter::is_in(Dimension::Child, ["content", "gpu"]));
+    /// assert!(Filter::from_param("colour", &["red"]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a key that is not a filter parameter, no values, or a bad `child`.
+    pub fn from_param(key: &str, values: &[&str]) -> Result<Filter> {
+        let Some((_, dimension)) = FILTER_PARAMS.iter().find(|(k, _)| *k == key) else {
+            return Err(Error::invalid(
+                "filter",
+                format!(
+                    "`{key}` is not one of application, architecture, os, osVersion, child, label"
+                ),
+            ));
+        };
+        let values = values
+            .iter()
+            .map(|v| {
+                if *dimension == Dimension::Child {
+                    parse_child(v).map(|p| p.as_str().to_string())
+                } else {
+                    Ok((*v).to_string())
+                }
+            })
+            .collect::<Result<BTreeSet<String>>>()?;
+        match values.len() {
+            0 => Err(Error::invalid("filter", format!("`{key}` has no value"))),
+            1 => Ok(Filter::In(*dimension, values).simplified()),
+            _ => Ok(Filter::In(*dimension, values)),
+        }
+    }
+
+    /// `In` with one value as `Eq`; everything else unchanged.
+    fn simplified(self) -> Filter {
+        match self {
+            Filter::In(d, vs) if vs.len() == 1 => match vs.into_iter().next() {
+                Some(v) => Filter::Eq(d, v),
+                None => Filter::In(d, BTreeSet::new()),
+            },
+            f => f,
+        }
+    }
+}
+
 /// A `child` parameter: a process name, or the legacy `true` (content) / `false` (parent).
 ///
 /// # Errors

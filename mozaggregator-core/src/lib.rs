@@ -35,12 +35,12 @@ pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
 pub use report::Report;
-#[cfg(feature = "sqlite")]
-pub use store::SqliteStore;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,
     SeriesQuery, Store, WriteReport,
 };
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteStore, StoreStats};
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::access::{served_name, COUNT_PREFIX};
 use crate::definitions::Definitions;
-use crate::error::{Error, Result};
-use crate::filter::{Dimension, Filter};
-use crate::keys::{Prefix, Process};
+use crate::error::Result;
+use crate::filter::Filter;
+use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
 use crate::store::{FilterOptions, QueryRow, SeriesQuery, Store};
 
@@ -27,29 +27,6 @@ pub const USE_COUNTER2_PREFIX: &str = "USE_COUNTER2_";
 pub const DOCUMENTS_DESTROYED: &str = "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED";
 /// Denominator of the other `USE_COUNTER2_*` counters.
 pub const TOP_LEVEL_DOCUMENTS_DESTROYED: &str = "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED";
-
-/// The filter parameters a metric query accepts besides `version`, `dates` and `metric`.
-pub const FILTER_PARAMS: [&str; 6] = [
-    "application",
-    "architecture",
-    "child",
-    "label",
-    "os",
-    "osVersion",
-];
-
-/// Every parameter a metric query accepts.
-pub const METRIC_QUERY_PARAMS: [&str; 9] = [
-    "application",
-    "architecture",
-    "child",
-    "dates",
-    "label",
-    "metric",
-    "os",
-    "osVersion",
-    "version",
-];
 
 /// One metric over some dates of one (prefix, channel, version), with dimension filters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,50 +84,6 @@ pub struct MetricResponse {
 }
 
 impl MetricQuery {
-    /// The filter of a metric query's parameters: each of [`FILTER_PARAMS`] given is an
-    /// equality test; `child=true`/`false` are the legacy names of `content`/`parent`.
-    /// Parameters that are not filters (`version`, `dates`, `metric`) are ignored.
-    ///
-    /// ```
-    /// use mozaggregator_core::query::MetricQuery;
-    /// use mozaggregator_core::{Dimension, Filter};
-    /// let f = MetricQuery::filter_from_params([("os", "Linux"), ("child", "true")]).unwrap();
-    /// assert_eq!(f, Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Child, "content")));
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for a parameter that is not a metric-query parameter.
-    pub fn filter_from_params<'a, I>(params: I) -> Result<Filter>
-    where
-        I: IntoIterator<Item = (&'a str, &'a str)>,
-    {
-        let mut filter = Filter::All;
-        for (key, value) in params {
-            let dimension = match key {
-                "version" | "dates" | "metric" => continue,
-                "application" => Dimension::Application,
-                "architecture" => Dimension::Architecture,
-                "os" => Dimension::Os,
-                "osVersion" => Dimension::OsVersion,
-                "label" => Dimension::Label,
-                "child" => Dimension::Child,
-                other => {
-                    return Err(Error::invalid(
-                        "query parameter",
-                        format!("`{other}` is not a filter"),
-                    ))
-                }
-            };
-            let value = match (dimension, value) {
-                (Dimension::Child, "true") => Process::Content.as_str(),
-                (Dimension::Child, "false") => Process::Parent.as_str(),
-                (_, v) => v,
-            };
-            filter = filter.and(Filter::eq(dimension, value));
-        }
-        Ok(filter)
-    }
-
     /// Runs the query. `Ok(None)` means "not found": no matching rows.
     ///
     /// Rules (SPEC §5): scalars and simple measures are served over their fixed labels with kind

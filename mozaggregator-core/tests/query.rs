@@ -126,7 +126,9 @@ fn scalars_and_simple_measures_use_fixed_labels() {
     assert_eq!(r.description, "");
 
     // A filter narrows the merge.
-    let f = MetricQuery::filter_from_params([("child", "false")]).unwrap();
+    let f = ParsedFilter::from_params([("child", "false")])
+        .unwrap()
+        .filter;
     let r = query("SCALARS_A.B", &[D1], f)
         .run(&store, &defs)
         .unwrap()
@@ -547,19 +549,6 @@ fn use_counter_arithmetic_saturates() {
         .unwrap();
     assert_eq!(r.data[0].histogram, vec![1, 2, 3]);
     assert_eq!((r.data[0].sum, r.data[0].count), (5, 6));
-}
-
-#[test]
-fn filter_params() {
-    assert_eq!(MetricQuery::filter_from_params([]).unwrap(), Filter::All);
-    let f =
-        MetricQuery::filter_from_params([("version", "41"), ("child", "false"), ("label", "x")])
-            .unwrap();
-    assert_eq!(
-        f,
-        Filter::eq(Dimension::Child, "parent").and(Filter::eq(Dimension::Label, "x"))
-    );
-    assert!(MetricQuery::filter_from_params([("e10sEnabled", "true")]).is_err());
 }
 
 #[test]

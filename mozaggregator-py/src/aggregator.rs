@@ -4,15 +4,17 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::ingest::{ingest, IngestOptions};
+use mozaggregator_core::input::discover;
 use mozaggregator_core::{
     check_date, Aggregates, Aggregator, Error, MemoryStore, Options, Report, Selection, Store,
     WriteReport, CHANNELS,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString};
+use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
 
-use crate::convert::{to_python, Reduce};
+use crate::convert::{rows_to_python, scan_rows, to_python, Reduce, StoredRow};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
@@ -196,6 +198,40 @@ impl PyAggregator {
         }
     }
 
+    /// Aggregates every ping of files and directories, with ``threads`` worker threads
+    /// (``0``: one per core) and the GIL released throughout.
+    ///
+    /// ``paths`` is one path or a list. Files named ``*.json`` hold one ping; any other file is
+    /// read as one ping per line (``*.ndjson``, ``*.jsonl``); ``.gz`` and ``.zst`` files are
+    /// decompressed. Directories are walked recursively for such files. A file that cannot be
+    /// read raises ``OSError``; a corrupt compressed stream is counted in the report
+    /// (``inputs_damaged``) with the documents before the damage kept.
+    #[pyo3(signature = (paths, threads = 0))]
+    fn add_files(
+        &mut self,
+        py: Python<'_>,
+        paths: &Bound<'_, PyAny>,
+        threads: usize,
+    ) -> PyResult<()> {
+        let paths = crate::args::paths(paths, "paths")?;
+        let Self {
+            aggregator,
+            aggregates,
+            ..
+        } = self;
+        let options = IngestOptions {
+            threads,
+            ..IngestOptions::default()
+        };
+        py.detach(|| -> mozaggregator_core::Result<()> {
+            let inputs = discover(&paths)?;
+            let read = ingest(&inputs, aggregator, &options, None)?;
+            aggregates.merge(read);
+            Ok(())
+        })
+        .py()
+    }
+
     /// Merges ``other``'s aggregates (and report) into this one; ``other`` is unchanged.
     fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
@@ -223,8 +259,9 @@ impl PyAggregator {
 
     /// The aggregates as a list of dicts, one per series, with the fields of the CLI's
     /// ``export``: ``prefix``, ``channel``, ``version``, ``date``, ``metric``, ``label``,
-    /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``buckets``
-    /// (lower bounds), ``histogram`` (counts per bucket), ``sum``, ``count``. ``prefix``
+    /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``kind`` (of the
+    /// stored layout), ``buckets`` (lower bounds), ``histogram`` (counts per bucket), ``sum``,
+    /// ``count`` — what ``mozaggregator export`` prints without ``--histograms``. ``prefix``
     /// (``"build_id"`` or ``"submission_date"``) selects one family; ``None`` gives both.
     ///
     /// These are the rows a store would hold after ``write`` into an empty store (rows a store
@@ -240,47 +277,16 @@ impl PyAggregator {
             ..Selection::default()
         };
         let aggregates = &self.aggregates;
-        let store = py
-            .detach(|| -> mozaggregator_core::Result<MemoryStore> {
+        let rows = py
+            .detach(|| -> mozaggregator_core::Result<Vec<StoredRow>> {
                 let store = MemoryStore::new();
                 for batch in aggregates.batches()? {
                     store.write(&batch)?;
                 }
-                Ok(store)
+                scan_rows(&store, &selection)
             })
             .py()?;
-        let out = PyList::empty(py);
-        let mut failure: Option<PyErr> = None;
-        let scanned = store.scan(&selection, &mut |target, key, histogram| {
-            let row = || -> PyResult<()> {
-                let d = PyDict::new(py);
-                d.set_item("prefix", target.prefix.as_str())?;
-                d.set_item("channel", &target.channel)?;
-                d.set_item("version", &target.version)?;
-                d.set_item("date", &target.date)?;
-                d.set_item("metric", &key.metric)?;
-                d.set_item("label", &key.label)?;
-                d.set_item("process", key.process.as_str())?;
-                d.set_item("application", &key.dims.application)?;
-                d.set_item("architecture", &key.dims.architecture)?;
-                d.set_item("os", &key.dims.os)?;
-                d.set_item("os_version", &key.dims.os_version)?;
-                d.set_item("buckets", histogram.layout().bounds())?;
-                d.set_item("histogram", histogram.counts())?;
-                d.set_item("sum", histogram.sum())?;
-                d.set_item("count", histogram.count())?;
-                out.append(d)
-            };
-            row().map_err(|e| {
-                failure = Some(e);
-                Error::Store("converting a row to Python failed".into())
-            })
-        });
-        if let Some(err) = failure {
-            return Err(err);
-        }
-        scanned.py()?;
-        Ok(out)
+        rows_to_python(py, &rows)
     }
 
     /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).

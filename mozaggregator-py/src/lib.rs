@@ -10,6 +10,7 @@ mod args;
 mod convert;
 mod definitions;
 mod error;
+mod generate;
 mod layout;
 mod store;
 
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(layout::exponential_buckets, m)?)?;
     m.add_function(wrap_pyfunction!(layout::linear_buckets, m)?)?;
+    m.add_function(wrap_pyfunction!(generate::generate_pings, m)?)?;
     m.add_class::<layout::PyBucketLayout>()?;
     m.add_class::<aggregator::PyAggregator>()?;
     m.add_class::<definitions::PyDefinitions>()?;

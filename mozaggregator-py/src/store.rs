@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
-use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, SqliteStore, Store};
+use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, Selection, SqliteStore, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::to_python;
+use crate::convert::{rows_to_python, scan_rows, to_python};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 
@@ -148,6 +148,48 @@ impl PyStore {
         PyQueryResult::new(py, metric, response)
     }
 
+    /// Every stored row as a dict, with the fields and in the order of ``mozaggregator
+    /// export`` (without ``--histograms``): ``prefix``, ``channel``, ``version``, ``date``,
+    /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
+    /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
+    /// ``channel`` and ``version`` select tables (``None``: all).
+    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    fn export<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: Option<&str>,
+        channel: Option<String>,
+        version: Option<String>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let selection = Selection {
+            prefix: prefix.map(str::parse).transpose().py()?,
+            channel,
+            version,
+        };
+        let rows = py
+            .detach(|| scan_rows(self.inner.as_ref(), &selection))
+            .py()?;
+        rows_to_python(py, &rows)
+    }
+
+    /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without
+    /// pandas).
+    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    fn to_pandas<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: Option<&str>,
+        channel: Option<String>,
+        version: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let frames = py.import("mozaggregator._frames")?;
+        frames.call_method0("require_pandas")?;
+        frames.call_method1(
+            "aggregates_frame",
+            (self.export(py, prefix, channel, version)?,),
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!("Store({:?})", self.location)
     }
@@ -167,7 +209,7 @@ fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 /// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
-/// strings (any of them).
+/// strings (any of them). A keyword that is not a filter of the metric route is a `ValueError`.
 fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
     let mut filter = Filter::All;
     let Some(filters) = filters else {
@@ -179,15 +221,8 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
             Ok(one) => vec![one],
             Err(_) => value.extract()?,
         };
-        let alternatives = values
-            .iter()
-            .map(|v| MetricQuery::filter_from_params([(name.as_str(), v.as_str())]))
-            .collect::<Result<Vec<_>, Error>>()
-            .py()?;
-        filter = filter.and(match <[Filter; 1]>::try_from(alternatives) {
-            Ok([one]) => one,
-            Err(many) => Filter::Or(many),
-        });
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        filter = filter.and(Filter::from_param(&name, &values).py()?);
     }
     Ok(filter)
 }

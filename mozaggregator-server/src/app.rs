@@ -13,8 +13,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use mozaggregator_core::access::Access;
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::query::{ApiFilterOptions, MetricQuery, METRIC_QUERY_PARAMS};
-use mozaggregator_core::{check_date, Prefix, Store};
+use mozaggregator_core::filter::is_allowed_param;
+use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
+use mozaggregator_core::{check_date, ParsedFilter, Prefix, Store};
 use poem::http::{header, Method, StatusCode};
 use poem::{Endpoint, Request, Response};
 use tokio::sync::Semaphore;
@@ -398,31 +399,34 @@ impl State {
                 firsts.push((k, v));
             }
         }
-        let unknown: Vec<&str> = firsts
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| !METRIC_QUERY_PARAMS.contains(k))
-            .collect();
-        if !unknown.is_empty() {
-            let kept: Vec<&(String, String)> = firsts
-                .iter()
-                .filter(|(k, _)| METRIC_QUERY_PARAMS.contains(&k.as_str()))
-                .collect();
+        if firsts.iter().any(|(k, _)| !is_allowed_param(k)) {
+            let kept: Vec<&(String, String)> =
+                firsts.iter().filter(|(k, _)| is_allowed_param(k)).collect();
             let query = serde_urlencoded::to_string(&kept)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let unknown: Vec<&str> = firsts
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !is_allowed_param(k))
+                .collect();
             return Err(ApiError::UnknownParameter {
                 unknown: unknown.join(", "),
                 allow: format!("{}?{query}", call.path),
             });
         }
-        let get = |name: &str| {
-            firsts
-                .iter()
-                .find(|(k, v)| k == name && !v.is_empty())
-                .map(|(_, v)| v.clone())
+        // A `child` naming no process matches nothing: 404, as the original answered.
+        let parsed =
+            ParsedFilter::from_params(firsts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .map_err(|_| ApiError::not_found("No data found for this metric."))?;
+        let required = |value: Option<String>, name: &str| {
+            value
+                .filter(|v| !v.is_empty())
                 .ok_or_else(|| ApiError::not_found(format!("Missing parameter `{name}`")))
         };
-        let (version, dates, metric) = (get("version")?, get("dates")?, get("metric")?);
+        let version = required(parsed.version, "version")?;
+        let dates = required(parsed.dates, "dates")?;
+        let metric = required(parsed.metric, "metric")?;
+        let filter = parsed.filter;
 
         let policy = &self.config.access;
         let authorized = self.authorized(call);
@@ -449,8 +453,6 @@ impl State {
                 dates.len()
             )));
         }
-        let filter =
-            MetricQuery::filter_from_params(firsts.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let query = MetricQuery {
             prefix,
             channel: channel.to_string(),

@@ -22,6 +22,9 @@ enum Command {
     Definitions(cli::definitions::Args),
     /// Serve the HTTP API (wire-compatible with Mozilla's aggregates service) over a store.
     Serve(Box<cli::serve::Args>),
+    /// Generate realistic pings, aggregate them into a new store and serve the API: the whole
+    /// service on a fresh machine, in one command.
+    Demo(Box<cli::demo::Args>),
     /// Print every stored row as NDJSON or CSV.
     Export(cli::export::Args),
     /// Write realistic synthetic main pings as NDJSON.
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Definitions(args) => cli::definitions::run(args),
         Command::Serve(args) => cli::serve::run(*args),
+        Command::Demo(args) => cli::demo::run(*args),
         Command::Aggregate(args) => cli::aggregate::run(*args),
         Command::Export(args) => cli::export::run(args),
         Command::Generate(args) => cli::generate::run(args),

@@ -18,6 +18,7 @@ from mozaggregator._native import (
     QueryResult,
     Store,
     exponential_buckets,
+    generate_pings,
     linear_buckets,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "QueryResult",
     "Store",
     "exponential_buckets",
+    "generate_pings",
     "linear_buckets",
     "__version__",
 ]

@@ -17,6 +17,7 @@ AGGREGATE_COLUMNS = [
     "architecture",
     "os",
     "os_version",
+    "kind",
     "buckets",
     "histogram",
     "sum",

@@ -13,7 +13,7 @@ from pings import ping
 
 EXPORT_FIELDS = [
     "prefix", "channel", "version", "date", "metric", "label", "process", "application",
-    "architecture", "os", "os_version", "buckets", "histogram", "sum", "count",
+    "architecture", "os", "os_version", "kind", "buckets", "histogram", "sum", "count",
 ]
 
 

@@ -21,7 +21,7 @@ mod sqlite;
 pub use memory::MemoryStore;
 pub use rules::{check_row, check_target, RowReject};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
 
 /// Aggregates that came from the pings of one submission date, ready to be written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod definitions;
+pub mod demo;
 pub mod export;
 pub mod generate;
 pub mod serve;

@@ -9,7 +9,7 @@ use mozaggregator_core::access::{
     AccessPolicy, DEFAULT_AUTH_ONLY, DEFAULT_DENY, DEFAULT_PUBLIC_RELEASE,
 };
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::Store;
+use mozaggregator_core::{SqliteStore, Store};
 use mozaggregator_server::auth::{load_jwks, load_tokens, Authenticator, JwtConfig};
 use mozaggregator_server::{App, Error, Limits, Result, ServerConfig};
 
@@ -214,10 +214,13 @@ impl ServerArgs {
 /// # Errors
 /// The store cannot be opened.
 pub fn open_store(path: &Path) -> Result<Arc<dyn Store>> {
-    Err(Error::Usage(format!(
-        "{}: the SQLite store is not available in this build yet",
-        path.display()
-    )))
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "{}: no such store (create one with `mozaggregator aggregate` or `mozaggregator demo`)",
+            path.display()
+        )));
+    }
+    Ok(Arc::new(SqliteStore::open(path)?))
 }
 
 /// Sets up request logging (`RUST_LOG` filters, default `info`).
@@ -226,6 +229,7 @@ pub fn init_logging(format: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if format == "json" {
         builder.json().try_init()

@@ -211,3 +211,18 @@ pub fn sign(claims: &serde_json::Value, keys: &Keys, kid: Option<&str>) -> Strin
 pub fn valid_jwt() -> String {
     sign(&claims(), keys(), Some("key-1"))
 }
+
+/// The original service's test data set ("today" = `today`), aggregated by the real ingest
+/// and written to a SQLite store in `dir`.
+pub fn dataset_store(dir: &std::path::Path, today: &str) -> SqliteStore {
+    let store = SqliteStore::open(dir.join("aggregates.sqlite")).unwrap();
+    let mut aggregator = Aggregator::new(Options::default());
+    let mut aggregates = Aggregates::new();
+    for ping in mozaggregator_core::testing::dataset::pings(today).unwrap() {
+        aggregator.add_json(&mut aggregates, ping.as_bytes());
+    }
+    for batch in aggregates.batches().unwrap() {
+        store.write(&batch).unwrap();
+    }
+    store
+}

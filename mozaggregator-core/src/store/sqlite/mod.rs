@@ -64,6 +64,19 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
 }
 
+/// What a [`SqliteStore`] holds (see [`SqliteStore::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Target tables.
+    pub targets: u64,
+    /// `series` rows: one per (target, metric, label).
+    pub rows: u64,
+    /// Series: one per (target, metric, label, process, dims, layout).
+    pub series: u64,
+    /// Size of the database (pages × page size; the write-ahead log not included).
+    pub bytes: u64,
+}
+
 struct Writer {
     conn: Connection,
     cache: WriteCache,
@@ -142,6 +155,57 @@ impl SqliteStore {
                 problems.join("; ")
             )))
         }
+    }
+
+    /// Copies the write-ahead log into the database file and truncates the log, so the file
+    /// alone holds everything (before copying it elsewhere, or to measure its size).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when the checkpoint cannot run; [`Error::Store`] when readers kept
+    /// it from completing.
+    pub fn checkpoint(&self) -> Result<()> {
+        let writer = self.writer();
+        let busy: i64 = writer
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy != 0 {
+            return Err(Error::Store(
+                "checkpoint incomplete: readers are using the log".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts what the store holds (reads every row's entry headers, not the histograms).
+    ///
+    /// # Errors
+    /// Storage failures; corrupt rows.
+    pub fn stats(&self) -> Result<StoreStats> {
+        self.read(|tx, _| {
+            let number = |sql: &str| -> Result<u64> {
+                let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            };
+            let mut stats = StoreStats {
+                targets: number("SELECT count(*) FROM targets")?,
+                bytes: number("PRAGMA page_size")? * number("PRAGMA page_count")?,
+                ..StoreStats::default()
+            };
+            let mut stmt = tx.prepare("SELECT data FROM series")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                stats.rows += 1;
+                let data = row
+                    .get_ref(0)?
+                    .as_blob()
+                    .map_err(|e| Error::Store(format!("series data: {e}")))?;
+                for entry in codec::entries(data)? {
+                    entry?;
+                    stats.series += 1;
+                }
+            }
+            Ok(stats)
+        })
     }
 
     fn writer(&self) -> MutexGuard<'_, Writer> {

@@ -190,12 +190,11 @@ pub(super) fn query(
     }
 
     let mut all_rows = conn.prepare_cached(
-        "SELECT label_id, process, dims_id, layout_id, hist FROM series
-         WHERE target_id = ?1 AND metric_id = ?2",
+        "SELECT label_id, data FROM series WHERE target_id = ?1 AND metric_id = ?2",
     )?;
     let mut label_rows = conn.prepare_cached(
-        "SELECT label_id, process, dims_id, layout_id, hist FROM series
-         WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
+        "SELECT label_id, data FROM series WHERE target_id = ?1 AND metric_id = ?2
+         AND label_id = ?3",
     )?;
     let mut out = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
@@ -210,54 +209,63 @@ pub(super) fn query(
         let mut index: Map<(i64, i64), usize> = Map::default();
         let mut visit = |row: &rusqlite::Row<'_>| -> Result<()> {
             let label: i64 = row.get(0)?;
-            let child = process(row.get(1)?)?;
-            if !processes[child as usize] {
-                return Ok(());
-            }
-            let dims_id: i64 = row.get(2)?;
-            let admitted = usize::try_from(dims_id)
-                .ok()
-                .and_then(|i| dims_ok.get(i).copied());
-            match admitted {
-                Some(true) => {}
-                Some(false) => return Ok(()),
-                None => return Err(Error::Store(format!("unknown dims id {dims_id}"))),
-            }
-            if !nf.exact {
-                let dims = cache.dims(dims_id)?;
-                let row_dims = RowDims {
-                    metric: &q.metric,
-                    application: &dims.application,
-                    architecture: &dims.architecture,
-                    os: &dims.os,
-                    os_version: &dims.os_version,
-                    child,
-                    label: cache.label(label)?,
-                };
-                if !q.filter.matches(&row_dims) {
-                    return Ok(());
+            for entry in codec::entries(blob_at(row, 1)?)? {
+                let entry = entry?;
+                let child = usize::try_from(entry.process)
+                    .ok()
+                    .and_then(|p| Process::ALL.get(p).copied())
+                    .ok_or_else(|| {
+                        Error::Store(format!("unknown process code {}", entry.process))
+                    })?;
+                if !processes[child as usize] {
+                    continue;
                 }
-            }
-            let layout: i64 = row.get(3)?;
-            let last = groups.len().checked_sub(1);
-            let g = match last.filter(|&i| groups[i].label == label && groups[i].layout == layout) {
-                Some(i) => i,
-                None => match index.get(&(label, layout)) {
-                    Some(&i) => i,
-                    None => {
-                        let spec = cache.layout(layout)?;
-                        groups.push(Group {
-                            label,
-                            layout,
-                            acc: Accumulator::new(spec.len()),
-                        });
-                        index.insert((label, layout), groups.len() - 1);
-                        groups.len() - 1
+                let admitted = usize::try_from(entry.dims)
+                    .ok()
+                    .and_then(|i| dims_ok.get(i).copied());
+                match admitted {
+                    Some(true) => {}
+                    Some(false) => continue,
+                    None => return Err(Error::Store(format!("unknown dims id {}", entry.dims))),
+                }
+                if !nf.exact {
+                    let dims = cache.dims(entry.dims)?;
+                    let row_dims = RowDims {
+                        metric: &q.metric,
+                        application: &dims.application,
+                        architecture: &dims.architecture,
+                        os: &dims.os,
+                        os_version: &dims.os_version,
+                        child,
+                        label: cache.label(label)?,
+                    };
+                    if !q.filter.matches(&row_dims) {
+                        continue;
                     }
-                },
-            };
-            let blob = blob_at(row, 4)?;
-            groups[g].acc.add_blob(blob)
+                }
+                let layout = entry.layout;
+                let last = groups.len().checked_sub(1);
+                let g = match last
+                    .filter(|&i| groups[i].label == label && groups[i].layout == layout)
+                {
+                    Some(i) => i,
+                    None => match index.get(&(label, layout)) {
+                        Some(&i) => i,
+                        None => {
+                            let spec = cache.layout(layout)?;
+                            groups.push(Group {
+                                label,
+                                layout,
+                                acc: Accumulator::new(spec.len()),
+                            });
+                            index.insert((label, layout), groups.len() - 1);
+                            groups.len() - 1
+                        }
+                    },
+                };
+                groups[g].acc.add_blob(entry.hist)?;
+            }
+            Ok(())
         };
         match &label_ids {
             None => {
@@ -315,23 +323,25 @@ pub(super) fn scan(
         }
     }
     targets.sort();
-    let mut stmt = conn.prepare_cached(
-        "SELECT metric_id, label_id, process, dims_id, layout_id, hist FROM series
-         WHERE target_id = ?1",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT metric_id, label_id, data FROM series WHERE target_id = ?1")?;
     for (target, id) in &targets {
         let mut series: Vec<(SeriesKey, LayoutSpec, Histogram)> = Vec::new();
         let mut rows = stmt.query([id])?;
         while let Some(row) = rows.next()? {
-            let layout = cache.layout(row.get(4)?)?;
-            let key = SeriesKey {
-                metric: cache.metric(row.get(0)?)?.to_string(),
-                label: cache.label(row.get(1)?)?.to_string(),
-                process: process(row.get(2)?)?,
-                dims: cache.dims(row.get(3)?)?.clone(),
-            };
-            let histogram = codec::decode(blob_at(row, 5)?, layout)?;
-            series.push((key, layout, histogram));
+            let metric = cache.metric(row.get(0)?)?;
+            let label = cache.label(row.get(1)?)?;
+            for entry in codec::entries(blob_at(row, 2)?)? {
+                let entry = entry?;
+                let layout = cache.layout(entry.layout)?;
+                let key = SeriesKey {
+                    metric: metric.to_string(),
+                    label: label.to_string(),
+                    process: process(i64::try_from(entry.process).unwrap_or(-1))?,
+                    dims: cache.dims(entry.dims)?.clone(),
+                };
+                series.push((key, layout, codec::decode(entry.hist, layout)?));
+            }
         }
         series.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         for (key, _, histogram) in &series {

@@ -58,15 +58,21 @@ CREATE TABLE absorbed (
     submission_date TEXT NOT NULL,
     PRIMARY KEY (target_id, submission_date)
 ) WITHOUT ROWID;
+-- One row per (target, metric, label): a pack of the series of every process, dims and
+-- layout (see codec.rs). A rowid table, because packs can be a few kilobytes.
 CREATE TABLE series (
     target_id INTEGER NOT NULL,
     metric_id INTEGER NOT NULL,
     label_id  INTEGER NOT NULL,
-    process   INTEGER NOT NULL,
-    dims_id   INTEGER NOT NULL,
-    layout_id INTEGER NOT NULL,
-    hist      BLOB NOT NULL,
-    PRIMARY KEY (target_id, metric_id, label_id, process, dims_id, layout_id)
+    data      BLOB NOT NULL,
+    UNIQUE (target_id, metric_id, label_id)
+);
+-- The option values of each target, to recompute `options` after a trim.
+CREATE TABLE target_options (
+    target_id INTEGER NOT NULL,
+    kind      INTEGER NOT NULL,
+    value     INTEGER NOT NULL,
+    PRIMARY KEY (target_id, kind, value)
 ) WITHOUT ROWID;
 CREATE TABLE options (
     channel TEXT NOT NULL,

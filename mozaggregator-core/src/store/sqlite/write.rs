@@ -8,34 +8,43 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::cache::WriteCache;
 use super::codec;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::histogram::Histogram;
-use crate::keys::{check_date, Target};
+use crate::keys::{check_date, Process, Target};
+use crate::layout::LayoutSpec;
 use crate::store::{check_row, check_target, Batch, RowReject, WriteReport};
 
-/// The primary key of a series inside one target.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A `series` row of one target: (metric, label).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Pk {
+struct RowKey {
     metric: i64,
     label: i64,
+}
+
+/// An entry of a pack: (process, dims, layout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct EntryKey {
     process: u8,
     dims: i64,
     layout: i64,
 }
 
-/// A row's histogram as it will be written: the batch's own (no copy) or a merge.
-enum Staged<'a> {
+/// An entry's histogram as it will be written.
+enum Slot<'a> {
+    /// Stored and untouched by this batch: copied as it is.
+    Stored(Vec<u8>),
+    /// The batch's own histogram (no copy).
     Borrowed(&'a Histogram),
+    /// A merge.
     Owned(Histogram),
 }
 
-impl Staged<'_> {
-    fn get(&self) -> &Histogram {
-        match self {
-            Staged::Borrowed(h) => h,
-            Staged::Owned(h) => h,
-        }
-    }
+/// The entries of one row being written.
+#[derive(Default)]
+struct Pack<'a> {
+    entries: BTreeMap<EntryKey, Slot<'a>>,
 }
 
 /// Writes one batch in one transaction (see the [`crate::Store`] contract).
@@ -65,29 +74,14 @@ pub(super) fn write(
 fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<WriteReport> {
     let mut report = WriteReport::default();
     let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
-    // (channel, version) → option values to record.
-    let mut options: BTreeMap<(&str, &str), BTreeSet<(i64, i64)>> = BTreeMap::new();
-    let mut blob = Vec::with_capacity(64);
+    let mut scratch = Vec::with_capacity(64);
+    let mut blob = Vec::with_capacity(4096);
     for (target, rows) in &batch.tables {
         if let Err(reason) = check_target(target) {
             *rejected.entry(reason.as_str()).or_default() += rows.len() as u64;
             continue;
         }
-        let existing: Option<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3
-                 AND date = ?4",
-            )?
-            .query_row(
-                params![
-                    prefix_code(target.prefix),
-                    target.channel,
-                    target.version,
-                    target.date
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let existing = target_id(conn, target)?;
         if let Some(id) = existing {
             let absorbed = conn
                 .prepare_cached(
@@ -118,81 +112,86 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             .execute(params![target_id, batch.submission_date])?;
         report.targets_written += 1;
 
-        let mut staged: HashMap<Pk, Staged<'_>, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+        // Merge the batch's rows into packs, loading stored packs on first touch.
+        let mut packs: Map<RowKey, Pack<'_>> = Map::default();
+        let mut layouts: Map<i64, LayoutSpec> = Map::default();
         for (key, histogram) in rows {
             if let Err(reason) = check_row(target, key, histogram) {
                 *rejected.entry(reason.as_str()).or_default() += 1;
                 continue;
             }
-            let pk = Pk {
+            let row = RowKey {
                 metric: cache.metric(conn, &key.metric)?,
                 label: cache.label(conn, &key.label)?,
+            };
+            let entry = EntryKey {
                 process: key.process.code(),
                 dims: cache.dims(conn, &key.dims)?,
                 layout: cache.layout(conn, histogram.layout())?,
             };
-            let stored = match staged.get(&pk) {
-                Some(s) => Some(s.get().clone()),
-                None if existing.is_some() => load(conn, target_id, &pk, histogram)?,
-                None => None,
+            layouts.insert(entry.layout, histogram.layout());
+            if !packs.contains_key(&row) {
+                let pack = match existing {
+                    Some(_) => load(conn, target_id, row)?,
+                    None => Pack::default(),
+                };
+                packs.insert(row, pack);
+            }
+            let Some(pack) = packs.get_mut(&row) else {
+                continue;
             };
-            let next = match stored {
-                None => Staged::Borrowed(histogram),
-                Some(mut merged) => match merged.merge(histogram) {
-                    Err(_) => {
-                        *rejected
-                            .entry(RowReject::MergeOverflow.as_str())
-                            .or_default() += 1;
-                        continue;
-                    }
-                    Ok(()) if merged.sum() > i64::MAX as u64 => {
-                        *rejected
-                            .entry(RowReject::SumOutOfRange.as_str())
-                            .or_default() += 1;
-                        continue;
-                    }
-                    Ok(()) => Staged::Owned(merged),
-                },
-            };
-            staged.insert(pk, next);
-            report.rows_written += 1;
+            match merge_into(pack, entry, histogram)? {
+                Ok(()) => report.rows_written += 1,
+                Err(reason) => *rejected.entry(reason.as_str()).or_default() += 1,
+            }
         }
 
-        let mut sorted: Vec<(Pk, Staged<'_>)> = staged
-            .into_iter()
-            .filter(|(_, s)| !s.get().is_empty())
-            .collect();
-        sorted.sort_unstable_by_key(|(pk, _)| *pk);
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO series (target_id, metric_id, label_id, process, dims_id, layout_id, hist)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT DO UPDATE SET hist = excluded.hist",
+        // Write the packs in key order; record the option values of what was added.
+        let mut sorted: Vec<(RowKey, Pack<'_>)> = packs.into_iter().collect();
+        sorted.sort_unstable_by_key(|(k, _)| *k);
+        let mut options: BTreeSet<(i64, i64)> = BTreeSet::new();
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO series (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (target_id, metric_id, label_id) DO UPDATE SET data = excluded.data",
         )?;
-        let values = options
-            .entry((target.channel.as_str(), target.version.as_str()))
-            .or_default();
-        let mut last: Option<Pk> = None;
-        for (pk, h) in &sorted {
-            blob.clear();
-            codec::encode(h.get().counts(), h.get().sum(), h.get().count(), &mut blob);
-            insert.execute(params![
-                target_id, pk.metric, pk.label, pk.process, pk.dims, pk.layout, blob
-            ])?;
-            if last.is_none_or(|l| l.metric != pk.metric) {
-                values.insert((OPTION_METRIC, pk.metric));
+        for (row, pack) in &sorted {
+            codec::start_pack(&mut blob);
+            let mut added = false;
+            for (entry, slot) in &pack.entries {
+                let h: &Histogram = match slot {
+                    Slot::Stored(bytes) => {
+                        codec::put_entry(&mut blob, entry.process, entry.dims, entry.layout, bytes);
+                        continue;
+                    }
+                    Slot::Borrowed(h) => h,
+                    Slot::Owned(h) => h,
+                };
+                if h.is_empty() {
+                    continue;
+                }
+                scratch.clear();
+                codec::encode(h.counts(), h.sum(), h.count(), &mut scratch);
+                codec::put_entry(&mut blob, entry.process, entry.dims, entry.layout, &scratch);
+                options.insert((OPTION_PROCESS, i64::from(entry.process)));
+                options.insert((OPTION_DIMS, entry.dims));
+                added = true;
             }
-            values.insert((OPTION_PROCESS, i64::from(pk.process)));
-            values.insert((OPTION_DIMS, pk.dims));
-            last = Some(*pk);
+            if blob.len() > 1 {
+                upsert.execute(params![target_id, row.metric, row.label, blob])?;
+            }
+            if added {
+                options.insert((OPTION_METRIC, row.metric));
+            }
         }
-    }
-    let mut add_option = conn.prepare_cached(
-        "INSERT OR IGNORE INTO options (channel, version, kind, value) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for ((channel, version), values) in &options {
-        for (kind, value) in values {
-            add_option.execute(params![channel, version, kind, value])?;
+        let mut per_target = conn.prepare_cached(
+            "INSERT OR IGNORE INTO target_options (target_id, kind, value) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut per_version = conn.prepare_cached(
+            "INSERT OR IGNORE INTO options (channel, version, kind, value) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (kind, value) in &options {
+            per_target.execute(params![target_id, kind, value])?;
+            per_version.execute(params![target.channel, target.version, kind, value])?;
         }
     }
     if report.targets_written > 0 {
@@ -205,25 +204,91 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
     Ok(report)
 }
 
-/// The stored histogram of `pk` in the target, if any.
-fn load(
-    conn: &Connection,
-    target_id: i64,
-    pk: &Pk,
-    incoming: &Histogram,
-) -> Result<Option<Histogram>> {
-    let blob: Option<Vec<u8>> = conn
+/// Merges one row into its pack entry, or rejects it (leaving the entry unchanged).
+///
+/// # Errors
+/// A stored entry that cannot be decoded (the outer error fails the whole write).
+fn merge_into<'a>(
+    pack: &mut Pack<'a>,
+    entry: EntryKey,
+    incoming: &'a Histogram,
+) -> Result<Result<(), RowReject>> {
+    let Some(slot) = pack.entries.get_mut(&entry) else {
+        pack.entries.insert(entry, Slot::Borrowed(incoming));
+        return Ok(Ok(()));
+    };
+    let mut merged = match slot {
+        Slot::Stored(bytes) => codec::decode(bytes, incoming.layout())?,
+        Slot::Borrowed(h) => (*h).clone(),
+        Slot::Owned(h) => std::mem::replace(h, Histogram::empty(incoming.layout())),
+    };
+    // The same order of verdicts as the reference store: overflow first, then the sum rule.
+    let overflows = merged.count().checked_add(incoming.count()).is_none()
+        || merged
+            .counts()
+            .iter()
+            .zip(incoming.counts())
+            .any(|(a, b)| a.checked_add(*b).is_none());
+    let sum_ok = merged
+        .sum()
+        .checked_add(incoming.sum())
+        .is_some_and(|sum| sum <= i64::MAX as u64);
+    let verdict = if overflows {
+        Err(RowReject::MergeOverflow)
+    } else if !sum_ok {
+        Err(RowReject::SumOutOfRange)
+    } else {
+        merged.merge(incoming).map_err(|_| RowReject::MergeOverflow)
+    };
+    // On a reject `merged` is the stored value, unchanged.
+    *slot = Slot::Owned(merged);
+    Ok(verdict)
+}
+
+fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64>> {
+    Ok(conn
         .prepare_cached(
-            "SELECT hist FROM series WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3
-             AND process = ?4 AND dims_id = ?5 AND layout_id = ?6",
+            "SELECT id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3
+             AND date = ?4",
         )?
         .query_row(
-            params![target_id, pk.metric, pk.label, pk.process, pk.dims, pk.layout],
+            params![
+                prefix_code(target.prefix),
+                target.channel,
+                target.version,
+                target.date
+            ],
             |r| r.get(0),
         )
+        .optional()?)
+}
+
+/// The stored pack of `row` in the target (empty when there is none), entries kept encoded.
+fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> {
+    let blob: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT data FROM series WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
+        )?
+        .query_row(params![target_id, row.metric, row.label], |r| r.get(0))
         .optional()?;
-    blob.map(|b| codec::decode(&b, incoming.layout()))
-        .transpose()
+    let mut pack = Pack::default();
+    if let Some(blob) = blob {
+        for entry in codec::entries(&blob)? {
+            let entry = entry?;
+            let process = i64::try_from(entry.process)
+                .ok()
+                .and_then(Process::from_code)
+                .ok_or_else(|| Error::Store(format!("unknown process code {}", entry.process)))?
+                .code();
+            let key = EntryKey {
+                process,
+                dims: entry.dims,
+                layout: entry.layout,
+            };
+            pack.entries.insert(key, Slot::Stored(entry.hist.to_vec()));
+        }
+    }
+    Ok(pack)
 }
 
 fn bump_version(conn: &Connection) -> Result<()> {
@@ -259,10 +324,10 @@ pub(super) fn trim(conn: &mut Connection, cutoff: &str, dry_run: bool) -> Result
     }
     let mut affected: BTreeSet<(String, String)> = BTreeSet::new();
     for (target, id) in &old {
-        tx.prepare_cached("DELETE FROM series WHERE target_id = ?1")?
-            .execute([id])?;
-        tx.prepare_cached("DELETE FROM absorbed WHERE target_id = ?1")?
-            .execute([id])?;
+        for table in ["series", "absorbed", "target_options"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE target_id = ?1"))?
+                .execute([id])?;
+        }
         tx.prepare_cached("DELETE FROM targets WHERE id = ?1")?
             .execute([id])?;
         affected.insert((target.channel.clone(), target.version.clone()));
@@ -270,19 +335,12 @@ pub(super) fn trim(conn: &mut Connection, cutoff: &str, dry_run: bool) -> Result
     for (channel, version) in &affected {
         tx.prepare_cached("DELETE FROM options WHERE channel = ?1 AND version = ?2")?
             .execute(params![channel, version])?;
-        for (kind, column) in [
-            (OPTION_METRIC, "metric_id"),
-            (OPTION_PROCESS, "process"),
-            (OPTION_DIMS, "dims_id"),
-        ] {
-            tx.prepare_cached(&format!(
-                "INSERT OR IGNORE INTO options (channel, version, kind, value)
-                 SELECT ?1, ?2, ?3, {column} FROM series
-                 WHERE target_id IN (SELECT id FROM targets WHERE channel = ?1 AND version = ?2)
-                 GROUP BY {column}"
-            ))?
-            .execute(params![channel, version, kind])?;
-        }
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO options (channel, version, kind, value)
+             SELECT ?1, ?2, kind, value FROM target_options
+             WHERE target_id IN (SELECT id FROM targets WHERE channel = ?1 AND version = ?2)",
+        )?
+        .execute(params![channel, version])?;
     }
     bump_version(&tx)?;
     tx.commit()?;

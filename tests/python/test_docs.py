@@ -1,0 +1,46 @@
+"""Every ```python block of docs/python.md runs as written (in order, in one namespace, in a
+fresh directory), so the documentation cannot drift from the API."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+
+import pytest
+
+from conftest import REPO
+
+DOC = REPO / "docs" / "python.md"
+
+
+def blocks():
+    text = DOC.read_text()
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_the_doc_has_examples():
+    assert len(blocks()) >= 5
+
+
+def test_docs_python_md_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyspark")
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__docs__"}
+    out = io.StringIO()
+    for i, code in enumerate(blocks()):
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"{DOC}:block{i}", "exec"), namespace)
+    printed = out.getvalue()
+    sys.stdout.write(printed)
+    # what the comments in the examples say they print
+    assert "exponential 1 28" in printed
+    assert "['nightly']" in printed
+    assert "exponential 50" in printed
+    assert "['Linux,6.5', 'Windows_NT,6.5.0']" in printed
+    assert (tmp_path / "aggregates.sqlite").exists() and (tmp_path / "spark.sqlite").exists()
+    assert os.environ.get("PYSPARK_PYTHON") == sys.executable

@@ -242,6 +242,12 @@ fn the_ping_order_and_split_do_not_matter() {
     }
     assert_eq!(merged.batches().unwrap(), whole.batches().unwrap());
     assert_eq!(merged.report(), whole.report());
+    // The parallel merge of many parts gives the same.
+    let parts: Vec<Aggregates> = pings.chunks(77).map(aggregate).collect();
+    let all = Aggregates::merge_all(parts);
+    assert_eq!(all.batches().unwrap(), whole.batches().unwrap());
+    assert_eq!(all.report(), whole.report());
+    assert_eq!(Aggregates::merge_all(Vec::new()).len(), 0);
 }
 
 #[test]

@@ -107,11 +107,28 @@ pub fn place(key: i64, layout: &BucketLayout) -> Option<usize> {
 
 /// Parses a bucket key: an optionally signed run of ASCII digits (leading zeros allowed).
 pub fn parse_key(key: &str) -> Option<i64> {
-    let digits = key.strip_prefix('-').unwrap_or(key);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // One pass over the bytes (this runs for every bucket of every ping).
+    let (negative, digits) = match key.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() {
         return None;
     }
-    key.parse().ok()
+    let mut v: i64 = 0;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        // Accumulate negatively so that i64::MIN parses too.
+        v = v.checked_mul(10)?.checked_sub(i64::from(d))?;
+    }
+    if negative {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +143,11 @@ mod tests {
             assert_eq!(parse_key(bad), None, "{bad}");
         }
         assert_eq!(parse_key("99999999999999999999999"), None);
+        assert_eq!(parse_key("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_key("9223372036854775808"), None);
+        assert_eq!(parse_key("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_key("-0"), Some(0));
+        assert_eq!(parse_key("007"), Some(7));
     }
 
     #[test]

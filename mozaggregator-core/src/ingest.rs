@@ -27,7 +27,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::aggregate::{Aggregates, Aggregator};
 use crate::error::{Error, Result};
-use crate::input::{read_input, Chunk, Input, ReadOptions};
+use crate::input::{read_input, BufferPool, Chunk, Input, ReadOptions};
 use crate::report::Report;
 
 /// Options of [`ingest`].
@@ -80,6 +80,7 @@ pub fn ingest(
     let input_bytes = Arc::new(AtomicU64::new(0));
     let pings = AtomicU64::new(0);
     let json_bytes = AtomicU64::new(0);
+    let buffers = BufferPool::new();
     let total_bytes: u64 = inputs.iter().filter_map(|i| i.size).sum();
 
     let (read, mut aggregates) = std::thread::scope(|scope| {
@@ -91,6 +92,7 @@ pub fn ingest(
                 read_input(
                     input,
                     &options.read,
+                    &buffers,
                     &input_bytes,
                     &mut report,
                     &mut |chunk| {
@@ -126,6 +128,7 @@ pub fn ingest(
                         for doc in chunk.documents() {
                             aggregator.add_json(&mut out, doc);
                         }
+                        buffers.put(chunk.data);
                         pings.fetch_add(out.report.pings_read - before.0, Ordering::Relaxed);
                         json_bytes.fetch_add(out.report.json_bytes - before.1, Ordering::Relaxed);
                         (aggregator, out)

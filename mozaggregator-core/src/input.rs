@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::report::Report;
@@ -205,6 +205,48 @@ impl Chunk {
     }
 }
 
+/// Chunk buffers handed back after use, so reading reuses memory instead of faulting in fresh
+/// pages for every chunk.
+#[derive(Debug, Default)]
+pub struct BufferPool {
+    buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+impl BufferPool {
+    /// Most buffers kept.
+    const MAX: usize = 64;
+
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A cleared buffer with at least `capacity` bytes of capacity.
+    pub fn get(&self, capacity: usize) -> Vec<u8> {
+        let reused = self
+            .buffers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match reused {
+            Some(mut b) => {
+                b.clear();
+                b.reserve(capacity);
+                b
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Gives a buffer back.
+    pub fn put(&self, buffer: Vec<u8>) {
+        let mut buffers = self.buffers.lock().unwrap_or_else(PoisonError::into_inner);
+        if buffers.len() < Self::MAX {
+            buffers.push(buffer);
+        }
+    }
+}
+
 /// Counts the bytes read from the underlying file, and remembers whether *it* failed (as
 /// opposed to the decompressor reading from it).
 struct Counting<R> {
@@ -250,14 +292,16 @@ impl Default for ReadOptions {
 }
 
 /// Reads `input`, handing whole documents to `sink` in chunks; `sink` returns false to stop.
-/// `bytes` counts the bytes read from storage as they are read (for progress). The report
-/// gets `files_read`, `input_bytes`, damaged inputs and overlong lines.
+/// `bytes` counts the bytes read from storage as they are read (for progress); chunk buffers
+/// come from `pool` (give them back with [`BufferPool::put`]). The report gets `files_read`,
+/// `input_bytes`, damaged inputs and overlong lines.
 ///
 /// # Errors
 /// [`Error::Io`] when the input cannot be opened or read (not for damaged compressed data).
 pub fn read_input(
     input: &Input,
     options: &ReadOptions,
+    pool: &BufferPool,
     bytes: &Arc<AtomicU64>,
     report: &mut Report,
     sink: &mut dyn FnMut(Chunk) -> bool,
@@ -310,7 +354,7 @@ pub fn read_input(
     };
     let result = match input.format {
         Format::Document => read_document(&mut reader, sink),
-        Format::Lines => read_lines(&mut reader, options, report, sink),
+        Format::Lines => read_lines(&mut reader, options, pool, report, sink),
     };
     report.files_read += 1;
     report.input_bytes += bytes.load(Ordering::Relaxed).saturating_sub(before);
@@ -338,11 +382,13 @@ fn read_document(reader: &mut dyn Read, sink: &mut dyn FnMut(Chunk) -> bool) -> 
 fn read_lines(
     reader: &mut dyn Read,
     options: &ReadOptions,
+    pool: &BufferPool,
     report: &mut Report,
     sink: &mut dyn FnMut(Chunk) -> bool,
 ) -> io::Result<()> {
     let chunk_size = options.chunk_size.max(1);
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk_size + (chunk_size >> 2));
+    let capacity = chunk_size + (chunk_size >> 2);
+    let mut buf: Vec<u8> = pool.get(capacity);
     // Bytes of `buf` already searched for a newline without finding one.
     let mut searched = 0usize;
     // Skipping the rest of an overlong line.
@@ -402,10 +448,9 @@ fn read_lines(
         match memchr::memrchr(b'\n', &buf[searched..]) {
             Some(i) => {
                 let cut = searched + i + 1;
-                let rest = buf[cut..].to_vec();
+                let mut next = pool.get(capacity);
+                next.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
-                let mut next = Vec::with_capacity(chunk_size + (chunk_size >> 2));
-                next.extend_from_slice(&rest);
                 let full = std::mem::replace(&mut buf, next);
                 searched = 0;
                 if !sink(Chunk {
@@ -458,6 +503,7 @@ mod tests {
                     chunk_size,
                     max_line: 1 << 20,
                 },
+                &BufferPool::new(),
                 &mut report,
                 &mut |c| {
                     chunks.push(c);
@@ -489,6 +535,7 @@ mod tests {
                 chunk_size: 100,
                 max_line: 100_000,
             },
+            &BufferPool::new(),
             &mut report,
             &mut |c| {
                 docs.extend(c.documents().map(<[u8]>::to_vec));

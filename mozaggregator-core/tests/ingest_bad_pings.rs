@@ -523,3 +523,58 @@ fn documents_that_are_not_json_pings_are_rejected_with_their_reason() {
         );
     }
 }
+
+#[test]
+fn nothing_of_a_ping_counts_unless_all_of_it_is_usable() {
+    // The payload is aggregated while it is parsed: a ping that turns out to be truncated, or
+    // whose dimensions (after the payload, as Firefox orders them) are unusable, must leave no
+    // trace but its reject.
+    let mut p = base();
+    p["payload"]["histograms"]["H"] = linear(json!({"1": 4}), json!(4));
+    let text = p.to_string();
+    let truncated = &text[..text.len() - 3];
+    let mut out = Aggregates::new();
+    let mut aggregator = Aggregator::new(Options::default());
+    aggregator.add_json(&mut out, truncated.as_bytes());
+    let mut bad_dims = p.clone();
+    bad_dims["application"]["channel"] = json!("esr");
+    // Put the payload first so that it is parsed before the dimensions are known.
+    let reordered = format!(
+        "{{\"payload\":{},\"application\":{},\"environment\":{},\"meta\":{},\"clientId\":\"c\"}}",
+        bad_dims["payload"], bad_dims["application"], bad_dims["environment"], bad_dims["meta"]
+    );
+    aggregator.add_json(&mut out, reordered.as_bytes());
+    let r = out.report();
+    assert_eq!((r.pings_read, r.pings_used), (2, 0));
+    assert_eq!(r.pings_rejected["truncated_json"], 1);
+    assert_eq!(r.pings_rejected["unknown_channel"], 1);
+    assert_eq!((r.histograms_used, r.scalars_used), (0, 0));
+    assert!(r.histograms_rejected.is_empty() && r.scalars_rejected.is_empty());
+    assert!(out.is_empty());
+    // The same ping, usable, in either field order.
+    let good = reordered.replace("\"esr\"", "\"nightly\"");
+    aggregator.add_json(&mut out, good.as_bytes());
+    aggregator.add_json(&mut out, text.as_bytes());
+    let s = series(&out);
+    assert_eq!(parent(&s, "H").count(), 2);
+    assert_eq!(out.report().pings_used, 2);
+}
+
+#[test]
+fn escaped_names_and_duplicate_payloads() {
+    let text = base()
+        .to_string()
+        .replacen(
+            r#""histograms":{}"#,
+            r#""histograms":{"GC\u005fMS":{"histogram_type":2,"range":[1,2],"bucket_count":3,"sum":1,"values":{"\u0031":1}}}"#,
+            1,
+        );
+    let mut out = Aggregates::new();
+    let mut aggregator = Aggregator::new(Options::default());
+    aggregator.add_json(&mut out, text.as_bytes());
+    let s = series(&out);
+    assert_eq!(parent(&s, "GC_MS").counts(), &[0, 1, 0]);
+    let twice = text.replacen(r#""payload":"#, r#""payload":{},"payload":"#, 1);
+    aggregator.add_json(&mut out, twice.as_bytes());
+    assert_eq!(out.report().pings_rejected["duplicate_payload"], 1);
+}

@@ -128,10 +128,13 @@ impl Aggregates {
 
     /// Merges `other` into `self`. A series whose merge would overflow keeps `self`'s value
     /// and is counted in the report as a histogram rejected for `overflow`.
-    pub fn merge(&mut self, other: Aggregates) {
-        if self.groups.is_empty() {
-            let mine = std::mem::replace(self, other);
-            self.report.merge(&mine.report);
+    pub fn merge(&mut self, mut other: Aggregates) {
+        // Merge the smaller into the larger (the result is the same either way).
+        if self.series_len() < other.series_len() {
+            std::mem::swap(self, &mut other);
+        }
+        if other.groups.is_empty() {
+            self.report.merge(&other.report);
             return;
         }
         let remap: Vec<Option<u32>> = other

@@ -80,26 +80,27 @@ macro_rules! seed {
     };
 }
 
-/// A map key matched against a fixed list of names (no allocation): its index, or `None`.
-struct Field<const N: usize>(&'static [&'static str; N]);
+/// A map key matched against the field names a section reads (no allocation): the matcher's
+/// answer, `None` for any other key.
+struct Field(fn(&str) -> Option<u8>);
 
-impl<'de, const N: usize> DeserializeSeed<'de> for Field<N> {
-    type Value = Option<usize>;
+impl<'de> DeserializeSeed<'de> for Field {
+    type Value = Option<u8>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u8>, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for Field<N> {
-    type Value = Option<usize>;
+impl<'de> Visitor<'de> for Field {
+    type Value = Option<u8>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|name| *name == v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u8>, E> {
+        Ok((self.0)(v))
     }
 }
 
@@ -139,7 +140,16 @@ impl<'de> DeserializeSeed<'de> for PingSeed<'_, '_> {
     }
 }
 
-const PING_FIELDS: [&str; 5] = ["meta", "clientId", "application", "environment", "payload"];
+fn ping_field(k: &str) -> Option<u8> {
+    match k {
+        "meta" => Some(0),
+        "clientId" => Some(1),
+        "application" => Some(2),
+        "environment" => Some(3),
+        "payload" => Some(4),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for PingSeed<'_, '_> {
     type Value = Option<Envelope<'de>>;
@@ -151,7 +161,7 @@ impl<'de> Visitor<'de> for PingSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut envelope = Envelope::default();
         let mut payloads = 0;
-        while let Some(field) = map.next_key_seed(Field(&PING_FIELDS))? {
+        while let Some(field) = map.next_key_seed(Field(ping_field))? {
             match field {
                 Some(0) => envelope.meta = Some(map.next_value::<Lenient<Meta<'de>>>()?),
                 Some(1) => envelope.client_id = Some(map.next_value::<Text<'de>>()?),
@@ -217,13 +227,16 @@ struct PayloadSeed<'c, 's> {
 
 seed!(PayloadSeed);
 
-const PAYLOAD_FIELDS: [&str; 5] = [
-    "histograms",
-    "keyedHistograms",
-    "simpleMeasurements",
-    "processes",
-    "childPayloads",
-];
+fn payload_field(k: &str) -> Option<u8> {
+    match k {
+        "histograms" => Some(0),
+        "keyedHistograms" => Some(1),
+        "simpleMeasurements" => Some(2),
+        "processes" => Some(3),
+        "childPayloads" => Some(4),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
     type Value = ();
@@ -237,7 +250,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
         let process = Process::Parent;
-        while let Some(field) = map.next_key_seed(Field(&PAYLOAD_FIELDS))? {
+        while let Some(field) = map.next_key_seed(Field(payload_field))? {
             match field {
                 Some(0) => map.next_value_seed(HistogramsSeed {
                     ctx: &mut *ctx,
@@ -268,7 +281,14 @@ struct ProcessesSeed<'c, 's> {
 
 seed!(ProcessesSeed);
 
-const PROCESSES: [&str; 3] = ["parent", "content", "gpu"];
+fn process_name(k: &str) -> Option<u8> {
+    match k {
+        "parent" => Some(0),
+        "content" => Some(1),
+        "gpu" => Some(2),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for ProcessesSeed<'_, '_> {
     type Value = ();
@@ -281,7 +301,7 @@ impl<'de> Visitor<'de> for ProcessesSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
-        while let Some(field) = map.next_key_seed(Field(&PROCESSES))? {
+        while let Some(field) = map.next_key_seed(Field(process_name))? {
             let process = match field {
                 Some(0) => Process::Parent,
                 Some(1) => Process::Content,
@@ -308,7 +328,15 @@ struct ProcessSeed<'c, 's> {
 
 seed!(ProcessSeed);
 
-const PROCESS_FIELDS: [&str; 4] = ["histograms", "keyedHistograms", "scalars", "keyedScalars"];
+fn process_field(k: &str) -> Option<u8> {
+    match k {
+        "histograms" => Some(0),
+        "keyedHistograms" => Some(1),
+        "scalars" => Some(2),
+        "keyedScalars" => Some(3),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for ProcessSeed<'_, '_> {
     type Value = ();
@@ -323,7 +351,7 @@ impl<'de> Visitor<'de> for ProcessSeed<'_, '_> {
         let (ctx, process) = (self.ctx, self.process);
         // Parent histograms live in payload.histograms: processes.parent's are not read.
         let histograms = process != Process::Parent;
-        while let Some(field) = map.next_key_seed(Field(&PROCESS_FIELDS))? {
+        while let Some(field) = map.next_key_seed(Field(process_field))? {
             match field {
                 Some(0) if histograms => map.next_value_seed(HistogramsSeed {
                     ctx: &mut *ctx,
@@ -392,7 +420,14 @@ struct ChildSeed<'c, 's> {
 
 seed!(ChildSeed);
 
-const CHILD_FIELDS: [&str; 3] = ["histograms", "keyedHistograms", "simpleMeasurements"];
+fn child_field(k: &str) -> Option<u8> {
+    match k {
+        "histograms" => Some(0),
+        "keyedHistograms" => Some(1),
+        "simpleMeasurements" => Some(2),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for ChildSeed<'_, '_> {
     type Value = ();
@@ -407,7 +442,7 @@ impl<'de> Visitor<'de> for ChildSeed<'_, '_> {
         let ctx = self.ctx;
         // Legacy child payloads are content processes.
         let process = Process::Content;
-        while let Some(field) = map.next_key_seed(Field(&CHILD_FIELDS))? {
+        while let Some(field) = map.next_key_seed(Field(child_field))? {
             match field {
                 Some(0) => map.next_value_seed(HistogramsSeed {
                     ctx: &mut *ctx,
@@ -543,7 +578,16 @@ struct HistogramSeed<'c, 's> {
 
 seed!(HistogramSeed);
 
-const HISTOGRAM_FIELDS: [&str; 5] = ["values", "sum", "histogram_type", "bucket_count", "range"];
+fn histogram_field(k: &str) -> Option<u8> {
+    match k {
+        "values" => Some(0),
+        "sum" => Some(1),
+        "histogram_type" => Some(2),
+        "bucket_count" => Some(3),
+        "range" => Some(4),
+        _ => None,
+    }
+}
 
 impl<'de> Visitor<'de> for HistogramSeed<'_, '_> {
     type Value = ();
@@ -559,7 +603,7 @@ impl<'de> Visitor<'de> for HistogramSeed<'_, '_> {
         let mut h = HistogramFields::default();
         ctx.scratch.values.clear();
         // Duplicate fields: the last one wins, as in most JSON readers.
-        while let Some(field) = map.next_key_seed(Field(&HISTOGRAM_FIELDS))? {
+        while let Some(field) = map.next_key_seed(Field(histogram_field))? {
             match field {
                 Some(0) => {
                     ctx.scratch.values.clear();

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Ingest benchmark (rerunnable): release builds, generated realistic pings.
+#
+#  1. bench/ingest-bench: throughput of parse + aggregation, 1 and 2 worker threads, next to the
+#     bare parse of the same bytes by serde_json (IgnoredAny, Value) and sonic-rs (IgnoredAny,
+#     Value) measured in the same run; the fastest of those is "the limit".
+#  2. The CLI end to end (`mozaggregator aggregate`, store write included), 1 and 2 threads.
+#  3. Peak RSS for 1x and 10x the input (the same pings read 10 times: the same distinct
+#     series), which must stay flat: memory grows with distinct series, not input size.
+#
+# Usage: bench/ingest.sh            (PINGS=2000 RUNS=3 by default; WORK=dir keeps the files)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PINGS=${PINGS:-2000}
+RUNS=${RUNS:-3}
+WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
+
+cargo build --release -q -p mozaggregator-server
+cargo build --release -q --manifest-path bench/ingest-bench/Cargo.toml
+BIN=target/release/mozaggregator
+BENCH=bench/ingest-bench/target/release/ingest-bench
+
+echo "## Machine"
+echo
+echo "- $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- rustc: $(rustc --version)"
+echo
+
+if [ ! -s "$WORK/pings.ndjson" ]; then
+  "$BIN" generate --pings "$PINGS" --seed 1 --submission-date 20240115 --out "$WORK/pings.ndjson"
+fi
+echo "## Input"
+echo
+echo "- $(wc -l < "$WORK/pings.ndjson") generated pings (seed 1), $(du -m "$WORK/pings.ndjson" | cut -f1) MB of NDJSON"
+echo
+
+echo "## Throughput (in one process, same bytes; best of $RUNS runs)"
+echo
+"$BENCH" "$WORK/pings.ndjson" "$RUNS"
+echo
+
+TEMPLATE=../shared/data/pings/main.4.sample.pass.json
+if [ -f "$TEMPLATE" ]; then
+  if [ ! -s "$WORK/template.ndjson" ]; then
+    "$BIN" generate --pings "$PINGS" --seed 1 --submission-date 20240115 --template "$TEMPLATE" --out "$WORK/template.ndjson"
+  fi
+  echo "## Throughput on pings varied from a real Firefox 45 ping ($(du -m "$WORK/template.ndjson" | cut -f1) MB)"
+  echo
+  "$BENCH" "$WORK/template.ndjson" "$RUNS"
+  echo
+fi
+
+echo "## CLI end to end (aggregate + SQLite write)"
+echo
+echo '| threads | report (ingest only) | wall incl. store write | peak RSS |'
+echo '|---:|---|---:|---:|'
+for t in 1 2; do
+  rm -f "$WORK/cli$t.sqlite"*
+  /usr/bin/time -f "%e %M" -o "$WORK/time$t" \
+    "$BIN" aggregate --db "$WORK/cli$t.sqlite" --threads "$t" "$WORK/pings.ndjson" 2> "$WORK/report$t"
+  read -r wall rss < "$WORK/time$t"
+  echo "| $t | $(head -1 "$WORK/report$t") | ${wall} s | $((rss / 1024)) MB |"
+done
+echo
+
+echo "## Peak memory, 1x and 10x the input (2 threads)"
+echo
+echo '| input | pings read | peak RSS | series written |'
+echo '|---|---:|---:|---:|'
+for n in 1 10; do
+  rm -f "$WORK/mem$n.sqlite"*
+  files=()
+  for _ in $(seq "$n"); do files+=("$WORK/pings.ndjson"); done
+  /usr/bin/time -f "%M" -o "$WORK/mem$n" \
+    "$BIN" aggregate --db "$WORK/mem$n.sqlite" --threads 2 --report-json "$WORK/mem$n.json" "${files[@]}" 2> /dev/null
+  rss=$(cat "$WORK/mem$n")
+  read -r read written < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['pings_read'], r['series_written'])" "$WORK/mem$n.json")
+  echo "| ${n}x | $read | $((rss / 1024)) MB | $written |"
+done
+echo
+echo "Files in $WORK"

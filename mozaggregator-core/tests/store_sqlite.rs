@@ -354,3 +354,22 @@ fn corrupt_rows_are_errors_not_panics() {
     assert_eq!(fresh.channels(Prefix::BuildId).unwrap(), vec!["nightly"]);
     drop(before);
 }
+
+#[test]
+fn paths_that_cannot_be_opened_are_io_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir/x.sqlite");
+    match SqliteStore::open(&missing) {
+        Err(Error::Io { path, source }) => {
+            assert_eq!(path, missing.display().to_string());
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected an I/O error, got {:?}", other.err()),
+    }
+    match SqliteStore::open(dir.path()) {
+        Err(Error::Io { source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::IsADirectory);
+        }
+        other => panic!("expected an I/O error, got {:?}", other.err()),
+    }
+}

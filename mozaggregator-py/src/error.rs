@@ -1,7 +1,12 @@
 //! The one place where core errors become Python exceptions.
 
 use mozaggregator_core::Error;
-use pyo3::exceptions::{PyKeyError, PyOSError, PyRuntimeError, PyValueError};
+use std::io::ErrorKind;
+
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyIsADirectoryError, PyKeyError, PyOSError, PyPermissionError,
+    PyRuntimeError, PyValueError,
+};
 use pyo3::PyErr;
 
 /// Maps a core error to the Python exception a caller expects:
@@ -19,7 +24,16 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         Error::Io { path, source } => match source.raw_os_error() {
             // OSError(errno, strerror, filename) instantiates the matching subclass.
             Some(errno) => PyOSError::new_err((errno, source.to_string(), path)),
-            None => PyOSError::new_err(message),
+            // No errno (e.g. SQLite's "cannot open"): pick the subclass from the kind.
+            None => {
+                let args = (None::<i32>, source.to_string(), path);
+                match source.kind() {
+                    ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+                    ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+                    ErrorKind::IsADirectory => PyIsADirectoryError::new_err(args),
+                    _ => PyOSError::new_err(args),
+                }
+            }
         },
         Error::InvalidLayout(_)
         | Error::LayoutMismatch(_)

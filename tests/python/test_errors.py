@@ -44,9 +44,13 @@ def test_runtime_errors(tmp_path):
     not_a_db.write_bytes(b"this is not an SQLite database, " * 64)
     with pytest.raises(RuntimeError):
         Store.open(not_a_db)
-    # A store that cannot be created is reported as an exception, not a crash.
-    with pytest.raises((OSError, RuntimeError)):
-        Store.open(tmp_path / "no" / "such" / "dir" / "x.sqlite")
+    # A store that cannot be created is an OSError naming the path, not a crash.
+    missing = tmp_path / "no" / "such" / "dir" / "x.sqlite"
+    with pytest.raises(FileNotFoundError) as err:
+        Store.open(missing)
+    assert err.value.filename == str(missing)
+    with pytest.raises(IsADirectoryError):
+        Store.open(tmp_path)
 
 
 def test_hostile_input_never_crashes_the_interpreter():

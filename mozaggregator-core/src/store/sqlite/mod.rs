@@ -97,7 +97,7 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| Error::Store(format!("{}: {e}", path.display())))?;
+        .map_err(|e| open_error(&path, e))?;
         schema::configure(&conn)?;
         schema::configure_writer(&conn)?;
         schema::migrate(&mut conn)?;
@@ -281,4 +281,28 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         self.read(|tx, cache| read::scan(tx, cache, selection, visit))
     }
+}
+
+/// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path
+/// (missing directory, a directory in its place, no permission), reported as [`Error::Io`] so
+/// callers (the CLI, Python's `OSError`) can say which; anything else stays a store error.
+fn open_error(path: &Path, err: rusqlite::Error) -> Error {
+    let cannot_open = matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
+    );
+    if !cannot_open {
+        return Error::Store(format!("{}: {err}", path.display()));
+    }
+    let kind = if path.is_dir() {
+        std::io::ErrorKind::IsADirectory
+    } else if path
+        .parent()
+        .is_some_and(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+    {
+        std::io::ErrorKind::NotFound
+    } else {
+        std::io::ErrorKind::PermissionDenied
+    };
+    Error::io(path, std::io::Error::new(kind, err.to_string()))
 }

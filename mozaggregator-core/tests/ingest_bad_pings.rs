@@ -576,5 +576,12 @@ fn escaped_names_and_duplicate_payloads() {
     assert_eq!(parent(&s, "GC_MS").counts(), &[0, 1, 0]);
     let twice = text.replacen(r#""payload":"#, r#""payload":{},"payload":"#, 1);
     aggregator.add_json(&mut out, twice.as_bytes());
-    assert_eq!(out.report().pings_rejected["duplicate_payload"], 1);
+    assert_eq!(out.report().pings_rejected["duplicate_field"], 1);
+    let twice = text.replacen(
+        r#""channel":"nightly""#,
+        r#""channel":"nightly","channel":"beta""#,
+        1,
+    );
+    aggregator.add_json(&mut out, twice.as_bytes());
+    assert_eq!(out.report().pings_rejected["duplicate_field"], 2);
 }

@@ -192,7 +192,7 @@ fn parse_error_reason(e: &serde_json::Error) -> &'static str {
     use serde_json::error::Category;
     match e.classify() {
         Category::Eof => "truncated_json",
-        Category::Data if e.to_string().starts_with("duplicate field") => "duplicate_payload",
+        Category::Data if e.to_string().starts_with("duplicate field") => "duplicate_field",
         Category::Data => "not_a_ping_object",
         Category::Io => "io_error",
         Category::Syntax => {

@@ -415,7 +415,7 @@ impl Aggregates {
     /// Reads the form [`Aggregates::to_bytes`] writes, validating everything.
     ///
     /// # Errors
-    /// [`Error::Parse`] when the bytes are not a valid encoding.
+    /// [`crate::Error::Parse`] when the bytes are not a valid encoding.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         codec::decode(bytes)
     }

@@ -5,7 +5,7 @@
 #     bare parse of the same bytes by serde_json (IgnoredAny, Value) and sonic-rs (IgnoredAny,
 #     Value) measured in the same run; the fastest of those is "the limit".
 #  2. The CLI end to end (`mozaggregator aggregate`, store write included), 1 and 2 threads.
-#  3. Peak RSS for 1x and 10x the input (the same pings read 10 times: the same distinct
+#  3. Peak RSS as the input grows (the same pings read 1, 10, 20 times: the same distinct
 #     series), which must stay flat: memory grows with distinct series, not input size.
 #
 # Usage: bench/ingest.sh            (PINGS=2000 RUNS=3 by default; WORK=dir keeps the files)
@@ -64,19 +64,20 @@ for t in 1 2; do
 done
 echo
 
-echo "## Peak memory, 1x and 10x the input (2 threads)"
+echo "## Peak memory as the input grows (the same pings read N times: the same distinct series)"
 echo
-echo '| input | pings read | peak RSS | series written |'
-echo '|---|---:|---:|---:|'
-for n in 1 10; do
-  rm -f "$WORK/mem$n.sqlite"*
+echo '| threads | input | pings read | peak RSS | series written |'
+echo '|---:|---|---:|---:|---:|'
+for spec in "1 1" "1 10" "2 1" "2 10" "2 20"; do
+  read -r t n <<< "$spec"
+  rm -f "$WORK/mem.sqlite"*
   files=()
   for _ in $(seq "$n"); do files+=("$WORK/pings.ndjson"); done
-  /usr/bin/time -f "%M" -o "$WORK/mem$n" \
-    "$BIN" aggregate --db "$WORK/mem$n.sqlite" --threads 2 --report-json "$WORK/mem$n.json" "${files[@]}" 2> /dev/null
-  rss=$(cat "$WORK/mem$n")
-  read -r read written < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['pings_read'], r['series_written'])" "$WORK/mem$n.json")
-  echo "| ${n}x | $read | $((rss / 1024)) MB | $written |"
+  /usr/bin/time -f "%M" -o "$WORK/mem" \
+    "$BIN" aggregate --db "$WORK/mem.sqlite" --threads "$t" --report-json "$WORK/mem.json" "${files[@]}" 2> /dev/null
+  rss=$(cat "$WORK/mem")
+  read -r read written < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['pings_read'], r['series_written'])" "$WORK/mem.json")
+  echo "| $t | ${n}x | $read | $((rss / 1024)) MB | $written |"
 done
 echo
 echo "Files in $WORK"

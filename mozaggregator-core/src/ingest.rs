@@ -118,7 +118,7 @@ pub fn ingest(
             }
             Ok::<Report, Error>(report)
         });
-        let aggregates = pool.install(|| {
+        let aggregates: Vec<Aggregates> = pool.install(|| {
             rx.into_iter()
                 .par_bridge()
                 .fold(
@@ -135,11 +135,10 @@ pub fn ingest(
                     },
                 )
                 .map(|(_, out)| out)
-                .reduce(Aggregates::new, |mut a, b| {
-                    a.merge(b);
-                    a
-                })
+                .collect::<Vec<Aggregates>>()
         });
+        // One partial aggregate per worker, merged in parallel shards.
+        let aggregates = pool.install(|| Aggregates::merge_all(aggregates));
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(Error::invalid("input", "the reading thread panicked")));

@@ -242,4 +242,40 @@ fn the_ping_order_and_split_do_not_matter() {
     }
     assert_eq!(merged.batches().unwrap(), whole.batches().unwrap());
     assert_eq!(merged.report(), whole.report());
+    // The parallel merge of many parts gives the same.
+    let parts: Vec<Aggregates> = pings.chunks(77).map(aggregate).collect();
+    let all = Aggregates::merge_all(parts);
+    assert_eq!(all.batches().unwrap(), whole.batches().unwrap());
+    assert_eq!(all.report(), whole.report());
+    assert_eq!(Aggregates::merge_all(Vec::new()).len(), 0);
+}
+
+#[test]
+fn batch_parts_add_up_to_the_batch() {
+    let (_, aggregates) = dataset_aggregates();
+    let dates = aggregates.submission_dates();
+    assert_eq!(dates.len(), 2);
+    for date in &dates {
+        let whole = aggregates.batch(date).unwrap();
+        let pairs = aggregates.channel_versions(date);
+        assert_eq!(pairs.len(), 3 * 2, "channels × versions");
+        let mut tables = std::collections::BTreeMap::new();
+        for (channel, version) in &pairs {
+            let part = aggregates.batch_part(date, channel, version).unwrap();
+            assert_eq!(&part.submission_date, date);
+            for (target, rows) in part.tables {
+                assert_eq!((&target.channel, &target.version), (channel, version));
+                assert!(
+                    tables.insert(target, rows).is_none(),
+                    "a table in two parts"
+                );
+            }
+        }
+        assert_eq!(tables, whole.tables);
+    }
+    assert!(aggregates
+        .batch_part(&dates[0], "esr", "40")
+        .unwrap()
+        .tables
+        .is_empty());
 }

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::fast::RandomState;
 use hashbrown::hash_map::Entry;
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 pub use aggregator::{Aggregator, Options, CHANNELS};
 
@@ -39,12 +40,27 @@ pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, RandomState>;
 pub(crate) type GroupKey = [u32; 8];
 
 /// One series of a group: interned metric and label, process, layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SeriesId {
     pub(crate) metric: u32,
     pub(crate) label: u32,
     pub(crate) process: Process,
     pub(crate) layout: LayoutSpec,
+}
+
+impl std::hash::Hash for SeriesId {
+    // Two words instead of six fields: this is hashed for every measurement of every ping.
+    // Equal ids hash equally; what is left out only costs collisions.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64((u64::from(self.metric) << 32) | u64::from(self.label));
+        state.write_u64(
+            self.layout.high()
+                ^ self.layout.low().rotate_left(40)
+                ^ (u64::from(self.layout.bucket_count()) << 44)
+                ^ (u64::from(self.process.code()) << 60)
+                ^ (u64::from(self.layout.kind().histogram_type()) << 61),
+        );
+    }
 }
 
 /// The series of one group.
@@ -127,7 +143,8 @@ impl Aggregates {
     }
 
     /// Merges `other` into `self`. A series whose merge would overflow keeps `self`'s value
-    /// and is counted in the report as a histogram rejected for `overflow`.
+    /// and is counted in the report as a histogram rejected for `overflow`. (For many partial
+    /// aggregates at once, [`Aggregates::merge_all`] merges in parallel.)
     pub fn merge(&mut self, mut other: Aggregates) {
         // Merge the smaller into the larger (the result is the same either way).
         if self.series_len() < other.series_len() {
@@ -143,35 +160,107 @@ impl Aggregates {
             .map(|s| self.strings.intern(s))
             .collect();
         let id = |i: u32| remap.get(i as usize).copied().flatten();
+        let mut lost = Lost::default();
         for (key, series) in other.groups {
             let Some(key) = remap_key(&key, id) else {
-                self.report.reject_histogram("too_many_strings");
+                lost.too_many_strings += series.len() as u64;
                 continue;
             };
-            let dest = self.groups.entry(key).or_default();
-            for (sid, histogram) in series {
-                let (Some(metric), Some(label)) = (id(sid.metric), id(sid.label)) else {
-                    self.report.reject_histogram("too_many_strings");
-                    continue;
-                };
-                let sid = SeriesId {
-                    metric,
-                    label,
-                    ..sid
-                };
-                match dest.entry(sid) {
-                    Entry::Vacant(v) => {
-                        v.insert(histogram);
-                    }
-                    Entry::Occupied(mut o) => {
-                        if o.get_mut().merge(&histogram).is_err() {
-                            self.report.reject_histogram("overflow");
-                        }
-                    }
+            merge_series(self.groups.entry(key).or_default(), series, id, &mut lost);
+        }
+        lost.report(&mut self.report);
+        self.report.merge(&other.report);
+    }
+
+    /// Merges many partial aggregates into one, in parallel (on the current rayon pool): the
+    /// groups are split into shards by key and each shard is merged on its own thread. The
+    /// result is the same as merging them one by one, in any order.
+    ///
+    /// ```
+    /// use mozaggregator_core::{Aggregates, Aggregator, Options};
+    /// let ping = br#"{"meta": {"submissionDate": "20240102", "sampleId": 7},
+    ///   "application": {"channel": "nightly", "version": "120.0a1", "buildId": "20240101093000",
+    ///                   "name": "Firefox", "architecture": "x86-64"},
+    ///   "environment": {"system": {"os": {"name": "Linux", "version": "6.5.0"}}},
+    ///   "payload": {"simpleMeasurements": {"uptime": 42}}}"#;
+    /// let mut aggregator = Aggregator::new(Options::default());
+    /// let parts: Vec<Aggregates> = (0..3)
+    ///     .map(|_| {
+    ///         let mut a = Aggregates::new();
+    ///         aggregator.add_json(&mut a, ping);
+    ///         a
+    ///     })
+    ///     .collect();
+    /// let all = Aggregates::merge_all(parts);
+    /// assert_eq!(all.report().pings_used, 3);
+    /// assert_eq!(all.batches().unwrap()[0].tables.values().next().unwrap()[0].1.count(), 3);
+    /// ```
+    pub fn merge_all(mut parts: Vec<Aggregates>) -> Aggregates {
+        let Some(largest) = (0..parts.len()).max_by_key(|&i| parts[i].series_len()) else {
+            return Aggregates::new();
+        };
+        let mut base = parts.swap_remove(largest);
+        if parts.is_empty() {
+            return base;
+        }
+        // One string table: the base's, extended with the others' strings.
+        let remaps: Vec<Vec<Option<u32>>> = parts
+            .iter()
+            .map(|p| p.strings.names().map(|s| base.strings.intern(s)).collect())
+            .collect();
+        const SHARDS: usize = 64;
+        let shard_of = |key: &GroupKey| {
+            let h = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+                (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+            });
+            (h % SHARDS as u64) as usize
+        };
+        // Distribute the groups (moving them, not their series' contents).
+        let mut shards: Vec<Vec<(GroupKey, Series, Option<usize>)>> =
+            (0..SHARDS).map(|_| Vec::new()).collect();
+        let mut lost = Lost::default();
+        for (key, series) in base.groups.drain() {
+            shards[shard_of(&key)].push((key, series, None));
+        }
+        for (i, part) in parts.iter_mut().enumerate() {
+            let id = |x: u32| remaps[i].get(x as usize).copied().flatten();
+            for (key, series) in part.groups.drain() {
+                match remap_key(&key, id) {
+                    Some(key) => shards[shard_of(&key)].push((key, series, Some(i))),
+                    None => lost.too_many_strings += series.len() as u64,
                 }
             }
         }
-        self.report.merge(&other.report);
+        let merged: Vec<(Map<GroupKey, Series>, Lost)> = shards
+            .into_par_iter()
+            .map(|shard| {
+                let mut groups: Map<GroupKey, Series> = Map::default();
+                let mut lost = Lost::default();
+                for (key, series, part) in shard {
+                    let dest = groups.entry(key).or_default();
+                    match part {
+                        // The base's ids need no remapping: move its series when first.
+                        None if dest.is_empty() => *dest = series,
+                        None => merge_series(dest, series, Some, &mut lost),
+                        Some(i) => {
+                            let id = |x: u32| remaps[i].get(x as usize).copied().flatten();
+                            merge_series(dest, series, id, &mut lost);
+                        }
+                    }
+                }
+                (groups, lost)
+            })
+            .collect();
+        for (groups, shard_lost) in merged {
+            base.groups.extend(groups);
+            lost.overflow += shard_lost.overflow;
+            lost.too_many_strings += shard_lost.too_many_strings;
+        }
+        lost.report(&mut base.report);
+        for part in &parts {
+            base.report.merge(&part.report);
+        }
+        base
     }
 
     /// The submission dates present, sorted.
@@ -189,8 +278,47 @@ impl Aggregates {
     /// then layout. An unknown date gives an empty batch.
     ///
     /// # Errors
-    /// [`Error::Overflow`] when merging build ids into a submission-date series would overflow.
+    /// [`crate::Error::Overflow`] when merging build ids into a submission-date series would
+    /// overflow.
     pub fn batch(&self, submission_date: &str) -> Result<Batch> {
+        self.build_batch(submission_date, None)
+    }
+
+    /// The (channel, version) pairs present on a submission date, sorted.
+    pub fn channel_versions(&self, submission_date: &str) -> Vec<(String, String)> {
+        let Some(date) = self.strings.get(submission_date) else {
+            return Vec::new();
+        };
+        let pairs: BTreeSet<(&str, &str)> = self
+            .groups
+            .keys()
+            .filter(|k| k[0] == date)
+            .map(|k| (self.strings.name(k[1]), self.strings.name(k[2])))
+            .collect();
+        pairs
+            .into_iter()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The part of [`Aggregates::batch`] for one channel and version: all of its tables, so
+    /// that writing the parts one after the other needs the memory of the largest part only.
+    /// Each table is complete in one part, so the store's idempotency per (table, submission
+    /// date) holds: a job stopped between parts is finished by running it again.
+    ///
+    /// # Errors
+    /// As [`Aggregates::batch`].
+    pub fn batch_part(&self, submission_date: &str, channel: &str, version: &str) -> Result<Batch> {
+        match (self.strings.get(channel), self.strings.get(version)) {
+            (Some(c), Some(v)) => self.build_batch(submission_date, Some((c, v))),
+            _ => Ok(Batch {
+                submission_date: submission_date.to_string(),
+                tables: BTreeMap::new(),
+            }),
+        }
+    }
+
+    fn build_batch(&self, submission_date: &str, part: Option<(u32, u32)>) -> Result<Batch> {
         let mut batch = Batch {
             submission_date: submission_date.to_string(),
             tables: BTreeMap::new(),
@@ -198,8 +326,10 @@ impl Aggregates {
         let Some(date) = self.strings.get(submission_date) else {
             return Ok(batch);
         };
+        let selected =
+            |k: &GroupKey| k[0] == date && part.is_none_or(|(c, v)| k[1] == c && k[2] == v);
         let mut by_date: Map<([u32; 7], SeriesId), Histogram> = Map::default();
-        for (key, series) in self.groups.iter().filter(|(k, _)| k[0] == date) {
+        for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
             let target = self.target(Prefix::BuildId, key, key[3]);
             let dims = self.dims(key);
             let rows = batch.tables.entry(target).or_default();
@@ -293,6 +423,56 @@ impl Aggregates {
 
 fn submission_date_key(key: &GroupKey) -> [u32; 7] {
     [key[0], key[1], key[2], key[4], key[5], key[6], key[7]]
+}
+
+/// Series a merge could not keep.
+#[derive(Default)]
+struct Lost {
+    overflow: u64,
+    too_many_strings: u64,
+}
+
+impl Lost {
+    fn report(&self, report: &mut Report) {
+        if self.overflow > 0 {
+            report.reject_histograms("overflow", self.overflow);
+        }
+        if self.too_many_strings > 0 {
+            report.reject_histograms("too_many_strings", self.too_many_strings);
+        }
+    }
+}
+
+/// Merges `series` (whose string ids `id` maps into `dest`'s table) into `dest`. A series
+/// whose merge would overflow keeps `dest`'s value and is counted as lost.
+fn merge_series(
+    dest: &mut Series,
+    series: Series,
+    id: impl Fn(u32) -> Option<u32>,
+    lost: &mut Lost,
+) {
+    dest.reserve(series.len().saturating_sub(dest.capacity() - dest.len()));
+    for (sid, histogram) in series {
+        let (Some(metric), Some(label)) = (id(sid.metric), id(sid.label)) else {
+            lost.too_many_strings += 1;
+            continue;
+        };
+        let sid = SeriesId {
+            metric,
+            label,
+            ..sid
+        };
+        match dest.entry(sid) {
+            Entry::Vacant(v) => {
+                v.insert(histogram);
+            }
+            Entry::Occupied(mut o) => {
+                if o.get_mut().merge(&histogram).is_err() {
+                    lost.overflow += 1;
+                }
+            }
+        }
+    }
 }
 
 fn remap_key(key: &GroupKey, id: impl Fn(u32) -> Option<u32>) -> Option<GroupKey> {

@@ -136,10 +136,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    // One write per (submission date, channel, version): memory for the largest part only.
+    // Every table is whole in one part, so a job stopped between parts is completed by
+    // running it again (tables that absorbed the date are skipped).
     for date in aggregates.submission_dates() {
-        let batch = aggregates.batch(&date)?;
-        let written = store.write(&batch)?;
-        aggregates.report_mut().add_write(&written);
+        for (channel, version) in aggregates.channel_versions(&date) {
+            let batch = aggregates.batch_part(&date, &channel, &version)?;
+            let written = store.write(&batch)?;
+            aggregates.report_mut().add_write(&written);
+        }
     }
     let report = aggregates.report();
     eprint!("{report}");

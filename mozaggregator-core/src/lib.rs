@@ -14,6 +14,7 @@ pub mod completion;
 pub mod date;
 pub mod definitions;
 pub mod error;
+pub mod export;
 pub mod filter;
 pub mod generate;
 pub mod histogram;

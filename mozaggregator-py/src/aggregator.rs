@@ -286,7 +286,12 @@ impl PyAggregator {
                 scan_rows(&store, &selection)
             })
             .py()?;
-        rows_to_python(py, &rows)
+        let definitions: Arc<Definitions> = self
+            .definitions
+            .as_ref()
+            .map(|d| Arc::clone(&d.borrow(py).inner))
+            .unwrap_or_default();
+        rows_to_python(py, &rows, &definitions)
     }
 
     /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).

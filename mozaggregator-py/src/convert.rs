@@ -1,6 +1,8 @@
 //! Conversion of core values to Python objects through their JSON form: a report, filter
 //! options or a query answer becomes the dict `json.loads` gives for its JSON (key order kept).
 
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::export::{ExportBuckets, Exporter};
 use mozaggregator_core::{Histogram, Selection, SeriesKey, Store, Target};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -37,32 +39,38 @@ pub(crate) fn scan_rows(
     Ok(rows)
 }
 
-/// Rows as the dicts `mozaggregator export` prints (without `--histograms`): `prefix`,
-/// `channel`, `version`, `date`, `metric`, `label`, `process`, `application`, `architecture`,
-/// `os`, `os_version`, `kind`, `buckets`, `histogram`, `sum`, `count`.
+/// Rows as the dicts `mozaggregator export` prints: `prefix`, `channel`, `version`, `date`,
+/// `metric`, `label`, `process`, `application`, `architecture`, `os`, `os_version`, `kind`,
+/// `buckets` (categorical labels when `definitions` name them), `histogram`, `sum`, `count`.
 pub(crate) fn rows_to_python<'py>(
     py: Python<'py>,
     rows: &[StoredRow],
+    definitions: &Definitions,
 ) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
+    let mut exporter = Exporter::new(definitions);
     for (target, key, histogram) in rows {
+        let row = exporter.row(target, key, histogram);
         let d = PyDict::new(py);
-        d.set_item("prefix", target.prefix.as_str())?;
-        d.set_item("channel", &target.channel)?;
-        d.set_item("version", &target.version)?;
-        d.set_item("date", &target.date)?;
-        d.set_item("metric", &key.metric)?;
-        d.set_item("label", &key.label)?;
-        d.set_item("process", key.process.as_str())?;
-        d.set_item("application", &key.dims.application)?;
-        d.set_item("architecture", &key.dims.architecture)?;
-        d.set_item("os", &key.dims.os)?;
-        d.set_item("os_version", &key.dims.os_version)?;
-        d.set_item("kind", histogram.layout().kind().name())?;
-        d.set_item("buckets", histogram.layout().bounds())?;
-        d.set_item("histogram", histogram.counts())?;
-        d.set_item("sum", histogram.sum())?;
-        d.set_item("count", histogram.count())?;
+        d.set_item("prefix", row.prefix)?;
+        d.set_item("channel", row.channel)?;
+        d.set_item("version", row.version)?;
+        d.set_item("date", row.date)?;
+        d.set_item("metric", row.metric)?;
+        d.set_item("label", row.label)?;
+        d.set_item("process", row.process)?;
+        d.set_item("application", row.application)?;
+        d.set_item("architecture", row.architecture)?;
+        d.set_item("os", row.os)?;
+        d.set_item("os_version", row.os_version)?;
+        d.set_item("kind", row.kind)?;
+        match &row.buckets {
+            ExportBuckets::Bounds(bounds) => d.set_item("buckets", *bounds)?,
+            ExportBuckets::Labels(labels) => d.set_item("buckets", labels)?,
+        }
+        d.set_item("histogram", row.histogram)?;
+        d.set_item("sum", row.sum)?;
+        d.set_item("count", row.count)?;
         out.append(d)?;
     }
     Ok(out)

@@ -169,7 +169,7 @@ impl PyStore {
         let rows = py
             .detach(|| scan_rows(self.inner.as_ref(), &selection))
             .py()?;
-        rows_to_python(py, &rows)
+        rows_to_python(py, &rows, &self.definitions)
     }
 
     /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without

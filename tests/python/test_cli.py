@@ -84,7 +84,8 @@ def test_prefer_definitions_matches_the_cli(cli, cli_run, tmp_path, shared_data)
             "--template", template, "--out", pings)
     db = tmp_path / "defs.sqlite"
     run_cli(cli, "aggregate", "--db", db, "--histograms", hist, "--prefer-definitions", pings)
-    rows = [json.loads(line) for line in run_cli(cli, "export", "--db", db).splitlines()]
+    rows = [json.loads(line) for line in
+            run_cli(cli, "export", "--db", db, "--histograms", hist).splitlines()]
     agg = Aggregator(definitions=Definitions(hist), prefer_definitions=True)
     agg.add_files(pings)
     assert rows and agg.aggregates() == rows

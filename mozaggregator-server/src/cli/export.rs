@@ -5,18 +5,14 @@
 //! {"prefix":"build_id","channel":"nightly","version":"42","date":"20150601","metric":"GC_MS",…}
 //! ```
 
-use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::{
-    BucketLayout, Histogram, Kind, LayoutSpec, Prefix, Selection, SeriesKey, SqliteStore, Store,
-    Target,
-};
+use mozaggregator_core::export::{Exporter, CSV_HEADER};
+use mozaggregator_core::{Histogram, Prefix, Selection, SeriesKey, SqliteStore, Store, Target};
 use mozaggregator_server::{Error, Result};
-use serde::Serialize;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -66,46 +62,6 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    prefix: &'a str,
-    channel: &'a str,
-    version: &'a str,
-    date: &'a str,
-    metric: &'a str,
-    label: &'a str,
-    process: &'a str,
-    application: &'a str,
-    architecture: &'a str,
-    os: &'a str,
-    os_version: &'a str,
-    kind: &'a str,
-    buckets: Buckets<'a>,
-    histogram: &'a [u64],
-    sum: u64,
-    count: u64,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Buckets<'a> {
-    Bounds(&'a [u64]),
-    Labels(Vec<String>),
-}
-
-const CSV_HEADER: &str = "prefix,channel,version,date,metric,label,process,application,\
-architecture,os,os_version,kind,buckets,histogram,sum,count";
-
-fn csv_field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
 fn io_err(path: &str) -> impl Fn(io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_string(),
@@ -150,87 +106,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         channel: args.channel.clone(),
         version: args.version.clone(),
     };
-    let mut bounds: HashMap<LayoutSpec, BucketLayout> = HashMap::new();
+    let mut exporter = Exporter::new(&definitions);
     let mut line = String::new();
     let mut write_error = None;
     let scanned = store
         .scan(
             &selection,
             &mut |target: &Target, key: &SeriesKey, h: &Histogram| {
-                let layout = bounds
-                    .entry(h.layout())
-                    .or_insert_with(|| BucketLayout::new(h.layout()));
-                let labels = (h.layout().kind() == Kind::Categorical)
-                    .then(|| definitions.lookup(&key.metric))
-                    .flatten()
-                    .map(|d| d.layout.labels())
-                    .filter(|l| !l.is_empty() && l.len() < layout.bounds().len());
-                let buckets = match labels {
-                    Some(labels) => Buckets::Labels(
-                        (0..layout.bounds().len())
-                            .map(|i| match i.cmp(&labels.len()) {
-                                std::cmp::Ordering::Less => labels[i].clone(),
-                                std::cmp::Ordering::Equal => "spill".to_string(),
-                                std::cmp::Ordering::Greater => i.to_string(),
-                            })
-                            .collect(),
-                    ),
-                    None => Buckets::Bounds(layout.bounds()),
-                };
-                let row = Row {
-                    prefix: target.prefix.as_str(),
-                    channel: &target.channel,
-                    version: &target.version,
-                    date: &target.date,
-                    metric: &key.metric,
-                    label: &key.label,
-                    process: key.process.as_str(),
-                    application: &key.dims.application,
-                    architecture: &key.dims.architecture,
-                    os: &key.dims.os,
-                    os_version: &key.dims.os_version,
-                    kind: h.layout().kind().name(),
-                    buckets,
-                    histogram: h.counts(),
-                    sum: h.sum(),
-                    count: h.count(),
-                };
                 line.clear();
+                let row = exporter.row(target, key, h);
                 match args.format {
-                    Format::Ndjson => {
-                        line.push_str(&serde_json::to_string(&row).unwrap_or_default());
-                    }
-                    Format::Csv => {
-                        for field in [
-                            row.prefix,
-                            row.channel,
-                            row.version,
-                            row.date,
-                            row.metric,
-                            row.label,
-                            row.process,
-                            row.application,
-                            row.architecture,
-                            row.os,
-                            row.os_version,
-                            row.kind,
-                        ] {
-                            csv_field(&mut line, field);
-                            line.push(',');
-                        }
-                        csv_field(
-                            &mut line,
-                            &serde_json::to_string(&row.buckets).unwrap_or_default(),
-                        );
-                        line.push(',');
-                        csv_field(
-                            &mut line,
-                            &serde_json::to_string(row.histogram).unwrap_or_default(),
-                        );
-                        line.push_str(&format!(",{},{}", row.sum, row.count));
-                    }
+                    Format::Ndjson => row.write_ndjson(&mut line),
+                    Format::Csv => row.write_csv(&mut line),
                 }
-                line.push('\n');
                 if let Err(e) = out.write_all(line.as_bytes()) {
                     write_error = Some(e);
                     return Err(mozaggregator_core::Error::invalid("output", "write failed"));

@@ -44,3 +44,19 @@ def test_docs_python_md_runs_as_written(tmp_path, monkeypatch):
     assert "['Linux,6.5', 'Windows_NT,6.5.0']" in printed
     assert (tmp_path / "aggregates.sqlite").exists() and (tmp_path / "spark.sqlite").exists()
     assert os.environ.get("PYSPARK_PYTHON") == sys.executable
+
+
+README = REPO / "README.md"
+
+
+def test_readme_notebook_example_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("pandas")
+    code = re.findall(r"^```python\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+    assert len(code) == 1, "the README has one Python example"
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code[0], f"{README}:python", "exec"), {"__name__": "__readme__"})
+    printed = out.getvalue()
+    assert "exponential" in printed and "mean" in printed
+    assert (tmp_path / "notebook.sqlite").exists()

@@ -83,6 +83,13 @@ pub fn ingest(
     let buffers = BufferPool::new();
     let total_bytes: u64 = inputs.iter().filter_map(|i| i.size).sum();
 
+    let snapshot = || Progress {
+        input_bytes: input_bytes.load(Ordering::Relaxed),
+        total_bytes,
+        pings: pings.load(Ordering::Relaxed),
+        json_bytes: json_bytes.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    };
     let (read, mut aggregates) = std::thread::scope(|scope| {
         let reader = scope.spawn(|| {
             let tx = tx;
@@ -101,13 +108,7 @@ pub fn ingest(
                             return false;
                         }
                         if let Some(progress) = progress {
-                            progress(&Progress {
-                                input_bytes: input_bytes.load(Ordering::Relaxed),
-                                total_bytes,
-                                pings: pings.load(Ordering::Relaxed),
-                                json_bytes: json_bytes.load(Ordering::Relaxed),
-                                elapsed: started.elapsed(),
-                            });
+                            progress(&snapshot());
                         }
                         true
                     },
@@ -148,13 +149,7 @@ pub fn ingest(
     let seconds = started.elapsed().as_secs_f64();
     aggregates.report.set_seconds(seconds);
     if let Some(progress) = progress {
-        progress(&Progress {
-            input_bytes: input_bytes.load(Ordering::Relaxed),
-            total_bytes,
-            pings: pings.load(Ordering::Relaxed),
-            json_bytes: json_bytes.load(Ordering::Relaxed),
-            elapsed: started.elapsed(),
-        });
+        progress(&snapshot());
     }
     Ok(aggregates)
 }

@@ -48,7 +48,8 @@ pub(super) fn dates(conn: &Connection, prefix: Prefix, channel: &str) -> Result<
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64>> {
+/// The id of `target`, `None` when it has no table.
+pub(super) fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64>> {
     Ok(conn
         .prepare_cached(
             "SELECT id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3

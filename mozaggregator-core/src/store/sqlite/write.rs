@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::cache::WriteCache;
 use super::codec;
+use super::read::target_id;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
@@ -243,24 +244,6 @@ fn merge_into<'a>(
     // On a reject `merged` is the stored value, unchanged.
     *slot = Slot::Owned(merged);
     Ok(verdict)
-}
-
-fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3
-             AND date = ?4",
-        )?
-        .query_row(
-            params![
-                prefix_code(target.prefix),
-                target.channel,
-                target.version,
-                target.date
-            ],
-            |r| r.get(0),
-        )
-        .optional()?)
 }
 
 /// The stored pack of `row` in the target (empty when there is none), entries kept encoded.

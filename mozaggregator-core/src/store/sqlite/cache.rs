@@ -169,27 +169,13 @@ impl WriteCache {
     }
 
     pub(crate) fn metric(&mut self, conn: &Connection, name: &str) -> Result<i64> {
-        if let Some(&id) = self.metrics.get(name) {
-            return Ok(id);
-        }
-        let (id, new) = intern_text(conn, "metrics", name)?;
-        self.metrics.insert(name.to_string(), id);
-        if new {
-            self.pending.push(Pending::Metric(name.to_string()));
-        }
-        Ok(id)
+        let (ids, pending) = (&mut self.metrics, &mut self.pending);
+        cached_name(conn, "metrics", name, ids, pending, Pending::Metric)
     }
 
     pub(crate) fn label(&mut self, conn: &Connection, name: &str) -> Result<i64> {
-        if let Some(&id) = self.labels.get(name) {
-            return Ok(id);
-        }
-        let (id, new) = intern_text(conn, "labels", name)?;
-        self.labels.insert(name.to_string(), id);
-        if new {
-            self.pending.push(Pending::Label(name.to_string()));
-        }
-        Ok(id)
+        let (ids, pending) = (&mut self.labels, &mut self.pending);
+        cached_name(conn, "labels", name, ids, pending, Pending::Label)
     }
 
     pub(crate) fn dims(&mut self, conn: &Connection, dims: &Dims) -> Result<i64> {
@@ -255,6 +241,27 @@ impl WriteCache {
         self.layouts.insert(spec, id);
         Ok(id)
     }
+}
+
+/// The id of `name` in `table` (`metrics` or `labels`), from `ids` or interned; a new id is
+/// remembered in `pending` so a rolled-back write can forget it.
+fn cached_name(
+    conn: &Connection,
+    table: &str,
+    name: &str,
+    ids: &mut Map<String, i64>,
+    pending: &mut Vec<Pending>,
+    pend: fn(String) -> Pending,
+) -> Result<i64> {
+    if let Some(&id) = ids.get(name) {
+        return Ok(id);
+    }
+    let (id, new) = intern_text(conn, table, name)?;
+    ids.insert(name.to_string(), id);
+    if new {
+        pending.push(pend(name.to_string()));
+    }
+    Ok(id)
 }
 
 fn intern_text(conn: &Connection, table: &str, name: &str) -> Result<(i64, bool)> {

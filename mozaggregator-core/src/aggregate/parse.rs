@@ -178,6 +178,7 @@ impl<'de> Visitor<'de> for PingSeed<'_, '_> {
                     }
                     map.next_value_seed(PayloadSeed {
                         ctx: &mut *self.ctx,
+                        legacy_child: false,
                     })?;
                 }
                 None => {
@@ -221,8 +222,12 @@ impl<'de> Visitor<'de> for PingSeed<'_, '_> {
 // ------------------------------------------------------------------------------------------------
 // Payload, processes, child payloads
 
+/// A payload: the ping's own (`legacy_child: false`, parent process, with `processes` and
+/// `childPayloads`) or one of the legacy `childPayloads` (content process, histograms and
+/// simple measurements only).
 struct PayloadSeed<'c, 's> {
     ctx: &'c mut Ctx<'s>,
+    legacy_child: bool,
 }
 
 seed!(PayloadSeed);
@@ -242,14 +247,27 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a payload")
+        f.write_str(if self.legacy_child {
+            "a child payload"
+        } else {
+            "a payload"
+        })
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::PayloadNotAnObject));
+    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(if s.legacy_child {
+        HistReason::SectionNotAnObject
+    } else {
+        HistReason::PayloadNotAnObject
+    }));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ctx = self.ctx;
-        let process = Process::Parent;
+        let (ctx, top) = (self.ctx, !self.legacy_child);
+        // Legacy child payloads are content processes.
+        let process = if top {
+            Process::Parent
+        } else {
+            Process::Content
+        };
         while let Some(field) = map.next_key_seed(Field(payload_field))? {
             match field {
                 Some(0) => map.next_value_seed(HistogramsSeed {
@@ -264,9 +282,9 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                     ctx: &mut *ctx,
                     process,
                 })?,
-                Some(3) => map.next_value_seed(ProcessesSeed { ctx: &mut *ctx })?,
-                Some(_) => map.next_value_seed(ChildrenSeed { ctx: &mut *ctx })?,
-                None => {
+                Some(3) if top => map.next_value_seed(ProcessesSeed { ctx: &mut *ctx })?,
+                Some(4) if top => map.next_value_seed(ChildrenSeed { ctx: &mut *ctx })?,
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -407,60 +425,12 @@ impl<'de> Visitor<'de> for ChildrenSeed<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
         while seq
-            .next_element_seed(ChildSeed { ctx: &mut *ctx })?
+            .next_element_seed(PayloadSeed {
+                ctx: &mut *ctx,
+                legacy_child: true,
+            })?
             .is_some()
         {}
-        Ok(())
-    }
-}
-
-struct ChildSeed<'c, 's> {
-    ctx: &'c mut Ctx<'s>,
-}
-
-seed!(ChildSeed);
-
-fn child_field(k: &str) -> Option<u8> {
-    match k {
-        "histograms" => Some(0),
-        "keyedHistograms" => Some(1),
-        "simpleMeasurements" => Some(2),
-        _ => None,
-    }
-}
-
-impl<'de> Visitor<'de> for ChildSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a child payload")
-    }
-
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject));
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ctx = self.ctx;
-        // Legacy child payloads are content processes.
-        let process = Process::Content;
-        while let Some(field) = map.next_key_seed(Field(child_field))? {
-            match field {
-                Some(0) => map.next_value_seed(HistogramsSeed {
-                    ctx: &mut *ctx,
-                    process,
-                })?,
-                Some(1) => map.next_value_seed(KeyedHistogramsSeed {
-                    ctx: &mut *ctx,
-                    process,
-                })?,
-                Some(_) => map.next_value_seed(MeasuresSeed {
-                    ctx: &mut *ctx,
-                    process,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
         Ok(())
     }
 }

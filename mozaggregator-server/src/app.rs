@@ -100,6 +100,9 @@ impl Endpoint for App {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
+        if let Some(response) = crate::dashboard::respond(&req) {
+            return Ok(response);
+        }
         let start = Instant::now();
         let method = req.method().clone();
         let target = req

@@ -8,6 +8,11 @@ use poem::Response;
 /// `Content-Security-Policy` of every API response.
 pub const CSP: &str = "frame-ancestors 'none'; default-src 'self'";
 
+/// `Content-Security-Policy` of the dashboard's own responses (page and assets): its scripts and
+/// styles come from this server only, and it may fetch from another server given by `?server=`.
+pub const DASHBOARD_CSP: &str =
+    "frame-ancestors 'none'; default-src 'self'; connect-src 'self' http: https:; img-src 'self' data: blob:";
+
 /// Methods the API answers.
 pub const METHODS: &str = "GET, HEAD, OPTIONS";
 

@@ -8,6 +8,7 @@
 //! - [`auth`]: bearer tokens (RS256 JWTs against a JWKS, static tokens);
 //! - [`cache`]: the bounded response cache;
 //! - [`config`]: the settings;
+//! - [`dashboard`]: the web dashboard served at `/` (embedded built files);
 //! - [`headers`]: headers every response carries, ETag matching;
 //! - [`api_error`]: error answers and their statuses;
 //! - [`openapi`]: the `/openapi.json` document.
@@ -17,6 +18,7 @@ pub mod app;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod headers;
 mod jwks_fetch;

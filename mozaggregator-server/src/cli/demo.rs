@@ -214,6 +214,15 @@ fn print_examples(args: &Args, store: &dyn Store, definitions: &Definitions) -> 
     }
     let dates_param = version_dates.join(",");
     println!();
+    let dashboard = metric.as_ref().map_or_else(String::new, |m| {
+        format!(
+            "?prefix=submission_date&channel={}&version={}&metric={}",
+            encode(channel),
+            encode(&version),
+            encode(served_name(m))
+        )
+    });
+    println!("The dashboard: {base}/{dashboard}");
     println!(
         "The API {} at {base}/ — try:",
         if args.no_serve {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's one test command: formatting, lints, Rust tests, Python tests.
+# The project's one test command: formatting, lints, Rust tests, Python tests, dashboard tests.
 #
 # Python part: a virtualenv at .venv (created once, reused: its pinned tools are reinstalled only
 # when tests/python/requirements.txt changes), the extension module built into it with maturin,
@@ -49,4 +49,24 @@ if [ "$status" -ne 0 ]; then
     echo "scripts/test.sh: pytest failed (exit $status)" >&2
     exit "$status"
 fi
+# --- Dashboard ------------------------------------------------------------------------------
+# The committed bundle (dashboard/dist, embedded in the binary) must be what the sources build:
+# rebuild it from the lockfile and compare. Then the browser tests: Debian's Chromium driven by
+# playwright-core (pinned in dashboard/package.json) against `mozaggregator serve` (debug build
+# above) on stores made by `generate | aggregate`. Screenshots: target/dashboard-artifacts/.
+export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
+(cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
+if ! git diff --quiet -- dashboard/dist || [ -n "$(git ls-files --others --exclude-standard -- dashboard/dist)" ]; then
+    git status --short -- dashboard/dist >&2
+    echo "scripts/test.sh: dashboard/dist is stale: commit what 'cd dashboard && npm ci && npm run build' builds" >&2
+    exit 1
+fi
+lap "dashboard build (bundle up to date)"
+(cd dashboard && npm test)
+lap "dashboard browser tests"
 echo "scripts/test.sh: all tests passed in $((SECONDS - start)) s"

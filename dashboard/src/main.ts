@@ -113,6 +113,9 @@ function explain(e: unknown, what: string): string {
       needToken = true;
       return `<p><strong>Authorization required.</strong> ${escapeHtml(what)} needs a token on this server (${escapeHtml(e.description)}). Enter it in the <a href="#token">token field</a>; it is kept for this browser tab only.</p>`;
     }
+    if (e.status === 404 && e.description === "No such route") {
+      return `<p><strong>This server does not answer this view.</strong> ${escapeHtml(e.url)} is not a route there: it may be a version without the Analysis API.</p>`;
+    }
     if (e.status === 404) {
       return `<p><strong>No data.</strong> The server has nothing for ${escapeHtml(what)}: ${escapeHtml(e.description)}. Try other dates, fewer filters, another version or channel.</p>`;
     }
@@ -574,8 +577,18 @@ async function renderDistribution(stale: () => boolean): Promise<void> {
     ["stats", TABLE_STATS.join(",")],
     ["pct_method", state.method],
   ];
-  const url = apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/`, params);
-  const answer = await getJson<MetricAnswer>(url);
+  let url = apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/`, params);
+  let answer: MetricAnswer;
+  let noStats = false;
+  try {
+    answer = await getJson<MetricAnswer>(url);
+  } catch (e) {
+    // A server without the Analysis API refuses `stats` (405): show its histogram without them.
+    if (!(e instanceof ApiError && e.status === 405)) throw e;
+    url = apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/`, params.slice(0, -2));
+    answer = await getJson<MetricAnswer>(url);
+    noStats = true;
+  }
   if (stale()) return;
   const keyed = answer.data.some((e) => e.label !== "");
   let labelsHtml = "";
@@ -627,7 +640,7 @@ async function renderDistribution(stale: () => boolean): Promise<void> {
     ${chartFigure("dist-chart", `Distribution of ${state.metric}: proportion of samples per bucket`)}
     <div class="tables">
     <table class="numbers" id="stats-table"><caption>${escapeHtml(state.metric)}${entry.label ? ` [${escapeHtml(entry.label)}]` : ""}, ${escapeHtml(state.channel)} ${escapeHtml(state.version)}, ${prettyDate(date)}; ${escapeHtml(filterSummary())}; percentiles by ${state.method}${titles.unit ? `, in ${titles.unit}` : ""}</caption>
-      <tbody>${statRows.map(([k, v]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(STAT_TITLES[k] ? `${k} (${STAT_TITLES[k]})` : k)}</th><td>${fmt(v)}</td></tr>`).join("")}</tbody></table>
+      <tbody>${noStats ? `<tr><td colspan="2" class="muted">This server does not compute statistics (no Analysis API).</td></tr>` : ""}${statRows.map(([k, v]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(STAT_TITLES[k] ? `${k} (${STAT_TITLES[k]})` : k)}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`).join("")}</tbody></table>
     ${
       labelled
         ? `<table class="numbers proportions" id="proportions"><caption>Proportions</caption><thead><tr><th scope="col">${answer.kind === "categorical" ? "label" : "value"}</th><th scope="col">count</th><th scope="col">proportion</th></tr></thead><tbody>${answer.buckets
@@ -817,9 +830,9 @@ async function renderCompare(stale: () => boolean): Promise<void> {
     <div class="tables">
     <table class="numbers" id="compare-table"><caption>A and B${titles.unit ? ` (${titles.unit})` : ""}; deltas are B − A</caption>
       <thead><tr><th scope="col">statistic</th><th scope="col">A</th><th scope="col">B</th><th scope="col">B − A</th><th scope="col">relative</th></tr></thead>
-      <tbody>${rows.map(([k, a, b, d, r]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(k)}</th><td>${fmt(a)}</td><td>${fmt(b)}</td><td>${fmt(d)}</td><td>${r === null ? "–" : `${fmt(r * 100, 3)}%`}</td></tr>`).join("")}</tbody></table>
+      <tbody>${rows.map(([k, a, b, d, r]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(k)}</th><td data-value="${a ?? ""}">${fmt(a)}</td><td data-value="${b ?? ""}">${fmt(b)}</td><td data-value="${d ?? ""}">${fmt(d)}</td><td>${r === null ? "–" : `${fmt(r * 100, 3)}%`}</td></tr>`).join("")}</tbody></table>
     <table class="numbers" id="distances"><caption>Distances between A and B</caption><tbody>${Object.entries(answer.distances)
-      .map(([k, v]) => `<tr data-distance="${escapeHtml(k)}"><th scope="row">${escapeHtml(k.replace(/_/g, " "))}</th><td>${fmt(v)}</td></tr>`)
+      .map(([k, v]) => `<tr data-distance="${escapeHtml(k)}"><th scope="row">${escapeHtml(k.replace(/_/g, " "))}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`)
       .join("")}</tbody></table>
     </div>
     ${exportButtons()}`;

@@ -346,6 +346,8 @@ function renderPicker(): void {
 }
 
 // Picker events (delegated: the picker is re-rendered on every state change).
+picker.addEventListener("pointerdown", () => (metricListArrowed = false));
+
 picker.addEventListener("change", (ev) => {
   const t = ev.target as HTMLInputElement | HTMLSelectElement;
   if (t instanceof HTMLInputElement && t.dataset.filter) {
@@ -373,7 +375,8 @@ picker.addEventListener("change", (ev) => {
       commit({ to: t.value, from: t.value < state.from ? t.value : state.from });
       break;
     case "metric":
-      commit({ metric: t.value, label: "", date: "" });
+      // Arrow keys walk the list without loading every metric on the way; Enter picks.
+      if (!metricListArrowed) commit({ metric: t.value, label: "", date: "" });
       break;
     case "method":
       commit({ method: t.value as State["method"] });
@@ -392,14 +395,20 @@ picker.addEventListener("input", (ev) => {
   $("#metric-count")!.textContent = `${matches.length} of ${(options.metric ?? []).length} metrics${matches.length > 500 ? " (first 500 shown)" : ""}`;
 });
 
+let metricListArrowed = false;
+
 picker.addEventListener("keydown", (ev) => {
   const t = ev.target as HTMLElement;
+  metricListArrowed = t.id === "metric" && ["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"].includes(ev.key);
   // From the search field, arrow down moves into the list; Enter picks the first match.
   if (t.id === "metric-search" && (ev.key === "ArrowDown" || ev.key === "Enter")) {
     const select = $<HTMLSelectElement>("#metric")!;
     ev.preventDefault();
     if (ev.key === "Enter" && select.options.length) commit({ metric: select.options[0].value, label: "", date: "" });
-    else select.focus();
+    else {
+      select.focus();
+      if (select.selectedIndex < 0 && select.options.length) select.selectedIndex = 0;
+    }
   }
   if (t.id === "metric" && ev.key === "Enter") {
     const select = t as HTMLSelectElement;

@@ -14,7 +14,7 @@ const STATS = "mean,p5,p25,p50,p75,p95,p99";
 
 let dir;
 let api; // the server under test, with a tokens file
-let other; // a second server on an empty store: serves the page, `?server=` points at `api`
+let other; // a second server on a store of its own: serves the page, `?server=` points at `api`
 let browser;
 let version;
 let buildDates; // the version's build-id dates, ascending
@@ -30,7 +30,9 @@ before(async () => {
   const tokens = path.join(dir, "tokens.txt");
   fs.writeFileSync(tokens, `# test token\n${TOKEN}\n`);
   api = await startServer(["serve", "--db", db, "--tokens-file", tokens]);
-  other = await startServer(["serve", "--db", path.join(dir, "empty.sqlite")]);
+  const otherDir = path.join(dir, "other");
+  fs.mkdirSync(otherDir);
+  other = await startServer(["serve", "--db", makeStore(otherDir, { days: ["20230601"], pings: 2, seed: 99 })]);
   browser = await launchBrowser();
 
   const dates = await getJson(`${api.url}/aggregates_by/build_id/channels/nightly/dates/`);
@@ -286,13 +288,17 @@ describe("dashboard", () => {
 
   it("reads another server given by ?server=", async () => {
     const p = await newPage(browser);
-    await p.page.goto(`${other.url}/`);
-    await settled(p.page);
-    assert.match(await p.page.textContent("#status"), /no channels/i);
+    const date = buildDates[buildDates.length - 1];
     await p.page.goto(`${other.url}/?server=${encodeURIComponent(api.url)}&metric=${metric}&version=${version}`);
     await settled(p.page);
     await p.page.waitForSelector("#dist-chart canvas");
     assert.match(await p.page.textContent("#server-note"), new RegExp(api.url));
+    const answer = await getJson(metricUrl({ version, dates: date, metric, stats: STATS, pct_method: "interp" }));
+    assert.equal(num((await statsTable(p.page)).mean), answer.data[0].stats.mean);
+    // Without `server`, the page reads the server that serves it (its one build date).
+    await p.page.goto(`${other.url}/`);
+    await settled(p.page);
+    assert.deepEqual(await p.page.$$eval("#to option", (os) => os.map((o) => o.value).filter((d) => d >= "20240101")), []);
     assert.deepEqual(p.errors, []);
     await p.context.close();
   });

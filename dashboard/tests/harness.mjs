@@ -126,6 +126,7 @@ export async function launchBrowser() {
 export async function newPage(browser, { width = 1280, height = 900 } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
   const errors = [];
   const httpErrors = [];
   page.on("console", (m) => {

@@ -39,7 +39,7 @@ mod summary;
 mod tmo;
 
 pub use distance::{distances, Distances};
-pub use percentile::{percentile, percentiles, Percentile, PercentileMethod};
+pub use percentile::{percentile, percentiles, Bucket, Percentile, PercentileMethod};
 pub use summary::{summarize, Stat, Summary};
 pub use tmo::tmo_mean;
 

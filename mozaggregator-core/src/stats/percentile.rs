@@ -70,6 +70,10 @@ impl FromStr for PercentileMethod {
     }
 }
 
+/// A bucket `[lower, upper]` as answers give it: `upper` is `None` for the last (overflow)
+/// bucket.
+pub type Bucket = (u64, Option<u64>);
+
 /// One percentile: its value and the bucket `[lower, upper]` it was read from (`upper` is
 /// `None` for the last, overflow bucket). Both are `None` when the percentile is not defined:
 /// no samples, a kind without order, or a `tmo` answer that telemetry.js gives as `NaN`.
@@ -78,7 +82,7 @@ pub struct Percentile {
     /// The value, finite when present.
     pub value: Option<f64>,
     /// The bucket `[lower, upper]` the value was read from.
-    pub bucket: Option<(u64, Option<u64>)>,
+    pub bucket: Option<Bucket>,
 }
 
 impl Percentile {
@@ -254,7 +258,7 @@ mod tests {
     }
 
     const EXP: [u64; 6] = [0, 1, 2, 4, 8, 16];
-    use PercentileMethod::{Interp, Nearest, Tmo};
+    use PercentileMethod::{Interp, Nearest};
 
     #[test]
     fn method_names_round_trip() {

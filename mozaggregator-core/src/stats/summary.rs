@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::percentile::{self, Percentile, PercentileMethod};
+use super::percentile::{self, Bucket, Percentile, PercentileMethod};
 use super::{mean, percentiles, samples, tmo_mean, Distribution};
 use crate::error::{Error, Result};
 
@@ -129,7 +129,7 @@ pub struct Summary {
     /// Each requested statistic other than `samples`, by name, in request order.
     pub values: Vec<(String, Option<f64>)>,
     /// The bucket `[lower, upper]` of each requested percentile, by name, in request order.
-    pub buckets: Vec<(String, Option<(u64, Option<u64>)>)>,
+    pub buckets: Vec<(String, Option<Bucket>)>,
     /// telemetry.js's mean ([`tmo_mean`]), present when the method is `tmo`.
     pub tmo_mean: Option<Option<f64>>,
 }

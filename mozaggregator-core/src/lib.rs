@@ -7,6 +7,7 @@
 //! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
 //! [`input`]), applies the rules of SPEC §2 ([`aggregate`]), in parallel ([`ingest`]), and
 //! accounts for everything it read ([`report`]); [`generate`] makes realistic synthetic pings.
+//! [`stats`] computes means, percentiles and distances of served distributions.
 
 pub mod access;
 pub mod aggregate;
@@ -25,6 +26,7 @@ pub mod layout;
 pub mod ping;
 pub mod query;
 pub mod report;
+pub mod stats;
 pub mod store;
 
 pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};

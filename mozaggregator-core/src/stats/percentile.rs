@@ -1,0 +1,420 @@
+//! Percentiles by three methods: `interp`, `nearest` (GLAM) and `tmo` (telemetry.js).
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::{has_order, tmo, Distribution};
+use crate::error::{Error, Result};
+use crate::layout::Kind;
+
+/// How a percentile is read from a bucketed distribution.
+///
+/// ```
+/// use mozaggregator_core::stats::PercentileMethod;
+/// assert_eq!(PercentileMethod::default(), PercentileMethod::Interp);
+/// assert_eq!("nearest".parse::<PercentileMethod>().unwrap(), PercentileMethod::Nearest);
+/// assert_eq!(PercentileMethod::Tmo.name(), "tmo");
+/// assert!("median".parse::<PercentileMethod>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PercentileMethod {
+    /// Interpolation inside the bucket holding the rank: geometric in the buckets of
+    /// exponential layouts (linear in their zero bucket), linear for every other kind; the
+    /// lower bound in the last (overflow) bucket.
+    #[default]
+    Interp,
+    /// GLAM's rule: the lower bound of the first non-empty bucket whose cumulative proportion
+    /// reaches `p / 100`.
+    Nearest,
+    /// What telemetry.js v2 (`Histogram.prototype.percentile`) computes, quirks included.
+    Tmo,
+}
+
+impl PercentileMethod {
+    /// Every method, in declaration order.
+    pub const ALL: [PercentileMethod; 3] = [
+        PercentileMethod::Interp,
+        PercentileMethod::Nearest,
+        PercentileMethod::Tmo,
+    ];
+
+    /// The name used in requests: `"interp"`, `"nearest"` or `"tmo"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PercentileMethod::Interp => "interp",
+            PercentileMethod::Nearest => "nearest",
+            PercentileMethod::Tmo => "tmo",
+        }
+    }
+}
+
+impl fmt::Display for PercentileMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PercentileMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        PercentileMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "pct_method",
+                    format!("`{s}` is not a percentile method (interp, nearest or tmo)"),
+                )
+            })
+    }
+}
+
+/// A bucket `[lower, upper]` as answers give it: `upper` is `None` for the last (overflow)
+/// bucket.
+pub type Bucket = (u64, Option<u64>);
+
+/// One percentile: its value and the bucket `[lower, upper]` it was read from (`upper` is
+/// `None` for the last, overflow bucket). Both are `None` when the percentile is not defined:
+/// no samples, a kind without order, or a `tmo` answer that telemetry.js gives as `NaN`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Percentile {
+    /// The value, finite when present.
+    pub value: Option<f64>,
+    /// The bucket `[lower, upper]` the value was read from.
+    pub bucket: Option<Bucket>,
+}
+
+impl Percentile {
+    /// The undefined percentile: no value, no bucket.
+    pub const NONE: Percentile = Percentile {
+        value: None,
+        bucket: None,
+    };
+
+    /// A defined percentile; a non-finite value makes it [`Percentile::NONE`].
+    pub(super) fn new(value: f64, lower: u64, upper: Option<u64>) -> Self {
+        if value.is_finite() {
+            Percentile {
+                value: Some(value),
+                bucket: Some((lower, upper)),
+            }
+        } else {
+            Percentile::NONE
+        }
+    }
+}
+
+/// Checks that `p` is a percentile: a number in `[0, 100]`.
+pub(super) fn check(p: f64) -> Result<()> {
+    if (0.0..=100.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "percentile",
+            format!("{p} is not a number between 0 and 100"),
+        ))
+    }
+}
+
+/// The `p`-th percentile (`0 <= p <= 100`) of `d` by `method`.
+///
+/// `Ok` with [`Percentile::NONE`] when `d` has no samples or its kind has no order
+/// ([`has_order`](super::has_order)), whatever the method.
+///
+/// ```
+/// use mozaggregator_core::stats::{percentile, Distribution, PercentileMethod::*};
+/// use mozaggregator_core::Kind;
+/// // GLAM's own example: one sample at 0, two at 2, one at 3.
+/// let d = Distribution { kind: Kind::Linear, bounds: &[0, 2, 3, 4], counts: &[1, 2, 1, 0], sum: 7 };
+/// assert_eq!(percentile(&d, 50.0, Nearest).unwrap().value, Some(2.0));
+/// assert_eq!(percentile(&d, 50.0, Interp).unwrap().value, Some(2.5)); // halfway into [2, 3)
+/// assert_eq!(percentile(&d, 100.0, Interp).unwrap().value, Some(4.0)); // upper bound of [3, 4)
+/// assert_eq!(percentile(&d, 100.0, Tmo).unwrap().value, None); // telemetry.js says NaN
+/// assert!(percentile(&d, 101.0, Interp).is_err());
+/// ```
+///
+/// # Errors
+/// [`Error::Invalid`] when `p` is NaN or outside `[0, 100]`.
+pub fn percentile(d: &Distribution<'_>, p: f64, method: PercentileMethod) -> Result<Percentile> {
+    let mut all = percentiles(d, &[p], method)?;
+    Ok(all.pop().unwrap_or(Percentile::NONE))
+}
+
+/// The percentiles `ps` of `d` by `method`, in the order of `ps`: the same answers as
+/// [`percentile`] for each, computed in one pass over the buckets (`tmo` makes one pass per
+/// percentile, as telemetry.js does).
+///
+/// ```
+/// use mozaggregator_core::stats::{percentiles, Distribution, PercentileMethod};
+/// use mozaggregator_core::Kind;
+/// let d = Distribution { kind: Kind::Exponential, bounds: &[0, 1, 10, 100], counts: &[0, 0, 4, 0], sum: 120 };
+/// let ps = percentiles(&d, &[50.0, 0.0, 100.0], PercentileMethod::Interp).unwrap();
+/// let values: Vec<_> = ps.iter().map(|p| p.value.unwrap()).collect();
+/// assert_eq!(values[1], 10.0); // p0: the lower bound of the first non-empty bucket
+/// assert!((values[0] - 31.6227766).abs() < 1e-6); // geometric middle of [10, 100)
+/// assert_eq!(values[2], 100.0);
+/// ```
+///
+/// # Errors
+/// [`Error::Invalid`] when any `p` is NaN or outside `[0, 100]`.
+pub fn percentiles(
+    d: &Distribution<'_>,
+    ps: &[f64],
+    method: PercentileMethod,
+) -> Result<Vec<Percentile>> {
+    for &p in ps {
+        check(p)?;
+    }
+    let total = d.total();
+    if total == 0 || !has_order(d.kind) {
+        return Ok(vec![Percentile::NONE; ps.len()]);
+    }
+    if method == PercentileMethod::Tmo {
+        return Ok(ps.iter().map(|&p| tmo::percentile(d, p)).collect());
+    }
+
+    // The non-empty buckets: (index, samples before it, samples through it).
+    let mut nonempty = Vec::new();
+    let mut before = 0u128;
+    for (i, &c) in d.used_counts().iter().enumerate() {
+        if c > 0 {
+            let through = before + u128::from(c);
+            nonempty.push((i, before, through));
+            before = through;
+        }
+    }
+    let n = total as f64;
+    let mut order: Vec<usize> = (0..ps.len()).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+
+    let mut out = vec![Percentile::NONE; ps.len()];
+    let mut k = 0;
+    for at in order {
+        let p = ps[at];
+        // The first non-empty bucket that reaches the percentile; the cumulative count of the
+        // last one is the total, which always does, so the search stops there at the latest.
+        let reaches = |through: u128| match method {
+            PercentileMethod::Nearest => through as f64 / n >= p / 100.0,
+            _ => through as f64 >= p / 100.0 * n,
+        };
+        while k + 1 < nonempty.len() && !nonempty.get(k).is_some_and(|b| reaches(b.2)) {
+            k += 1;
+        }
+        let Some(&(i, before, through)) = nonempty.get(k) else {
+            continue;
+        };
+        let lower = d.bounds[i];
+        let upper = d.upper(i);
+        out[at] = match method {
+            PercentileMethod::Nearest => Percentile::new(lower as f64, lower, upper),
+            _ => {
+                let rank = p / 100.0 * n;
+                let f = ((rank - before as f64) / (through - before) as f64).clamp(0.0, 1.0);
+                Percentile::new(interpolate(d.kind, lower, upper, f), lower, upper)
+            }
+        };
+    }
+    Ok(out)
+}
+
+/// The point a fraction `f` (in `[0, 1]`) into the bucket `[lower, upper]`: geometric for
+/// exponential layouts above their zero bucket, linear otherwise, `lower` for the last bucket
+/// (no upper bound). The result is kept inside the bucket despite rounding.
+fn interpolate(kind: Kind, lower: u64, upper: Option<u64>, f: f64) -> f64 {
+    let l = lower as f64;
+    let Some(upper) = upper else {
+        return l;
+    };
+    let u = upper as f64;
+    if u <= l {
+        // Bounds that are not ascending (not a layout): the bucket has no width.
+        return l;
+    }
+    let value = if kind == Kind::Exponential && lower > 0 {
+        l * (u / l).powf(f)
+    } else {
+        l + f * (u - l)
+    };
+    value.max(l).min(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pct(kind: Kind, bounds: &[u64], counts: &[u64], p: f64, m: PercentileMethod) -> Percentile {
+        let d = Distribution {
+            kind,
+            bounds,
+            counts,
+            sum: 0,
+        };
+        percentile(&d, p, m).unwrap()
+    }
+
+    fn value(kind: Kind, bounds: &[u64], counts: &[u64], p: f64, m: PercentileMethod) -> f64 {
+        pct(kind, bounds, counts, p, m).value.unwrap()
+    }
+
+    const EXP: [u64; 6] = [0, 1, 2, 4, 8, 16];
+    use PercentileMethod::{Interp, Nearest};
+
+    #[test]
+    fn method_names_round_trip() {
+        for m in PercentileMethod::ALL {
+            assert_eq!(m.name().parse::<PercentileMethod>().unwrap(), m);
+            assert_eq!(m.to_string(), m.name());
+        }
+        let err = "Interp".parse::<PercentileMethod>().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Invalid {
+                    what: "pct_method",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_p_is_an_error_for_every_kind() {
+        for kind in Kind::ALL {
+            let d = Distribution {
+                kind,
+                bounds: &[0, 1, 2],
+                counts: &[0, 0, 0],
+                sum: 0,
+            };
+            for p in [f64::NAN, -0.001, 100.001, f64::INFINITY, f64::NEG_INFINITY] {
+                for m in PercentileMethod::ALL {
+                    assert!(percentile(&d, p, m).is_err(), "{kind} {p} {m}");
+                }
+            }
+            assert!(percentiles(&d, &[50.0, f64::NAN], Interp).is_err());
+        }
+    }
+
+    #[test]
+    fn empty_histogram_has_no_percentile() {
+        for m in PercentileMethod::ALL {
+            for p in [0.0, 50.0, 100.0] {
+                assert_eq!(
+                    pct(Kind::Exponential, &EXP, &[0; 6], p, m),
+                    Percentile::NONE
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unordered_kinds_have_no_percentile() {
+        for kind in [Kind::Categorical, Kind::Boolean, Kind::Flag] {
+            for m in PercentileMethod::ALL {
+                assert_eq!(pct(kind, &[0, 1, 2], &[3, 4, 5], 50.0, m), Percentile::NONE);
+            }
+        }
+    }
+
+    #[test]
+    fn interp_geometric_in_exponential_buckets() {
+        // 4 samples in [4, 8): p50 is the geometric middle 4·√2.
+        let counts = [0, 0, 0, 4, 0, 0];
+        let p = pct(Kind::Exponential, &EXP, &counts, 50.0, Interp);
+        assert!((p.value.unwrap() - 4.0 * 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(p.bucket, Some((4, Some(8))));
+        // The same bucket of a linear histogram: the arithmetic middle.
+        assert_eq!(value(Kind::Linear, &EXP, &counts, 50.0, Interp), 6.0);
+        // Count and enumerated kinds interpolate linearly too.
+        assert_eq!(value(Kind::Count, &EXP, &counts, 50.0, Interp), 6.0);
+        assert_eq!(value(Kind::Enumerated, &EXP, &counts, 25.0, Interp), 5.0);
+    }
+
+    #[test]
+    fn interp_zero_bucket_of_exponential_is_linear() {
+        let counts = [4, 0, 0, 0, 0, 0];
+        assert_eq!(value(Kind::Exponential, &EXP, &counts, 50.0, Interp), 0.5);
+        assert_eq!(value(Kind::Exponential, &EXP, &counts, 0.0, Interp), 0.0);
+        assert_eq!(value(Kind::Exponential, &EXP, &counts, 100.0, Interp), 1.0);
+    }
+
+    #[test]
+    fn interp_overflow_bucket_is_its_lower_bound() {
+        let counts = [0, 0, 0, 0, 0, 7];
+        for p in [0.0, 50.0, 100.0] {
+            let got = pct(Kind::Exponential, &EXP, &counts, p, Interp);
+            assert_eq!(got.value, Some(16.0));
+            assert_eq!(got.bucket, Some((16, None)));
+            let got = pct(Kind::Exponential, &EXP, &counts, p, Nearest);
+            assert_eq!(got.value, Some(16.0));
+            assert_eq!(got.bucket, Some((16, None)));
+        }
+    }
+
+    #[test]
+    fn interp_p0_and_p100_are_the_ends_of_the_data() {
+        let counts = [0, 0, 3, 0, 5, 0];
+        let p0 = pct(Kind::Exponential, &EXP, &counts, 0.0, Interp);
+        assert_eq!(p0.value, Some(2.0));
+        assert_eq!(p0.bucket, Some((2, Some(4))));
+        let p100 = pct(Kind::Exponential, &EXP, &counts, 100.0, Interp);
+        assert_eq!(p100.value, Some(16.0));
+        assert_eq!(p100.bucket, Some((8, Some(16))));
+    }
+
+    #[test]
+    fn interp_rank_on_a_bucket_edge_stays_in_the_lower_bucket() {
+        // 2 + 2 samples: the rank of p50 is 2 = the cumulative count of the first bucket, so
+        // p50 is the upper end of [1, 2), not the lower end of the next non-empty bucket.
+        let counts = [0, 2, 0, 2, 0, 0];
+        let p = pct(Kind::Linear, &EXP, &counts, 50.0, Interp);
+        assert_eq!(p.value, Some(2.0));
+        assert_eq!(p.bucket, Some((1, Some(2))));
+        // Just above it, the next non-empty bucket.
+        let p = pct(Kind::Linear, &EXP, &counts, 50.000_001, Interp);
+        assert_eq!(p.bucket, Some((4, Some(8))));
+    }
+
+    #[test]
+    fn one_non_empty_bucket() {
+        let counts = [0, 0, 0, 0, 9, 0];
+        assert_eq!(value(Kind::Linear, &EXP, &counts, 0.0, Interp), 8.0);
+        assert_eq!(value(Kind::Linear, &EXP, &counts, 50.0, Interp), 12.0);
+        assert_eq!(value(Kind::Linear, &EXP, &counts, 100.0, Interp), 16.0);
+        for p in [0.0, 50.0, 100.0] {
+            assert_eq!(value(Kind::Linear, &EXP, &counts, p, Nearest), 8.0);
+        }
+    }
+
+    #[test]
+    fn percentiles_keep_the_request_order() {
+        let d = Distribution {
+            kind: Kind::Linear,
+            bounds: &EXP,
+            counts: &[1, 1, 1, 1, 1, 1],
+            sum: 0,
+        };
+        let ps = [90.0, 10.0, 50.0, 10.0, 0.0, 100.0];
+        for m in PercentileMethod::ALL {
+            let all = percentiles(&d, &ps, m).unwrap();
+            for (&p, got) in ps.iter().zip(&all) {
+                assert_eq!(*got, percentile(&d, p, m).unwrap(), "{m} p{p}");
+            }
+        }
+    }
+
+    #[test]
+    fn nonascending_bounds_do_not_panic() {
+        let bounds = [5, 3, 3, 0];
+        for kind in Kind::ALL {
+            for m in PercentileMethod::ALL {
+                for p in [0.0, 30.0, 100.0] {
+                    let got = pct(kind, &bounds, &[1, 2, 3, 4], p, m);
+                    assert!(got.value.is_none_or(f64::is_finite));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+export default { build: { rollupOptions: { input: { uplot: "uplot.html", plot: "plot.html", echarts: "echarts.html" } } } };

@@ -132,8 +132,10 @@ export function barChart(
         {
           label: opts.xTitle,
           values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? label(s) : "")),
-          splits: () => {
-            const step = Math.max(1, Math.ceil(n / (width(el) / 55)));
+          // As many bucket labels as fit (about 70 px each).
+          splits: (u) => {
+            const fit = Math.max(2, Math.floor(u.bbox.width / uPlot.pxRatio / 70));
+            const step = Math.max(1, Math.ceil(n / fit));
             return xs.filter((x) => x % step === 0);
           },
           rotate: 0,
@@ -175,10 +177,21 @@ export function lineChart(
       width: width(el),
       height: height(),
       legend: { live: false },
+      // Room on the right for the last date's label.
+      padding: [10, hasY2 ? 10 : 44, 0, 0],
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y2: {} },
       axes: [
-        { label: opts.xTitle },
+        {
+          label: opts.xTitle,
+          // Ticks on the dates themselves (UTC days), as many as fit (about 90 px each).
+          splits: (u) => {
+            const fit = Math.max(2, Math.floor(u.bbox.width / uPlot.pxRatio / 90));
+            const step = Math.max(1, Math.ceil(xs.length / fit));
+            return xs.filter((_, i) => i % step === 0);
+          },
+          values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(0, 10)),
+        },
         { label: opts.yTitle, size: 70, values: (_u, splits) => splits.map((v) => fmt(v, 3)) },
         ...(hasY2 ? [{ scale: "y2", side: 1, label: opts.y2Title ?? "", grid: { show: false }, size: 70, values: (_u: uPlot, splits: number[]) => splits.map((v) => fmt(v, 3)) } as uPlot.Axis] : []),
       ],

@@ -649,7 +649,7 @@ async function renderDistribution(stale: () => boolean): Promise<void> {
     ${chartFigure("dist-chart", `Distribution of ${state.metric}: proportion of samples per bucket`)}
     <div class="tables">
     <table class="numbers" id="stats-table"><caption>${escapeHtml(state.metric)}${entry.label ? ` [${escapeHtml(entry.label)}]` : ""}, ${escapeHtml(state.channel)} ${escapeHtml(state.version)}, ${prettyDate(date)}; ${escapeHtml(filterSummary())}; percentiles by ${state.method}${titles.unit ? `, in ${titles.unit}` : ""}</caption>
-      <tbody>${noStats ? `<tr><td colspan="2" class="muted">This server does not compute statistics (no Analysis API).</td></tr>` : ""}${statRows.map(([k, v]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(STAT_TITLES[k] ? `${k} (${STAT_TITLES[k]})` : k)}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`).join("")}</tbody></table>
+      <tbody>${noStats ? `<tr><td colspan="2" class="muted">This server does not compute statistics (no Analysis API).</td></tr>` : ""}${statRows.map(([k, v]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(STAT_TITLES[k] && STAT_TITLES[k] !== k ? `${k} (${STAT_TITLES[k]})` : k)}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`).join("")}</tbody></table>
     ${
       labelled
         ? `<table class="numbers proportions" id="proportions"><caption>Proportions</caption><thead><tr><th scope="col">${answer.kind === "categorical" ? "label" : "value"}</th><th scope="col">count</th><th scope="col">proportion</th></tr></thead><tbody>${answer.buckets
@@ -687,7 +687,7 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
   const params: Params = [...selectionParams(state), ["stats", (wanted.length ? wanted : ["mean"]).join(",")], ["pct_method", state.method]];
   let keyedLabel = "";
   if (state.by === "label") params.push(["top", "8"]);
-  else if (state.by) params.push(["group_by", state.by]);
+  else if (state.by && state.by !== "version") params.push(["group_by", state.by]);
   // A keyed metric without a split: the chosen label (else the one with the most pings).
   if (state.by !== "label") {
     const labels = await keyedLabels(stale, rangeOf(state.from, state.to));
@@ -698,8 +698,21 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
       params.push(["label", keyedLabel]);
     }
   }
-  const url = apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/evolution/`, params);
-  const answer = await getJson<EvolutionAnswer>(url);
+  const evolutionUrl = (p: Params) => apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/evolution/`, p);
+  let url = evolutionUrl(params);
+  let answer: EvolutionAnswer;
+  if (state.by === "version") {
+    // One request per version with dates in the range (the newest 6), one line each.
+    const versions = versionsOf(dates).filter((v) => datesOf(v).some((d) => d >= state.from && d <= state.to)).slice(0, 6);
+    const urls = versions.map((v) => evolutionUrl(params.map(([k, x]) => [k, k === "version" ? v : x] as [string, string])));
+    const answers = await Promise.all(urls.map((u) => getJson<EvolutionAnswer>(u).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)))));
+    const first = answers.find((a) => a !== null);
+    if (!first) throw new ApiError(404, "no_data", "no version has data in this range", urls[0] ?? "");
+    answer = { ...first, series: answers.flatMap((a, i) => (a?.series[0] ? [{ ...a.series[0], group: versions[i] }] : [])) };
+    url = urls.join(" ");
+  } else {
+    answer = await getJson<EvolutionAnswer>(url);
+  }
   if (stale()) return;
   const allDates = [...new Set(answer.series.flatMap((s) => s.data.map((p) => p.date)))].sort();
   const at = (s: EvolutionAnswer["series"][number]) => new Map(s.data.map((p) => [p.date, p]));
@@ -724,11 +737,11 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
     volume.push({ label: "samples", values: allDates.map((d) => m.get(d)?.samples ?? null), scale: "y2" });
   }
   const dateAxis = state.prefix === "build_id" ? "build id date" : "submission date";
-  const groupDims = GROUP_DIMS.map((g) => opt(g, g === "child" ? "process" : g === "osVersion" ? "OS version" : g === "os" ? "OS" : g, g === state.by)).join("");
+  const groupDims = GROUP_DIMS.map((g) => opt(g, g === "child" ? "process" : g === "osVersion" ? "OS version" : g === "os" ? "OS" : g === "version" ? "version" : g, g === state.by)).join("");
   destroyCharts();
   view.innerHTML = `${describe(answer)}
     <div class="controls">
-      <fieldset class="inline"><legend>Lines</legend>${PCTS.map((p) => `<label class="check"><input type="checkbox" id="pct-${p}" data-pct="${p}"${state.pcts.includes(p) ? " checked" : ""}> ${p}</label>`).join("")}
+      <fieldset class="inline"${grouped ? " hidden" : ""}><legend>Lines</legend>${PCTS.map((p) => `<label class="check"><input type="checkbox" id="pct-${p}" data-pct="${p}"${state.pcts.includes(p) ? " checked" : ""}> ${p}</label>`).join("")}
         <label class="check"><input type="checkbox" id="show-mean"${state.mean ? " checked" : ""}> mean</label></fieldset>
       <label>Compare by<select id="by">${opt("", "— nothing —", state.by === "")}${groupDims}</select></label>
       ${grouped ? `<label>Statistic<select id="stat">${["mean", ...PCTS].map((s) => opt(s, STAT_TITLES[s] ?? s, s === state.stat)).join("")}</select></label>` : ""}

@@ -9,8 +9,11 @@ export type Method = "interp" | "nearest" | "tmo";
 export const MULTI_FILTERS = ["application", "architecture", "os", "osVersion", "child"] as const;
 export type MultiFilter = (typeof MULTI_FILTERS)[number];
 
-/** Dimensions the evolution can be split by (`group_by`; `label` uses `top`). */
-export const GROUP_DIMS = ["os", "osVersion", "architecture", "application", "child", "label"] as const;
+/**
+ * Dimensions the evolution can be split by: the API's `group_by` dimensions, `label` (the API's
+ * `top`), and `version` (one evolution request per version).
+ */
+export const GROUP_DIMS = ["os", "osVersion", "architecture", "application", "child", "label", "version"] as const;
 
 /** Percentile lines the evolution can draw. */
 export const PCTS = ["p5", "p25", "p50", "p75", "p95", "p99"] as const;

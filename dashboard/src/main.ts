@@ -196,7 +196,7 @@ async function resolveSelection(stale: () => boolean): Promise<boolean> {
   channels = [];
   dates = [];
   options = {};
-  channels = await getJson<string[]>(apiUrl(server, base(state.prefix)));
+  [channels] = await Promise.all([getJson<string[]>(apiUrl(server, base(state.prefix))), definitionsLoaded]);
   if (stale()) return false;
   const patch: Partial<State> = {};
   let channel = state.channel;
@@ -291,13 +291,38 @@ function metricMatches(): string[] {
   const q = metricSearch.trim().toLowerCase();
   const words = q.split(/\s+/).filter(Boolean);
   return all.filter((m) => {
-    const hay = `${m} ${descriptions.get(m) ?? ""}`.toLowerCase();
+    const hay = `${m} ${descriptionOf(m)}`.toLowerCase();
     return words.every((w) => hay.includes(w));
   });
 }
 
 /** Descriptions of the metrics the server described so far (from its definitions). */
 const descriptions = new Map<string, string>();
+
+/** The server's definitions (`/dashboard/definitions.json`; empty for a server without them). */
+let definitions: Record<string, { kind: string; description: string; keyed: boolean }> = {};
+const definitionsLoaded = getJson<typeof definitions>(apiUrl(server, "/dashboard/definitions.json")).then(
+  (d) => (definitions = d),
+  () => (definitions = {}),
+);
+
+/** A stored metric's description: its definition's, with the server's name fallbacks. */
+function descriptionOf(metric: string): string {
+  const known = descriptions.get(metric);
+  if (known !== undefined) return known;
+  const base = metric.split("/")[0];
+  const def = definitions[metric] ?? definitions[base] ?? definitions[base.replace(/^STARTUP_/, "")];
+  return def?.description ?? "";
+}
+
+function metricOptions(metrics: string[]): string {
+  return metrics
+    .map((m) => {
+      const d = descriptionOf(m);
+      return `<option value="${escapeHtml(m)}"${m === state.metric ? " selected" : ""}${d ? ` title="${escapeHtml(d)}"` : ""}>${escapeHtml(m)}</option>`;
+    })
+    .join("");
+}
 
 function renderPicker(): void {
   const versions = versionsOf(dates);
@@ -327,9 +352,10 @@ function renderPicker(): void {
       <label>From<select id="from">${vdates.map((d) => opt(d, prettyDate(d), d === state.from)).join("")}</select></label>
       <label>To<select id="to">${vdates.map((d) => opt(d, prettyDate(d), d === state.to)).join("")}</select></label>
     </div>
-    <label for="metric-search">Metric <span class="muted">(search names${descriptions.size ? " and descriptions" : ""})</span></label>
+    <label for="metric-search">Metric <span class="muted">(search names${Object.keys(definitions).length ? " and descriptions" : ""})</span></label>
     <input type="search" id="metric-search" placeholder="e.g. GC_MS" value="${escapeHtml(metricSearch)}" autocomplete="off" aria-controls="metric">
-    <select id="metric" size="8" aria-label="Metrics (${matches.length} match)">${shownMatches.map((m) => opt(m, m, m === state.metric)).join("")}</select>
+    <select id="metric" size="8" aria-label="Metrics (${matches.length} match)">${metricOptions(shownMatches)}</select>
+    <p class="muted small" id="metric-description">${escapeHtml(state.metric ? descriptionOf(state.metric) : "")}</p>
     <p class="muted small" id="metric-count">${matches.length} of ${(options.metric ?? []).length} metrics${matches.length > 500 ? " (first 500 shown)" : ""}</p>
     ${filters}
     <label>Percentiles by<select id="method">${opt("interp", "interpolation within the bucket", state.method === "interp")}${opt("nearest", "nearest bucket bound", state.method === "nearest")}${opt("tmo", "telemetry.js (TMO)", state.method === "tmo")}</select></label>
@@ -390,7 +416,7 @@ picker.addEventListener("input", (ev) => {
   metricSearch = t.value;
   const matches = metricMatches();
   const select = $<HTMLSelectElement>("#metric")!;
-  select.innerHTML = matches.slice(0, 500).map((m) => opt(m, m, m === state.metric)).join("");
+  select.innerHTML = metricOptions(matches.slice(0, 500));
   select.setAttribute("aria-label", `Metrics (${matches.length} match)`);
   $("#metric-count")!.textContent = `${matches.length} of ${(options.metric ?? []).length} metrics${matches.length > 500 ? " (first 500 shown)" : ""}`;
 });

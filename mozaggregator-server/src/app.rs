@@ -100,7 +100,7 @@ impl Endpoint for App {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        if let Some(response) = crate::dashboard::respond(&req) {
+        if let Some(response) = crate::dashboard::respond(&req, &self.state.definitions) {
             return Ok(response);
         }
         let start = Instant::now();

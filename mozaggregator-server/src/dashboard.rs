@@ -5,6 +5,9 @@
 //!   ETag: a new binary with a new page is picked up at once);
 //! - `/dashboard/assets/NAME` answers a built asset; their names carry a content hash, so they
 //!   are `immutable` for a year;
+//! - `/dashboard/definitions.json` answers the server's definitions (`{"NAME": {"kind",
+//!   "description", "keyed"}}`, `{}` without definition files), for the metric search over
+//!   descriptions;
 //! - `If-None-Match` matching the file's ETag answers 304; `HEAD` answers the headers.
 //!
 //! Only `GET` and `HEAD` of those paths are answered here (anything else falls through to the
@@ -14,6 +17,7 @@
 
 use std::time::Instant;
 
+use mozaggregator_core::definitions::Definitions;
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Request, Response};
 use rust_embed::Embed;
@@ -26,6 +30,9 @@ struct Assets;
 
 /// URL prefix of the built assets (Vite's `base` in `dashboard/vite.config.ts`).
 const ASSETS: &str = "/dashboard/assets/";
+
+/// Path of the definitions the page searches.
+const DEFINITIONS: &str = "/dashboard/definitions.json";
 
 /// The embedded file a path names, if it is one of the dashboard's paths.
 fn file_for(path: &str) -> Option<(String, bool)> {
@@ -61,20 +68,25 @@ pub fn available() -> bool {
 
 /// The answer to a dashboard request, or `None` when the request is not one (the API handles
 /// it). The common headers are set, with the dashboard's Content-Security-Policy.
-pub fn respond(req: &Request) -> Option<Response> {
+pub fn respond(req: &Request, definitions: &Definitions) -> Option<Response> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return None;
     }
     let start = Instant::now();
-    let (name, immutable) = file_for(req.uri().path())?;
-    let file = Assets::get(&name)?;
-    let hash = file.metadata.sha256_hash();
+    let path = req.uri().path();
+    let (name, body, hash, immutable) = if path == DEFINITIONS {
+        let body = definitions_json(definitions);
+        let hash = fnv1a(&body);
+        ("definitions.json".to_string(), body, hash, false)
+    } else {
+        let (name, immutable) = file_for(path)?;
+        let file = Assets::get(&name)?;
+        let hash = file.metadata.sha256_hash()[..12].to_vec();
+        (name, file.data.into_owned(), hash, immutable)
+    };
     let etag = format!(
         "\"{}\"",
-        hash.iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
     );
     let cache_control = if immutable {
         "public, max-age=31536000, immutable"
@@ -93,7 +105,7 @@ pub fn respond(req: &Request) -> Option<Response> {
         builder
             .status(StatusCode::OK)
             .content_type(content_type(&name))
-            .body(file.data.into_owned())
+            .body(body)
     };
     headers::add_common(&mut response);
     let csp = HeaderValue::from_static(headers::DASHBOARD_CSP);
@@ -103,6 +115,31 @@ pub fn respond(req: &Request) -> Option<Response> {
     let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(method = %req.method(), target = %req.uri(), status = response.status().as_u16(), micros, "request");
     Some(response)
+}
+
+/// The definitions as `{"NAME": {"kind", "description", "keyed"}}`, sorted by name.
+fn definitions_json(definitions: &Definitions) -> Vec<u8> {
+    let map: serde_json::Map<String, serde_json::Value> = definitions
+        .sorted()
+        .into_iter()
+        .map(|d| {
+            let value = serde_json::json!({
+                "kind": d.kind.to_string(),
+                "description": d.description,
+                "keyed": d.keyed,
+            });
+            (d.name.clone(), value)
+        })
+        .collect();
+    serde_json::to_vec(&map).unwrap_or_default()
+}
+
+/// A 64-bit FNV-1a hash (an ETag for generated bodies).
+fn fnv1a(bytes: &[u8]) -> Vec<u8> {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash.to_be_bytes().to_vec()
 }
 
 #[cfg(test)]

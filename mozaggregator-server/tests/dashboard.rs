@@ -72,3 +72,39 @@ async fn the_api_keeps_its_policy_and_methods() {
         .await
         .assert_status(poem::http::StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn definitions_are_served_for_the_metric_search() {
+    let mut definitions = mozaggregator_core::definitions::Definitions::new();
+    definitions
+        .add_histograms_json(
+            r#"{"GC_MS": {"kind": "exponential", "high": "10000", "n_buckets": 50, "description": "Time spent running JS GC (ms)"}}"#,
+        )
+        .unwrap();
+    let app = mozaggregator_server::App::new(
+        common::store(),
+        std::sync::Arc::new(definitions),
+        common::config(None),
+    );
+    let c = poem::test::TestClient::new(app);
+    let r = c.get("/dashboard/definitions.json").send().await;
+    r.assert_status_is_ok();
+    r.assert_header("content-type", "application/json");
+    let etag = r.0.headers().get("etag").unwrap().clone();
+    let body: serde_json::Value =
+        serde_json::from_str(&r.0.into_body().into_string().await.unwrap()).unwrap();
+    assert_eq!(
+        body["GC_MS"],
+        serde_json::json!({"kind": "exponential", "description": "Time spent running JS GC (ms)", "keyed": false})
+    );
+    let again = c
+        .get("/dashboard/definitions.json")
+        .header("if-none-match", etag)
+        .send()
+        .await;
+    again.assert_status(poem::http::StatusCode::NOT_MODIFIED);
+    // Without definition files: an empty object.
+    let r = client().get("/dashboard/definitions.json").send().await;
+    r.assert_status_is_ok();
+    assert_eq!(r.0.into_body().into_string().await.unwrap(), "{}");
+}

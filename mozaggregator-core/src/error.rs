@@ -53,6 +53,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A required parameter (`version`, `dates`, `metric`, …) is missing or empty.
+    #[error("missing parameter `{0}`")]
+    MissingParameter(&'static str),
+
     /// A metric that is neither defined nor stored.
     #[error("unknown metric `{0}`")]
     UnknownMetric(String),

@@ -289,8 +289,8 @@ impl NormalForm {
     }
 }
 
-/// Query parameters of the metric route that are filters, with their dimensions, in the order
-/// [`ParsedFilter::from_params`] combines them.
+/// Query parameters of the metric routes that are filters, with their dimensions (see
+/// [`crate::params`]).
 pub const FILTER_PARAMS: [(&str, Dimension); 6] = [
     ("application", Dimension::Application),
     ("architecture", Dimension::Architecture),
@@ -299,98 +299,6 @@ pub const FILTER_PARAMS: [(&str, Dimension); 6] = [
     ("child", Dimension::Child),
     ("label", Dimension::Label),
 ];
-
-/// Query parameters of the metric route that are allowed but are not filters.
-pub const NON_FILTER_PARAMS: [&str; 3] = ["dates", "version", "metric"];
-
-/// True for every query parameter the metric route accepts (filters, `dates`, `version`,
-/// `metric`); any other makes the API answer 405.
-pub fn is_allowed_param(key: &str) -> bool {
-    NON_FILTER_PARAMS.contains(&key) || FILTER_PARAMS.iter().any(|(k, _)| *k == key)
-}
-
-/// The metric route's query parameters, parsed: the filter, the non-filter parameters, and the
-/// parameters the route does not know.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParsedFilter {
-    /// `And` of one `Eq` per filter parameter given ([`Filter::All`] when none is given).
-    pub filter: Filter,
-    /// Keys outside the allowed set, in request order, each once. The API answers 405 when
-    /// this is not empty.
-    pub unknown: Vec<String>,
-    /// The raw `dates` value (comma-separated `YYYYMMDD`), if given.
-    pub dates: Option<String>,
-    /// The raw `version` value, if given.
-    pub version: Option<String>,
-    /// The raw `metric` value, if given.
-    pub metric: Option<String>,
-}
-
-impl ParsedFilter {
-    /// Parses the metric route's query parameters (`(key, value)` pairs, already URL-decoded).
-    ///
-    /// Filter parameters are `application`, `architecture`, `os`, `osVersion`, `child` and
-    /// `label`; a parameter that is not given matches everything. `child` is `content`,
-    /// `parent` or `gpu`, or the legacy `true` (content) and `false` (parent). As in the
-    /// original service, only the first value of a repeated key counts. `dates`, `version`
-    /// and `metric` are kept as given; every other key is listed in `unknown`.
-    ///
-    /// ```
-    /// use mozaggregator_core::{Dimension, Filter, ParsedFilter};
-    /// let p = ParsedFilter::from_params([
-    ///     ("metric", "GC_MS"), ("os", "Linux"), ("child", "true"), ("utm", "x"),
-    /// ]).unwrap();
-    /// assert_eq!(p.filter, Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Child, "content")));
-    /// assert_eq!(p.unknown, vec!["utm".to_string()]);
-    /// assert_eq!(p.metric.as_deref(), Some("GC_MS"));
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] (what: `child`) for a `child` value that names no process.
-    pub fn from_params<'a, I>(params: I) -> Result<Self>
-    where
-        I: IntoIterator<Item = (&'a str, &'a str)>,
-    {
-        let mut values: [Option<&'a str>; FILTER_PARAMS.len()] = [None; FILTER_PARAMS.len()];
-        let mut out = ParsedFilter {
-            filter: Filter::All,
-            unknown: Vec::new(),
-            dates: None,
-            version: None,
-            metric: None,
-        };
-        for (key, value) in params {
-            if let Some(i) = FILTER_PARAMS.iter().position(|(k, _)| *k == key) {
-                values[i].get_or_insert(value);
-                continue;
-            }
-            let slot = match key {
-                "dates" => &mut out.dates,
-                "version" => &mut out.version,
-                "metric" => &mut out.metric,
-                _ => {
-                    if !out.unknown.iter().any(|u| u == key) {
-                        out.unknown.push(key.to_string());
-                    }
-                    continue;
-                }
-            };
-            if slot.is_none() {
-                *slot = Some(value.to_string());
-            }
-        }
-        for ((_, dimension), value) in FILTER_PARAMS.iter().zip(values) {
-            let Some(value) = value else { continue };
-            let value = if *dimension == Dimension::Child {
-                parse_child(value)?.as_str()
-            } else {
-                value
-            };
-            out.filter = out.filter.and(Filter::eq(*dimension, value));
-        }
-        Ok(out)
-    }
-}
 
 impl Filter {
     /// A filter on one filter parameter (`application`, `os`, `child`, …) that admits any of

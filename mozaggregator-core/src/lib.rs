@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod aggregate;
+pub mod analysis;
 pub mod completion;
 pub mod date;
 pub mod definitions;
@@ -23,6 +24,7 @@ pub mod ingest;
 pub mod input;
 pub mod keys;
 pub mod layout;
+pub mod params;
 pub mod ping;
 pub mod query;
 pub mod report;
@@ -33,7 +35,7 @@ pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};
 pub use completion::{complete, Completion};
 pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};
-pub use filter::{Dimension, Filter, NormalForm, ParsedFilter, RowDims};
+pub use filter::{Dimension, Filter, NormalForm, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
+use crate::stats::Summary;
 use crate::store::{FilterOptions, QueryRow, SeriesQuery, Store};
 
 /// Prefix of numeric scalar metrics.
@@ -56,7 +57,10 @@ pub enum Bucket {
 }
 
 /// One `data` entry: every matching series of one date and label, merged.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Serialized in the wire format's key order; `group`, `stats` and `stats_buckets` appear only
+/// when the Analysis API's `group_by` and `stats` asked for them.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DataPoint {
     /// `YYYYMMDD`.
     pub date: String,
@@ -68,10 +72,49 @@ pub struct DataPoint {
     pub sum: u64,
     /// Bucket counts, one per served bucket (flag: the three stored buckets).
     pub histogram: Vec<u64>,
+    /// The value of the `group_by` dimension, when grouped.
+    pub group: Option<String>,
+    /// The requested statistics, when asked for.
+    pub stats: Option<Summary>,
+}
+
+impl DataPoint {
+    /// A point without group or statistics.
+    pub fn new(date: String, label: String, count: u64, sum: u64, histogram: Vec<u64>) -> Self {
+        Self {
+            date,
+            label,
+            count,
+            sum,
+            histogram,
+            group: None,
+            stats: None,
+        }
+    }
+}
+
+impl Serialize for DataPoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("date", &self.date)?;
+        map.serialize_entry("label", &self.label)?;
+        map.serialize_entry("count", &self.count)?;
+        map.serialize_entry("sum", &self.sum)?;
+        map.serialize_entry("histogram", &self.histogram)?;
+        if let Some(group) = &self.group {
+            map.serialize_entry("group", group)?;
+        }
+        if let Some(stats) = &self.stats {
+            map.serialize_entry("stats", &stats.values_json())?;
+            map.serialize_entry("stats_buckets", &stats.buckets_json())?;
+        }
+        map.end()
+    }
 }
 
 /// The answer to a [`MetricQuery`], in the wire format's key order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricResponse {
     /// Bucket lower bounds, or categorical labels followed by `"spill"`.
     pub buckets: Vec<Bucket>,
@@ -233,13 +276,13 @@ impl MetricQuery {
                 data.push(p);
             }
             if let (false, Some((den_sum, den_count))) = (any, denominator) {
-                data.push(DataPoint {
-                    date: date.clone(),
-                    label: String::new(),
-                    count: den_count,
-                    sum: 0,
-                    histogram: vec![den_sum, 0, 0],
-                });
+                data.push(DataPoint::new(
+                    date.clone(),
+                    String::new(),
+                    den_count,
+                    0,
+                    vec![den_sum, 0, 0],
+                ));
             }
         }
         Ok(Some(MetricResponse {
@@ -327,13 +370,13 @@ fn point(row: &QueryRow, length: Option<usize>) -> DataPoint {
     if let Some(n) = length {
         histogram.resize(n, 0);
     }
-    DataPoint {
-        date: row.date.clone(),
-        label: row.label.clone(),
-        count: row.histogram.count(),
-        sum: row.histogram.sum(),
+    DataPoint::new(
+        row.date.clone(),
+        row.label.clone(),
+        row.histogram.count(),
+        row.histogram.sum(),
         histogram,
-    }
+    )
 }
 
 /// Keeps only the rows of the layout with the largest total `count` (ties: the smaller

@@ -126,9 +126,7 @@ fn scalars_and_simple_measures_use_fixed_labels() {
     assert_eq!(r.description, "");
 
     // A filter narrows the merge.
-    let f = ParsedFilter::from_params([("child", "false")])
-        .unwrap()
-        .filter;
+    let f = Filter::from_param("child", &["false"]).unwrap();
     let r = query("SCALARS_A.B", &[D1], f)
         .run(&store, &defs)
         .unwrap()

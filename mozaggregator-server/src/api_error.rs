@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The query is too broad or malformed (too many dates, a response over the size limit).
     #[error("{0}")]
     BadRequest(String),
+    /// The request body is larger than the configured limit.
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
     /// The URL is longer than the configured limit.
     #[error("URL longer than {0} bytes")]
     UriTooLong(usize),
@@ -63,6 +66,7 @@ impl ApiError {
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,6 +81,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UriTooLong(_) => "uri_too_long",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Timeout(_) => "timeout",
             ApiError::Internal(_) => "internal_error",
         }
@@ -116,6 +121,9 @@ impl From<mozaggregator_core::Error> for ApiError {
     fn from(err: mozaggregator_core::Error) -> Self {
         match err {
             mozaggregator_core::Error::Invalid { .. } => ApiError::BadRequest(err.to_string()),
+            mozaggregator_core::Error::MissingParameter(name) => {
+                ApiError::not_found(format!("Missing parameter `{name}`"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -12,10 +12,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use mozaggregator_core::access::Access;
+use mozaggregator_core::analysis::{Comparison, Evolution, LabelPage, MetricRequest};
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::filter::is_allowed_param;
-use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
-use mozaggregator_core::{check_date, ParsedFilter, Prefix, Store};
+use mozaggregator_core::params::{Accepts, MetricParams, ParsedParams, PostBody};
+use mozaggregator_core::query::ApiFilterOptions;
+use mozaggregator_core::{Prefix, Store};
 use poem::http::{header, Method, StatusCode};
 use poem::{Endpoint, Request, Response};
 use tokio::sync::Semaphore;
@@ -66,6 +67,15 @@ enum Route<'a> {
     Channels(&'a str),
     Dates(&'a str, &'a str),
     Metric(&'a str, &'a str),
+    Analysis(&'a str, &'a str, Analysis),
+}
+
+/// The Analysis API's routes under a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Analysis {
+    Evolution,
+    Compare,
+    Labels,
 }
 
 impl App {
@@ -142,6 +152,15 @@ fn route(segments: &[String]) -> Option<Route<'_>> {
         ["aggregates_by", prefix, "channels"] => Route::Channels(prefix),
         ["aggregates_by", prefix, "channels", channel] => Route::Metric(prefix, channel),
         ["aggregates_by", prefix, "channels", channel, "dates"] => Route::Dates(prefix, channel),
+        ["aggregates_by", prefix, "channels", channel, "evolution"] => {
+            Route::Analysis(prefix, channel, Analysis::Evolution)
+        }
+        ["aggregates_by", prefix, "channels", channel, "compare"] => {
+            Route::Analysis(prefix, channel, Analysis::Compare)
+        }
+        ["aggregates_by", prefix, "channels", channel, "labels"] => {
+            Route::Analysis(prefix, channel, Analysis::Labels)
+        }
         _ => return None,
     })
 }
@@ -156,12 +175,13 @@ struct Call {
 }
 
 impl State {
-    async fn handle(self: Arc<Self>, req: Request) -> Result<Response, ApiError> {
-        match *req.method() {
+    async fn handle(self: Arc<Self>, mut req: Request) -> Result<Response, ApiError> {
+        let post = match *req.method() {
             Method::OPTIONS => return Ok(headers::preflight()),
-            Method::GET | Method::HEAD => {}
+            Method::GET | Method::HEAD => false,
+            Method::POST => true,
             _ => return Err(ApiError::MethodNotAllowed),
-        }
+        };
         let uri = req.uri();
         let path = uri.path().to_string();
         let target = uri
@@ -191,6 +211,15 @@ impl State {
         let Some(route) = route(&segments) else {
             return Err(ApiError::not_found("No such route"));
         };
+        if post {
+            let Route::Metric(prefix, channel) = route else {
+                return Err(ApiError::MethodNotAllowed);
+            };
+            let body = read_body(&mut req, self.config.limits.max_body_bytes).await?;
+            return self
+                .metric(parse_prefix(prefix)?, channel, &call, Source::Post(body))
+                .await;
+        }
         match route {
             Route::Status => Ok(text(StatusCode::OK, "OK")),
             Route::LbHeartbeat => Ok(Response::builder().status(StatusCode::OK).finish()),
@@ -212,7 +241,12 @@ impl State {
                 self.dates(parse_prefix(prefix)?, channel, &call).await
             }
             Route::Metric(prefix, channel) => {
-                self.metric(parse_prefix(prefix)?, channel, &call).await
+                self.metric(parse_prefix(prefix)?, channel, &call, Source::Get)
+                    .await
+            }
+            Route::Analysis(prefix, channel, kind) => {
+                self.analysis(parse_prefix(prefix)?, channel, &call, kind)
+                    .await
             }
         }
     }
@@ -393,47 +427,122 @@ impl State {
         prefix: Prefix,
         channel: &str,
         call: &Call,
+        source: Source,
     ) -> Result<Response, ApiError> {
-        let pairs = parse_query(&call.query)?;
-        // First value per parameter, in request order (as the original read them).
-        let mut firsts: Vec<(String, String)> = Vec::new();
-        for (k, v) in pairs {
-            if !firsts.iter().any(|(seen, _)| *seen == k) {
-                firsts.push((k, v));
+        let (params, cache_target) = match source {
+            Source::Get => (self.get_params(call, Accepts::METRIC)?.params, None),
+            Source::Post(body) => {
+                let parsed: PostBody = serde_json::from_slice(&body)
+                    .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))?;
+                let canonical = String::from_utf8_lossy(&body).into_owned();
+                (
+                    parsed.into_params()?,
+                    Some(format!("POST {} {canonical}", call.path)),
+                )
+            }
+        };
+        let request = self.request(prefix, channel, call, &params)?;
+        let key = cache_target.unwrap_or_else(|| call.target.clone());
+        self.answer(prefix, call, key, move |store, definitions| {
+            let response = request
+                .run(store, definitions)?
+                .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+            to_json(&response)
+        })
+        .await
+    }
+
+    async fn analysis(
+        &self,
+        prefix: Prefix,
+        channel: &str,
+        call: &Call,
+        kind: Analysis,
+    ) -> Result<Response, ApiError> {
+        let accepts = match kind {
+            Analysis::Evolution => Accepts::METRIC,
+            Analysis::Compare => Accepts::COMPARE,
+            Analysis::Labels => Accepts::LABELS,
+        };
+        let parsed = self.get_params(call, accepts)?;
+        let request = self.request(prefix, channel, call, &parsed.params)?;
+        let key = call.target.clone();
+        match kind {
+            Analysis::Evolution => {
+                self.answer(prefix, call, key, move |store, definitions| {
+                    let evolution = Evolution::of(&request, store, definitions)?
+                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+                    to_json(&evolution)
+                })
+                .await
+            }
+            Analysis::Labels => {
+                let (page, per_page) = (parsed.params.page, parsed.params.per_page);
+                self.answer(prefix, call, key, move |store, definitions| {
+                    let labels = LabelPage::of(&request, page, per_page, store, definitions)?
+                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+                    to_json(&labels)
+                })
+                .await
+            }
+            Analysis::Compare => {
+                let b_params = parsed.params.overridden_by(&parsed.b);
+                let b = self.request(prefix, channel, call, &b_params)?;
+                self.answer(prefix, call, key, move |store, definitions| {
+                    let comparison =
+                        Comparison::of(&request, &b, store, definitions)?.ok_or_else(|| {
+                            ApiError::not_found("No data found for one side of the comparison.")
+                        })?;
+                    to_json(&comparison)
+                })
+                .await
             }
         }
-        if firsts.iter().any(|(k, _)| !is_allowed_param(k)) {
-            let kept: Vec<&(String, String)> =
-                firsts.iter().filter(|(k, _)| is_allowed_param(k)).collect();
-            let query = serde_urlencoded::to_string(&kept)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let unknown: Vec<&str> = firsts
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .filter(|k| !is_allowed_param(k))
-                .collect();
-            return Err(ApiError::UnknownParameter {
-                unknown: unknown.join(", "),
-                allow: format!("{}?{query}", call.path),
-            });
-        }
-        // A `child` naming no process matches nothing: 404, as the original answered.
-        let parsed =
-            ParsedFilter::from_params(firsts.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .map_err(|_| ApiError::not_found("No data found for this metric."))?;
-        let required = |value: Option<String>, name: &str| {
-            value
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| ApiError::not_found(format!("Missing parameter `{name}`")))
-        };
-        let version = required(parsed.version, "version")?;
-        let dates = required(parsed.dates, "dates")?;
-        let metric = required(parsed.metric, "metric")?;
-        let filter = parsed.filter;
+    }
 
-        let policy = &self.config.access;
+    /// The query string's parameters for a route accepting `accepts`; unknown ones → 405 with
+    /// the same URL without them in `Allow`.
+    fn get_params(&self, call: &Call, accepts: Accepts) -> Result<ParsedParams, ApiError> {
+        let pairs = parse_query(&call.query)?;
+        let parsed =
+            ParsedParams::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), accepts)?;
+        if parsed.unknown.is_empty() {
+            return Ok(parsed);
+        }
+        let kept: Vec<&(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !parsed.unknown.contains(k))
+            .collect();
+        let query =
+            serde_urlencoded::to_string(&kept).map_err(|e| ApiError::Internal(e.to_string()))?;
+        Err(ApiError::UnknownParameter {
+            unknown: parsed.unknown.join(", "),
+            allow: format!("{}?{query}", call.path),
+        })
+    }
+
+    /// A request from parameters, in the original's order of checks: missing parameters (404),
+    /// access (404 / 403), malformed dates (404), too many dates (400).
+    fn request(
+        &self,
+        prefix: Prefix,
+        channel: &str,
+        call: &Call,
+        params: &MetricParams,
+    ) -> Result<MetricRequest, ApiError> {
+        for (value, name) in [
+            (&params.version, "version"),
+            (&params.dates, "dates"),
+            (&params.metric, "metric"),
+        ] {
+            if value.as_deref().is_none_or(str::is_empty) {
+                return Err(ApiError::not_found(format!("Missing parameter `{name}`")));
+            }
+        }
+        let channel = params.channel.as_deref().unwrap_or(channel);
+        let metric = params.metric.as_deref().unwrap_or_default();
         let authorized = self.authorized(call);
-        match policy.check(channel, &metric, authorized) {
+        match self.config.access.check(channel, metric, authorized) {
             Access::Allowed => {}
             Access::NotFound => return Err(ApiError::not_found("No data found for this metric.")),
             Access::Forbidden => {
@@ -445,26 +554,37 @@ impl State {
                 });
             }
         }
-        let dates: Vec<String> = dates.split(',').map(|d| d.trim().to_string()).collect();
-        for d in &dates {
-            check_date("date", d).map_err(|e| ApiError::not_found(e.to_string()))?;
-        }
+        let request = MetricRequest::from_params(params, prefix, channel).map_err(|e| match e {
+            // A malformed date answers 404, as the original did.
+            mozaggregator_core::Error::Invalid { what: "date", .. } => {
+                ApiError::not_found(e.to_string())
+            }
+            other => ApiError::from(other),
+        })?;
         let max_dates = self.config.limits.max_dates;
-        if dates.len() > max_dates {
+        let n = request.query.dates.len();
+        if n > max_dates {
+            let s = if n == 1 { "" } else { "s" };
             return Err(ApiError::BadRequest(format!(
-                "{} dates requested; at most {max_dates} per query",
-                dates.len()
+                "{n} distinct date{s} requested; at most {max_dates} per query"
             )));
         }
-        let query = MetricQuery {
-            prefix,
-            channel: channel.to_string(),
-            version,
-            dates,
-            metric,
-            filter,
-        };
+        Ok(request)
+    }
 
+    /// The cached answer of a metric-like route, with the ETag and `If-None-Match` handling of
+    /// submission-date queries.
+    async fn answer<F>(
+        &self,
+        prefix: Prefix,
+        call: &Call,
+        key: String,
+        compute: F,
+    ) -> Result<Response, ApiError>
+    where
+        F: FnOnce(&dyn Store, &Definitions) -> Result<Vec<u8>, ApiError> + Send + 'static,
+    {
+        let authorized = self.authorized(call);
         let etag = if prefix == Prefix::SubmissionDate {
             let version = self.data_version().await?;
             let etag = format!("\"submission_date_v{version}\"");
@@ -484,17 +604,7 @@ impl State {
         } else {
             None
         };
-        let entry = self
-            .cached(
-                (call.target.clone(), authorized),
-                move |store, definitions| {
-                    let response = query
-                        .run(store, definitions)?
-                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
-                    to_json(&response)
-                },
-            )
-            .await?;
+        let entry = self.cached((key, authorized), compute).await?;
         Ok(match etag {
             Some(etag) => body_response(&entry, self.submission_max_age(), Some(etag)),
             None => self.cached_response(&entry),
@@ -504,6 +614,34 @@ impl State {
     fn submission_max_age(&self) -> String {
         format!("max-age={}", self.config.cache_timeout.as_secs())
     }
+}
+
+/// Where the metric route's parameters come from.
+enum Source {
+    /// The query string.
+    Get,
+    /// A JSON body ([`PostBody`]).
+    Post(Bytes),
+}
+
+/// The request body, at most `limit` bytes (more → 413).
+async fn read_body(req: &mut Request, limit: usize) -> Result<Bytes, ApiError> {
+    if req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let body = req
+        .take_body()
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|e| match e {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::PayloadTooLarge(limit),
+            other => ApiError::BadRequest(format!("cannot read the request body: {other}")),
+        })?;
+    Ok(body)
 }
 
 fn parse_prefix(prefix: &str) -> Result<Prefix, ApiError> {

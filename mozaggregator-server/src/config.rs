@@ -14,6 +14,8 @@ pub struct Limits {
     pub max_dates: usize,
     /// Longest path + query accepted (longer → 414). telemetry.js sends up to 4094.
     pub max_url_bytes: usize,
+    /// Largest request body (`POST` metric queries; larger → 413).
+    pub max_body_bytes: usize,
     /// Longest time one request may take (longer → 408).
     pub request_timeout: Duration,
     /// Largest response body (larger → 400, asking for a narrower query).
@@ -27,6 +29,7 @@ impl Default for Limits {
         Self {
             max_dates: 400,
             max_url_bytes: 8192,
+            max_body_bytes: 1 << 20,
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 64 << 20,
             max_concurrent_reads: 16,

@@ -13,8 +13,11 @@ pub const CSP: &str = "frame-ancestors 'none'; default-src 'self'";
 pub const DASHBOARD_CSP: &str =
     "frame-ancestors 'none'; default-src 'self'; connect-src 'self' http: https:; img-src 'self' data: blob:";
 
-/// Methods the API answers.
+/// Methods the API answers on every path.
 pub const METHODS: &str = "GET, HEAD, OPTIONS";
+
+/// Methods a cross-origin caller may use (`POST` for metric queries with a JSON body).
+pub const CORS_METHODS: &str = "GET, HEAD, OPTIONS, POST";
 
 /// Request headers a cross-origin caller may send.
 pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type";
@@ -38,7 +41,7 @@ pub fn add_common(response: &mut Response) {
 pub fn preflight() -> Response {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
-        .header(header::ACCESS_CONTROL_ALLOW_METHODS, METHODS)
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, CORS_METHODS)
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS)
         .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
         .header(header::ALLOW, METHODS)

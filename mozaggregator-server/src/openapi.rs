@@ -18,6 +18,47 @@ fn path_param(name: &str, description: &str, example: &str) -> Value {
            "schema": {"type": "string"}, "example": example})
 }
 
+/// The metric routes' common query parameters (side A on `compare/`).
+fn metric_params(prefix: &Value, channel: &Value) -> Vec<Value> {
+    vec![
+        prefix.clone(),
+        channel.clone(),
+        query("version", true, "Major version", "41"),
+        query("dates", true, "Comma-separated `YYYYMMDD` dates and inclusive ranges `YYYYMMDD..YYYYMMDD` (a range counts as the dates it spans; at most the configured maximum of distinct dates)", "20150601,20150602"),
+        query("metric", true, "Metric name (count histograms without `[[COUNT]]_`)", "GC_MS"),
+        query("application", false, "Filter: application. Every filter may be repeated: its values are ORed (summed into one answer)", "Firefox"),
+        query("architecture", false, "Filter: architecture", "x86"),
+        query("child", false, "Filter: process (`parent`, `content`, `gpu`; legacy `true` = content, `false` = parent); anything else is 400", "parent"),
+        query("label", false, "Filter: key of a keyed metric", ""),
+        query("os", false, "Filter: OS name", "Linux"),
+        query("osVersion", false, "Filter: OS version", "3.1"),
+    ]
+}
+
+fn stats_params() -> Vec<Value> {
+    vec![
+        query("stats", false, "Comma-separated statistics: `mean`, `samples`, `pN` for 0 ≤ N ≤ 100 (`p99.9`); a bad token is 400", "mean,p50,p95"),
+        query("pct_method", false, "Percentile method: `interp` (default), `nearest` (GLAM), `tmo` (telemetry.js v2); anything else is 400", "interp"),
+    ]
+}
+
+fn shape_params() -> Vec<Value> {
+    vec![
+        query("group_by", false, "Split the answer by `application`, `architecture`, `os`, `osVersion`, `child` or `label`; each entry carries `group`", "os"),
+        query("top", false, "Keyed metrics: keep the K labels with the most pings, sum the rest into `__other__` per date (400 on an unkeyed metric)", "5"),
+    ]
+}
+
+fn analysis_responses(what: &str, schema: &str) -> Value {
+    json!({
+        "200": {"description": what, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}},
+        "304": {"description": "Not modified (`If-None-Match` matched, by submission_date only)"},
+        "400": error_response("A bad parameter value (stat, method, group_by, top, range, page), too many dates, an answer over the size limit, or (compare) two layouts"),
+        "403": error_response("Needs authorization (release channel, auth-only metric)"),
+        "404": error_response("Missing version/dates/metric, malformed date, deny-listed metric, or no data"),
+        "405": error_response("Unknown query parameter; see the `Allow` header")})
+}
+
 /// The document.
 pub fn document() -> Value {
     let prefix = path_param(
@@ -31,6 +72,41 @@ pub fn document() -> Value {
         "nightly",
     );
     let auth_note = "Send `Authorization: Bearer TOKEN` for `release` and auth-only metrics.";
+    let full_params = [
+        metric_params(&prefix, &channel),
+        stats_params(),
+        shape_params(),
+    ]
+    .concat();
+    let compare_params = [
+        metric_params(&prefix, &channel),
+        stats_params(),
+        vec![
+            query("b.version", false, "Side B: major version", "40"),
+            query("b.dates", false, "Side B: dates", "20150601"),
+            query("b.channel", false, "Side B: channel", "beta"),
+            query(
+                "b.os",
+                false,
+                "Side B: OS filter (repeatable; `*` removes it)",
+                "Windows_NT",
+            ),
+        ],
+    ]
+    .concat();
+    let labels_params = [
+        metric_params(&prefix, &channel),
+        vec![
+            query("page", false, "Page, from 1", "1"),
+            query(
+                "per_page",
+                false,
+                "Labels per page (default 50, at most 1000)",
+                "50",
+            ),
+        ],
+    ]
+    .concat();
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -56,7 +132,42 @@ pub fn document() -> Value {
                     "data": {"type": "array", "items": {"type": "object", "properties": {
                         "date": {"type": "string"}, "label": {"type": "string"},
                         "count": {"type": "integer"}, "sum": {"type": "integer"},
-                        "histogram": {"type": "array", "items": {"type": "integer"}}}}}}}
+                        "histogram": {"type": "array", "items": {"type": "integer"}},
+                        "group": {"type": "string", "description": "With `group_by`: the group's value"},
+                        "stats": {"$ref": "#/components/schemas/Stats"},
+                        "stats_buckets": {"type": "object", "description": "With `stats`: each percentile's bucket `[lower, upper]` (upper null for the overflow bucket)", "additionalProperties": {"nullable": true, "type": "array", "items": {"type": "integer", "nullable": true}}}}}}}},
+                "Stats": {"type": "object", "description": "`samples` and each requested statistic by name (`mean`, `p50`, …; null when undefined); `tmo_mean` under `pct_method=tmo`", "properties": {"samples": {"type": "integer"}}, "additionalProperties": {"type": "number", "nullable": true}},
+                "Evolution": {"type": "object", "properties": {
+                    "kind": {"type": "string"}, "description": {"type": "string"}, "metric": {"type": "string"},
+                    "series": {"type": "array", "items": {"type": "object", "properties": {
+                        "label": {"type": "string"}, "group": {"type": "string", "nullable": true},
+                        "data": {"type": "array", "items": {"type": "object", "properties": {
+                            "date": {"type": "string"}, "pings": {"type": "integer"}, "samples": {"type": "integer"},
+                            "sum": {"type": "integer"}, "stats": {"$ref": "#/components/schemas/Stats"}}}}}}}}},
+                "Side": {"type": "object", "properties": {
+                    "samples": {"type": "integer"}, "pings": {"type": "integer"}, "mean": {"type": "number", "nullable": true},
+                    "percentiles": {"type": "object", "additionalProperties": {"type": "number", "nullable": true}},
+                    "proportions": {"type": "array", "items": {"type": "number"}},
+                    "tmo_mean": {"type": "number", "nullable": true}}},
+                "Comparison": {"type": "object", "properties": {
+                    "kind": {"type": "string"},
+                    "buckets": {"type": "array", "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]}},
+                    "a": {"$ref": "#/components/schemas/Side"}, "b": {"$ref": "#/components/schemas/Side"},
+                    "deltas": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                        "absolute": {"type": "number", "nullable": true}, "relative": {"type": "number", "nullable": true}}}},
+                    "distances": {"type": "object", "properties": {
+                        "bhattacharyya": {"type": "number"}, "ks": {"type": "number"}, "cdf_squared": {"type": "number"}}}}},
+                "LabelPage": {"type": "object", "properties": {
+                    "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                    "labels": {"type": "array", "items": {"type": "object", "properties": {
+                        "label": {"type": "string"}, "pings": {"type": "integer"}, "samples": {"type": "integer"}}}}}},
+                "MetricBody": {"type": "object", "additionalProperties": false, "properties": {
+                    "version": {"type": "string"}, "metric": {"type": "string"},
+                    "dates": {"type": "array", "items": {"type": "string"}},
+                    "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                    "group_by": {"type": "string"}, "stats": {"type": "array", "items": {"type": "string"}},
+                    "pct_method": {"type": "string", "enum": ["interp", "nearest", "tmo"]},
+                    "top": {"type": "integer", "minimum": 1}}}
             }
         },
         "paths": {
@@ -103,24 +214,35 @@ pub fn document() -> Value {
                     "404": error_response("Missing parameter, or nothing known")}}},
             "/aggregates_by/{prefix}/channels/{channel}/": {"get": {
                 "summary": "One metric over some dates, merged over every series matching the filters.",
-                "description": format!("{auth_note} Any parameter not listed here answers 405 with an `Allow` header holding the same URL without the unknown parameters. By `submission_date`, answers carry `Cache-Control: max-age=<cache timeout>` and an `ETag` that changes when new data lands; a matching `If-None-Match` answers 304. By `build_id`: `max-age` = time left in the server cache + 3600, no ETag."),
-                "parameters": [prefix, channel,
-                    query("version", true, "Major version", "41"),
-                    query("dates", true, "Comma-separated `YYYYMMDD` dates (at most the configured maximum)", "20150601,20150602"),
-                    query("metric", true, "Metric name (count histograms without `[[COUNT]]_`)", "GC_MS"),
-                    query("application", false, "Filter: application", "Firefox"),
-                    query("architecture", false, "Filter: architecture", "x86"),
-                    query("child", false, "Filter: process (`parent`, `content`, `gpu`; legacy `true` = content, `false` = parent)", "parent"),
-                    query("label", false, "Filter: key of a keyed metric", ""),
-                    query("os", false, "Filter: OS name", "Linux"),
-                    query("osVersion", false, "Filter: OS version", "3.1")],
+                "description": format!("{auth_note} Any parameter not listed here answers 405 with an `Allow` header holding the same URL without the unknown parameters. By `submission_date`, answers carry `Cache-Control: max-age=<cache timeout>` and an `ETag` that changes when new data lands; a matching `If-None-Match` answers 304. By `build_id`: `max-age` = time left in the server cache + 3600, no ETag. Without `stats`, `group_by` and `top` the answer is exactly the original service's."),
+                "parameters": full_params,
+                "responses": analysis_responses("The metric", "MetricResponse")},
+              "post": {
+                "summary": "The same query with its parameters in a JSON body (no URL length limit).",
+                "description": auth_note,
+                "parameters": [prefix, channel],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MetricBody"}}}},
                 "responses": {
-                    "200": {"description": "The metric", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MetricResponse"}}}},
-                    "304": {"description": "Not modified (`If-None-Match` matched, by submission_date only)"},
-                    "400": error_response("Too many dates, or an answer over the size limit"),
+                    "200": {"description": "The metric, as the GET answers it", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MetricResponse"}}}},
+                    "400": error_response("Malformed body or a bad parameter value"),
                     "403": error_response("Needs authorization (release channel, auth-only metric)"),
                     "404": error_response("Missing version/dates/metric, malformed date, deny-listed metric, or no data"),
-                    "405": error_response("Unknown query parameter; see the `Allow` header")}}}
+                    "413": error_response("Body over the size limit")}}},
+            "/aggregates_by/{prefix}/channels/{channel}/evolution/": {"get": {
+                "summary": "Per-date pings, samples, sum and statistics (default mean,p5,p25,p50,p75,p95), one series per label or group, without buckets.",
+                "description": auth_note,
+                "parameters": full_params,
+                "responses": analysis_responses("The evolution", "Evolution")}},
+            "/aggregates_by/{prefix}/channels/{channel}/compare/": {"get": {
+                "summary": "Two selections of one metric and layout, each pooled over its dates and labels: statistics, deltas (B − A) and distances.",
+                "description": format!("{auth_note} Side A is given by the usual parameters; side B by the same parameters with any of them overridden by a `b.`-prefixed one (`b.version`, `b.dates`, `b.channel`, `b.metric`, `b.os`, …); `b.FILTER=*` removes that filter on side B."),
+                "parameters": compare_params,
+                "responses": analysis_responses("The comparison", "Comparison")}},
+            "/aggregates_by/{prefix}/channels/{channel}/labels/": {"get": {
+                "summary": "The labels of a keyed metric with their pings and samples, most pings first, paged.",
+                "description": auth_note,
+                "parameters": labels_params,
+                "responses": analysis_responses("The labels", "LabelPage")}}
         }
     })
 }

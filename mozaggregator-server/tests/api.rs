@@ -76,7 +76,7 @@ async fn common_headers_on_errors_preflight_and_other_methods() {
         "access-control-allow-headers",
         "Authorization, Content-Type",
     );
-    r.assert_header("access-control-allow-methods", "GET, HEAD, OPTIONS");
+    r.assert_header("access-control-allow-methods", "GET, HEAD, OPTIONS, POST");
 
     let r = c
         .get("/aggregates_by/build_id/channels/release/dates/")

@@ -122,6 +122,10 @@ pub struct ServerArgs {
     #[arg(long, env = "MOZAGGREGATOR_MAX_URL_BYTES", default_value_t = 8192)]
     pub max_url_bytes: usize,
 
+    /// Largest request body (POST metric queries), in bytes (larger → 413).
+    #[arg(long, env = "MOZAGGREGATOR_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+
     /// Seconds one request may take (longer → 408).
     #[arg(long, env = "MOZAGGREGATOR_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
@@ -190,6 +194,7 @@ impl ServerArgs {
             limits: Limits {
                 max_dates: self.max_dates,
                 max_url_bytes: self.max_url_bytes,
+                max_body_bytes: self.max_body_bytes,
                 request_timeout: Duration::from_secs(self.request_timeout.max(1)),
                 max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
                 max_concurrent_reads: self.max_concurrent_reads.max(1),

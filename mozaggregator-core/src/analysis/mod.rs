@@ -1,0 +1,220 @@
+//! The Analysis API: a metric query plus what a person reads from it — statistics per entry,
+//! OR filters, group-by, top-K labels ([`MetricRequest`]), evolutions ([`Evolution`]),
+//! comparisons of two selections ([`Comparison`]) and label listings ([`LabelPage`]).
+//!
+//! Everything here is computed from the [`MetricResponse`] of [`MetricQuery::run`], with the
+//! pure functions of [`crate::stats`], so the HTTP API, Python and the dashboard agree by
+//! construction. See docs/api.md ("Analysis") and docs/statistics.md.
+
+mod compare;
+mod evolution;
+mod group;
+mod labels;
+
+pub use compare::{Comparison, Delta, Side};
+pub use evolution::{Evolution, EvolutionPoint, Series};
+pub use labels::{LabelCount, LabelPage};
+
+use crate::definitions::Definitions;
+use crate::error::{Error, Result};
+use crate::filter::Dimension;
+use crate::keys::Prefix;
+use crate::layout::Kind;
+use crate::params::{expand_dates, MetricParams};
+use crate::query::{Bucket, DataPoint, MetricQuery, MetricResponse};
+use crate::stats::{summarize, Distribution, PercentileMethod, Stat};
+use crate::store::Store;
+
+/// The label that stands for every label `top` left out.
+pub const OTHER_LABEL: &str = "__other__";
+
+/// Statistics an evolution or a comparison computes when none are asked for.
+pub const DEFAULT_STATS: &str = "mean,p5,p25,p50,p75,p95";
+
+/// A metric query with the Analysis API's options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRequest {
+    /// The plain query (its filter may hold OR sets; its dates are expanded).
+    pub query: MetricQuery,
+    /// Split the answer by this dimension.
+    pub group_by: Option<Dimension>,
+    /// Keep the K labels with the most pings, and sum the rest into [`OTHER_LABEL`].
+    pub top: Option<usize>,
+    /// Statistics to add to each entry.
+    pub stats: Option<Vec<Stat>>,
+    /// Percentile method.
+    pub method: PercentileMethod,
+}
+
+impl MetricRequest {
+    /// A request from parsed parameters, for `channel` (unless the parameters name one: side
+    /// B of a comparison).
+    ///
+    /// # Errors
+    /// [`Error::MissingParameter`] for a missing or empty `version`, `dates` or `metric`;
+    /// [`Error::Invalid`] for a malformed date or range (see [`expand_dates`]).
+    pub fn from_params(params: &MetricParams, prefix: Prefix, channel: &str) -> Result<Self> {
+        let version = params
+            .version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .ok_or(Error::MissingParameter("version"))?;
+        let dates = params
+            .dates
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .ok_or(Error::MissingParameter("dates"))
+            .and_then(expand_dates)?;
+        let metric = params
+            .metric
+            .clone()
+            .filter(|m| !m.is_empty())
+            .ok_or(Error::MissingParameter("metric"))?;
+        Ok(Self {
+            query: MetricQuery {
+                prefix,
+                channel: params
+                    .channel
+                    .clone()
+                    .unwrap_or_else(|| channel.to_string()),
+                version,
+                dates,
+                metric,
+                filter: params.filter(),
+            },
+            group_by: params.group_by,
+            top: params.top,
+            stats: params.stats.clone(),
+            method: params.pct_method.unwrap_or_default(),
+        })
+    }
+
+    /// The plain request for a query: no group, top or statistics.
+    pub fn plain(query: MetricQuery) -> Self {
+        Self {
+            query,
+            group_by: None,
+            top: None,
+            stats: None,
+            method: PercentileMethod::default(),
+        }
+    }
+
+    /// Runs the request. `Ok(None)` means "not found": no matching rows.
+    ///
+    /// Without group, top or statistics this is exactly [`MetricQuery::run`]. With them:
+    /// - `group_by`: one entry per (date, label, group value); see docs/api.md for the order.
+    /// - `top`: entries of the K labels with the most pings over all requested dates (ties by
+    ///   label ascending), plus one [`OTHER_LABEL`] entry per date (and group) summing the
+    ///   rest, placed last; none when nothing is left over.
+    /// - `stats`: each entry carries its [`crate::stats::Summary`].
+    ///
+    /// # Errors
+    /// Store failures; `top` on a metric without labels ([`Error::Invalid`]).
+    pub fn run(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+    ) -> Result<Option<MetricResponse>> {
+        let Some(mut response) = (match self.group_by {
+            None | Some(Dimension::Label) => self.query.run(store, definitions)?,
+            Some(dimension) => group::grouped(&self.query, dimension, store, definitions)?,
+        }) else {
+            return Ok(None);
+        };
+        if self.group_by == Some(Dimension::Label) {
+            for point in &mut response.data {
+                point.group = Some(point.label.clone());
+            }
+        }
+        if let Some(k) = self.top {
+            group::keep_top(&mut response, k, &self.query.metric)?;
+        }
+        if let Some(stats) = &self.stats {
+            attach_stats(&mut response, stats, self.method)?;
+        }
+        Ok(Some(response))
+    }
+}
+
+/// Adds `stats` to every entry of `response`.
+///
+/// # Errors
+/// As [`summarize`].
+pub fn attach_stats(
+    response: &mut MetricResponse,
+    stats: &[Stat],
+    method: PercentileMethod,
+) -> Result<()> {
+    let kind = response.served_kind();
+    let bounds = response.bounds();
+    for point in &mut response.data {
+        let d = Distribution {
+            kind,
+            bounds: &bounds,
+            counts: &point.histogram,
+            sum: point.sum,
+        };
+        point.stats = Some(summarize(&d, stats, method)?);
+    }
+    Ok(())
+}
+
+/// The statistics `stats` names, or [`DEFAULT_STATS`].
+///
+/// # Errors
+/// Never for the default list.
+pub fn stats_or_default(stats: Option<&Vec<Stat>>) -> Result<Vec<Stat>> {
+    match stats {
+        Some(s) => Ok(s.clone()),
+        None => Stat::parse_list(DEFAULT_STATS),
+    }
+}
+
+impl MetricResponse {
+    /// The served kind as a [`Kind`] (`exponential` for an unknown name).
+    pub fn served_kind(&self) -> Kind {
+        self.kind.parse().unwrap_or(Kind::Exponential)
+    }
+
+    /// The buckets as numbers: lower bounds, or label indexes for categorical labels.
+    pub fn bounds(&self) -> Vec<u64> {
+        self.buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| match b {
+                Bucket::Number(n) => *n,
+                Bucket::Label(_) => u64::try_from(i).unwrap_or(u64::MAX),
+            })
+            .collect()
+    }
+
+    /// Every entry pooled into one: (bucket counts, sum, pings). Entries are summed bucket-wise
+    /// (saturating).
+    pub fn pooled(&self) -> (Vec<u64>, u64, u64) {
+        let len = self
+            .data
+            .iter()
+            .map(|p| p.histogram.len())
+            .max()
+            .unwrap_or(0);
+        let mut counts = vec![0u64; len];
+        let (mut sum, mut pings) = (0u64, 0u64);
+        for p in &self.data {
+            add_point(&mut counts, &mut sum, &mut pings, p);
+        }
+        (counts, sum, pings)
+    }
+}
+
+/// Adds one entry's histogram, sum and count into running totals.
+fn add_point(counts: &mut Vec<u64>, sum: &mut u64, pings: &mut u64, p: &DataPoint) {
+    if counts.len() < p.histogram.len() {
+        counts.resize(p.histogram.len(), 0);
+    }
+    for (c, v) in counts.iter_mut().zip(&p.histogram) {
+        *c = c.saturating_add(*v);
+    }
+    *sum = sum.saturating_add(p.sum);
+    *pings = pings.saturating_add(p.count);
+}

@@ -167,7 +167,7 @@ export const prettyDate = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.
 /** Lines over dates (YYYYMMDD), one per series; a second y axis for series on scale `y2`. */
 export function lineChart(
   el: HTMLElement,
-  opts: { dates: string[]; series: LineSeries[]; xTitle: string; yTitle: string; y2Title?: string; title: string },
+  opts: { dates: string[]; series: LineSeries[]; xTitle: string; yTitle: string; y2Title?: string; title: string; percent?: boolean },
 ): uPlot {
   const xs = opts.dates.map(toTs);
   const hasY2 = opts.series.some((s) => s.scale === "y2");
@@ -192,7 +192,7 @@ export function lineChart(
           },
           values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(0, 10)),
         },
-        { label: opts.yTitle, size: 70, values: (_u, splits) => splits.map((v) => fmt(v, 3)) },
+        { label: opts.yTitle, size: 70, values: (_u, splits) => splits.map((v) => (opts.percent ? `${+(v * 100).toFixed(2)}%` : fmt(v, 3))) },
         ...(hasY2 ? [{ scale: "y2", side: 1, label: opts.y2Title ?? "", grid: { show: false }, size: 70, values: (_u: uPlot, splits: number[]) => splits.map((v) => fmt(v, 3)) } as uPlot.Axis] : []),
       ],
       series: [
@@ -207,7 +207,7 @@ export function lineChart(
           points: { show: true, size: 5 },
         })),
       ],
-      plugins: [tooltipPlugin((i) => prettyDate(opts.dates[i] ?? ""), (v) => fmt(v ?? null))],
+      plugins: [tooltipPlugin((i) => prettyDate(opts.dates[i] ?? ""), (v, si) => (opts.percent && opts.series[si - 1]?.scale !== "y2" && v != null ? `${fmt(v * 100, 4)}%` : fmt(v ?? null)))],
     },
     [xs, ...opts.series.map((s) => s.values)] as uPlot.AlignedData,
     el,

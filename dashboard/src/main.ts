@@ -58,6 +58,8 @@ const STAT_TITLES: Record<string, string> = {
   p99: "99th percentile",
 };
 const LABELLED_KINDS = new Set(["categorical", "boolean", "flag", "enumerated", "count"]);
+/** Kinds without percentiles: their evolution shows the share of each value. */
+const SHARE_KINDS = new Set(["categorical", "boolean", "flag"]);
 
 // ---------------------------------------------------------------------------------------------
 // State changes and history
@@ -674,12 +676,12 @@ async function renderDistribution(stale: () => boolean): Promise<void> {
     ${labelsHtml}
     ${chartFigure("dist-chart", `Distribution of ${state.metric}: proportion of samples per bucket`)}
     <div class="tables">
-    <table class="numbers" id="stats-table"><caption>${escapeHtml(state.metric)}${entry.label ? ` [${escapeHtml(entry.label)}]` : ""}, ${escapeHtml(state.channel)} ${escapeHtml(state.version)}, ${prettyDate(date)}; ${escapeHtml(filterSummary())}; percentiles by ${state.method}${titles.unit ? `, in ${titles.unit}` : ""}</caption>
+    <table class="numbers" id="stats-table"><caption>${escapeHtml(state.metric)}${entry.label ? ` [${escapeHtml(entry.label)}]` : ""}, ${escapeHtml(state.channel)} ${escapeHtml(state.version)}, ${prettyDate(date)}; ${escapeHtml(filterSummary())}; percentiles by ${state.method}${titles.unit ? `, in ${titles.unit}` : ""}${SHARE_KINDS.has(answer.kind) ? `; the mean and percentiles of ${escapeHtml(answer.kind)} metrics are not defined (–)` : ""}</caption>
       <tbody>${noStats ? `<tr><td colspan="2" class="muted">This server does not compute statistics (no Analysis API).</td></tr>` : ""}${statRows.map(([k, v]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(STAT_TITLES[k] && STAT_TITLES[k] !== k ? `${k} (${STAT_TITLES[k]})` : k)}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`).join("")}</tbody></table>
     ${
       labelled
         ? `<table class="numbers proportions" id="proportions"><caption>Proportions</caption><thead><tr><th scope="col">${answer.kind === "categorical" ? "label" : "value"}</th><th scope="col">count</th><th scope="col">proportion</th></tr></thead><tbody>${answer.buckets
-            .map((b, i) => `<tr><th scope="row">${escapeHtml(String(b))}</th><td>${fmt(counts[i] ?? 0)}</td><td><span class="pbar" data-w="${proportions[i]}"></span>${fmt((proportions[i] ?? 0) * 100, 3)}%</td></tr>`)
+            .map((b, i) => `<tr><th scope="row">${escapeHtml(String(b))}</th><td>${fmt(counts[i] ?? 0)}</td><td><span class="pbar" data-w="${proportions[i]}"></span>${fmt((proportions[i] ?? 0) * 100, 1)}%</td></tr>`)
             .join("")}</tbody></table>`
         : ""
     }
@@ -741,6 +743,27 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
   }
   if (stale()) return;
   const allDates = [...new Set(answer.series.flatMap((s) => s.data.map((p) => p.date)))].sort();
+  // Metrics whose values are labels have no percentiles: their evolution is the share of each
+  // value per date, from the metric route's histograms.
+  let shares: { label: string; byDate: Map<string, number> }[] | null = null;
+  let sharesAnswer: MetricAnswer | null = null;
+  if (SHARE_KINDS.has(answer.kind) && state.by === "") {
+    const p: Params = [...selectionParams(state), ...(keyedLabel ? [["label", keyedLabel] as [string, string]] : [])];
+    sharesAnswer = await getJson<MetricAnswer>(apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/`, p));
+    if (stale()) return;
+    const n = sharesAnswer.buckets.length;
+    const totals = sharesAnswer.buckets.map((_, i) => sharesAnswer!.data.reduce((a, e) => a + (e.histogram[i] ?? 0), 0));
+    const keep = totals.map((t, i) => [t, i]).filter(([t]) => t > 0).sort((x, y) => y[0] - x[0]).slice(0, 8).map(([, i]) => i).sort((x, y) => x - y);
+    shares = keep.map((i) => ({
+      label: String(sharesAnswer!.buckets[i]),
+      byDate: new Map(
+        sharesAnswer!.data.map((e) => {
+          const total = e.histogram.slice(0, n).reduce((a, b) => a + b, 0);
+          return [e.date, total > 0 ? (e.histogram[i] ?? 0) / total : 0];
+        }),
+      ),
+    }));
+  }
   const at = (s: EvolutionAnswer["series"][number]) => new Map(s.data.map((p) => [p.date, p]));
   const titles = axisTitles(answer.kind, answer.description);
   const grouped = state.by !== "";
@@ -753,6 +776,13 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
       lines.push({ label: name(s), values: allDates.map((d) => m.get(d)?.stats[state.stat] ?? null) });
       volume.push({ label: `${name(s)} pings`, values: allDates.map((d) => m.get(d)?.pings ?? null) });
     }
+  } else if (shares) {
+    // Categorical, boolean, flag: no percentiles; one line per value, its share of the samples.
+    const s = answer.series[0];
+    const m = s ? at(s) : new Map();
+    for (const line of shares) lines.push({ label: line.label, values: allDates.map((d) => line.byDate.get(d) ?? null) });
+    volume.push({ label: "pings", values: allDates.map((d) => m.get(d)?.pings ?? null) });
+    volume.push({ label: "samples", values: allDates.map((d) => m.get(d)?.samples ?? null), scale: "y2" });
   } else {
     const s = answer.series[0];
     const m = s ? at(s) : new Map();
@@ -767,7 +797,7 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
   destroyCharts();
   view.innerHTML = `${describe(answer)}
     <div class="controls">
-      <fieldset class="inline"${grouped ? " hidden" : ""}><legend>Lines</legend>${PCTS.map((p) => `<label class="check"><input type="checkbox" id="pct-${p}" data-pct="${p}"${state.pcts.includes(p) ? " checked" : ""}> ${p}</label>`).join("")}
+      <fieldset class="inline"${grouped || shares ? " hidden" : ""}><legend>Lines</legend>${PCTS.map((p) => `<label class="check"><input type="checkbox" id="pct-${p}" data-pct="${p}"${state.pcts.includes(p) ? " checked" : ""}> ${p}</label>`).join("")}
         <label class="check"><input type="checkbox" id="show-mean"${state.mean ? " checked" : ""}> mean</label></fieldset>
       <label>Compare by<select id="by">${opt("", "— nothing —", state.by === "")}${groupDims}</select></label>
       ${grouped ? `<label>Statistic<select id="stat">${["mean", ...PCTS].map((s) => opt(s, STAT_TITLES[s] ?? s, s === state.stat)).join("")}</select></label>` : ""}
@@ -788,7 +818,8 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
     dates: allDates,
     series: lines,
     xTitle: dateAxis,
-    yTitle: `${answer.kind === "categorical" ? "bucket index" : "value"}${titles.unit ? ` (${titles.unit})` : ""}`,
+    yTitle: shares ? "share of samples" : `value${titles.unit ? ` (${titles.unit})` : ""}`,
+    percent: shares !== null,
   });
   markFirstChart();
   lineChart($("#volume-chart")!, {
@@ -801,8 +832,10 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
   });
   shown = {
     name: `${state.metric}-${state.channel}-${state.version}-evolution`,
-    json: { request: url, answer },
-    csv: csv([
+    json: { request: url, answer, ...(sharesAnswer ? { histograms: sharesAnswer } : {}) },
+    csv: shares
+      ? csv([["date", ...shares.map((l) => `share ${l.label}`)], ...allDates.map((d) => [d, ...shares!.map((l) => l.byDate.get(d) ?? null)])])
+      : csv([
       ["series", "date", "pings", "samples", "sum", ...wanted],
       ...answer.series.flatMap((s) => s.data.map((p) => [name(s), p.date, p.pings, p.samples, p.sum, ...wanted.map((w) => p.stats[w] ?? null)])),
     ]),

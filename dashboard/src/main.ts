@@ -58,6 +58,11 @@ const STAT_TITLES: Record<string, string> = {
   p99: "99th percentile",
 };
 const LABELLED_KINDS = new Set(["categorical", "boolean", "flag", "enumerated", "count"]);
+const DISTANCE_TITLES: Record<string, string> = {
+  bhattacharyya: "Bhattacharyya distance",
+  ks: "Kolmogorov–Smirnov (largest CDF gap)",
+  cdf_squared: "squared CDF differences (signed: > 0 when B is larger)",
+};
 /** Kinds without percentiles: their evolution shows the share of each value. */
 const SHARE_KINDS = new Set(["categorical", "boolean", "flag"]);
 
@@ -869,7 +874,7 @@ async function renderCompare(stale: () => boolean): Promise<void> {
   if (bChannel !== state.channel) params.push(["b.channel", bChannel]);
   for (const os of state.b.os) params.push(["b.os", os]);
   if (state.label) params.push(["label", state.label]);
-  const osValues = [...new Set(osPairs().map((p) => p.os))];
+  const osValues = [...new Set([...osPairs().map((p) => p.os), ...state.b.os])];
   const describeSide = (side: "a" | "b") =>
     side === "a"
       ? `${state.channel} ${state.version}, ${prettyDate(state.from)} – ${prettyDate(state.to)}${state.filters.os.length ? `, ${state.filters.os.join(" or ")}` : ""}`
@@ -913,7 +918,7 @@ async function renderCompare(stale: () => boolean): Promise<void> {
       <thead><tr><th scope="col">statistic</th><th scope="col">A</th><th scope="col">B</th><th scope="col">B − A</th><th scope="col">relative</th></tr></thead>
       <tbody>${rows.map(([k, a, b, d, r]) => `<tr data-stat="${k}"><th scope="row">${escapeHtml(k)}</th><td data-value="${a ?? ""}">${fmt(a)}</td><td data-value="${b ?? ""}">${fmt(b)}</td><td data-value="${d ?? ""}">${fmt(d)}</td><td>${r === null ? "–" : `${fmt(r * 100, 3)}%`}</td></tr>`).join("")}</tbody></table>
     <table class="numbers" id="distances"><caption>Distances between A and B</caption><tbody>${Object.entries(answer.distances)
-      .map(([k, v]) => `<tr data-distance="${escapeHtml(k)}"><th scope="row">${escapeHtml(k.replace(/_/g, " "))}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`)
+      .map(([k, v]) => `<tr data-distance="${escapeHtml(k)}"><th scope="row">${escapeHtml(DISTANCE_TITLES[k] ?? k.replace(/_/g, " "))}</th><td data-value="${v ?? ""}">${fmt(v)}</td></tr>`)
       .join("")}</tbody></table>
     </div>
     ${exportButtons()}`;

@@ -29,7 +29,7 @@ export const fmt = (v: number | null | undefined, digits = 4): string => {
 };
 
 /** A tooltip that follows the cursor and lists every series' exact value at that x. */
-function tooltipPlugin(xLabel: (idx: number) => string, valueFmt: (v: number | null | undefined, si: number) => string): uPlot.Plugin {
+function tooltipPlugin(xLabel: (idx: number) => string, valueFmt: (v: number | null | undefined, si: number) => string, colorOf: (si: number) => string): uPlot.Plugin {
   let tip: HTMLDivElement;
   return {
     hooks: {
@@ -53,10 +53,7 @@ function tooltipPlugin(xLabel: (idx: number) => string, valueFmt: (v: number | n
           rows.push(`<span class="sw" data-c="${si}"></span>${escapeHtml(String(s.label ?? ""))}: ${escapeHtml(valueFmt(v, si))}`);
         });
         tip.innerHTML = rows.join("<br>");
-        tip.querySelectorAll<HTMLSpanElement>(".sw").forEach((sw) => {
-          const s = u.series[Number(sw.dataset.c)];
-          sw.style.background = typeof s.stroke === "function" ? "#888" : String(s.stroke ?? s.fill ?? "#888");
-        });
+        tip.querySelectorAll<HTMLSpanElement>(".sw").forEach((sw) => (sw.style.background = colorOf(Number(sw.dataset.c))));
         tip.hidden = false;
         const left = u.cursor.left ?? 0;
         const top = u.cursor.top ?? 0;
@@ -144,7 +141,7 @@ export function barChart(
         ...(opts.cdf?.length ? [{ scale: "cdf", side: 1, label: "cumulative proportion", grid: { show: false }, values: (_u: uPlot, splits: number[]) => splits.map((v) => `${Math.round(v * 100)}%`), size: 50 } as uPlot.Axis] : []),
       ],
       series,
-      plugins: [tooltipPlugin((i) => `bucket ${label(i)}`, (v) => (v === null || v === undefined ? "–" : `${fmt(v * 100, 4)}%`))],
+      plugins: [tooltipPlugin((i) => `bucket ${label(i)}`, (v) => (v === null || v === undefined ? "–" : `${fmt(v * 100, 4)}%`), (si) => COLORS[(si - 1) % k])],
     },
     data,
     el,
@@ -207,7 +204,7 @@ export function lineChart(
           points: { show: true, size: 5 },
         })),
       ],
-      plugins: [tooltipPlugin((i) => prettyDate(opts.dates[i] ?? ""), (v, si) => (opts.percent && opts.series[si - 1]?.scale !== "y2" && v != null ? `${fmt(v * 100, 4)}%` : fmt(v ?? null)))],
+      plugins: [tooltipPlugin((i) => prettyDate(opts.dates[i] ?? ""), (v, si) => (opts.percent && opts.series[si - 1]?.scale !== "y2" && v != null ? `${fmt(v * 100, 4)}%` : fmt(v ?? null)), (si) => COLORS[(si - 1) % COLORS.length])],
     },
     [xs, ...opts.series.map((s) => s.values)] as uPlot.AlignedData,
     el,

@@ -12,6 +12,7 @@ mod definitions;
 mod error;
 mod generate;
 mod layout;
+mod result;
 mod store;
 
 use pyo3::prelude::*;
@@ -27,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aggregator::PyAggregator>()?;
     m.add_class::<definitions::PyDefinitions>()?;
     m.add_class::<store::PyStore>()?;
-    m.add_class::<store::PyQueryResult>()?;
+    m.add_class::<result::PyQueryResult>()?;
+    m.add_function(wrap_pyfunction!(result::compare, m)?)?;
     Ok(())
 }

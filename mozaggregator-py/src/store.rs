@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use mozaggregator_core::analysis::MetricRequest;
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
+use mozaggregator_core::params::{expand_dates, parse_group_by};
+use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
 use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, Selection, SqliteStore, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -12,6 +14,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::convert::{rows_to_python, scan_rows, to_python};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
+use crate::result::{stat_list, PyQueryResult};
 
 /// A store of aggregates: a SQLite file (``Store.open(path)``) or memory (``Store.memory()``).
 ///
@@ -118,9 +121,15 @@ impl PyStore {
     /// scalars, categorical labels, flags, use counters).
     ///
     /// Keyword filters: ``application``, ``architecture``, ``child``, ``label``, ``os``,
-    /// ``osVersion`` — each a string or a list of accepted strings. Any other keyword raises
-    /// ``ValueError``; a metric without data on those dates raises ``KeyError``.
-    #[pyo3(signature = (prefix, channel, version, dates, metric, **filters))]
+    /// ``osVersion`` — each a string or a list of accepted strings (OR). Any other keyword
+    /// raises ``ValueError``; a metric without data on those dates raises ``KeyError``.
+    /// ``dates`` may hold inclusive ranges ``"20240101..20240131"``. The Analysis API's options
+    /// are keyword-only: ``group_by`` (a filter name or ``"label"``), ``top`` (keyed metrics:
+    /// keep the K labels with most pings, the rest summed into ``"__other__"``), ``stats``
+    /// (e.g. ``["mean", "p50", "p99.9"]``: each data entry gets ``stats`` and
+    /// ``stats_buckets`` as over HTTP) and ``pct_method`` (``"interp"``, ``"nearest"``,
+    /// ``"tmo"``).
+    #[pyo3(signature = (prefix, channel, version, dates, metric, *, group_by = None, top = None, stats = None, pct_method = None, **filters))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -130,18 +139,32 @@ impl PyStore {
         version: &str,
         dates: &Bound<'_, PyAny>,
         metric: &str,
+        group_by: Option<&str>,
+        top: Option<usize>,
+        stats: Option<&Bound<'_, PyAny>>,
+        pct_method: Option<&str>,
         filters: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyQueryResult> {
         let query = MetricQuery {
             prefix: prefix.parse().py()?,
             channel: channel.to_owned(),
             version: version.to_owned(),
-            dates: date_list(dates)?,
+            dates: expand_dates(&date_list(dates)?.join(",")).py()?,
             metric: metric.to_owned(),
             filter: filter_of(filters)?,
         };
+        let request = MetricRequest {
+            query,
+            group_by: group_by.map(parse_group_by).transpose().py()?,
+            top: match top {
+                Some(0) => return Err(Error::invalid("top", "must be at least 1")).py(),
+                other => other,
+            },
+            stats: stats.map(stat_list).transpose()?,
+            method: pct_method.unwrap_or("interp").parse().py()?,
+        };
         let response = py
-            .detach(|| query.run(self.inner.as_ref(), &self.definitions))
+            .detach(|| request.run(self.inner.as_ref(), &self.definitions))
             .py()?
             .ok_or_else(|| Error::UnknownMetric(metric.to_owned()))
             .py()?;
@@ -225,96 +248,4 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
         filter = filter.and(Filter::from_param(&name, &values).py()?);
     }
     Ok(filter)
-}
-
-/// The answer to ``Store.query``: ``buckets``, ``kind``, ``description`` and ``data`` (one
-/// dict per date and label: ``date``, ``label``, ``count``, ``sum``, ``histogram``), as the
-/// HTTP API returns them.
-#[pyclass(module = "mozaggregator._native", name = "QueryResult", frozen)]
-pub(crate) struct PyQueryResult {
-    metric: String,
-    buckets: Py<PyList>,
-    kind: String,
-    description: String,
-    data: Py<PyAny>,
-}
-
-impl PyQueryResult {
-    fn new(py: Python<'_>, metric: &str, response: MetricResponse) -> PyResult<Self> {
-        let buckets = PyList::empty(py);
-        for bucket in &response.buckets {
-            match bucket {
-                Bucket::Number(n) => buckets.append(n)?,
-                Bucket::Label(l) => buckets.append(l)?,
-            }
-        }
-        Ok(Self {
-            metric: metric.to_owned(),
-            buckets: buckets.unbind(),
-            data: to_python(py, &response.data)?.unbind(),
-            kind: response.kind,
-            description: response.description,
-        })
-    }
-}
-
-#[pymethods]
-impl PyQueryResult {
-    /// The metric queried.
-    #[getter]
-    fn metric(&self) -> &str {
-        &self.metric
-    }
-
-    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
-    #[getter]
-    fn buckets(&self, py: Python<'_>) -> Py<PyList> {
-        self.buckets.clone_ref(py)
-    }
-
-    /// The kind of the layout served.
-    #[getter]
-    fn kind(&self) -> &str {
-        &self.kind
-    }
-
-    /// The metric's description from the definitions, ``""`` when there is none.
-    #[getter]
-    fn description(&self) -> &str {
-        &self.description
-    }
-
-    /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
-    #[getter]
-    fn data(&self, py: Python<'_>) -> Py<PyAny> {
-        self.data.clone_ref(py)
-    }
-
-    /// The whole answer as the HTTP API's JSON object (a dict).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("buckets", self.buckets.bind(py))?;
-        d.set_item("kind", &self.kind)?;
-        d.set_item("description", &self.description)?;
-        d.set_item("data", self.data.bind(py))?;
-        Ok(d)
-    }
-
-    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
-    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("query_frame", (slf,))
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!(
-            "QueryResult(metric={:?}, kind={:?}, {} buckets, {} entries)",
-            self.metric,
-            self.kind,
-            self.buckets.bind(py).len(),
-            self.data.bind(py).len().unwrap_or(0)
-        )
-    }
 }

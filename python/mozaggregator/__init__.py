@@ -17,6 +17,7 @@ from mozaggregator._native import (
     Definitions,
     QueryResult,
     Store,
+    compare,
     exponential_buckets,
     generate_pings,
     linear_buckets,
@@ -24,12 +25,22 @@ from mozaggregator._native import (
 
 __version__: str = _native.__version__
 
+
+def comparison_frame(comparison):
+    """``compare(a, b)`` as a pandas DataFrame: one row per statistic (``samples``, ``pings``,
+    ``mean``, each percentile) with columns ``a``, ``b``, ``absolute`` and ``relative``."""
+    from mozaggregator._frames import comparison_frame as frame
+
+    return frame(comparison)
+
 __all__ = [
     "Aggregator",
     "BucketLayout",
     "Definitions",
     "QueryResult",
     "Store",
+    "compare",
+    "comparison_frame",
     "exponential_buckets",
     "generate_pings",
     "linear_buckets",

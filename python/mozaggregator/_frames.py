@@ -59,3 +59,23 @@ def query_frame(result: Any) -> Any:
         record.update(zip(buckets, entry["histogram"]))
         records.append(record)
     return pd.DataFrame(records, columns=["date", "label", "count", "sum", *buckets])
+
+
+def records_frame(rows: Iterable[Mapping[str, Any]]) -> Any:
+    """A list of dicts (``QueryResult.stats()``) as a DataFrame, columns in first-seen order."""
+    pd = require_pandas()
+    return pd.DataFrame(list(rows))
+
+
+def comparison_frame(comparison: Mapping[str, Any]) -> Any:
+    """``mozaggregator.compare(...)`` as a DataFrame: one row per statistic with side A's and
+    side B's values and the absolute and relative deltas."""
+    pd = require_pandas()
+    records = []
+    for name, delta in comparison["deltas"].items():
+        if name in ("samples", "pings", "mean"):
+            a, b = comparison["a"][name], comparison["b"][name]
+        else:
+            a, b = comparison["a"]["percentiles"][name], comparison["b"]["percentiles"][name]
+        records.append({"stat": name, "a": a, "b": b, **delta})
+    return pd.DataFrame(records, columns=["stat", "a", "b", "absolute", "relative"]).set_index("stat")

@@ -10,6 +10,9 @@ __version__: str
 _Path = Union[str, "os.PathLike[str]"]
 _Prefix = Literal["build_id", "submission_date"]
 _Ping = Union[str, bytes, Mapping[str, Any]]
+_Method = Literal["interp", "nearest", "tmo"]
+_Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
+_Stats = Union[str, Sequence[str]]
 
 def exponential_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's exponential bucket lower bounds (ValueError on invalid parameters)."""
@@ -21,6 +24,11 @@ def generate_pings(
     n: int, seed: int = 0, submission_date: str | None = None, template: str | None = None
 ) -> list[str]:
     """Realistic synthetic main pings, deterministic for a seed."""
+
+def compare(
+    a: QueryResult, b: QueryResult, *, stats: _Stats | None = None, method: _Method = "interp"
+) -> dict[str, Any]:
+    """Compares two query results (each pooled): sides, deltas (B − A) and distances."""
 
 class BucketLayout:
     """A histogram's bucket layout."""
@@ -121,6 +129,16 @@ class QueryResult:
     def data(self) -> list[dict[str, Any]]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_pandas(self) -> Any: ...
+    def mean(self) -> list[float | None]: ...
+    def percentiles(
+        self, ps: Sequence[float] = ..., *, method: _Method = "interp"
+    ) -> list[dict[str, float | None]]: ...
+    def cdf(self) -> list[list[float]]: ...
+    def proportions(self) -> list[list[float]]: ...
+    def stats(
+        self, stats: _Stats | None = None, *, method: _Method = "interp"
+    ) -> list[dict[str, Any]]: ...
+    def stats_frame(self, stats: _Stats | None = None, *, method: _Method = "interp") -> Any: ...
 
 class Store:
     """Aggregates in a SQLite file or in memory."""
@@ -139,6 +157,11 @@ class Store:
         version: str,
         dates: str | Sequence[str],
         metric: str,
+        *,
+        group_by: _Dimension | None = None,
+        top: int | None = None,
+        stats: _Stats | None = None,
+        pct_method: _Method | None = None,
         **filters: str | Sequence[str],
     ) -> QueryResult: ...
     def export(

@@ -245,6 +245,15 @@ fn print_examples(args: &Args, store: &dyn Store, definitions: &Definitions) -> 
         if let Some((os, _)) = options.os.iter().next() {
             println!("  curl -s '{url}&os={}'", encode(os));
         }
+        let analysis = format!(
+            "?version={version}&dates={dates_param}&metric={}",
+            encode(served_name(&metric))
+        );
+        let path = format!("{base}/aggregates_by/submission_date/channels/{channel}");
+        println!("The Analysis API (docs/api.md#analysis):");
+        println!("  curl -s '{url}&stats=mean,p50,p95,p99.9'");
+        println!("  curl -s '{path}/evolution/{analysis}&group_by=os'");
+        println!("  curl -s '{path}/compare/{analysis}&child=parent&b.child=content'");
     }
     println!("  curl -s '{base}/openapi.json'");
     println!(

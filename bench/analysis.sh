@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Analysis API benchmark on the 3-million-row synthetic store (target/bench/store.sqlite, built
+# on first use, shared with bench/store.sh):
+#  1. in process: stats, OR filters, top-K and evolution against their plain baselines,
+#     measured in the same run (mozaggregator-core/examples/analysis_bench.rs);
+#  2. over HTTP: the latency of a lone request — one keep-alive connection that sleeps 50 ms
+#     between requests — for /__lbheartbeat__ and an uncached 30-date metric query (the
+#     server runs with its response cache off), next to the same requests back to back
+#     (mozaggregator-server/examples/idle_latency.rs).
+# Writes bench/results-analysis.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p mozaggregator-core --example analysis_bench
+cargo build --release -p mozaggregator-server --bin mozaggregator --example idle_latency
+mkdir -p target/bench
+out=bench/results-analysis.md
+./target/release/examples/analysis_bench --store target/bench/store.sqlite --out "$out.tmp"
+
+dates=$(python3 -c 'import datetime as d; s=d.date(2024,1,1); print(",".join((s+d.timedelta(i)).strftime("%Y%m%d") for i in range(30)))')
+servers=()
+trap 'kill "${servers[@]}" 2>/dev/null || true' EXIT
+latency() { # $1: label, $2...: extra serve flags
+    local label=$1; shift
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    ./target/release/mozaggregator serve --db target/bench/store.sqlite --bind "127.0.0.1:$port" \
+        --cache-max-entries 0 "$@" 2>/dev/null &
+    servers+=($!)
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/__lbheartbeat__" >/dev/null && break
+        sleep 0.1
+    done
+    echo
+    echo "### $label"
+    echo
+    ./target/release/examples/idle_latency --addr "127.0.0.1:$port" --idle-ms 50 --requests 200 \
+        "/__lbheartbeat__" \
+        "/aggregates_by/submission_date/channels/nightly/?version=130&dates=$dates&metric=SYNTHETIC_METRIC_000"
+    kill "${servers[-1]}"
+}
+{
+    cat "$out.tmp"
+    echo
+    echo "## Latency of a lone request (HTTP, one keep-alive connection)"
+    echo
+    echo "\`mozaggregator serve --cache-max-entries 0\` on the same store (every metric query is"
+    echo "computed, never cached); 200 requests per series after 3 warm-up requests; load average"
+    echo "before: $(cut -d' ' -f1-3 /proc/loadavg). Target: the uncached 30-date query after ≥ 50 ms"
+    echo "of idle answers in ≤ 1 ms p50. Baseline in the same run: \`--no-inline-reads\` (every"
+    echo "read hops to the blocking pool, as before)."
+    latency "Lone reads in place (default)"
+    latency "Baseline: every read on the blocking pool (--no-inline-reads)" --no-inline-reads
+} > "$out"
+rm -f "$out.tmp"
+cat "$out"

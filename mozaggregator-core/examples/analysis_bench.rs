@@ -1,0 +1,203 @@
+//! The Analysis API benchmark, in process, on the 3-million-row synthetic store of
+//! `store_bench` (built here when absent): each analysis request against its plain baseline,
+//! measured in the same run, and reported as ratios. Each measurement is what the HTTP handler
+//! computes: the request run on the store plus its JSON encoding.
+//!
+//! ```text
+//! cargo run --release -p mozaggregator-core --example analysis_bench -- \
+//!     [--store PATH] [--iterations N] [--out FILE]
+//! ```
+//!
+//! `bench/analysis.sh` runs it (and the idle-latency check over HTTP) for BENCHMARKS.md.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use mozaggregator_core::analysis::{Evolution, MetricRequest};
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::query::MetricQuery;
+use mozaggregator_core::stats::{PercentileMethod, Stat};
+use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
+use mozaggregator_core::{Dimension, Filter, SqliteStore, Store};
+
+type Error = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("analysis_bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Median and 99th percentile of `iterations` timed calls (after 5 warm-up calls), in ms.
+fn measure(
+    iterations: usize,
+    mut f: impl FnMut() -> Result<usize, Error>,
+) -> Result<(f64, f64), Error> {
+    for _ in 0..5 {
+        f()?;
+    }
+    let mut times = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+    Ok((at(0.5), at(0.99)))
+}
+
+fn run() -> Result<(), Error> {
+    let mut store_path = PathBuf::from("target/bench/store.sqlite");
+    let mut iterations = 300usize;
+    let mut out: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--store" => store_path = PathBuf::from(value()?),
+            "--iterations" => iterations = value()?.parse()?,
+            "--out" => out = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let data = Synthetic::new(Shape::default());
+    if !store_path.exists() {
+        if let Some(dir) = store_path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        eprintln!("building {} (3 M rows)…", store_path.display());
+        let store = SqliteStore::open(&store_path)?;
+        data.write_all(&store, |i, _| {
+            eprint!("\r  date {}/{}", i + 1, data.dates().len())
+        })?;
+        eprintln!();
+        store.checkpoint()?;
+    }
+    let store = SqliteStore::open(&store_path)?;
+    let rows = store.stats()?.series;
+    let defs = Definitions::new();
+    let s = data.shape();
+    let query = |metric: &str, filter: Filter| MetricQuery {
+        prefix: s.prefix,
+        channel: s.channel.clone(),
+        version: s.version.clone(),
+        dates: data.dates().to_vec(),
+        metric: metric.into(),
+        filter,
+    };
+    let stats = Stat::parse_list("mean,p5,p25,p50,p75,p95,p99")?;
+    let request = |q: MetricQuery| MetricRequest::plain(q);
+    let with_stats = |q: MetricQuery| MetricRequest {
+        stats: Some(stats.clone()),
+        method: PercentileMethod::Interp,
+        ..MetricRequest::plain(q)
+    };
+    let time = |r: &MetricRequest| -> Result<(f64, f64), Error> {
+        measure(iterations, || {
+            let response = r.run(&store, &defs)?.ok_or("no data")?;
+            Ok(serde_json::to_vec(&response)?.len())
+        })
+    };
+
+    let plain_metric = data.hot_plain_metric();
+    let keyed_metric = data.hot_keyed_metric();
+    let os_values = ["Windows_NT", "Darwin", "Linux"];
+    eprintln!("measuring…");
+    let plain = time(&request(query(plain_metric, Filter::All)))?;
+    let stats_time = time(&with_stats(query(plain_metric, Filter::All)))?;
+    let single = time(&request(query(
+        plain_metric,
+        Filter::eq(Dimension::Os, "Windows_NT"),
+    )))?;
+    let mut separate = (0.0, 0.0);
+    for os in os_values {
+        let t = time(&request(query(plain_metric, Filter::eq(Dimension::Os, os))))?;
+        separate = (separate.0 + t.0, separate.1 + t.1);
+    }
+    let or3 = time(&request(query(
+        plain_metric,
+        Filter::is_in(Dimension::Os, os_values),
+    )))?;
+    let keyed_plain = time(&request(query(keyed_metric, Filter::All)))?;
+    let keyed_top = time(&MetricRequest {
+        top: Some(5),
+        ..request(query(keyed_metric, Filter::All))
+    })?;
+    let evolution_request = request(query(plain_metric, Filter::All));
+    let evolution = measure(iterations, || {
+        let e = Evolution::of(&evolution_request, &store, &defs)?.ok_or("no data")?;
+        Ok(serde_json::to_vec(&e)?.len())
+    })?;
+
+    let mut report = String::new();
+    writeln!(report, "# Analysis API benchmark (in process)\n")?;
+    writeln!(
+        report,
+        "Store: {} ({rows} series rows), 30-date queries of the hot metrics, {iterations} iterations each, after 5 warm-up calls. Each time is the request run on the store plus its JSON encoding (what the HTTP handler computes). Ratios are against baselines measured in this run. Rerun: `bash bench/analysis.sh`.\n",
+        store_path.display()
+    )?;
+    writeln!(
+        report,
+        "| measurement | p50 ms | p99 ms | ratio (p50) | target |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|")?;
+    let mut line = |name: &str, t: (f64, f64), ratio: Option<f64>, target: &str| {
+        let ratio = ratio.map_or("—".to_string(), |r| format!("{r:.2}×"));
+        let _ = writeln!(
+            report,
+            "| {name} | {:.3} | {:.3} | {ratio} | {target} |",
+            t.0, t.1
+        );
+    };
+    line("(a) plain metric, 30 dates", plain, None, "baseline");
+    line(
+        "(a) + stats=mean,p5,p25,p50,p75,p95,p99",
+        stats_time,
+        Some(stats_time.0 / plain.0),
+        "≤ 1.2× (a)",
+    );
+    line("os=Windows_NT (one value)", single, None, "baseline");
+    line(
+        "3 separate requests, one OS each (sum)",
+        separate,
+        None,
+        "baseline",
+    );
+    line(
+        "os=Windows_NT&os=Darwin&os=Linux (one request)",
+        or3,
+        Some(or3.0 / separate.0),
+        "≤ 0.5× the 3 requests",
+    );
+    line(
+        "  the same OR against one value",
+        or3,
+        Some(or3.0 / single.0),
+        "≤ 1.5× one value",
+    );
+    line("(d) keyed metric, 20 labels", keyed_plain, None, "baseline");
+    line(
+        "(d) + top=5",
+        keyed_top,
+        Some(keyed_top.0 / keyed_plain.0),
+        "≤ 1.2× (d)",
+    );
+    line(
+        "evolution/, 30 dates, default stats",
+        evolution,
+        None,
+        "≤ 1 ms p50",
+    );
+    print!("{report}");
+    if let Some(path) = out {
+        std::fs::write(path, report)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! `QueryResult`: the answer to ``Store.query``, and the statistics a notebook reads from it
+//! (mean, percentiles, CDF, proportions, comparisons), computed by the core's `stats` module —
+//! the same numbers as the HTTP API's.
+
+use mozaggregator_core::analysis::{attach_stats, Comparison, DEFAULT_STATS};
+use mozaggregator_core::query::{Bucket, MetricResponse};
+use mozaggregator_core::stats::{self, Distribution, Stat};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::to_python;
+use crate::error::IntoPyResult;
+
+/// The answer to ``Store.query``: ``buckets``, ``kind``, ``description`` and ``data`` (one
+/// dict per date and label: ``date``, ``label``, ``count``, ``sum``, ``histogram``), as the
+/// HTTP API returns them.
+#[pyclass(module = "mozaggregator._native", name = "QueryResult", frozen)]
+pub(crate) struct PyQueryResult {
+    response: MetricResponse,
+    metric: String,
+    buckets: Py<PyList>,
+    kind: String,
+    description: String,
+    data: Py<PyAny>,
+}
+
+impl PyQueryResult {
+    pub(crate) fn new(py: Python<'_>, metric: &str, response: MetricResponse) -> PyResult<Self> {
+        let buckets = PyList::empty(py);
+        for bucket in &response.buckets {
+            match bucket {
+                Bucket::Number(n) => buckets.append(n)?,
+                Bucket::Label(l) => buckets.append(l)?,
+            }
+        }
+        Ok(Self {
+            metric: metric.to_owned(),
+            buckets: buckets.unbind(),
+            data: to_python(py, &response.data)?.unbind(),
+            kind: response.kind.clone(),
+            description: response.description.clone(),
+            response,
+        })
+    }
+
+    /// Applies `f` to the distribution of every data entry.
+    fn per_entry<T>(&self, f: impl Fn(&Distribution<'_>) -> T) -> Vec<T> {
+        let kind = self.response.served_kind();
+        let bounds = self.response.bounds();
+        self.response
+            .data
+            .iter()
+            .map(|p| {
+                f(&Distribution {
+                    kind,
+                    bounds: &bounds,
+                    counts: &p.histogram,
+                    sum: p.sum,
+                })
+            })
+            .collect()
+    }
+}
+
+#[pymethods]
+impl PyQueryResult {
+    /// The metric queried.
+    #[getter]
+    fn metric(&self) -> &str {
+        &self.metric
+    }
+
+    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
+    #[getter]
+    fn buckets(&self, py: Python<'_>) -> Py<PyList> {
+        self.buckets.clone_ref(py)
+    }
+
+    /// The kind of the layout served.
+    #[getter]
+    fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The metric's description from the definitions, ``""`` when there is none.
+    #[getter]
+    fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyAny> {
+        self.data.clone_ref(py)
+    }
+
+    /// The whole answer as the HTTP API's JSON object (a dict).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("buckets", self.buckets.bind(py))?;
+        d.set_item("kind", &self.kind)?;
+        d.set_item("description", &self.description)?;
+        d.set_item("data", self.data.bind(py))?;
+        Ok(d)
+    }
+
+    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
+    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.py()
+            .import("mozaggregator._frames")?
+            .call_method1("query_frame", (slf,))
+    }
+
+    /// The mean (``sum / samples``) of each data entry, in ``data`` order; ``None`` when
+    /// undefined (no samples, or a categorical, boolean or flag metric).
+    fn mean(&self) -> Vec<Option<f64>> {
+        self.per_entry(stats::mean)
+    }
+
+    /// Percentiles of each data entry, in ``data`` order: one dict per entry, ``{"p50": x,
+    /// …}`` (``None`` when undefined). ``method``: ``"interp"`` (default), ``"nearest"``
+    /// (GLAM) or ``"tmo"`` (telemetry.js v2); see docs/statistics.md.
+    #[pyo3(signature = (ps = vec![5.0, 25.0, 50.0, 75.0, 95.0], *, method = "interp"))]
+    fn percentiles<'py>(
+        &self,
+        py: Python<'py>,
+        ps: Vec<f64>,
+        method: &str,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let method = method.parse().py()?;
+        let names: Vec<String> = ps.iter().map(|p| Stat::Percentile(*p).name()).collect();
+        let rows = self.per_entry(|d| stats::percentiles(d, &ps, method));
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let dict = PyDict::new(py);
+            for (name, p) in names.iter().zip(row.py()?) {
+                dict.set_item(name, p.value)?;
+            }
+            out.push(dict);
+        }
+        Ok(out)
+    }
+
+    /// The cumulative proportion at each bucket, per data entry.
+    fn cdf(&self) -> Vec<Vec<f64>> {
+        self.per_entry(stats::cdf)
+    }
+
+    /// The proportion of samples in each bucket, per data entry.
+    fn proportions(&self) -> Vec<Vec<f64>> {
+        self.per_entry(stats::proportions)
+    }
+
+    /// One dict per data entry with ``date``, ``label`` (``group`` when grouped), ``samples``
+    /// and each requested statistic (default ``mean, p5, p25, p50, p75, p95``), as the HTTP
+    /// API's ``stats`` parameter computes them.
+    #[pyo3(signature = (stats = None, *, method = "interp"))]
+    fn stats<'py>(
+        &self,
+        py: Python<'py>,
+        stats: Option<&Bound<'py, PyAny>>,
+        method: &str,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let wanted = match stats {
+            Some(s) => stat_list(s)?,
+            None => Stat::parse_list(DEFAULT_STATS).py()?,
+        };
+        let mut response = self.response.clone();
+        attach_stats(&mut response, &wanted, method.parse().py()?).py()?;
+        let mut out = Vec::with_capacity(response.data.len());
+        for point in &response.data {
+            let dict = PyDict::new(py);
+            dict.set_item("date", &point.date)?;
+            dict.set_item("label", &point.label)?;
+            if let Some(group) = &point.group {
+                dict.set_item("group", group)?;
+            }
+            if let Some(summary) = &point.stats {
+                let values = to_python(py, &summary.values_json())?;
+                dict.update(values.cast::<PyDict>()?.as_mapping())?;
+            }
+            out.push(dict);
+        }
+        Ok(out)
+    }
+
+    /// ``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas).
+    #[pyo3(signature = (stats = None, *, method = "interp"))]
+    fn stats_frame<'py>(
+        &self,
+        py: Python<'py>,
+        stats: Option<&Bound<'py, PyAny>>,
+        method: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = self.stats(py, stats, method)?;
+        py.import("mozaggregator._frames")?
+            .call_method1("records_frame", (rows,))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "QueryResult(metric={:?}, kind={:?}, {} buckets, {} entries)",
+            self.metric,
+            self.kind,
+            self.buckets.bind(py).len(),
+            self.data.bind(py).len().unwrap_or(0)
+        )
+    }
+}
+
+/// Compares two query results of the same metric layout, each pooled over all its entries:
+/// ``{"kind", "buckets", "a", "b", "deltas", "distances"}`` exactly as the HTTP ``compare/``
+/// route answers (deltas are B − A). ``ValueError`` when the layouts differ.
+#[pyfunction]
+#[pyo3(signature = (a, b, *, stats = None, method = "interp"))]
+pub(crate) fn compare<'py>(
+    py: Python<'py>,
+    a: PyRef<'py, PyQueryResult>,
+    b: PyRef<'py, PyQueryResult>,
+    stats: Option<&Bound<'py, PyAny>>,
+    method: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wanted = match stats {
+        Some(s) => stat_list(s)?,
+        None => Stat::parse_list(DEFAULT_STATS).py()?,
+    };
+    let method = method.parse().py()?;
+    let (ra, rb) = (&a.response, &b.response);
+    let comparison = py
+        .detach(|| Comparison::between(ra, rb, &wanted, method))
+        .py()?;
+    to_python(py, &comparison)
+}
+
+/// Statistics given as a list of names (``["mean", "p50"]``) or one comma-separated string.
+pub(crate) fn stat_list(stats: &Bound<'_, PyAny>) -> PyResult<Vec<Stat>> {
+    let text = match stats.extract::<String>() {
+        Ok(s) => s,
+        Err(_) => stats.extract::<Vec<String>>()?.join(","),
+    };
+    Stat::parse_list(&text).py()
+}

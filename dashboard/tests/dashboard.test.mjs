@@ -160,6 +160,14 @@ describe("dashboard", () => {
     assert.equal(await page.locator("#volume-chart canvas").count(), 1);
     const rows = await page.$$eval("#evo-table tbody tr", (trs) => trs.length);
     assert.equal(rows, points);
+    // Downloads: CSV (one row per point, after the header) and JSON (the API's answer).
+    const [csvDownload] = await Promise.all([page.waitForEvent("download"), page.click("#dl-csv")]);
+    const csvText = fs.readFileSync(await csvDownload.path(), "utf8").trim().split("\n");
+    assert.equal(csvText.length, points + 1);
+    assert.match(csvText[0], /^series,date,pings,samples,sum,/);
+    const [jsonDownload] = await Promise.all([page.waitForEvent("download"), page.click("#dl-json")]);
+    const json = JSON.parse(fs.readFileSync(await jsonDownload.path(), "utf8"));
+    assert.deepEqual(json.answer, answer);
     // The tooltip shows exact numbers on hover.
     const box = await page.locator("#evo-chart .u-over").boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

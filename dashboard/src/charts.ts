@@ -107,7 +107,7 @@ export function barChart(
       fill: COLORS[i] + "b0",
       width: 0,
       // One series: centred bars; two: side by side (left of the bucket, right of it).
-      paths: uPlot.paths.bars!({ size: [size, Infinity], align: k === 1 ? 0 : i === 0 ? -1 : 1 }),
+      paths: uPlot.paths.bars!({ size: [size, Infinity], align: k === 1 ? 0 : i === 0 ? 1 : -1 }),
       points: { show: false },
     });
   });

@@ -152,17 +152,20 @@ async function render(): Promise<void> {
   try {
     const ok = await resolveSelection(stale);
     if (stale()) return;
-    renderPicker();
-    if (!ok) return;
-    if (!state.metric) {
-      destroyCharts();
-      view.innerHTML = `<p class="hint">Pick a metric in the list to see its distribution, its evolution over dates, or to compare two selections.</p>`;
-      setStatus("");
+    if (!ok || !state.metric) {
+      renderPicker();
+      if (ok) {
+        destroyCharts();
+        view.innerHTML = `<p class="hint">Pick a metric in the list to see its distribution, its evolution over dates, or to compare two selections.</p>`;
+        setStatus("");
+      }
       return;
     }
-    if (state.view === "dist") await renderDistribution(stale);
-    else if (state.view === "evo") await renderEvolution(stale);
-    else await renderCompare(stale);
+    // The view's first requests go out before the picker is laid out (a long metric list takes
+    // a while): the network and the layout overlap.
+    const viewDone = state.view === "dist" ? renderDistribution(stale) : state.view === "evo" ? renderEvolution(stale) : renderCompare(stale);
+    renderPicker();
+    await viewDone;
   } catch (e) {
     if (stale()) return;
     destroyCharts();
@@ -313,13 +316,15 @@ const definitionsLoaded = getJson<typeof definitions>(apiUrl(server, "/dashboard
   () => (definitions = {}),
 );
 
-/** A stored metric's description: its definition's, with the server's name fallbacks. */
-function descriptionOf(metric: string): string {
-  const known = descriptions.get(metric);
-  if (known !== undefined) return known;
+/** A stored metric's definition, with the server's name fallbacks. */
+function definitionOf(metric: string): (typeof definitions)[string] | undefined {
   const base = metric.split("/")[0];
-  const def = definitions[metric] ?? definitions[base] ?? definitions[base.replace(/^STARTUP_/, "")];
-  return def?.description ?? "";
+  return definitions[metric] ?? definitions[base] ?? definitions[base.replace(/^STARTUP_/, "")];
+}
+
+/** A stored metric's description: its definition's (or what the server answered with it). */
+function descriptionOf(metric: string): string {
+  return descriptions.get(metric) ?? definitionOf(metric)?.description ?? "";
 }
 
 function metricOptions(metrics: string[]): string {
@@ -721,20 +726,31 @@ async function renderEvolution(stale: () => boolean): Promise<void> {
   let keyedLabel = "";
   if (state.by === "label") params.push(["top", "8"]);
   else if (state.by && state.by !== "version") params.push(["group_by", state.by]);
-  // A keyed metric without a split: the chosen label (else the one with the most pings).
-  if (state.by !== "label") {
+  const evolutionUrl = (p: Params) => apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/evolution/`, p);
+  // A keyed metric without a split shows the chosen label (else the one with the most pings).
+  // Whether the metric is keyed: from the definitions when they know it, else from the labels
+  // route, asked at the same time as the (unlabelled) evolution.
+  let guess: Promise<EvolutionAnswer> | null = null;
+  const known = definitionOf(state.metric);
+  if (state.by !== "label" && known?.keyed !== false) {
+    if (state.by !== "version" && !known) {
+      guess = getJson<EvolutionAnswer>(evolutionUrl(params));
+      guess.catch(() => undefined);
+    }
     const labels = await keyedLabels(stale, rangeOf(state.from, state.to));
     if (stale()) return;
     const named = labels?.labels.filter((l) => l.label !== "") ?? [];
     if (named.length) {
       keyedLabel = state.label || named[0].label;
       params.push(["label", keyedLabel]);
+      guess = null;
     }
   }
-  const evolutionUrl = (p: Params) => apiUrl(server, `${base(state.prefix)}${encodeURIComponent(state.channel)}/evolution/`, p);
   let url = evolutionUrl(params);
   let answer: EvolutionAnswer;
-  if (state.by === "version") {
+  if (guess) {
+    answer = await guess;
+  } else if (state.by === "version") {
     // One request per version with dates in the range (the newest 6), one line each.
     const versions = versionsOf(dates).filter((v) => datesOf(v).some((d) => d >= state.from && d <= state.to)).slice(0, 6);
     const urls = versions.map((v) => evolutionUrl(params.map(([k, x]) => [k, k === "version" ? v : x] as [string, string])));

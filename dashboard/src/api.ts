@@ -1,7 +1,16 @@
 // The HTTP API client: the server that serves the page, or another one given by `?server=`.
 // A token (kept in sessionStorage) goes out as `Authorization: Bearer`.
 
-const TOKEN_KEY = "mozaggregator.token";
+// The token is kept per API server: a link with another `?server=` never receives the token
+// entered for this one.
+let tokenKey = "mozaggregator.token";
+let memoryToken = "";
+
+/** Names the API server the page reads ("" = its own origin). */
+export function useServer(server: string): void {
+  tokenKey = server ? `mozaggregator.token@${apiBase(server)}` : "mozaggregator.token";
+  memoryToken = "";
+}
 
 /** An answer other than 2xx, with the server's `{code, description}` when it sent one. */
 export class ApiError extends Error {
@@ -17,7 +26,7 @@ export class ApiError extends Error {
 
 export function getToken(): string {
   try {
-    return sessionStorage.getItem(TOKEN_KEY) ?? "";
+    return sessionStorage.getItem(tokenKey) ?? "";
   } catch {
     return "";
   }
@@ -25,15 +34,14 @@ export function getToken(): string {
 
 export function setToken(token: string): void {
   try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
+    if (token) sessionStorage.setItem(tokenKey, token);
+    else sessionStorage.removeItem(tokenKey);
   } catch {
     /* storage unavailable: the token lives for this page only */
   }
   memoryToken = token;
 }
 
-let memoryToken = "";
 
 /** Base URL of the API, without a trailing slash ("" = this page's origin). */
 export function apiBase(server: string): string {

@@ -7,6 +7,7 @@ import {
   getJson,
   getToken,
   setToken,
+  useServer,
   type CompareAnswer,
   type DateEntry,
   type EvolutionAnswer,
@@ -29,6 +30,7 @@ import {
 } from "./state";
 
 const server = new URLSearchParams(location.search).get("server") ?? "";
+useServer(server);
 let state: State = parseState(location.search);
 let metricSearch = "";
 let renderSeq = 0;

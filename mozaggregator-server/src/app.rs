@@ -6,7 +6,7 @@
 //! headers are added to whatever comes out. Paths are accepted with or without their trailing
 //! slash.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -52,8 +52,6 @@ struct State {
     reads: Arc<Semaphore>,
     version: AtomicU64,
     version_checked: Mutex<Option<Instant>>,
-    /// Requests being handled now.
-    in_flight: AtomicUsize,
 }
 
 /// The routes, after the path is split into segments.
@@ -98,7 +96,6 @@ impl App {
                 reads,
                 version: AtomicU64::new(u64::MAX),
                 version_checked: Mutex::new(None),
-                in_flight: AtomicUsize::new(0),
             }),
         }
     }
@@ -121,7 +118,6 @@ impl Endpoint for App {
             .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
         let timeout = self.state.config.limits.request_timeout;
         let state = Arc::clone(&self.state);
-        let _in_flight = InFlight::enter(&self.state.in_flight);
         let mut response = match tokio::time::timeout(timeout, state.handle(req)).await {
             Ok(Ok(response)) => response,
             Ok(Err(err)) => err.into_response(),
@@ -136,22 +132,6 @@ impl Endpoint for App {
             tracing::info!(%method, %target, status, micros, "request");
         }
         Ok(response)
-    }
-}
-
-/// Counts a request in flight until dropped (also when the request's future is dropped).
-struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
-        Self(counter)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -277,13 +257,7 @@ impl State {
                 .is_ok()
     }
 
-    /// Runs `f` off the async executor, at most `max_concurrent_reads` at once.
-    ///
-    /// A lone read (no other request in flight) on a multi-threaded runtime runs in place on
-    /// its worker thread (`block_in_place`): a sporadic dashboard request then wakes no other
-    /// thread, which is most of its latency after idle time (BENCHMARKS.md). Reads that overlap
-    /// others go to the blocking pool, so a slow read never holds up the executor under load
-    /// and the request timeout still answers 408 for them.
+    /// Runs `f` on the blocking pool, at most `max_concurrent_reads` at once.
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -295,14 +269,6 @@ impl State {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let store = Arc::clone(&self.store);
         let definitions = Arc::clone(&self.definitions);
-        let lone = self.config.inline_lone_reads
-            && self.in_flight.load(Ordering::Acquire) <= 1
-            && tokio::runtime::Handle::current().runtime_flavor()
-                == tokio::runtime::RuntimeFlavor::MultiThread;
-        if lone {
-            let _permit = permit;
-            return tokio::task::block_in_place(|| f(store.as_ref(), &definitions));
-        }
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             f(store.as_ref(), &definitions)

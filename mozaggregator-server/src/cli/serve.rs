@@ -138,12 +138,6 @@ pub struct ServerArgs {
     #[arg(long, env = "MOZAGGREGATOR_MAX_CONCURRENT_READS", default_value_t = 16)]
     pub max_concurrent_reads: usize,
 
-    /// Send every store read to the blocking pool, even a lone one (by default a read with no
-    /// other request in flight runs in place on its worker thread, which answers sporadic
-    /// requests faster after idle time).
-    #[arg(long, env = "MOZAGGREGATOR_NO_INLINE_READS")]
-    pub no_inline_reads: bool,
-
     /// Request log format.
     #[arg(long, env = "MOZAGGREGATOR_LOG_FORMAT", default_value = "text",
           value_parser = ["text", "json"])]
@@ -205,7 +199,6 @@ impl ServerArgs {
                 max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
                 max_concurrent_reads: self.max_concurrent_reads.max(1),
             },
-            inline_lone_reads: !self.no_inline_reads,
         })
     }
 

@@ -394,3 +394,60 @@ fn trim_drops_old_tables() {
         assert_ne!(row["date"], "20240108");
     }
 }
+
+/// Issue 16, bug 1: two `aggregate` jobs started together on a store that does not exist yet
+/// both succeed. On the code before the fix about one round in eight failed with "database is
+/// locked" (7 failed jobs in 60 rounds of this shape); 30 rounds here.
+#[test]
+fn two_aggregate_jobs_creating_one_store_both_succeed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = ["20240117", "20240118"]
+        .iter()
+        .enumerate()
+        .map(|(i, date)| {
+            let f = tmp.path().join(format!("{date}.ndjson"));
+            let seed = (i + 3).to_string();
+            ok(&[
+                "generate",
+                "--pings",
+                "1",
+                "--seed",
+                &seed,
+                "--submission-date",
+                date,
+                "--out",
+                s(&f),
+            ]);
+            f
+        })
+        .collect();
+    for round in 0..30 {
+        let db = tmp.path().join(format!("race{round}.sqlite"));
+        let children: Vec<_> = files
+            .iter()
+            .map(|f| {
+                Command::new(BIN)
+                    .args(["aggregate", "--db", s(&db), "--threads", "1", s(f)])
+                    .env_remove("MOZAGGREGATOR_DB")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {:?}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let rows = String::from_utf8(export(&db, &["--format", "csv"])).unwrap();
+        assert!(
+            rows.contains("20240117") && rows.contains("20240118"),
+            "round {round}: both jobs' data is stored"
+        );
+    }
+}

@@ -14,6 +14,7 @@ use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::{
     date, Aggregates, Aggregator, Filter, Options, Prefix, SqliteStore, Store,
 };
+use mozaggregator_server::listener::BoundListener;
 use mozaggregator_server::{App, Error, Result};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -55,6 +56,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     init_logging(&args.server.log_format);
     let config = args.server.config()?;
     let definitions = args.server.definitions()?;
+    // Bind before the long part: a busy or invalid address fails now, not after generating.
+    let serving = if args.no_serve {
+        None
+    } else {
+        let runtime = runtime()?;
+        let listener = runtime.block_on(BoundListener::bind(&args.server.bind))?;
+        Some((runtime, listener))
+    };
+    let base = match &serving {
+        Some((_, listener)) => format!("http://{}", listener.local_addr()),
+        None => format!("http://{}", args.server.bind),
+    };
     let store = Arc::new(SqliteStore::open(&args.db)?);
     let has_data = Prefix::ALL
         .iter()
@@ -70,12 +83,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         generate_into(&args, store.as_ref())?;
     }
-    print_examples(&args, store.as_ref(), &definitions)?;
-    if args.no_serve {
+    print_examples(&args, &base, store.as_ref(), &definitions)?;
+    let Some((runtime, listener)) = serving else {
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     let app = App::new(store, Arc::new(definitions), config);
-    runtime()?.block_on(serve_app(app, &args.server.bind))?;
+    runtime.block_on(serve_app(app, listener))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -159,8 +172,12 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
 
 /// Prints URLs that answer on the store's data: the first non-release channel, its newest
 /// version, and a metric that has data on every date.
-fn print_examples(args: &Args, store: &dyn Store, definitions: &Definitions) -> Result<()> {
-    let base = format!("http://{}", args.server.bind);
+fn print_examples(
+    args: &Args,
+    base: &str,
+    store: &dyn Store,
+    definitions: &Definitions,
+) -> Result<()> {
     // The (channel, version) with the most submission dates; release last (it needs a token).
     let mut best: Option<(String, String, Vec<String>)> = None;
     for channel in store.channels(Prefix::SubmissionDate)? {

@@ -451,3 +451,37 @@ fn two_aggregate_jobs_creating_one_store_both_succeed() {
         );
     }
 }
+
+/// Issue 16, bug 7: `--threads` above 256 is refused at once with a message (it took 33 s for
+/// 2000 threads on a 4-ping file and never finished for 9999); 256 itself works.
+#[test]
+fn too_many_threads_are_refused_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = write_parts(&tmp.path().join("in"), &pings()[..4], 1);
+    let db = tmp.path().join("t.sqlite");
+    for threads in ["2000", "9999", "257"] {
+        let started = std::time::Instant::now();
+        let out = run(&[
+            "aggregate",
+            "--db",
+            s(&db),
+            "--threads",
+            threads,
+            s(&files[0]),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{threads}: {err}");
+        assert!(err.contains(&format!("{threads} worker threads")), "{err}");
+        assert!(err.contains("256"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert!(!db.exists(), "the store is not created for a refused job");
+    }
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--threads",
+        "256",
+        s(&files[0]),
+    ]);
+}

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::ingest::{ingest, IngestOptions, Progress};
+use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover;
 use mozaggregator_core::{check_date, Aggregator, Options, SqliteStore, Store, CHANNELS};
 use mozaggregator_server::{Error, Result};
@@ -62,7 +62,7 @@ pub struct Args {
     #[arg(long)]
     full_os_version: bool,
 
-    /// Worker threads parsing and aggregating (0: one per core).
+    /// Worker threads parsing and aggregating (0: one per core; at most 256).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
 
@@ -84,6 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(d) = &args.submission_date {
         check_date("submission date", d)?;
     }
+    check_threads(args.threads)?;
     let channels = if args.channels.is_empty() {
         CHANNELS.iter().map(|c| c.to_string()).collect()
     } else {

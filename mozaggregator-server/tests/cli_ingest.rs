@@ -333,17 +333,10 @@ fn generate_is_deterministic_and_aggregates_cleanly() {
     assert!(r["unplaced_samples"].as_object().unwrap().is_empty());
 
     // A real ping as a template, when ../shared is present.
-    let template = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/pings/main.4.sample.pass.json"
-    ));
-    if !template.exists() {
-        eprintln!(
-            "skipping the template case: {} is absent",
-            template.display()
-        );
+    let Some(template) = mozaggregator_core::testing::shared_file("pings/main.4.sample.pass.json")
+    else {
         return;
-    }
+    };
     let t = tmp.path().join("t.ndjson");
     ok(&[
         "generate",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 
@@ -74,3 +75,85 @@ def test_readme_notebook_example_runs_as_written(tmp_path, monkeypatch):
     assert_mean_is_sum_over_samples(namespace)
     assert "exponential" in printed and "mean" in printed
     assert (tmp_path / "notebook.sqlite").exists()
+
+
+def readme_shell_examples():
+    """The README's ```sh blocks of mozaggregator and curl commands (the install and test
+    commands of the other blocks are not run here)."""
+    blocks = re.findall(r"^```sh\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+    out = []
+    for block in blocks:
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        if lines and all(line.startswith(("mozaggregator ", "curl ")) for line in lines):
+            out.append(lines)
+    return out
+
+
+def test_readme_shell_examples_run_as_written(tmp_path, cli):
+    """Issue 16: every shell example of the README runs as written on a fresh clone, with
+    `mozaggregator` on the PATH, from the clone's root (here: a fresh directory with the one
+    fixture file the definitions example reads). The server of the API example listens on a
+    free port instead of 5000."""
+    import shlex
+    import subprocess
+    import threading
+    import time
+
+    examples = readme_shell_examples()
+    assert len(examples) == 3, examples
+    fixture = "mozaggregator-core/tests/fixtures/histograms-quirks.json"
+    (tmp_path / fixture).parent.mkdir(parents=True)
+    (tmp_path / fixture).write_bytes((REPO / fixture).read_bytes())
+    env = dict(os.environ, PATH=f"{cli.parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("MOZAGGREGATOR_DB", None)
+
+    def sh(line):
+        out = subprocess.run(["bash", "-euo", "pipefail", "-c", line], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, f"{line}: {out.stderr}"
+        return out.stdout
+
+    outputs = {}
+    for lines in examples:
+        serve = [line for line in lines if line.startswith("mozaggregator serve")]
+        if not serve:
+            for line in lines:
+                outputs[line] = sh(line)
+            continue
+        # The server: in the background as the `&` says, on a free port; the curl commands
+        # once it listens.
+        command = serve[0].rstrip("&").replace("127.0.0.1:5000", "127.0.0.1:0")
+        server = subprocess.Popen(shlex.split(command), cwd=tmp_path, env=env,
+                                  stderr=subprocess.PIPE, text=True)
+        lines_seen: list[str] = []
+        listening = threading.Event()
+        bound = {}
+
+        def watch():
+            for line in server.stderr:
+                lines_seen.append(line)
+                m = re.search(r"bind=(\S+)", line)
+                if "listening" in line and m:
+                    bound["addr"] = m.group(1)
+                    listening.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        try:
+            assert listening.wait(60), f"the server did not listen: {lines_seen}"
+            for line in lines:
+                if line.startswith("curl "):
+                    outputs[line] = sh(line.replace("127.0.0.1:5000", bound["addr"]))
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    assert (tmp_path / "pings.ndjson.gz").exists() and (tmp_path / "aggregates.sqlite").exists()
+    assert (tmp_path / "rows.csv").read_text().count("\n") > 1000
+    curls = [json.loads(out) for line, out in outputs.items() if line.startswith("curl ")]
+    assert len(curls) == 2
+    dates, metric = curls
+    assert dates[0] == {"date": "20240115", "version": "124"}, dates
+    assert metric["kind"] == "exponential" and metric["data"], metric
+    definitions = [out for line, out in outputs.items() if "definitions" in line][0]
+    assert len(definitions.splitlines()) == 3
+    assert all(json.loads(line)["metric"] for line in definitions.splitlines())

@@ -217,17 +217,28 @@ fn write_reasons(
     Ok(())
 }
 
+/// `n` and the noun in the form that goes with it: `1 input`, `2 inputs`, `0 inputs`.
+///
+/// ```
+/// use mozaggregator_core::report::count;
+/// assert_eq!(count(1, "input", "inputs"), "1 input");
+/// assert_eq!(count(0, "input", "inputs"), "0 inputs");
+/// ```
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl fmt::Display for Report {
     /// A human-readable summary (what the CLI prints on stderr).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "read {} pings ({:.1} MB of JSON",
-            self.pings_read,
+            "read {} ({:.1} MB of JSON",
+            count(self.pings_read, "ping", "pings"),
             self.json_bytes as f64 / 1e6
         )?;
         if self.files_read > 0 {
-            write!(f, ", {} inputs", self.files_read)?;
+            write!(f, ", {}", count(self.files_read, "input", "inputs"))?;
         }
         write!(f, ")")?;
         if self.seconds > 0.0 {
@@ -266,9 +277,9 @@ impl fmt::Display for Report {
         if !self.unplaced_samples.is_empty() {
             writeln!(
                 f,
-                "  samples outside their layout: {} in {} metrics",
+                "  samples outside their layout: {} in {}",
                 self.unplaced_total(),
-                self.unplaced_samples.len()
+                count(self.unplaced_samples.len() as u64, "metric", "metrics")
             )?;
             write_reasons(f, "unplaced samples per metric", &self.unplaced_samples)?;
         }
@@ -284,6 +295,27 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular_in_the_summary() {
+        let mut r = Report {
+            pings_read: 1,
+            files_read: 1,
+            ..Report::default()
+        };
+        r.unplaced("GC_MS", 4);
+        let text = r.to_string();
+        assert!(
+            text.starts_with("read 1 ping (0.0 MB of JSON, 1 input)"),
+            "{text}"
+        );
+        assert!(text.contains("4 in 1 metric\n"), "{text}");
+        r.pings_read = 2;
+        r.files_read = 3;
+        assert!(r
+            .to_string()
+            .starts_with("read 2 pings (0.0 MB of JSON, 3 inputs)"));
+    }
 
     #[test]
     fn merge_adds_and_round_trips_through_json() {

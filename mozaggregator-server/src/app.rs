@@ -580,7 +580,7 @@ fn version_document() -> serde_json::Value {
     serde_json::json!({
         "source": env!("CARGO_PKG_REPOSITORY"),
         "version": env!("CARGO_PKG_VERSION"),
-        "commit": option_env!("MOZAGGREGATOR_COMMIT").unwrap_or(""),
-        "build": "",
+        "commit": env!("MOZAGGREGATOR_COMMIT"),
+        "build": env!("MOZAGGREGATOR_BUILD"),
     })
 }

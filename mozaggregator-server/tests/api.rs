@@ -43,7 +43,20 @@ async fn utility_routes() {
     assert_eq!(body_json(r).await["status"], "ok");
     let r = c.get("/__version__").send().await;
     r.assert_status_is_ok();
-    assert_eq!(body_json(r).await["version"], env!("CARGO_PKG_VERSION"));
+    let v = body_json(r).await;
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // Built from a git checkout: the commit and its date are embedded (issue 16).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    if let Some(head) = head {
+        let head = String::from_utf8(head.stdout).unwrap();
+        assert_eq!(v["commit"], head.trim(), "{v}");
+        assert!(v["build"].as_str().unwrap().starts_with("20"), "{v}");
+    }
     let r = c.get("/openapi.json").send().await;
     r.assert_status_is_ok();
     assert_eq!(body_json(r).await["openapi"], "3.0.3");

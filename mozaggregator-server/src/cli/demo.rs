@@ -11,6 +11,7 @@ use mozaggregator_core::access::served_name;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::generate::{GenerateOptions, Generator};
 use mozaggregator_core::query::MetricQuery;
+use mozaggregator_core::report::count;
 use mozaggregator_core::{
     date, Aggregates, Aggregator, Filter, Options, Prefix, SqliteStore, Store,
 };
@@ -102,8 +103,10 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
     let mut total = Aggregates::new();
     let mut bytes = 0u64;
     println!(
-        "generating {} synthetic main pings over {} submission dates on {threads} threads…",
-        args.pings, args.days
+        "generating {} over {} on {}…",
+        count(args.pings, "synthetic main ping", "synthetic main pings"),
+        count(u64::from(args.days), "submission date", "submission dates"),
+        count(threads as u64, "thread", "threads"),
     );
     for day in 0..args.days {
         let submission_date = date::days_before(&today, args.days - 1 - day)?;
@@ -146,7 +149,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
             bytes += b;
             total.merge(aggregates);
         }
-        println!("  {submission_date}: {share} pings");
+        println!("  {submission_date}: {}", count(share, "ping", "pings"));
     }
     let aggregated = started.elapsed();
     let mut rows = 0u64;
@@ -158,12 +161,13 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
     }
     let report = total.report();
     println!(
-        "aggregated {} pings ({:.0} MB of JSON; {} used, {} rejected) in {:.1} s; wrote {rows} series rows ({rejected} rejected) to {} in {:.1} s total",
-        report.pings_read,
+        "aggregated {} ({:.0} MB of JSON; {} used, {} rejected) in {:.1} s; wrote {} ({rejected} rejected) to {} in {:.1} s total",
+        count(report.pings_read, "ping", "pings"),
         bytes as f64 / 1e6,
         report.pings_used,
         report.pings_rejected_total(),
         aggregated.as_secs_f64(),
+        count(rows, "series row", "series rows"),
         args.db.display(),
         started.elapsed().as_secs_f64(),
     );

@@ -353,6 +353,17 @@ fn open_writer(path: &Path) -> Result<Connection> {
     })
     .map_err(|e| match e {
         Error::Sqlite(e) if is_busy(&e) => locked(path, &e),
+        Error::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::Store(format!(
+                "{}: not a mozaggregator store (SQLite: {e}); give the path of a store written \
+                 by `mozaggregator aggregate`",
+                path.display()
+            ))
+        }
+        Error::Sqlite(e) => Error::Store(format!("{}: {e}", path.display())),
+        Error::Store(message) if !message.contains(&*path.to_string_lossy()) => {
+            Error::Store(format!("{}: {message}", path.display()))
+        }
         e => e,
     })
 }

@@ -478,3 +478,107 @@ fn too_many_threads_are_refused_at_once() {
         s(&files[0]),
     ]);
 }
+
+/// Issue 16, report paper cuts: the report names damaged inputs and the files of a directory it
+/// left out, gives the time of each phase, and warns loudly, naming them, about tables that had
+/// already absorbed the day (late data that is not written).
+#[test]
+fn the_report_names_damaged_inputs_skipped_files_and_skipped_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("day");
+    let files = write_parts(&dir, &pings(), 2);
+    std::fs::write(dir.join("README.md"), "notes about this day\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "more notes\n").unwrap();
+    std::fs::write(dir.join("config.json"), r#"{"setting": 1}"#).unwrap();
+    // A truncated gzip file.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(std::fs::read(&files[0]).unwrap().as_slice())
+        .unwrap();
+    let gz = gz.finish().unwrap();
+    let broken = dir.join("broken.ndjson.gz");
+    std::fs::write(&broken, &gz[..gz.len() / 2]).unwrap();
+    let db = tmp.path().join("r.sqlite");
+
+    let out = ok(&["aggregate", "--db", s(&db), s(&dir)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}: corrupt_gzip", s(&broken))),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 files in input directories skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("README.md") && err.contains("notes.txt"),
+        "{err}"
+    );
+    // config.json is a ping file by name: read, and rejected as a ping.
+    assert!(!err.contains("config.json"), "{err}");
+    assert!(err.contains("time: read and aggregate"), "{err}");
+    assert!(err.contains(", write "), "{err}");
+    assert!(!err.contains("WARNING"), "{err}");
+
+    // A late file for the same days: every table it touches is skipped, loudly and by name.
+    let late = tmp.path().join("late.ndjson");
+    std::fs::copy(&files[1], &late).unwrap();
+    let out = ok(&["aggregate", "--db", s(&db), s(&late)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("series written 0"), "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.starts_with("WARNING: "))
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(warning.contains("NOT written"), "{warning}");
+    let named: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("  skipped "))
+        .collect();
+    assert!(!named.is_empty(), "{err}");
+    assert!(
+        named
+            .iter()
+            .any(|l| l.starts_with("  skipped submission_date/")),
+        "{named:?}"
+    );
+
+    let report = tmp.path().join("r.json");
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--report-json",
+        s(&report),
+        s(&late),
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        v["skipped_tables"].as_array().unwrap().len() as u64,
+        v["targets_skipped"].as_u64().unwrap()
+    );
+    assert!(v["write_seconds"].as_f64().unwrap() >= 0.0);
+}
+
+/// The documented directory rule: a `config.json` beside the pings is read as a ping and
+/// counted as a rejected ping.
+#[test]
+fn a_json_file_that_is_not_a_ping_is_a_counted_reject() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("day");
+    write_parts(&dir, &pings()[..3], 1);
+    std::fs::write(dir.join("config.json"), r#"{"setting": 1}"#).unwrap();
+    let report = tmp.path().join("r.json");
+    let db = tmp.path().join("c.sqlite");
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--report-json",
+        s(&report),
+        s(&dir),
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["pings_read"], 4);
+    assert_eq!(v["pings_rejected"]["missing_submission_date"], 1, "{v}");
+    assert_eq!(v["files_skipped"], serde_json::json!([]));
+}

@@ -32,6 +32,14 @@ use crate::error::IntoPyResult;
 /// []
 /// >>> store.filters("nightly", "42") is None
 /// True
+///
+/// ``close()`` releases the store; ``with`` closes it at the end of the block:
+///
+/// >>> with Store.memory() as s:
+/// ...     s.dates("submission_date", "nightly")
+/// []
+/// >>> s.closed
+/// True
 #[pyclass(module = "mozaggregator._native", name = "Store", frozen)]
 pub(crate) struct PyStore {
     /// The store (`closable` as a `Store`: every call fails once it is closed).

@@ -118,12 +118,27 @@ impl Endpoint for App {
             .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
         let timeout = self.state.config.limits.request_timeout;
         let state = Arc::clone(&self.state);
-        let mut response = match tokio::time::timeout(timeout, state.handle(req)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => err.into_response(),
-            Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+        // A request line too long for hyper, rewritten by the listener (see `listener`).
+        let too_long = target
+            .strip_prefix(crate::listener::URI_TOO_LONG_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|n| n.parse::<u64>().ok());
+        let (target, mut response) = if let Some(n) = too_long {
+            let limit = self.state.config.limits.max_url_bytes;
+            (
+                format!("<request line of {n} bytes>"),
+                ApiError::UriTooLong(limit).into_response(),
+            )
+        } else {
+            let response = match tokio::time::timeout(timeout, state.handle(req)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => err.into_response(),
+                Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+            };
+            (target, response)
         };
         headers::add_common(&mut response);
+        let target = loggable(target);
         let status = response.status().as_u16();
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {
@@ -133,6 +148,22 @@ impl Endpoint for App {
         }
         Ok(response)
     }
+}
+
+/// Longest request target written to the log as it is.
+const MAX_LOGGED_TARGET: usize = 1024;
+
+/// `target` for the request log: cut after [`MAX_LOGGED_TARGET`] bytes (with its length), so a
+/// flood of long URLs cannot flood the log.
+fn loggable(target: String) -> String {
+    if target.len() <= MAX_LOGGED_TARGET {
+        return target;
+    }
+    let mut cut = MAX_LOGGED_TARGET;
+    while !target.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes)", &target[..cut], target.len())
 }
 
 fn route(segments: &[String]) -> Option<Route<'_>> {
@@ -687,7 +718,7 @@ fn version_document() -> serde_json::Value {
     serde_json::json!({
         "source": env!("CARGO_PKG_REPOSITORY"),
         "version": env!("CARGO_PKG_VERSION"),
-        "commit": option_env!("MOZAGGREGATOR_COMMIT").unwrap_or(""),
-        "build": "",
+        "commit": env!("MOZAGGREGATOR_COMMIT"),
+        "build": env!("MOZAGGREGATOR_BUILD"),
     })
 }

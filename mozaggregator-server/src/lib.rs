@@ -9,6 +9,7 @@
 //! - [`cache`]: the bounded response cache;
 //! - [`config`]: the settings;
 //! - [`headers`]: headers every response carries, ETag matching;
+//! - [`listener`]: the bound TCP listener, guarding connections against over-long URLs;
 //! - [`api_error`]: error answers and their statuses;
 //! - [`openapi`]: the `/openapi.json` document.
 
@@ -20,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod headers;
 mod jwks_fetch;
+pub mod listener;
 pub mod openapi;
 
 pub use app::App;

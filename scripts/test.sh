@@ -4,11 +4,31 @@
 # Python part: a virtualenv at .venv (created once, reused: its pinned tools are reinstalled only
 # when tests/python/requirements.txt changes), the extension module built into it with maturin,
 # the CLI binary the Python tests compare against, then pytest over tests/python.
+#
+# Skips are visible: a test that cannot run (optional reference data ../shared absent, Java
+# missing with MOZAGGREGATOR_SKIP_SPARK=1, …) records a line in $MOZAGGREGATOR_SKIP_LOG (Rust:
+# mozaggregator_core::testing::skip; pytest: tests/python/conftest.py), and the script ends
+# with "skipped: N" and the list of what was skipped and why — also when it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 phase=$SECONDS
 lap() { echo "scripts/test.sh: $1 took $((SECONDS - phase)) s"; phase=$SECONDS; }
+
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir="$PWD/$target_dir" ;; esac
+mkdir -p "$target_dir"
+export MOZAGGREGATOR_SKIP_LOG="$target_dir/test-skips.txt"
+: >"$MOZAGGREGATOR_SKIP_LOG"
+skip_summary() {
+    local n
+    n=$(sed -nE 's/^SKIPPED: ([^ ]+): .*/\1/p' "$MOZAGGREGATOR_SKIP_LOG" | sort -u | wc -l)
+    echo "scripts/test.sh: skipped: $n tests (in whole or in part), and why:"
+    if [ "$n" -gt 0 ]; then
+        sed -e 's/^SKIPPED: /  /' "$MOZAGGREGATOR_SKIP_LOG" | sort -u
+    fi
+}
+trap skip_summary EXIT
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
@@ -17,6 +37,19 @@ cargo test --workspace
 lap "cargo test"
 
 # --- Python ---------------------------------------------------------------------------------
+# The PySpark tests (tests/python/test_spark.py, the docs' Spark example) need Java.
+if ! command -v java >/dev/null 2>&1 && [ -z "${MOZAGGREGATOR_SKIP_SPARK:-}" ]; then
+    if [ "$(id -u)" = 0 ] && [ -n "${CI:-}" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "scripts/test.sh: Java is missing; installing default-jre-headless (CI, root)"
+        apt-get install -y --no-install-recommends default-jre-headless >/dev/null
+    else
+        echo "scripts/test.sh: the PySpark tests need Java (a JRE, 17 or newer), which is not" \
+            "installed: apt-get install default-jre-headless (Debian/Ubuntu), brew install" \
+            "openjdk (macOS); or run with MOZAGGREGATOR_SKIP_SPARK=1 to skip them (listed as" \
+            "skips)" >&2
+        exit 1
+    fi
+fi
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 if [ ! -x "$VENV/bin/python" ]; then
@@ -36,19 +69,20 @@ lap "python venv"
 # CLI binary that tests/python compares the Python results against.
 maturin develop --quiet
 cargo build --quiet -p mozaggregator-server --bin mozaggregator
-export MOZAGGREGATOR_BIN="$PWD/target/debug/mozaggregator"
+export MOZAGGREGATOR_BIN="$target_dir/debug/mozaggregator"
 lap "python module + CLI build"
 # Spark (tests/python/test_spark.py) listens on the loopback only.
 export SPARK_LOCAL_IP=127.0.0.1
 
 # pytest exits 5 when it collected no test: that is a failure too (set -e stops on any non-zero).
 status=0
-python -m pytest tests/python --durations=5 || status=$?
+python -m pytest tests/python -rs --durations=5 || status=$?
 lap "pytest"
 if [ "$status" -ne 0 ]; then
     echo "scripts/test.sh: pytest failed (exit $status)" >&2
     exit "$status"
 fi
+
 # --- Dashboard ------------------------------------------------------------------------------
 # The committed bundle (dashboard/dist, embedded in the binary) must be what the sources build:
 # rebuild it from the lockfile and compare. Then the browser tests: Debian's Chromium driven by

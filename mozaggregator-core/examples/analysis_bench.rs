@@ -20,7 +20,7 @@ use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::stats::{PercentileMethod, Stat};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
-use mozaggregator_core::{Dimension, Filter, SqliteStore, Store};
+use mozaggregator_core::{Dimension, Filter, SqliteStore};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -34,23 +34,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// Median and 99th percentile of `iterations` timed calls (after 5 warm-up calls), in ms.
-fn measure(
-    iterations: usize,
-    mut f: impl FnMut() -> Result<usize, Error>,
-) -> Result<(f64, f64), Error> {
+/// A measured request: what it computes, returning the bytes of its answer.
+type Job<'a> = Box<dyn FnMut() -> Result<usize, Error> + 'a>;
+
+/// Median and 99th percentile, in ms, of each job over `iterations` rounds after 5 warm-up
+/// rounds. The jobs run round-robin, so a burst of load on this shared machine hits every
+/// one of them alike and the ratios between them stay fair.
+fn measure_all(iterations: usize, jobs: &mut [Job<'_>]) -> Result<Vec<(f64, f64)>, Error> {
     for _ in 0..5 {
-        f()?;
+        for job in jobs.iter_mut() {
+            job()?;
+        }
     }
-    let mut times = Vec::with_capacity(iterations);
+    let mut times = vec![Vec::with_capacity(iterations); jobs.len()];
     for _ in 0..iterations {
-        let started = Instant::now();
-        f()?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
+        for (job, t) in jobs.iter_mut().zip(&mut times) {
+            let started = Instant::now();
+            job()?;
+            t.push(started.elapsed().as_secs_f64() * 1e3);
+        }
     }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
-    Ok((at(0.5), at(0.99)))
+    Ok(times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            let at = |q: f64| t[((t.len() as f64 * q).ceil() as usize).clamp(1, t.len()) - 1];
+            (at(0.5), at(0.99))
+        })
+        .collect())
 }
 
 fn run() -> Result<(), Error> {
@@ -99,9 +110,11 @@ fn run() -> Result<(), Error> {
         method: PercentileMethod::Interp,
         ..MetricRequest::plain(q)
     };
-    let time = |r: &MetricRequest| -> Result<(f64, f64), Error> {
-        measure(iterations, || {
-            let response = r.run(&store, &defs)?.ok_or("no data")?;
+    let run_request = |r: MetricRequest| -> Job<'_> {
+        let store = &store;
+        let defs = &defs;
+        Box::new(move || {
+            let response = r.run(store, defs)?.ok_or("no data")?;
             Ok(serde_json::to_vec(&response)?.len())
         })
     };
@@ -109,38 +122,48 @@ fn run() -> Result<(), Error> {
     let plain_metric = data.hot_plain_metric();
     let keyed_metric = data.hot_keyed_metric();
     let os_values = ["Windows_NT", "Darwin", "Linux"];
-    eprintln!("measuring…");
-    let plain = time(&request(query(plain_metric, Filter::All)))?;
-    let stats_time = time(&with_stats(query(plain_metric, Filter::All)))?;
-    let single = time(&request(query(
-        plain_metric,
-        Filter::eq(Dimension::Os, "Windows_NT"),
-    )))?;
-    let mut separate = (0.0, 0.0);
-    for os in os_values {
-        let t = time(&request(query(plain_metric, Filter::eq(Dimension::Os, os))))?;
-        separate = (separate.0 + t.0, separate.1 + t.1);
-    }
-    let or3 = time(&request(query(
-        plain_metric,
-        Filter::is_in(Dimension::Os, os_values),
-    )))?;
-    let keyed_plain = time(&request(query(keyed_metric, Filter::All)))?;
-    let keyed_top = time(&MetricRequest {
-        top: Some(5),
-        ..request(query(keyed_metric, Filter::All))
-    })?;
     let evolution_request = request(query(plain_metric, Filter::All));
-    let evolution = measure(iterations, || {
-        let e = Evolution::of(&evolution_request, &store, &defs)?.ok_or("no data")?;
-        Ok(serde_json::to_vec(&e)?.len())
-    })?;
+    let mut jobs: Vec<Job<'_>> = vec![
+        run_request(request(query(plain_metric, Filter::All))),
+        run_request(with_stats(query(plain_metric, Filter::All))),
+        run_request(request(query(
+            plain_metric,
+            Filter::eq(Dimension::Os, os_values[0]),
+        ))),
+        run_request(request(query(
+            plain_metric,
+            Filter::eq(Dimension::Os, os_values[1]),
+        ))),
+        run_request(request(query(
+            plain_metric,
+            Filter::eq(Dimension::Os, os_values[2]),
+        ))),
+        run_request(request(query(
+            plain_metric,
+            Filter::is_in(Dimension::Os, os_values),
+        ))),
+        run_request(request(query(keyed_metric, Filter::All))),
+        run_request(MetricRequest {
+            top: Some(5),
+            ..request(query(keyed_metric, Filter::All))
+        }),
+        Box::new(|| {
+            let e = Evolution::of(&evolution_request, &store, &defs)?.ok_or("no data")?;
+            Ok(serde_json::to_vec(&e)?.len())
+        }),
+    ];
+    eprintln!("measuring…");
+    let t = measure_all(iterations, &mut jobs)?;
+    drop(jobs);
+    let (plain, stats_time, single, or3, keyed_plain, keyed_top, evolution) =
+        (t[0], t[1], t[2], t[5], t[6], t[7], t[8]);
+    let separate = (t[2].0 + t[3].0 + t[4].0, t[2].1 + t[3].1 + t[4].1);
 
     let mut report = String::new();
     writeln!(report, "# Analysis API benchmark (in process)\n")?;
     writeln!(
         report,
-        "Store: {} ({rows} series rows), 30-date queries of the hot metrics, {iterations} iterations each, after 5 warm-up calls. Each time is the request run on the store plus its JSON encoding (what the HTTP handler computes). Ratios are against baselines measured in this run. Rerun: `bash bench/analysis.sh`.\n",
+        "Store: {} ({rows} series rows), 30-date queries of the hot metrics, {iterations} rounds after 5 warm-up rounds; the measurements run round-robin within each round, so load bursts hit all of them alike. Each time is the request run on the store plus its JSON encoding (what the HTTP handler computes). Ratios are against baselines measured in this run. Rerun: `bash bench/analysis.sh`.\n",
         store_path.display()
     )?;
     writeln!(

@@ -30,11 +30,34 @@ use crate::error::{Error, Result};
 use crate::input::{read_input, BufferPool, Chunk, Input, ReadOptions};
 use crate::report::Report;
 
+/// The most worker threads [`ingest`] accepts. More threads than cores only add overhead (each
+/// holds partial aggregates and buffers, and merging them at the end is serial per shard):
+/// `threads 2000` on a 4-ping file took 33 s and `9999` did not finish.
+pub const MAX_THREADS: usize = 256;
+
+/// Checks a worker-thread count: `0` (one per core) up to [`MAX_THREADS`].
+///
+/// # Errors
+/// [`Error::Invalid`] above [`MAX_THREADS`], saying how many cores the machine has.
+pub fn check_threads(threads: usize) -> Result<()> {
+    if threads <= MAX_THREADS {
+        return Ok(());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Err(Error::invalid(
+        "threads",
+        format!(
+            "{threads} worker threads is more than the {MAX_THREADS} allowed (this machine has \
+             {cores} cores; 0 uses one thread per core)"
+        ),
+    ))
+}
+
 /// Options of [`ingest`].
 #[derive(Clone, Debug, Default)]
 pub struct IngestOptions {
-    /// Worker threads that parse and aggregate (`0`: one per core). Input is read on one more
-    /// thread.
+    /// Worker threads that parse and aggregate (`0`: one per core; at most [`MAX_THREADS`]).
+    /// Input is read on one more thread.
     pub threads: usize,
     /// Chunking of the input.
     pub read: ReadOptions,
@@ -61,14 +84,15 @@ pub struct Progress {
 /// chunk.
 ///
 /// # Errors
-/// [`Error::Io`] when an input cannot be opened or read (the job stops); an error building the
-/// thread pool.
+/// [`Error::Io`] when an input cannot be opened or read (the job stops); [`Error::Invalid`] for
+/// more than [`MAX_THREADS`] threads; an error building the thread pool.
 pub fn ingest(
     inputs: &[Input],
     aggregator: &Aggregator,
     options: &IngestOptions,
     progress: Option<&(dyn Fn(&Progress) + Sync)>,
 ) -> Result<Aggregates> {
+    check_threads(options.threads)?;
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)

@@ -135,7 +135,17 @@ impl Input {
 /// # Errors
 /// [`Error::Io`] when a path does not exist or a directory cannot be listed.
 pub fn discover<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>> {
+    Ok(discover_listing(paths)?.0)
+}
+
+/// [`discover`], also returning the files found in directories that were left out because their
+/// names are not ping-file names (`README.md`, `notes.txt`, …), in walk order.
+///
+/// # Errors
+/// As [`discover`].
+pub fn discover_listing<P: AsRef<Path>>(paths: &[P]) -> Result<(Vec<Input>, Vec<PathBuf>)> {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
         let path = path.as_ref();
         if path.as_os_str() == "-" {
@@ -144,15 +154,15 @@ pub fn discover<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<Input>> {
         }
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if meta.is_dir() {
-            walk(path, &mut out)?;
+            walk(path, &mut out, &mut skipped)?;
         } else {
             out.push(Input::file(path));
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
+fn walk(dir: &Path, out: &mut Vec<Input>, skipped: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .map(|e| e.map(|e| e.path()).map_err(|e| Error::io(dir, e)))
@@ -161,7 +171,7 @@ fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
     for path in entries {
         let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
         if meta.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, skipped)?;
         } else if path
             .file_name()
             .and_then(|n| n.to_str())
@@ -169,6 +179,8 @@ fn walk(dir: &Path, out: &mut Vec<Input>) -> Result<()> {
             .is_some()
         {
             out.push(Input::file(path));
+        } else {
+            skipped.push(path);
         }
     }
     Ok(())
@@ -361,8 +373,8 @@ pub fn read_input(
     match result {
         Ok(()) => Ok(()),
         Err(e) if compression != Compression::None && !failed.load(Ordering::Relaxed) => {
-            let _ = e;
             report.damaged_input(damage);
+            report.name_damaged_input(&input.name(), damage, &e.to_string());
             Ok(())
         }
         Err(e) => Err(Error::io(input.name(), e)),

@@ -178,6 +178,44 @@ pub struct DateVersion {
     pub version: String,
 }
 
+/// Orders two versions as numbers: by the number their leading ASCII digits make (`"124"` after
+/// `"48"`, `"9a1"` as 9; leading zeros do not count), a version without leading digits before
+/// every version with them; ties (equal numbers, or no digits) by the whole string, byte order.
+///
+/// ```
+/// use mozaggregator_core::keys::compare_versions;
+/// use std::cmp::Ordering;
+/// assert_eq!(compare_versions("124", "48"), Ordering::Greater);
+/// assert_eq!(compare_versions("9", "10"), Ordering::Less);
+/// assert_eq!(compare_versions("nightly", "1"), Ordering::Less);
+/// ```
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    fn leading(v: &str) -> Option<&str> {
+        let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0).then(|| {
+            let n = v[..digits].trim_start_matches('0');
+            if n.is_empty() {
+                "0"
+            } else {
+                n
+            }
+        })
+    }
+    let number = |v| leading(v).map(|n: &str| (n.len(), n));
+    number(a).cmp(&number(b)).then_with(|| a.cmp(b))
+}
+
+/// Sorts `/dates/` entries as every store lists them: newest date first, and for one date the
+/// higher version first ([`compare_versions`]); duplicates removed.
+pub fn sort_dates(dates: &mut Vec<DateVersion>) {
+    dates.sort_by(|a, b| {
+        b.date
+            .cmp(&a.date)
+            .then_with(|| compare_versions(&b.version, &a.version))
+    });
+    dates.dedup();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,8 +66,18 @@ pub struct Report {
     pub targets_written: u64,
     /// Tables left unchanged because they had already absorbed the submission date.
     pub targets_skipped: u64,
-    /// Wall time of the job, in seconds.
+    /// Those tables, `prefix/channel/version/date`: the data of this job
+    /// for them was *not* written (late data for an absorbed day; see `docs/ingest.md`).
+    pub skipped_tables: Vec<String>,
+    /// Files in input directories left out because their names are not ping-file names
+    /// (`README.md`, `notes.txt`; see `docs/ingest.md`).
+    pub files_skipped: Vec<String>,
+    /// Which inputs were damaged: input name → reason and error.
+    pub damaged_inputs: BTreeMap<String, String>,
+    /// Wall time of reading and aggregating, in seconds (the throughputs are over it).
     pub seconds: f64,
+    /// Seconds spent writing into the store, after the `seconds` of reading and aggregating.
+    pub write_seconds: f64,
     /// JSON bytes per second, in MB/s (10^6 bytes).
     pub mb_per_s: f64,
     /// Pings read per second.
@@ -119,9 +129,17 @@ impl Report {
         bump(&mut self.scalars_rejected, reason, 1);
     }
 
-    /// Counts one damaged input.
+    /// Counts one damaged input, `reason` (`corrupt_gzip`, …), and records which one and the
+    /// error.
     pub fn damaged_input(&mut self, reason: &str) {
         bump(&mut self.inputs_damaged, reason, 1);
+    }
+
+    /// Records which input was damaged, and how (besides counting it with
+    /// [`Report::damaged_input`]).
+    pub fn name_damaged_input(&mut self, input: &str, reason: &str, error: &str) {
+        self.damaged_inputs
+            .insert(input.to_string(), format!("{reason}: {error}"));
     }
 
     /// Counts `samples` samples of `metric` that fit no bucket.
@@ -171,6 +189,14 @@ impl Report {
         add_all(&mut self.rows_rejected, &other.rows_rejected);
         add(&mut self.targets_written, other.targets_written);
         add(&mut self.targets_skipped, other.targets_skipped);
+        self.skipped_tables
+            .extend(other.skipped_tables.iter().cloned());
+        self.files_skipped
+            .extend(other.files_skipped.iter().cloned());
+        for (input, why) in &other.damaged_inputs {
+            self.damaged_inputs.insert(input.clone(), why.clone());
+        }
+        self.write_seconds += other.write_seconds;
         self.set_seconds(self.seconds.max(other.seconds));
     }
 
@@ -181,6 +207,12 @@ impl Report {
         self.targets_skipped = self
             .targets_skipped
             .saturating_add(write.targets_skipped.len() as u64);
+        for t in &write.targets_skipped {
+            self.skipped_tables.push(format!(
+                "{}/{}/{}/{}",
+                t.prefix, t.channel, t.version, t.date
+            ));
+        }
         add_all(&mut self.rows_rejected, &write.rows_rejected);
     }
 
@@ -217,17 +249,28 @@ fn write_reasons(
     Ok(())
 }
 
+/// `n` and the noun in the form that goes with it: `1 input`, `2 inputs`, `0 inputs`.
+///
+/// ```
+/// use mozaggregator_core::report::count;
+/// assert_eq!(count(1, "input", "inputs"), "1 input");
+/// assert_eq!(count(0, "input", "inputs"), "0 inputs");
+/// ```
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl fmt::Display for Report {
     /// A human-readable summary (what the CLI prints on stderr).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "read {} pings ({:.1} MB of JSON",
-            self.pings_read,
+            "read {} ({:.1} MB of JSON",
+            count(self.pings_read, "ping", "pings"),
             self.json_bytes as f64 / 1e6
         )?;
         if self.files_read > 0 {
-            write!(f, ", {} inputs", self.files_read)?;
+            write!(f, ", {}", count(self.files_read, "input", "inputs"))?;
         }
         write!(f, ")")?;
         if self.seconds > 0.0 {
@@ -246,6 +289,26 @@ impl fmt::Display for Report {
         )?;
         write_reasons(f, "pings rejected", &self.pings_rejected)?;
         write_reasons(f, "inputs damaged", &self.inputs_damaged)?;
+        if !self.files_skipped.is_empty() {
+            writeln!(
+                f,
+                "  {} in input directories skipped (not *.json, *.ndjson or *.jsonl, \
+                 optionally .gz or .zst):",
+                count(self.files_skipped.len() as u64, "file", "files")
+            )?;
+            for name in self.files_skipped.iter().take(20) {
+                writeln!(f, "    {name}")?;
+            }
+            if self.files_skipped.len() > 20 {
+                writeln!(f, "    … and {} more", self.files_skipped.len() - 20)?;
+            }
+        }
+        if !self.damaged_inputs.is_empty() {
+            writeln!(f, "  damaged inputs (the rest of each was lost):")?;
+            for (input, why) in &self.damaged_inputs {
+                writeln!(f, "    {input}: {why}")?;
+            }
+        }
         writeln!(
             f,
             "  histograms used {}, rejected {}; scalars used {}, rejected {}",
@@ -266,9 +329,9 @@ impl fmt::Display for Report {
         if !self.unplaced_samples.is_empty() {
             writeln!(
                 f,
-                "  samples outside their layout: {} in {} metrics",
+                "  samples outside their layout: {} in {}",
                 self.unplaced_total(),
-                self.unplaced_samples.len()
+                count(self.unplaced_samples.len() as u64, "metric", "metrics")
             )?;
             write_reasons(f, "unplaced samples per metric", &self.unplaced_samples)?;
         }
@@ -277,13 +340,59 @@ impl fmt::Display for Report {
             "  series written {}, tables written {}, tables skipped (already processed) {}",
             self.series_written, self.targets_written, self.targets_skipped
         )?;
-        write_reasons(f, "rows rejected by the store", &self.rows_rejected)
+        write_reasons(f, "rows rejected by the store", &self.rows_rejected)?;
+        if self.write_seconds > 0.0 {
+            writeln!(
+                f,
+                "  time: read and aggregate {:.2} s, write {:.2} s, total {:.2} s",
+                self.seconds,
+                self.write_seconds,
+                self.seconds + self.write_seconds
+            )?;
+        }
+        if !self.skipped_tables.is_empty() {
+            writeln!(
+                f,
+                "WARNING: {} had already absorbed their submission date: this job's data for \
+                 them was NOT written (re-running a day adds nothing; to add late data, see \
+                 docs/ingest.md, \"Late data\"):",
+                count(self.skipped_tables.len() as u64, "table", "tables")
+            )?;
+            for t in self.skipped_tables.iter().take(50) {
+                writeln!(f, "  skipped {t}")?;
+            }
+            if self.skipped_tables.len() > 50 {
+                writeln!(f, "  … and {} more", self.skipped_tables.len() - 50)?;
+            }
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular_in_the_summary() {
+        let mut r = Report {
+            pings_read: 1,
+            files_read: 1,
+            ..Report::default()
+        };
+        r.unplaced("GC_MS", 4);
+        let text = r.to_string();
+        assert!(
+            text.starts_with("read 1 ping (0.0 MB of JSON, 1 input)"),
+            "{text}"
+        );
+        assert!(text.contains("4 in 1 metric\n"), "{text}");
+        r.pings_read = 2;
+        r.files_read = 3;
+        assert!(r
+            .to_string()
+            .starts_with("read 2 pings (0.0 MB of JSON, 3 inputs)"));
+    }
 
     #[test]
     fn merge_adds_and_round_trips_through_json() {

@@ -11,18 +11,8 @@ use mozaggregator_core::{
 use serde_json::{json, Value};
 
 fn data(name: &str) -> Option<Vec<u8>> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/pings"
-    ))
-    .join(name);
-    match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => {
-            eprintln!("skipping: {} is absent", path.display());
-            None
-        }
-    }
+    let path = mozaggregator_core::testing::shared_file(&format!("pings/{name}"))?;
+    Some(std::fs::read(&path).unwrap())
 }
 
 fn options(date: &str) -> Options {
@@ -428,20 +418,14 @@ fn a_mobile_ping_is_rejected_cleanly() {
 
 #[test]
 fn definitions_layouts_follow_the_original_rule_when_asked() {
-    let defs = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/definitions/Histograms-test-subset.json"
-    ));
-    if !defs.exists() {
-        eprintln!("skipping: {} is absent", defs.display());
-        return;
-    }
-    let definitions =
-        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
-    let Some(def) = definitions.lookup("GC_MAX_PAUSE_MS_2") else {
-        eprintln!("skipping: the definitions loader is not available yet");
+    let Some(defs) =
+        mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")
+    else {
         return;
     };
+    let definitions =
+        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
+    let def = definitions.lookup("GC_MAX_PAUSE_MS_2").unwrap();
     let gc_layout = def.layout.spec();
     let pings = mozaggregator_core::testing::dataset::pings("20240110").unwrap();
     let mut a = Aggregates::new();

@@ -373,3 +373,78 @@ fn paths_that_cannot_be_opened_are_io_errors() {
         other => panic!("expected an I/O error, got {:?}", other.err()),
     }
 }
+
+/// Issue 16, bug 1: several openers creating one store at once (schema, WAL switch) all
+/// succeed, and every one of them can then write. 20 rounds of 6 threads, each round on a new
+/// file; each thread has its own connection, which SQLite locks like another process.
+#[test]
+fn concurrent_creation_of_one_store_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let path = dir.path().join(format!("new{round}.sqlite"));
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..6)
+                .map(|t| {
+                    let (path, barrier) = (&path, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        let store = SqliteStore::open(path)?;
+                        let date = format!("202401{:02}", t + 1);
+                        let b = batch(
+                            &date,
+                            vec![(
+                                target(Prefix::SubmissionDate, "nightly", "42", &date),
+                                vec![(keys(1)[0].clone(), one(t))],
+                            )],
+                        );
+                        store.write(&b).map(|r| r.rows_written)
+                    })
+                })
+                .collect();
+            for h in handles {
+                let written = h.join().unwrap();
+                assert_eq!(
+                    written.as_ref().ok(),
+                    Some(&1),
+                    "round {round}: {written:?}"
+                );
+            }
+        });
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store
+                .dates(Prefix::SubmissionDate, "nightly")
+                .unwrap()
+                .len(),
+            6
+        );
+    }
+}
+
+/// A store kept locked by another connection beyond the busy timeout fails with an error that
+/// names the file and the remedy (not a bare "database is locked").
+#[test]
+fn a_lock_error_names_the_file_and_the_remedy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Shorten the wait: the writer's busy timeout is 60 s; this test holds the lock only as
+    // long as it takes the writer to give up with a 0 ms timeout set below.
+    let b = batch(
+        "20240101",
+        vec![(
+            target(Prefix::SubmissionDate, "nightly", "42", "20240101"),
+            vec![(keys(1)[0].clone(), one(1))],
+        )],
+    );
+    store.set_busy_timeout(std::time::Duration::ZERO).unwrap();
+    let err = store.write(&b).unwrap_err().to_string();
+    assert!(err.contains("locked.sqlite"), "{err}");
+    assert!(err.contains("locked by another process"), "{err}");
+    assert!(err.contains("wait for it to finish"), "{err}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(store.write(&b).unwrap().rows_written, 1);
+}

@@ -24,14 +24,21 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         Error::Io { path, source } => match source.raw_os_error() {
             // OSError(errno, strerror, filename) instantiates the matching subclass.
             Some(errno) => PyOSError::new_err((errno, source.to_string(), path)),
-            // No errno (e.g. SQLite's "cannot open"): pick the subclass from the kind.
+            // No errno (e.g. SQLite's "cannot open"): the errno and subclass of the kind, so
+            // the message reads "[Errno 2] No such file or directory: 'path'", not
+            // "[Errno None] …".
             None => {
-                let args = (None::<i32>, source.to_string(), path);
+                let (errno, strerror) = match source.kind() {
+                    ErrorKind::NotFound => (ENOENT, "No such file or directory"),
+                    ErrorKind::PermissionDenied => (EACCES, "Permission denied"),
+                    ErrorKind::IsADirectory => (EISDIR, "Is a directory"),
+                    _ => return PyOSError::new_err(format!("{path}: {source}")),
+                };
+                let args = (errno, format!("{strerror} ({source})"), path);
                 match source.kind() {
                     ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
                     ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
-                    ErrorKind::IsADirectory => PyIsADirectoryError::new_err(args),
-                    _ => PyOSError::new_err(args),
+                    _ => PyIsADirectoryError::new_err(args),
                 }
             }
         },
@@ -44,6 +51,11 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         _ => PyRuntimeError::new_err(message),
     }
 }
+
+/// POSIX errno values (the same on Linux, macOS and Windows' CRT).
+const ENOENT: i32 = 2;
+const EACCES: i32 = 13;
+const EISDIR: i32 = 21;
 
 /// `.py()` on a core result: the error mapped by [`to_py_err`].
 pub(crate) trait IntoPyResult<T> {

@@ -1,13 +1,18 @@
 //! The `Store` class (SQLite or in-memory aggregates) and `QueryResult`.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use mozaggregator_core::analysis::MetricRequest;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::params::{expand_dates, parse_group_by};
 use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
-use mozaggregator_core::{Error, Filter, MemoryStore, Prefix, Selection, SqliteStore, Store};
+use mozaggregator_core::store::{Batch, FilterOptions, QueryRow, SeriesQuery, WriteReport};
+use mozaggregator_core::{
+    check_date, DateVersion, Dimension, Error, Filter, Histogram, MemoryStore, Prefix, Selection,
+    SeriesKey, SqliteStore, Store, Target,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -30,17 +35,29 @@ use crate::result::{stat_list, PyQueryResult};
 /// []
 /// >>> store.filters("nightly", "42") is None
 /// True
+///
+/// ``close()`` releases the store; ``with`` closes it at the end of the block:
+///
+/// >>> with Store.memory() as s:
+/// ...     s.dates("submission_date", "nightly")
+/// []
+/// >>> s.closed
+/// True
 #[pyclass(module = "mozaggregator._native", name = "Store", frozen)]
 pub(crate) struct PyStore {
+    /// The store (`closable` as a `Store`: every call fails once it is closed).
     pub(crate) inner: Arc<dyn Store>,
+    closable: Arc<Closable>,
     definitions: Arc<Definitions>,
     location: String,
 }
 
 impl PyStore {
     fn new(inner: Arc<dyn Store>, definitions: Option<&PyDefinitions>, location: String) -> Self {
+        let closable = Arc::new(Closable(RwLock::new(Some(inner))));
         Self {
-            inner,
+            inner: closable.clone(),
+            closable,
             definitions: definitions
                 .map(|d| d.inner.clone())
                 .unwrap_or_else(|| Arc::new(Definitions::new())),
@@ -105,10 +122,11 @@ impl PyStore {
         &self,
         py: Python<'py>,
         channel: &str,
-        version: &str,
+        version: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let version = version_arg(version)?;
         let options = py
-            .detach(|| self.inner.filter_options(channel, version))
+            .detach(|| self.inner.filter_options(channel, &version))
             .py()?;
         options
             .and_then(|o| ApiFilterOptions::from_options(&o, |_| true))
@@ -136,7 +154,7 @@ impl PyStore {
         py: Python<'_>,
         prefix: &str,
         channel: &str,
-        version: &str,
+        version: &Bound<'_, PyAny>,
         dates: &Bound<'_, PyAny>,
         metric: &str,
         group_by: Option<&str>,
@@ -148,7 +166,7 @@ impl PyStore {
         let query = MetricQuery {
             prefix: prefix.parse().py()?,
             channel: channel.to_owned(),
-            version: version.to_owned(),
+            version: version_arg(version)?,
             dates: expand_dates(&date_list(dates)?.join(",")).py()?,
             metric: metric.to_owned(),
             filter: filter_of(filters)?,
@@ -213,22 +231,176 @@ impl PyStore {
         )
     }
 
+    /// Closes the store: its database connections are released (once no ``Aggregator.write``
+    /// or query still runs on it), and every later call raises ``ValueError``. Closing twice is
+    /// harmless. ``with Store.open(path) as store: …`` closes it at the end of the block.
+    fn close(&self, py: Python<'_>) {
+        let store = self
+            .closable()
+            .0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // The last handle of a SQLite store closes its connections: not while holding the GIL.
+        py.detach(move || drop(store));
+    }
+
+    /// True once ``close()`` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.closable()
+            .0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyResult<PyRef<'_, Self>> {
+        if slf.closed() {
+            return Err(to_closed_err());
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
     fn __repr__(&self) -> String {
-        format!("Store({:?})", self.location)
+        let closed = if self.closed() { ", closed" } else { "" };
+        format!("Store({:?}{closed})", self.location)
     }
 }
 
-/// `dates` as a list of strings or one comma-separated string.
+impl PyStore {
+    fn closable(&self) -> &Closable {
+        &self.closable
+    }
+}
+
+fn to_closed_err() -> PyErr {
+    crate::error::to_py_err(closed_error())
+}
+
+fn closed_error() -> Error {
+    Error::invalid("store", "the store is closed")
+}
+
+/// A store that can be closed: every call on it after `close` fails with `ValueError`
+/// ("the store is closed"), and closing drops the store (its connections) once no call is
+/// running.
+pub(crate) struct Closable(RwLock<Option<Arc<dyn Store>>>);
+
+impl Closable {
+    fn get(&self) -> mozaggregator_core::Result<Arc<dyn Store>> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(closed_error)
+    }
+}
+
+impl Store for Closable {
+    fn write(&self, batch: &Batch) -> mozaggregator_core::Result<WriteReport> {
+        self.get()?.write(batch)
+    }
+    fn channels(&self, prefix: Prefix) -> mozaggregator_core::Result<Vec<String>> {
+        self.get()?.channels(prefix)
+    }
+    fn dates(&self, prefix: Prefix, channel: &str) -> mozaggregator_core::Result<Vec<DateVersion>> {
+        self.get()?.dates(prefix, channel)
+    }
+    fn filter_options(
+        &self,
+        channel: &str,
+        version: &str,
+    ) -> mozaggregator_core::Result<Option<FilterOptions>> {
+        self.get()?.filter_options(channel, version)
+    }
+    fn query(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Vec<QueryRow>> {
+        self.get()?.query(query)
+    }
+    fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<String>> {
+        self.get()?.absorbed(target)
+    }
+    fn trim(&self, cutoff: &str, dry_run: bool) -> mozaggregator_core::Result<Vec<Target>> {
+        self.get()?.trim(cutoff, dry_run)
+    }
+    fn data_version(&self) -> mozaggregator_core::Result<u64> {
+        self.get()?.data_version()
+    }
+    fn scan(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> mozaggregator_core::Result<()>,
+    ) -> mozaggregator_core::Result<()> {
+        self.get()?.scan(selection, visit)
+    }
+}
+
+/// A version given as a `str` (`"124"`) or an `int` (`124`).
+fn version_arg(version: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = version.extract::<String>() {
+        return Ok(s);
+    }
+    if version.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "version must be a str or an int, not bool",
+        ));
+    }
+    match version.extract::<u64>() {
+        Ok(n) => Ok(n.to_string()),
+        Err(_) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "version must be a str or a non-negative int, not {}",
+            version.get_type().name()?
+        ))),
+    }
+}
+
+/// One date: a `YYYYMMDD` string or a `datetime.date` (or `datetime`), checked.
+fn date_arg(date: &Bound<'_, PyAny>) -> PyResult<String> {
+    let text = match date.extract::<String>() {
+        Ok(s) => s.trim().to_owned(),
+        Err(_) if date.is_instance_of::<pyo3::types::PyDate>() => date
+            .call_method1("strftime", ("%Y%m%d",))?
+            .extract::<String>()?,
+        Err(_) => {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "a date must be a YYYYMMDD str or a datetime.date, not {}",
+                date.get_type().name()?
+            )))
+        }
+    };
+    date_token(&text).py()
+}
+
+/// A `YYYYMMDD` date, or an inclusive range `YYYYMMDD..YYYYMMDD` (expanded and checked by the
+/// query).
+fn date_token(text: &str) -> mozaggregator_core::Result<String> {
+    if !text.contains("..") {
+        check_date("date", text)?;
+    }
+    Ok(text.to_owned())
+}
+
+/// `dates` as one comma-separated string, or an iterable of `YYYYMMDD` strings and
+/// `datetime.date`s; a date that is not a valid `YYYYMMDD` raises `ValueError` naming it.
 fn date_list(dates: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if let Ok(s) = dates.extract::<String>() {
-        return Ok(s
+        return s
             .split(',')
             .map(str::trim)
             .filter(|d| !d.is_empty())
-            .map(str::to_owned)
-            .collect());
+            .map(|d| date_token(d).py())
+            .collect();
     }
-    dates.extract::<Vec<String>>()
+    if dates.is_instance_of::<pyo3::types::PyDate>() {
+        return Ok(vec![date_arg(dates)?]);
+    }
+    dates.try_iter()?.map(|d| date_arg(&d?)).collect()
 }
 
 /// The conjunction of keyword filters, each a string (as the HTTP parameter) or a list of
@@ -245,7 +417,34 @@ fn filter_of(filters: Option<&Bound<'_, PyDict>>) -> PyResult<Filter> {
             Err(_) => value.extract()?,
         };
         let values: Vec<&str> = values.iter().map(String::as_str).collect();
-        filter = filter.and(Filter::from_param(&name, &values).py()?);
+        filter = filter.and(if name == "os" {
+            os_filter(&values)?
+        } else {
+            Filter::from_param(&name, &values).py()?
+        });
     }
     Ok(filter)
 }
+
+/// `os` values as the HTTP parameter takes them (`"Linux"`), or as `filters()` returns them
+/// (`"Linux,6.5"`: that OS *and* that version); several values: any of them.
+fn os_filter(values: &[&str]) -> PyResult<Filter> {
+    let (pairs, names): (Vec<&str>, Vec<&str>) = values.iter().partition(|v| v.contains(','));
+    if pairs.is_empty() {
+        return Filter::from_param("os", &names).py();
+    }
+    let mut any: Option<Filter> = None;
+    if !names.is_empty() {
+        any = Some(Filter::from_param("os", &names).py()?);
+    }
+    for pair in pairs {
+        let (os, version) = pair.split_once(',').unwrap_or((pair, ""));
+        let one = Filter::eq(Dimension::Os, os).and(Filter::eq(Dimension::OsVersion, version));
+        any = Some(match any {
+            Some(f) => f.or(one),
+            None => one,
+        });
+    }
+    Ok(any.unwrap_or(Filter::All))
+}
+

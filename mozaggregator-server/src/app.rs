@@ -6,7 +6,7 @@
 //! headers are added to whatever comes out. Paths are accepted with or without their trailing
 //! slash.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -52,8 +52,6 @@ struct State {
     reads: Arc<Semaphore>,
     version: AtomicU64,
     version_checked: Mutex<Option<Instant>>,
-    /// Requests being handled now.
-    in_flight: AtomicUsize,
 }
 
 /// The routes, after the path is split into segments.
@@ -98,7 +96,6 @@ impl App {
                 reads,
                 version: AtomicU64::new(u64::MAX),
                 version_checked: Mutex::new(None),
-                in_flight: AtomicUsize::new(0),
             }),
         }
     }
@@ -124,13 +121,27 @@ impl Endpoint for App {
             .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
         let timeout = self.state.config.limits.request_timeout;
         let state = Arc::clone(&self.state);
-        let _in_flight = InFlight::enter(&self.state.in_flight);
-        let mut response = match tokio::time::timeout(timeout, state.handle(req)).await {
-            Ok(Ok(response)) => response,
-            Ok(Err(err)) => err.into_response(),
-            Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+        // A request line too long for hyper, rewritten by the listener (see `listener`).
+        let too_long = target
+            .strip_prefix(crate::listener::URI_TOO_LONG_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|n| n.parse::<u64>().ok());
+        let (target, mut response) = if let Some(n) = too_long {
+            let limit = self.state.config.limits.max_url_bytes;
+            (
+                format!("<request line of {n} bytes>"),
+                ApiError::UriTooLong(limit).into_response(),
+            )
+        } else {
+            let response = match tokio::time::timeout(timeout, state.handle(req)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => err.into_response(),
+                Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+            };
+            (target, response)
         };
         headers::add_common(&mut response);
+        let target = loggable(target);
         let status = response.status().as_u16();
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {
@@ -142,20 +153,20 @@ impl Endpoint for App {
     }
 }
 
-/// Counts a request in flight until dropped (also when the request's future is dropped).
-struct InFlight<'a>(&'a AtomicUsize);
+/// Longest request target written to the log as it is.
+const MAX_LOGGED_TARGET: usize = 1024;
 
-impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        counter.fetch_add(1, Ordering::AcqRel);
-        Self(counter)
+/// `target` for the request log: cut after [`MAX_LOGGED_TARGET`] bytes (with its length), so a
+/// flood of long URLs cannot flood the log.
+fn loggable(target: String) -> String {
+    if target.len() <= MAX_LOGGED_TARGET {
+        return target;
     }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+    let mut cut = MAX_LOGGED_TARGET;
+    while !target.is_char_boundary(cut) {
+        cut -= 1;
     }
+    format!("{}… ({} bytes)", &target[..cut], target.len())
 }
 
 fn route(segments: &[String]) -> Option<Route<'_>> {
@@ -280,13 +291,7 @@ impl State {
                 .is_ok()
     }
 
-    /// Runs `f` off the async executor, at most `max_concurrent_reads` at once.
-    ///
-    /// A lone read (no other request in flight) on a multi-threaded runtime runs in place on
-    /// its worker thread (`block_in_place`): a sporadic dashboard request then wakes no other
-    /// thread, which is most of its latency after idle time (BENCHMARKS.md). Reads that overlap
-    /// others go to the blocking pool, so a slow read never holds up the executor under load
-    /// and the request timeout still answers 408 for them.
+    /// Runs `f` on the blocking pool, at most `max_concurrent_reads` at once.
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -298,14 +303,6 @@ impl State {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let store = Arc::clone(&self.store);
         let definitions = Arc::clone(&self.definitions);
-        let lone = self.config.inline_lone_reads
-            && self.in_flight.load(Ordering::Acquire) <= 1
-            && tokio::runtime::Handle::current().runtime_flavor()
-                == tokio::runtime::RuntimeFlavor::MultiThread;
-        if lone {
-            let _permit = permit;
-            return tokio::task::block_in_place(|| f(store.as_ref(), &definitions));
-        }
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             f(store.as_ref(), &definitions)
@@ -724,7 +721,7 @@ fn version_document() -> serde_json::Value {
     serde_json::json!({
         "source": env!("CARGO_PKG_REPOSITORY"),
         "version": env!("CARGO_PKG_VERSION"),
-        "commit": option_env!("MOZAGGREGATOR_COMMIT").unwrap_or(""),
-        "build": "",
+        "commit": env!("MOZAGGREGATOR_COMMIT"),
+        "build": env!("MOZAGGREGATOR_BUILD"),
     })
 }

@@ -55,9 +55,6 @@ pub struct ServerConfig {
     pub data_version_poll: Duration,
     /// Request limits.
     pub limits: Limits,
-    /// Run a read in place on its worker thread when no other request is in flight (see
-    /// docs/api.md, "Limits"); off: every read goes to the blocking pool.
-    pub inline_lone_reads: bool,
 }
 
 impl Default for ServerConfig {
@@ -70,7 +67,6 @@ impl Default for ServerConfig {
             cache_max_bytes: 256 << 20,
             data_version_poll: Duration::from_secs(1),
             limits: Limits::default(),
-            inline_lone_reads: true,
         }
     }
 }

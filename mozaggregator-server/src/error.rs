@@ -21,6 +21,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The server cannot listen on its address (invalid, in use, not permitted).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address given.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The command line or configuration is wrong.
     #[error("{0}")]
     Usage(String),

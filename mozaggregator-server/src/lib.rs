@@ -10,6 +10,7 @@
 //! - [`config`]: the settings;
 //! - [`dashboard`]: the web dashboard served at `/` (embedded built files);
 //! - [`headers`]: headers every response carries, ETag matching;
+//! - [`listener`]: the bound TCP listener, guarding connections against over-long URLs;
 //! - [`api_error`]: error answers and their statuses;
 //! - [`openapi`]: the `/openapi.json` document.
 
@@ -22,6 +23,7 @@ pub mod dashboard;
 pub mod error;
 pub mod headers;
 mod jwks_fetch;
+pub mod listener;
 pub mod openapi;
 
 pub use app::App;

@@ -43,7 +43,20 @@ async fn utility_routes() {
     assert_eq!(body_json(r).await["status"], "ok");
     let r = c.get("/__version__").send().await;
     r.assert_status_is_ok();
-    assert_eq!(body_json(r).await["version"], env!("CARGO_PKG_VERSION"));
+    let v = body_json(r).await;
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    // Built from a git checkout: the commit and its date are embedded (issue 16).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    if let Some(head) = head {
+        let head = String::from_utf8(head.stdout).unwrap();
+        assert_eq!(v["commit"], head.trim(), "{v}");
+        assert!(v["build"].as_str().unwrap().starts_with("20"), "{v}");
+    }
     let r = c.get("/openapi.json").send().await;
     r.assert_status_is_ok();
     assert_eq!(body_json(r).await["openapi"], "3.0.3");
@@ -614,4 +627,60 @@ async fn default_limits_accept_telemetry_js_sized_urls() {
     assert!(url.len() < 4094);
     let r = c.get(&url).send().await;
     r.assert_status_is_ok();
+}
+
+/// Issue 16, bug 3: `/dates/` lists the versions of one date higher first as numbers
+/// (`124` before `48`), not as strings, on both stores.
+#[tokio::test]
+async fn dates_order_versions_as_numbers() {
+    use std::sync::Arc;
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let stores: Vec<Arc<dyn Store>> = vec![
+        Arc::new(mozaggregator_core::MemoryStore::new()),
+        Arc::new(
+            mozaggregator_core::SqliteStore::open(sqlite_dir.path().join("s.sqlite")).unwrap(),
+        ),
+    ];
+    for store in stores {
+        let mut b = mozaggregator_core::Batch {
+            submission_date: D1.into(),
+            ..mozaggregator_core::Batch::default()
+        };
+        for version in ["47", "48", "123", "124"] {
+            let target = mozaggregator_core::Target {
+                prefix: mozaggregator_core::Prefix::SubmissionDate,
+                channel: "nightly".into(),
+                version: version.into(),
+                date: D1.into(),
+            };
+            b.tables.insert(
+                target,
+                vec![(
+                    key(
+                        "GC_MS",
+                        "",
+                        mozaggregator_core::Process::Parent,
+                        ("Linux", "6.5"),
+                        "x86",
+                    ),
+                    scalar(1, 1),
+                )],
+            );
+        }
+        store.write(&b).unwrap();
+        let (_, c) = app_with(store, config(None));
+        let r = c
+            .get("/aggregates_by/submission_date/channels/nightly/dates/")
+            .send()
+            .await;
+        r.assert_status_is_ok();
+        let versions: Vec<String> = body_json(r)
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["version"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(versions, ["124", "123", "48", "47"]);
+    }
 }

@@ -737,16 +737,13 @@ async fn response_cache_and_clear_cache() {
 /// ../shared/data).
 #[tokio::test]
 async fn real_definition_files_give_the_same_kinds_and_buckets() {
-    let dir = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/definitions"
-    ));
-    let histograms = dir.join("Histograms-test-subset.json");
-    let scalars = dir.join("Scalars-test-subset.yaml");
-    if !histograms.exists() || !scalars.exists() {
-        eprintln!("skipped: {} not present", dir.display());
+    use mozaggregator_core::testing::shared_file;
+    let Some(histograms) = shared_file("definitions/Histograms-test-subset.json") else {
         return;
-    }
+    };
+    let Some(scalars) = shared_file("definitions/Scalars-test-subset.yaml") else {
+        return;
+    };
     let definitions = Definitions::load(Some(&histograms), &[scalars]).unwrap();
     let f = fixture();
     let app = App::new(f.store.clone(), Arc::new(definitions), config(None));

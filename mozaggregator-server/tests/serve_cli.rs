@@ -69,3 +69,20 @@ fn settings_come_from_flags_or_environment_and_are_checked() {
         assert!(help.contains(var), "{var} missing from --help");
     }
 }
+
+/// Issue 16: a `--db` that is not a store (here a gzip file of pings) is refused with its path.
+#[test]
+fn a_db_that_is_not_a_store_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let pings = dir.path().join("pings.gz");
+    std::fs::write(
+        &pings,
+        b"\x1f\x8b\x08\x00 this is not an SQLite database at all, just bytes",
+    )
+    .unwrap();
+    let path = pings.to_str().unwrap();
+    let (code, err) = serve(&["--db", path, "--bind", "127.0.0.1:0"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(path), "{err}");
+    assert!(err.contains("not a mozaggregator store"), "{err}");
+}

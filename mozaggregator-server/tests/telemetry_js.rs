@@ -14,7 +14,7 @@ use poem::listener::{Acceptor, Listener, TcpListener};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn telemetry_js_reads_the_api() {
     let Ok(telemetry_js) = std::env::var("TELEMETRY_JS") else {
-        eprintln!("skipped: set TELEMETRY_JS=/path/to/telemetry.js to run");
+        mozaggregator_core::testing::skip("set TELEMETRY_JS=/path/to/telemetry.js to run");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union
 
@@ -149,13 +150,13 @@ class Store:
     def memory(definitions: Definitions | None = None) -> Store: ...
     def channels(self, prefix: _Prefix) -> list[str]: ...
     def dates(self, prefix: _Prefix, channel: str) -> list[dict[str, str]]: ...
-    def filters(self, channel: str, version: str) -> dict[str, list[str]] | None: ...
+    def filters(self, channel: str, version: str | int) -> dict[str, list[str]] | None: ...
     def query(
         self,
         prefix: _Prefix,
         channel: str,
-        version: str,
-        dates: str | Sequence[str],
+        version: str | int,
+        dates: str | datetime.date | Iterable[str | datetime.date],
         metric: str,
         *,
         group_by: _Dimension | None = None,
@@ -164,6 +165,11 @@ class Store:
         pct_method: _Method | None = None,
         **filters: str | Sequence[str],
     ) -> QueryResult: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Store: ...
+    def __exit__(self, *args: object) -> bool: ...
     def export(
         self, prefix: _Prefix | None = None, channel: str | None = None, version: str | None = None
     ) -> list[dict[str, Any]]: ...

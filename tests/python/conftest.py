@@ -19,7 +19,34 @@ import pytest
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "data"
+SHARED = Path(os.environ.get("MOZAGGREGATOR_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def pytest_runtest_logreport(report):
+    """Records every skip in $MOZAGGREGATOR_SKIP_LOG (scripts/test.sh sums them up at the end,
+    with the Rust tests' skips)."""
+    log = os.environ.get("MOZAGGREGATOR_SKIP_LOG")
+    if not log or not report.skipped:
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    with open(log, "a") as f:
+        f.write(f"SKIPPED: pytest::{report.nodeid}: {reason}\n")
+
+
+def require_java() -> None:
+    """PySpark needs Java: a clear failure without it (or a skip with MOZAGGREGATOR_SKIP_SPARK=1)."""
+    import shutil
+
+    if shutil.which("java") is not None:
+        return
+    if os.environ.get("MOZAGGREGATOR_SKIP_SPARK"):
+        pytest.skip("Java is not installed and MOZAGGREGATOR_SKIP_SPARK is set")
+    pytest.fail(
+        "PySpark needs Java (a JRE, 17 or newer), which is not installed: apt-get install "
+        "default-jre-headless (Debian/Ubuntu) or brew install openjdk (macOS); or set "
+        "MOZAGGREGATOR_SKIP_SPARK=1 to skip the Spark tests"
+    )
 
 
 def cli_binary() -> Path | None:
@@ -95,7 +122,7 @@ def cli_run(cli, tmp_path_factory) -> CliRun:
 
 
 #: Report fields that measure time, not what was aggregated.
-TIMING = {"seconds", "mb_per_s", "pings_per_s"}
+TIMING = {"seconds", "write_seconds", "mb_per_s", "pings_per_s"}
 
 
 def counters(report: dict) -> dict:

@@ -144,3 +144,11 @@ def test_one_aggregator_in_two_threads_is_refused_not_raced(tmp_path):
     finally:
         faulthandler.cancel_dump_traceback_later()
     assert agg.report()["pings_used"] == 1
+
+
+def test_too_many_threads_is_a_value_error(tmp_path):
+    from mozaggregator import Aggregator
+    path = tmp_path / "p.ndjson"
+    path.write_text("{}\n")
+    with pytest.raises(ValueError, match="256"):
+        Aggregator().add_files(path, threads=9999)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import counters
+from conftest import counters, require_java
 from mozaggregator import Aggregator, Store
 from mozaggregator import spark as mzs
 from pings import ping
@@ -22,6 +22,7 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed")
 def session():
     from pyspark.sql import SparkSession
 
+    require_java()
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     started = time.perf_counter()

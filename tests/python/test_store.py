@@ -161,3 +161,95 @@ def test_export_rows_select_tables(store):
     assert store.export(version="99") == []
     with pytest.raises(ValueError):
         store.export("bogus")
+
+
+# --- issue 16: malformed dates, versions as numbers, ergonomics --------------------------------
+
+
+@pytest.mark.parametrize("bad", [["banana"], ["2024-01-13"], "banana", "20240101,2024-01-13",
+                                 ["20241301"]])
+def test_a_malformed_date_is_a_value_error_naming_it(store, bad):
+    with pytest.raises(ValueError) as e:
+        store.query("submission_date", "nightly", "120", bad, "GC_MS")
+    named = [d for d in (bad if isinstance(bad, list) else bad.split(",")) if d != "20240101"][0]
+    assert named in str(e.value)
+
+
+def test_dates_list_higher_versions_first_as_numbers(tmp_path):
+    for s in (Store.memory(), Store.open(tmp_path / "v.sqlite")):
+        agg = Aggregator()
+        agg.add_pings([ping(**{"application.version": f"{v}.0"}) for v in (47, 48, 123, 124)])
+        agg.write(s)
+        assert [d["version"] for d in s.dates("submission_date", "nightly")] == [
+            "124", "123", "48", "47"]
+        # the notebook idiom picks the highest version
+        assert s.dates("submission_date", "nightly")[0]["version"] == "124"
+
+
+def test_int_versions_and_date_objects_are_accepted(store):
+    import datetime
+
+    by_str = store.query("build_id", "nightly", "120", ["20240101"], "GC_MS").data
+    assert store.query("build_id", "nightly", 120, [datetime.date(2024, 1, 1)], "GC_MS").data \
+        == by_str
+    assert store.query("build_id", "nightly", 120, datetime.date(2024, 1, 1), "GC_MS").data \
+        == by_str
+    assert store.query("build_id", "nightly", 120,
+                       [datetime.datetime(2024, 1, 1, 12, 0)], "GC_MS").data == by_str
+    assert store.filters("nightly", 120) == store.filters("nightly", "120")
+    with pytest.raises(TypeError):
+        store.query("build_id", "nightly", 120.5, ["20240101"], "GC_MS")
+    with pytest.raises(TypeError):
+        store.query("build_id", "nightly", "120", [20240101], "GC_MS")
+
+
+def test_os_values_from_filters_are_accepted_back(store):
+    os_values = store.filters("nightly", "120")["os"]
+    assert os_values == ["Linux,6.5", "Windows_NT,10.0"]
+    dates = ["20240101", "20231231"]
+    whole = {(d["date"], d["count"]) for d in store.query("build_id", "nightly", "120", dates,
+                                                            "GC_MS").data}
+    for value in os_values:
+        by_pair = store.query("build_id", "nightly", "120", dates, "GC_MS", os=value).data
+        by_name = store.query("build_id", "nightly", "120", dates, "GC_MS",
+                              os=value.split(",")[0]).data
+        assert by_pair == by_name and by_pair
+    both = store.query("build_id", "nightly", "120", dates, "GC_MS", os=os_values).data
+    assert {(d["date"], d["count"]) for d in both} == whole
+    with pytest.raises(KeyError):
+        store.query("build_id", "nightly", "120", dates, "GC_MS", os="Linux,99")
+
+
+def test_close_and_context_manager(tmp_path):
+    path = tmp_path / "c.sqlite"
+    with Store.open(path) as s:
+        filled(s)
+        assert not s.closed
+        assert s.channels("build_id") == ["beta", "nightly"]
+    assert s.closed and "closed" in repr(s)
+    with pytest.raises(ValueError, match="closed"):
+        s.channels("build_id")
+    agg = Aggregator()
+    agg.add_ping(ping())
+    with pytest.raises(ValueError, match="closed"):
+        agg.write(s)
+    s.close()  # twice is fine
+    m = Store.memory()
+    m.close()
+    with pytest.raises(ValueError, match="closed"):
+        m.dates("build_id", "nightly")
+    with pytest.raises(ValueError, match="closed"):
+        with m:
+            pass
+    # the file is released: it can be removed and created anew
+    path.unlink()
+    assert Store.open(path).channels("build_id") == []
+
+
+def test_open_in_a_missing_directory_names_the_errno(tmp_path):
+    missing = tmp_path / "no" / "such" / "dir" / "a.sqlite"
+    with pytest.raises(FileNotFoundError) as e:
+        Store.open(missing)
+    assert e.value.errno == 2
+    assert "Errno None" not in str(e.value) and "[Errno 2]" in str(e.value)
+    assert str(missing) in str(e.value)

@@ -173,14 +173,11 @@ fn queries_give_the_original_services_numbers() {
 
 #[test]
 fn with_definitions_the_original_layout_rule_drops_what_it_dropped() {
-    let defs = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/definitions/Histograms-test-subset.json"
-    ));
-    if !defs.exists() {
-        eprintln!("skipping: {} is absent", defs.display());
+    let Some(defs) =
+        mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")
+    else {
         return;
-    }
+    };
     let definitions =
         mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
     let (_dir, store) = store(Options {

@@ -183,7 +183,7 @@ fn side(response: &MetricResponse, stats: &[Stat], method: PercentileMethod) -> 
         .values
         .iter()
         .filter(|(name, _)| name.starts_with('p'))
-        .cloned()
+        .map(|(name, value)| (name.to_string(), *value))
         .collect();
     Ok(Side {
         samples: samples(&d),

@@ -22,7 +22,7 @@ use crate::keys::Prefix;
 use crate::layout::Kind;
 use crate::params::{expand_dates, MetricParams};
 use crate::query::{Bucket, DataPoint, MetricQuery, MetricResponse};
-use crate::stats::{summarize, Distribution, PercentileMethod, Stat};
+use crate::stats::{Distribution, PercentileMethod, Plan, Stat};
 use crate::store::Store;
 
 /// The label that stands for every label `top` left out.
@@ -140,12 +140,13 @@ impl MetricRequest {
 /// Adds `stats` to every entry of `response`.
 ///
 /// # Errors
-/// As [`summarize`].
+/// As [`Plan::new`].
 pub fn attach_stats(
     response: &mut MetricResponse,
     stats: &[Stat],
     method: PercentileMethod,
 ) -> Result<()> {
+    let plan = Plan::new(stats)?;
     let kind = response.served_kind();
     let bounds = response.bounds();
     for point in &mut response.data {
@@ -155,7 +156,7 @@ pub fn attach_stats(
             counts: &point.histogram,
             sum: point.sum,
         };
-        point.stats = Some(summarize(&d, stats, method)?);
+        point.stats = Some(plan.summarize(&d, method));
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ mod tmo;
 
 pub use distance::{distances, Distances};
 pub use percentile::{percentile, percentiles, Bucket, Percentile, PercentileMethod};
-pub use summary::{summarize, Stat, Summary};
+pub use summary::{summarize, Plan, Stat, Summary};
 pub use tmo::tmo_mean;
 
 /// A served distribution: the API's `buckets` plus one data entry.

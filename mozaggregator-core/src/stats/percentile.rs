@@ -174,36 +174,36 @@ pub fn percentiles(
         return Ok(ps.iter().map(|&p| tmo::percentile(d, p)).collect());
     }
 
-    // The non-empty buckets: (index, samples before it, samples through it).
-    let mut nonempty = Vec::new();
+    // One walk over the buckets, percentiles in ascending order: `i` is the current
+    // non-empty bucket, `before` the samples before it.
+    let counts = d.used_counts();
+    let next_nonempty = |from: usize| (from..counts.len()).find(|&j| counts[j] > 0);
+    let Some(mut i) = next_nonempty(0) else {
+        return Ok(vec![Percentile::NONE; ps.len()]);
+    };
     let mut before = 0u128;
-    for (i, &c) in d.used_counts().iter().enumerate() {
-        if c > 0 {
-            let through = before + u128::from(c);
-            nonempty.push((i, before, through));
-            before = through;
-        }
-    }
     let n = total as f64;
     let mut order: Vec<usize> = (0..ps.len()).collect();
     order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
 
     let mut out = vec![Percentile::NONE; ps.len()];
-    let mut k = 0;
     for at in order {
         let p = ps[at];
         // The first non-empty bucket that reaches the percentile; the cumulative count of the
-        // last one is the total, which always does, so the search stops there at the latest.
+        // last one is the total, which always does, so the walk stops there at the latest.
         let reaches = |through: u128| match method {
             PercentileMethod::Nearest => through as f64 / n >= p / 100.0,
             _ => through as f64 >= p / 100.0 * n,
         };
-        while k + 1 < nonempty.len() && !nonempty.get(k).is_some_and(|b| reaches(b.2)) {
-            k += 1;
+        let mut through = before + u128::from(counts[i]);
+        while !reaches(through) {
+            let Some(j) = next_nonempty(i + 1) else {
+                break;
+            };
+            before = through;
+            i = j;
+            through = before + u128::from(counts[i]);
         }
-        let Some(&(i, before, through)) = nonempty.get(k) else {
-            continue;
-        };
         let lower = d.bounds[i];
         let upper = d.upper(i);
         out[at] = match method {

@@ -2,6 +2,7 @@
 //! them in request order.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -127,9 +128,9 @@ pub struct Summary {
     /// The number of samples.
     pub samples: u64,
     /// Each requested statistic other than `samples`, by name, in request order.
-    pub values: Vec<(String, Option<f64>)>,
+    pub values: Vec<(Arc<str>, Option<f64>)>,
     /// The bucket `[lower, upper]` of each requested percentile, by name, in request order.
-    pub buckets: Vec<(String, Option<Bucket>)>,
+    pub buckets: Vec<(Arc<str>, Option<Bucket>)>,
     /// telemetry.js's mean ([`tmo_mean`]), present when the method is `tmo`.
     pub tmo_mean: Option<Option<f64>>,
 }
@@ -165,39 +166,84 @@ pub fn summarize(
     stats: &[Stat],
     method: PercentileMethod,
 ) -> Result<Summary> {
-    let mut seen = HashSet::new();
-    let mut wanted = Vec::new();
-    let mut ps = Vec::new();
-    for stat in stats {
-        if *stat == Stat::Samples || !seen.insert(stat.name()) {
-            continue;
-        }
-        if let Stat::Percentile(p) = stat {
-            percentile::check(*p)?;
-            ps.push(*p);
-        }
-        wanted.push(stat);
-    }
-    let mut found = percentiles(d, &ps, method)?.into_iter();
-    let mut values = Vec::with_capacity(wanted.len());
-    let mut buckets = Vec::with_capacity(ps.len());
-    for stat in wanted {
-        let name = stat.name();
-        match stat {
-            Stat::Percentile(_) => {
-                let p = found.next().unwrap_or(Percentile::NONE);
-                values.push((name.clone(), p.value));
-                buckets.push((name, p.bucket));
+    Ok(Plan::new(stats)?.summarize(d, method))
+}
+
+/// Requested statistics, validated, deduplicated and named once, to summarize many
+/// distributions (every entry of an answer) without redoing that work per entry.
+///
+/// ```
+/// use mozaggregator_core::stats::{Distribution, PercentileMethod, Plan, Stat};
+/// use mozaggregator_core::Kind;
+/// let plan = Plan::new(&Stat::parse_list("mean,p50").unwrap()).unwrap();
+/// let d = Distribution { kind: Kind::Linear, bounds: &[0, 10, 20], counts: &[0, 2, 0], sum: 30 };
+/// assert_eq!(plan.summarize(&d, PercentileMethod::Interp).values[0].1, Some(15.0));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Each statistic once, in request order: its name and its percentile (`None`: the mean).
+    wanted: Vec<(Arc<str>, Option<f64>)>,
+    /// The percentiles, in request order.
+    ps: Vec<f64>,
+}
+
+impl Plan {
+    /// The plan of `stats` (`samples` is always computed and not listed).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when a percentile is NaN or outside `[0, 100]` (only possible for a
+    /// [`Stat`] built by hand, not parsed).
+    pub fn new(stats: &[Stat]) -> Result<Plan> {
+        let mut seen = HashSet::new();
+        let mut wanted = Vec::new();
+        let mut ps = Vec::new();
+        for stat in stats {
+            let name = stat.name();
+            if *stat == Stat::Samples || !seen.insert(name.clone()) {
+                continue;
             }
-            _ => values.push((name, mean(d))),
+            let p = match stat {
+                Stat::Percentile(p) => {
+                    percentile::check(*p)?;
+                    ps.push(*p);
+                    Some(*p)
+                }
+                _ => None,
+            };
+            wanted.push((Arc::from(name), p));
+        }
+        Ok(Plan { wanted, ps })
+    }
+
+    /// Computes the plan's statistics of `d`, percentiles by `method`, in one pass over the
+    /// buckets.
+    pub fn summarize(&self, d: &Distribution<'_>, method: PercentileMethod) -> Summary {
+        // The percentiles were checked by `Plan::new`.
+        let found = percentiles(d, &self.ps, method).unwrap_or_default();
+        let mut found = found.into_iter();
+        let mut values = Vec::with_capacity(self.wanted.len());
+        let mut buckets = Vec::with_capacity(self.ps.len());
+        let mut the_mean = None;
+        for (name, p) in &self.wanted {
+            match p {
+                Some(_) => {
+                    let p = found.next().unwrap_or(Percentile::NONE);
+                    values.push((Arc::clone(name), p.value));
+                    buckets.push((Arc::clone(name), p.bucket));
+                }
+                None => {
+                    let m = *the_mean.get_or_insert_with(|| mean(d));
+                    values.push((Arc::clone(name), m));
+                }
+            }
+        }
+        Summary {
+            samples: samples(d),
+            values,
+            buckets,
+            tmo_mean: (method == PercentileMethod::Tmo).then(|| tmo_mean(d)),
         }
     }
-    Ok(Summary {
-        samples: samples(d),
-        values,
-        buckets,
-        tmo_mean: (method == PercentileMethod::Tmo).then(|| tmo_mean(d)),
-    })
 }
 
 impl Summary {
@@ -224,7 +270,7 @@ impl Serialize for ValuesJson<'_> {
         let mut map = serializer.serialize_map(Some(len))?;
         map.serialize_entry("samples", &s.samples)?;
         for (name, value) in &s.values {
-            map.serialize_entry(name, &finite(*value))?;
+            map.serialize_entry(&**name, &finite(*value))?;
         }
         if let Some(value) = s.tmo_mean {
             map.serialize_entry("tmo_mean", &finite(value))?;
@@ -243,7 +289,7 @@ impl Serialize for BucketsJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.buckets.len()))?;
         for (name, bucket) in &self.0.buckets {
-            map.serialize_entry(name, bucket)?;
+            map.serialize_entry(&**name, bucket)?;
         }
         map.end()
     }

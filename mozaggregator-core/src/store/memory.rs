@@ -133,8 +133,7 @@ impl Store for MemoryStore {
                 version: t.version.clone(),
             })
             .collect();
-        out.sort_by(|a, b| b.cmp(a));
-        out.dedup();
+        crate::keys::sort_dates(&mut out);
         Ok(out)
     }
 

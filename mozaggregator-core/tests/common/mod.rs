@@ -7,19 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-/// `../shared/data` next to the repository, when it is there. Prints why a test is skipped
-/// when it is not.
+/// `../shared/data` next to the repository, when it is there; otherwise the skip is recorded
+/// (printed, and counted by `scripts/test.sh`) and the test returns early.
 pub fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data"));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!(
-            "skipping: reference data {} is absent (a fresh clone has no ../shared)",
-            dir.display()
-        );
-        None
-    }
+    mozaggregator_core::testing::shared_data()
 }
 
 /// A file of the core crate's test fixtures.

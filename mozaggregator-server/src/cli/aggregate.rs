@@ -11,11 +11,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::ingest::{ingest, IngestOptions, Progress};
-use mozaggregator_core::input::discover;
+use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
+use mozaggregator_core::input::discover_listing;
 use mozaggregator_core::{check_date, Aggregator, Options, SqliteStore, Store, CHANNELS};
 use mozaggregator_server::{Error, Result};
 
@@ -62,7 +63,7 @@ pub struct Args {
     #[arg(long)]
     full_os_version: bool,
 
-    /// Worker threads parsing and aggregating (0: one per core).
+    /// Worker threads parsing and aggregating (0: one per core; at most 256).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
 
@@ -84,6 +85,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(d) = &args.submission_date {
         check_date("submission date", d)?;
     }
+    check_threads(args.threads)?;
     let channels = if args.channels.is_empty() {
         CHANNELS.iter().map(|c| c.to_string()).collect()
     } else {
@@ -103,7 +105,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ));
     }
     let definitions = Definitions::load(args.histograms.as_deref(), &args.scalars)?;
-    let inputs = discover(&args.inputs)?;
+    let (inputs, files_skipped) = discover_listing(&args.inputs)?;
     // Open the store before the long part, so a bad path fails fast.
     let store = SqliteStore::open(&args.db)?;
     let aggregator = Aggregator::new(Options {
@@ -125,7 +127,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bar.set_position(p.input_bytes);
             let secs = p.elapsed.as_secs_f64().max(1e-9);
             bar.set_message(format!(
-                "{} pings, {:.0} pings/s, {:.1} MB/s",
+                "read + aggregate: {} pings, {:.0} pings/s, {:.1} MB/s",
                 p.pings,
                 p.pings as f64 / secs,
                 p.json_bytes as f64 / 1e6 / secs
@@ -136,16 +138,43 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    aggregates.report_mut().files_skipped = files_skipped
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     // One write per (submission date, channel, version): memory for the largest part only.
     // Every table is whole in one part, so a job stopped between parts is completed by
-    // running it again (tables that absorbed the date are skipped).
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
-            let batch = aggregates.batch_part(&date, &channel, &version)?;
-            let written = store.write(&batch)?;
-            aggregates.report_mut().add_write(&written);
+    // running it again (tables that absorbed the date are skipped). The write is its own
+    // phase of the progress display.
+    let writing = Instant::now();
+    let parts: Vec<(String, String, String)> = aggregates
+        .submission_dates()
+        .into_iter()
+        .flat_map(|date| {
+            aggregates
+                .channel_versions(&date)
+                .into_iter()
+                .map(move |(channel, version)| (date.clone(), channel, version))
+        })
+        .collect();
+    let write_bar = std::io::stderr()
+        .is_terminal()
+        .then(|| write_progress_bar(parts.len() as u64));
+    for (date, channel, version) in &parts {
+        if let Some(bar) = &write_bar {
+            bar.set_message(format!("writing {date} {channel} {version}"));
+        }
+        let batch = aggregates.batch_part(date, channel, version)?;
+        let written = store.write(&batch)?;
+        aggregates.report_mut().add_write(&written);
+        if let Some(bar) = &write_bar {
+            bar.inc(1);
         }
     }
+    if let Some(bar) = &write_bar {
+        bar.finish_and_clear();
+    }
+    aggregates.report_mut().write_seconds = writing.elapsed().as_secs_f64();
     let report = aggregates.report();
     eprint!("{report}");
     if let Some(path) = &args.report_json {
@@ -164,6 +193,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The write phase: one step per (submission date, channel, version) part.
+fn write_progress_bar(parts: u64) -> ProgressBar {
+    let bar = ProgressBar::new(parts);
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] write {wide_bar} {pos}/{len} parts {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
 }
 
 fn progress_bar(inputs: &[mozaggregator_core::input::Input]) -> ProgressBar {

@@ -11,9 +11,11 @@ use mozaggregator_core::access::served_name;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::generate::{GenerateOptions, Generator};
 use mozaggregator_core::query::MetricQuery;
+use mozaggregator_core::report::count;
 use mozaggregator_core::{
     date, Aggregates, Aggregator, Filter, Options, Prefix, SqliteStore, Store,
 };
+use mozaggregator_server::listener::BoundListener;
 use mozaggregator_server::{App, Error, Result};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -55,6 +57,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
     init_logging(&args.server.log_format);
     let config = args.server.config()?;
     let definitions = args.server.definitions()?;
+    // Bind before the long part: a busy or invalid address fails now, not after generating.
+    let serving = if args.no_serve {
+        None
+    } else {
+        let runtime = runtime()?;
+        let listener = runtime.block_on(BoundListener::bind(&args.server.bind))?;
+        Some((runtime, listener))
+    };
+    let base = match &serving {
+        Some((_, listener)) => format!("http://{}", listener.local_addr()),
+        None => format!("http://{}", args.server.bind),
+    };
     let store = Arc::new(SqliteStore::open(&args.db)?);
     let has_data = Prefix::ALL
         .iter()
@@ -70,12 +84,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         generate_into(&args, store.as_ref())?;
     }
-    print_examples(&args, store.as_ref(), &definitions)?;
-    if args.no_serve {
+    print_examples(&args, &base, store.as_ref(), &definitions)?;
+    let Some((runtime, listener)) = serving else {
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     let app = App::new(store, Arc::new(definitions), config);
-    runtime()?.block_on(serve_app(app, &args.server.bind))?;
+    runtime.block_on(serve_app(app, listener))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,8 +103,10 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
     let mut total = Aggregates::new();
     let mut bytes = 0u64;
     println!(
-        "generating {} synthetic main pings over {} submission dates on {threads} threads…",
-        args.pings, args.days
+        "generating {} over {} on {}…",
+        count(args.pings, "synthetic main ping", "synthetic main pings"),
+        count(u64::from(args.days), "submission date", "submission dates"),
+        count(threads as u64, "thread", "threads"),
     );
     for day in 0..args.days {
         let submission_date = date::days_before(&today, args.days - 1 - day)?;
@@ -133,7 +149,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
             bytes += b;
             total.merge(aggregates);
         }
-        println!("  {submission_date}: {share} pings");
+        println!("  {submission_date}: {}", count(share, "ping", "pings"));
     }
     let aggregated = started.elapsed();
     let mut rows = 0u64;
@@ -145,12 +161,13 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
     }
     let report = total.report();
     println!(
-        "aggregated {} pings ({:.0} MB of JSON; {} used, {} rejected) in {:.1} s; wrote {rows} series rows ({rejected} rejected) to {} in {:.1} s total",
-        report.pings_read,
+        "aggregated {} ({:.0} MB of JSON; {} used, {} rejected) in {:.1} s; wrote {} ({rejected} rejected) to {} in {:.1} s total",
+        count(report.pings_read, "ping", "pings"),
         bytes as f64 / 1e6,
         report.pings_used,
         report.pings_rejected_total(),
         aggregated.as_secs_f64(),
+        count(rows, "series row", "series rows"),
         args.db.display(),
         started.elapsed().as_secs_f64(),
     );
@@ -159,8 +176,12 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
 
 /// Prints URLs that answer on the store's data: the first non-release channel, its newest
 /// version, and a metric that has data on every date.
-fn print_examples(args: &Args, store: &dyn Store, definitions: &Definitions) -> Result<()> {
-    let base = format!("http://{}", args.server.bind);
+fn print_examples(
+    args: &Args,
+    base: &str,
+    store: &dyn Store,
+    definitions: &Definitions,
+) -> Result<()> {
     // The (channel, version) with the most submission dates; release last (it needs a token).
     let mut best: Option<(String, String, Vec<String>)> = None;
     for channel in store.channels(Prefix::SubmissionDate)? {

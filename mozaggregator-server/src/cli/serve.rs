@@ -11,6 +11,7 @@ use mozaggregator_core::access::{
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::{SqliteStore, Store};
 use mozaggregator_server::auth::{load_jwks, load_tokens, Authenticator, JwtConfig};
+use mozaggregator_server::listener::{BoundListener, MAX_URL_BYTES};
 use mozaggregator_server::{App, Error, Limits, Result, ServerConfig};
 
 /// Arguments of `mozaggregator serve`. Every flag can also be set with the environment
@@ -118,7 +119,7 @@ pub struct ServerArgs {
     #[arg(long, env = "MOZAGGREGATOR_MAX_DATES", default_value_t = 400)]
     pub max_dates: usize,
 
-    /// Longest URL (path and query) accepted, in bytes (longer → 414).
+    /// Longest URL (path and query) accepted, in bytes (longer → 414; at most 64000).
     #[arg(long, env = "MOZAGGREGATOR_MAX_URL_BYTES", default_value_t = 8192)]
     pub max_url_bytes: usize,
 
@@ -137,12 +138,6 @@ pub struct ServerArgs {
     /// Most store reads running at once.
     #[arg(long, env = "MOZAGGREGATOR_MAX_CONCURRENT_READS", default_value_t = 16)]
     pub max_concurrent_reads: usize,
-
-    /// Send every store read to the blocking pool, even a lone one (by default a read with no
-    /// other request in flight runs in place on its worker thread, which answers sporadic
-    /// requests faster after idle time).
-    #[arg(long, env = "MOZAGGREGATOR_NO_INLINE_READS")]
-    pub no_inline_reads: bool,
 
     /// Request log format.
     #[arg(long, env = "MOZAGGREGATOR_LOG_FORMAT", default_value = "text",
@@ -164,6 +159,13 @@ impl ServerArgs {
     /// # Errors
     /// Bad regexes, unreadable files, a JWKS without issuer or audience.
     pub fn config(&self) -> Result<ServerConfig> {
+        if self.max_url_bytes > MAX_URL_BYTES {
+            return Err(Error::Usage(format!(
+                "--max-url-bytes {} is above {MAX_URL_BYTES}, the longest URL the HTTP layer can \
+                 pass on",
+                self.max_url_bytes
+            )));
+        }
         let access = AccessPolicy::new(
             nonempty(&self.deny_metric),
             nonempty(&self.auth_only_metric),
@@ -205,7 +207,6 @@ impl ServerArgs {
                 max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
                 max_concurrent_reads: self.max_concurrent_reads.max(1),
             },
-            inline_lone_reads: !self.no_inline_reads,
         })
     }
 
@@ -250,20 +251,19 @@ pub fn init_logging(format: &str) {
     };
 }
 
-/// Serves `app` on `bind` until SIGINT or SIGTERM, then finishes the requests in flight
-/// (at most 10 s).
+/// Serves `app` on the bound `listener` until SIGINT or SIGTERM, then finishes the requests in
+/// flight (at most 10 s). Logs `listening` with the bound address once it is listening.
 ///
 /// # Errors
-/// The address cannot be bound.
-pub async fn serve_app(app: App, bind: &str) -> Result<()> {
-    use poem::listener::TcpListener;
-    let listener = TcpListener::bind(bind.to_string());
-    tracing::info!(%bind, "listening");
-    poem::Server::new(listener)
+/// The server fails while running.
+pub async fn serve_app(app: App, listener: BoundListener) -> Result<()> {
+    let addr = listener.local_addr();
+    tracing::info!(bind = %addr, "listening");
+    poem::Server::new_with_acceptor(listener.into_acceptor())
         .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(10)))
         .await
         .map_err(|e| Error::Io {
-            path: bind.to_string(),
+            path: addr.to_string(),
             source: e,
         })?;
     tracing::info!("stopped");
@@ -319,6 +319,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         tracing::info!("no --jwks or --tokens-file: release and auth-only metrics stay closed");
     }
     let app = App::new(store, Arc::new(definitions), config);
-    runtime()?.block_on(serve_app(app, &args.server.bind))?;
+    let runtime = runtime()?;
+    let listener = runtime.block_on(BoundListener::bind(&args.server.bind))?;
+    runtime.block_on(serve_app(app, listener))?;
     Ok(ExitCode::SUCCESS)
 }

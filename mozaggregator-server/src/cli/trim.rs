@@ -59,6 +59,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for t in &targets {
         println!("{verb} {} {} {} {}", t.prefix, t.channel, t.version, t.date);
     }
-    eprintln!("{} {} table(s) dated before {cutoff}", verb, targets.len());
+    eprintln!(
+        "{verb} {} dated before {cutoff}",
+        mozaggregator_core::report::count(targets.len() as u64, "table", "tables")
+    );
     Ok(ExitCode::SUCCESS)
 }

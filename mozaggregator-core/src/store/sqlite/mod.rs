@@ -8,7 +8,9 @@
 //! pool of read-only connections beside the writer (WAL).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
@@ -62,6 +64,8 @@ pub struct SqliteStore {
     readers: Option<Pool>,
     cache: RwLock<ReadCache>,
     path: Option<PathBuf>,
+    /// How long a write retries while another process holds the store locked (milliseconds).
+    lock_wait_ms: AtomicU64,
 }
 
 /// What a [`SqliteStore`] holds (see [`SqliteStore::stats`]).
@@ -91,16 +95,7 @@ impl SqliteStore {
     /// that is not a mozaggregator store; [`Error::Sqlite`] for I/O and database errors.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| open_error(&path, e))?;
-        schema::configure(&conn)?;
-        schema::configure_writer(&conn)?;
-        schema::migrate(&mut conn)?;
+        let conn = open_writer(&path)?;
         Ok(Self {
             writer: Mutex::new(Writer {
                 conn,
@@ -109,6 +104,7 @@ impl SqliteStore {
             readers: Some(Pool::new(path.clone(), MAX_IDLE_READERS)),
             cache: RwLock::new(ReadCache::default()),
             path: Some(path),
+            lock_wait_ms: AtomicU64::new(LOCK_WAIT_MS),
         })
     }
 
@@ -129,7 +125,24 @@ impl SqliteStore {
             readers: None,
             cache: RwLock::new(ReadCache::default()),
             path: None,
+            lock_wait_ms: AtomicU64::new(LOCK_WAIT_MS),
         })
+    }
+
+    /// How long a write waits for another process that holds the store locked before it
+    /// fails with an error naming the file (default 60 s).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when SQLite refuses the setting.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.writer().conn.busy_timeout(timeout)?;
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.lock_wait_ms.store(millis, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn lock_wait(&self) -> Duration {
+        Duration::from_millis(self.lock_wait_ms.load(Ordering::Relaxed))
     }
 
     /// The database file, `None` for an in-memory store.
@@ -208,6 +221,15 @@ impl SqliteStore {
         })
     }
 
+    /// A lock error (another process kept the store busy beyond the busy timeout) as an error
+    /// naming the file and what to do; other errors unchanged.
+    fn name_lock(&self, err: Error) -> Error {
+        match (&self.path, err) {
+            (Some(path), Error::Sqlite(e)) if is_busy(&e) => locked(path, &e),
+            (_, err) => err,
+        }
+    }
+
     fn writer(&self) -> MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -242,7 +264,8 @@ impl Store for SqliteStore {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
         let mut writer = self.writer();
         let Writer { conn, cache } = &mut *writer;
-        write::write(conn, cache, batch)
+        let lock_wait = self.lock_wait();
+        retry_busy(lock_wait, || write::write(conn, cache, batch)).map_err(|e| self.name_lock(e))
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
@@ -267,7 +290,9 @@ impl Store for SqliteStore {
 
     fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
         let mut writer = self.writer();
-        write::trim(&mut writer.conn, cutoff, dry_run)
+        let lock_wait = self.lock_wait();
+        retry_busy(lock_wait, || write::trim(&mut writer.conn, cutoff, dry_run))
+            .map_err(|e| self.name_lock(e))
     }
 
     fn data_version(&self) -> Result<u64> {
@@ -281,6 +306,84 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         self.read(|tx, cache| read::scan(tx, cache, selection, visit))
     }
+}
+
+/// How long opening or writing a store retries while another process holds it locked, beyond
+/// SQLite's own busy timeout (milliseconds; [`SqliteStore::set_busy_timeout`] changes it for
+/// writes).
+const LOCK_WAIT_MS: u64 = 60_000;
+
+/// Runs `f` again while it fails with SQLite's "database is locked", for at most `wait`.
+///
+/// SQLite calls its busy handler (the busy timeout) for most lock waits, but not for all:
+/// switching a new file to WAL, WAL recovery, and a writer starting while another process
+/// closes the last connection (deleting the log) return "locked" at once. Each attempt is one
+/// transaction that rolled back completely, so running it again is safe.
+fn retry_busy<T>(wait: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match f() {
+            Err(Error::Sqlite(e)) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Opens the writer connection of a file store: configures it, switches the file to WAL and
+/// creates or migrates the schema. Safe when several processes open (and create) the same file
+/// at once: the whole sequence is retried while another opener holds the lock it needs
+/// ([`retry_busy`]), and a lock held beyond that is reported with the path and the remedy.
+fn open_writer(path: &Path) -> Result<Connection> {
+    retry_busy(Duration::from_millis(LOCK_WAIT_MS), || {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(path, e))?;
+        schema::configure(&conn)?;
+        schema::configure_writer(&conn)?;
+        schema::migrate(&mut conn)?;
+        Ok(conn)
+    })
+    .map_err(|e| match e {
+        Error::Sqlite(e) if is_busy(&e) => locked(path, &e),
+        Error::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::Store(format!(
+                "{}: not a mozaggregator store (SQLite: {e}); give the path of a store written \
+                 by `mozaggregator aggregate`",
+                path.display()
+            ))
+        }
+        Error::Sqlite(e) => Error::Store(format!("{}: {e}", path.display())),
+        Error::Store(message) if !message.contains(&*path.to_string_lossy()) => {
+            Error::Store(format!("{}: {message}", path.display()))
+        }
+        e => e,
+    })
+}
+
+/// SQLite's "database is locked" / "database table is locked".
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// The error for a store another process keeps locked.
+fn locked(path: &Path, err: &rusqlite::Error) -> Error {
+    Error::Store(format!(
+        "{}: the store is locked by another process ({err}); another `mozaggregator aggregate` or \
+         `trim` is probably writing it: wait for it to finish and run this again (and check that \
+         the file is not on a network file system, where SQLite's locks do not work)",
+        path.display()
+    ))
 }
 
 /// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path

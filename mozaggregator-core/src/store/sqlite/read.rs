@@ -45,7 +45,10 @@ pub(super) fn dates(conn: &Connection, prefix: Prefix, channel: &str) -> Result<
             version: r.get(1)?,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut dates = rows.collect::<rusqlite::Result<_>>()?;
+    // Versions order as numbers, which SQL's text order cannot do.
+    crate::keys::sort_dates(&mut dates);
+    Ok(dates)
 }
 
 /// The id of `target`, `None` when it has no table.

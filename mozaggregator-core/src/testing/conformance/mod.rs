@@ -28,7 +28,7 @@ pub use guarded::Guarded;
 pub use lifecycle::{data_version, trim};
 pub use reads::{
     channels_sorted_per_prefix, dates_newest_first, empty_results, filter_options, filters,
-    grouping_and_order, scan_order_and_selection,
+    grouping_and_order, scan_order_and_selection, versions_order_as_numbers,
 };
 pub use writes::{
     atomic_multi_target, empty_rows_not_stored, idempotent_per_submission_date, layouts_kept_apart,
@@ -57,6 +57,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("empty_results", empty_results),
     ("channels_sorted_per_prefix", channels_sorted_per_prefix),
     ("dates_newest_first", dates_newest_first),
+    ("versions_order_as_numbers", versions_order_as_numbers),
     ("filter_options", filter_options),
     ("scan_order_and_selection", scan_order_and_selection),
     ("trim", trim),

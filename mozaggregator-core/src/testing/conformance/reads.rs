@@ -387,6 +387,53 @@ pub fn dates_newest_first(factory: Factory<'_>) -> Result<(), Failure> {
     )
 }
 
+/// For one date, versions are listed higher first *as numbers* (by their leading number,
+/// see [`crate::keys::compare_versions`]): `124` before `48`, `9` after `10`.
+///
+/// # Errors
+/// The first deviation.
+pub fn versions_order_as_numbers(factory: Factory<'_>) -> Result<(), Failure> {
+    const C: &str = "versions_order_as_numbers";
+    let store = factory();
+    let d = dims("Firefox", "x86", "Windows_NT", "6.1");
+    let row = || vec![(key("A", "", Process::Parent, &d), seeded(layout_a(), 3))];
+    let versions = ["47", "123", "48", "124", "9", "10"];
+    let tables = versions
+        .iter()
+        .map(|v| {
+            (
+                target(Prefix::SubmissionDate, "nightly", v, "20240115"),
+                row(),
+            )
+        })
+        .chain(std::iter::once((
+            target(Prefix::SubmissionDate, "nightly", "100", "20240114"),
+            row(),
+        )))
+        .collect();
+    ok(C, "write", store.write(&batch("20240115", tables)))?;
+    let listed: Vec<String> = ok(C, "dates", store.dates(Prefix::SubmissionDate, "nightly"))?
+        .into_iter()
+        .map(|d| format!("{}/{}", d.date, d.version))
+        .collect();
+    same(
+        C,
+        "dates, newest first, higher version first as numbers",
+        &listed,
+        &[
+            "20240115/124",
+            "20240115/123",
+            "20240115/48",
+            "20240115/47",
+            "20240115/10",
+            "20240115/9",
+            "20240114/100",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+}
+
 /// Filter options of a (channel, version) over both prefixes: stored metric names (with
 /// `[[COUNT]]_` as stored), applications, architectures, (os, version) pairs, processes.
 ///

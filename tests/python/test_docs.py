@@ -150,10 +150,17 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     assert (tmp_path / "pings.ndjson.gz").exists() and (tmp_path / "aggregates.sqlite").exists()
     assert (tmp_path / "rows.csv").read_text().count("\n") > 1000
     curls = [json.loads(out) for line, out in outputs.items() if line.startswith("curl ")]
-    assert len(curls) == 2
-    dates, metric = curls
+    assert len(curls) == 5
+    dates, metric, with_stats, evolution, comparison = curls
     assert dates[0] == {"date": "20240115", "version": "124"}, dates
     assert metric["kind"] == "exponential" and metric["data"], metric
+    # The Analysis API examples: an OR with statistics, an evolution by OS, a comparison.
+    stats = with_stats["data"][0]["stats"]
+    assert set(stats) == {"samples", "mean", "p50", "p95", "p99.9"}, with_stats
+    assert stats["samples"] >= sum(metric["data"][0]["histogram"])
+    assert len({s["group"] for s in evolution["series"]}) >= 2, evolution
+    assert comparison["b"]["pings"] > comparison["a"]["pings"] == metric["data"][0]["count"]
+    assert set(comparison["distances"]) == {"bhattacharyya", "ks", "cdf_squared"}
     definitions = [out for line, out in outputs.items() if "definitions" in line][0]
     assert len(definitions.splitlines()) == 3
     assert all(json.loads(line)["metric"] for line in definitions.splitlines())

@@ -8,8 +8,8 @@
 //! answer, and compares `histogram().percentile(p)` and `histogram().mean()` with ours.
 //!
 //! Optional: runs only when `TELEMETRY_JS` names a local copy of telemetry.js (it is not part of
-//! this repository, and nothing is fetched) and `node` is installed; otherwise it prints why it
-//! skipped to stderr (`cargo test -- --nocapture` shows it) and passes, as
+//! this repository, and nothing is fetched) and `node` is installed; otherwise it records a skip
+//! (`testing::skip`), which scripts/test.sh lists at the end, as
 //! mozaggregator-server/tests/telemetry_js.rs does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -260,7 +260,7 @@ fn generated_cases_cover_every_kind_and_shape() {
 #[test]
 fn tmo_matches_telemetry_js() {
     let Ok(telemetry_js) = std::env::var("TELEMETRY_JS") else {
-        eprintln!("skipped: set TELEMETRY_JS=/path/to/telemetry.js to run");
+        mozaggregator_core::testing::skip("set TELEMETRY_JS=/path/to/telemetry.js to run");
         return;
     };
     if std::process::Command::new("node")
@@ -268,7 +268,7 @@ fn tmo_matches_telemetry_js() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: node is not installed; install Node.js to run");
+        mozaggregator_core::testing::skip("node is not installed; install Node.js to run");
         return;
     }
     let mut rng = Rng(7);

@@ -447,4 +447,3 @@ fn os_filter(values: &[&str]) -> PyResult<Filter> {
     }
     Ok(any.unwrap_or(Filter::All))
 }
-

@@ -274,7 +274,7 @@ fn print_examples(
         println!("The Analysis API (docs/api.md#analysis):");
         println!("  curl -s '{url}&stats=mean,p50,p95,p99.9'");
         println!("  curl -s '{path}/evolution/{analysis}&group_by=os'");
-        println!("  curl -s '{path}/compare/{analysis}&child=parent&b.child=content'");
+        println!("  curl -s '{path}/compare/{analysis}&child=parent&b.child=*'");
     }
     println!("  curl -s '{base}/openapi.json'");
     println!(

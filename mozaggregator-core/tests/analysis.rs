@@ -114,12 +114,19 @@ fn query(channel: &str, version: &str, metric: &str, dates: &[&str]) -> MetricQu
 /// Runs the metric route's query string through the same parsing as the HTTP API.
 fn run(qs: &[(&str, &str)]) -> Option<MetricResponse> {
     let f = fixture();
-    let parsed = ParsedParams::from_pairs(qs.iter().copied(), Accepts::METRIC).unwrap();
-    assert!(parsed.unknown.is_empty());
+    request(qs, Accepts::METRIC)
+        .run(&f.store, &Definitions::new())
+        .unwrap()
+}
+
+/// The request of one route's query string (the fixture's version when none is given).
+fn request(qs: &[(&str, &str)], accepts: Accepts) -> MetricRequest {
+    let f = fixture();
+    let parsed = ParsedParams::from_pairs(qs.iter().copied(), accepts).unwrap();
+    assert!(parsed.unknown.is_empty(), "{:?}", parsed.unknown);
     let mut params = parsed.params;
     params.version.get_or_insert_with(|| f.version.clone());
-    let request = MetricRequest::from_params(&params, Prefix::SubmissionDate, &f.channel).unwrap();
-    request.run(&f.store, &Definitions::new()).unwrap()
+    MetricRequest::from_params(&params, Prefix::SubmissionDate, &f.channel).unwrap()
 }
 
 /// (date, label) → (count, sum, histogram) summed over entries.
@@ -268,18 +275,14 @@ proptest! {
 #[test]
 fn top_on_an_unkeyed_metric_is_an_error() {
     let f = fixture();
-    let parsed = ParsedParams::from_pairs(
-        [
+    let request = request(
+        &[
             ("metric", f.metrics[0].as_str()),
             ("dates", DAYS[0]),
-            ("version", f.version.as_str()),
             ("top", "3"),
         ],
         Accepts::METRIC,
-    )
-    .unwrap();
-    let request =
-        MetricRequest::from_params(&parsed.params, Prefix::SubmissionDate, &f.channel).unwrap();
+    );
     let err = request.run(&f.store, &Definitions::new()).unwrap_err();
     assert!(matches!(err, Error::Invalid { what: "top", .. }), "{err}");
 }
@@ -288,17 +291,10 @@ fn top_on_an_unkeyed_metric_is_an_error() {
 fn evolution_has_one_point_per_date_and_series_per_label() {
     let f = fixture();
     let dates = DAYS.join(",");
-    let parsed = ParsedParams::from_pairs(
-        [
-            ("metric", f.keyed[0].as_str()),
-            ("dates", dates.as_str()),
-            ("version", f.version.as_str()),
-        ],
+    let request = request(
+        &[("metric", f.keyed[0].as_str()), ("dates", dates.as_str())],
         Accepts::METRIC,
-    )
-    .unwrap();
-    let request =
-        MetricRequest::from_params(&parsed.params, Prefix::SubmissionDate, &f.channel).unwrap();
+    );
     let whole = request.run(&f.store, &Definitions::new()).unwrap().unwrap();
     let evolution = Evolution::of(&request, &f.store, &Definitions::new())
         .unwrap()
@@ -322,17 +318,10 @@ fn evolution_has_one_point_per_date_and_series_per_label() {
 fn labels_are_paged_most_pings_first() {
     let f = fixture();
     let dates = DAYS.join(",");
-    let parsed = ParsedParams::from_pairs(
-        [
-            ("metric", f.keyed[0].as_str()),
-            ("dates", dates.as_str()),
-            ("version", f.version.as_str()),
-        ],
+    let request = request(
+        &[("metric", f.keyed[0].as_str()), ("dates", dates.as_str())],
         Accepts::LABELS,
-    )
-    .unwrap();
-    let request =
-        MetricRequest::from_params(&parsed.params, Prefix::SubmissionDate, &f.channel).unwrap();
+    );
     let all = LabelPage::of(&request, None, None, &f.store, &Definitions::new())
         .unwrap()
         .unwrap();

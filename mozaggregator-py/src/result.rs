@@ -185,6 +185,24 @@ impl PyQueryResult {
         Ok(out)
     }
 
+    /// ``proportions()`` as a pandas DataFrame: one row per (date, label), one column per
+    /// bucket (``ImportError`` without pandas).
+    fn proportions_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let values = slf.get().proportions();
+        slf.py()
+            .import("mozaggregator._frames")?
+            .call_method1("buckets_frame", (slf, values))
+    }
+
+    /// ``cdf()`` as a pandas DataFrame: one row per (date, label), one column per bucket
+    /// (``ImportError`` without pandas).
+    fn cdf_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let values = slf.get().cdf();
+        slf.py()
+            .import("mozaggregator._frames")?
+            .call_method1("buckets_frame", (slf, values))
+    }
+
     /// ``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas).
     #[pyo3(signature = (stats = None, *, method = "interp"))]
     fn stats_frame<'py>(

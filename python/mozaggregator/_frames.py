@@ -79,3 +79,16 @@ def comparison_frame(comparison: Mapping[str, Any]) -> Any:
             a, b = comparison["a"]["percentiles"][name], comparison["b"]["percentiles"][name]
         records.append({"stat": name, "a": a, "b": b, **delta})
     return pd.DataFrame(records, columns=["stat", "a", "b", "absolute", "relative"]).set_index("stat")
+
+
+def buckets_frame(result: Any, values: Iterable[Iterable[float]]) -> Any:
+    """Per-bucket values of a ``QueryResult`` (proportions, CDF) as a DataFrame: one row per
+    (date, label), then one column per bucket (named by its lower bound or label)."""
+    pd = require_pandas()
+    buckets = list(result.buckets)
+    records = []
+    for entry, row in zip(result.data, values):
+        record = {"date": entry["date"], "label": entry["label"]}
+        record.update(zip(buckets, row))
+        records.append(record)
+    return pd.DataFrame(records, columns=["date", "label", *buckets])

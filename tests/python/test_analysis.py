@@ -169,6 +169,10 @@ def test_pandas_frames(store, selection):
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns) == ["date", "label", "samples", "mean", "p50"]
     assert len(frame) == len(a.data)
+    props, cdf = a.proportions_frame(), a.cdf_frame()
+    assert list(props.columns) == ["date", "label", *a.buckets]
+    assert props.iloc[:, 2:].sum(axis=1).round(9).eq(1.0).all()
+    assert cdf.iloc[:, -1].round(9).eq(1.0).all()
     comparison = mozaggregator.comparison_frame(mozaggregator.compare(a, b, stats="p50"))
     assert list(comparison.index) == ["samples", "pings", "mean", "p50"]
     assert comparison.loc["pings", "absolute"] == comparison.loc["pings", "b"] - comparison.loc["pings", "a"]

@@ -300,6 +300,28 @@ pub const FILTER_PARAMS: [(&str, Dimension); 6] = [
     ("label", Dimension::Label),
 ];
 
+/// The dimension of a filter parameter name (`application`, `architecture`, `os`,
+/// `osVersion`, `child`, `label`); `None` for any other name.
+pub fn param_dimension(key: &str) -> Option<Dimension> {
+    FILTER_PARAMS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, d)| *d)
+}
+
+/// [`param_dimension`], or an error naming `what` (the parameter that held `key`).
+///
+/// # Errors
+/// [`Error::Invalid`] for a name that is not a filter parameter.
+pub fn parse_param_dimension(what: &'static str, key: &str) -> Result<Dimension> {
+    param_dimension(key).ok_or_else(|| {
+        Error::invalid(
+            what,
+            format!("`{key}` is not one of application, architecture, os, osVersion, child, label"),
+        )
+    })
+}
+
 impl Filter {
     /// A filter on one filter parameter (`application`, `os`, `child`, …) that admits any of
     /// `values`: an `Eq` for one value, an `In` for several (multi-value filters). `child`
@@ -315,18 +337,11 @@ impl Filter {
     /// # Errors
     /// [`Error::Invalid`] for a key that is not a filter parameter, no values, or a bad `child`.
     pub fn from_param(key: &str, values: &[&str]) -> Result<Filter> {
-        let Some((_, dimension)) = FILTER_PARAMS.iter().find(|(k, _)| *k == key) else {
-            return Err(Error::invalid(
-                "filter",
-                format!(
-                    "`{key}` is not one of application, architecture, os, osVersion, child, label"
-                ),
-            ));
-        };
+        let dimension = parse_param_dimension("filter", key)?;
         let values = values
             .iter()
             .map(|v| {
-                if *dimension == Dimension::Child {
+                if dimension == Dimension::Child {
                     parse_child(v).map(|p| p.as_str().to_string())
                 } else {
                     Ok((*v).to_string())
@@ -335,8 +350,8 @@ impl Filter {
             .collect::<Result<BTreeSet<String>>>()?;
         match values.len() {
             0 => Err(Error::invalid("filter", format!("`{key}` has no value"))),
-            1 => Ok(Filter::In(*dimension, values).simplified()),
-            _ => Ok(Filter::In(*dimension, values)),
+            1 => Ok(Filter::In(dimension, values).simplified()),
+            _ => Ok(Filter::In(dimension, values)),
         }
     }
 

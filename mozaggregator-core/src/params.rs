@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::date;
 use crate::error::{Error, Result};
-use crate::filter::{Dimension, Filter, FILTER_PARAMS};
+use crate::filter::{param_dimension, parse_param_dimension, Dimension, Filter};
 use crate::keys::check_date;
 use crate::stats::{PercentileMethod, Stat};
 
@@ -76,7 +76,7 @@ impl Accepts {
             "stats" | "pct_method" => self.stats,
             "group_by" | "top" => self.shape,
             "page" | "per_page" => self.paging,
-            _ => FILTER_PARAMS.iter().any(|(k, _)| *k == key),
+            _ => param_dimension(key).is_some(),
         }
     }
 }
@@ -174,12 +174,12 @@ impl ParsedParams {
 impl MetricParams {
     /// Sets one accepted parameter (first value wins, filters accumulate).
     fn set(&mut self, key: &str, value: &str, b_side: bool) -> Result<()> {
-        if let Some((_, dimension)) = FILTER_PARAMS.iter().find(|(k, _)| *k == key) {
-            let entry = self.filters.entry(*dimension).or_default();
+        if let Some(dimension) = param_dimension(key) {
+            let entry = self.filters.entry(dimension).or_default();
             if b_side && value == "*" {
                 entry.clear();
             } else {
-                entry.insert(filter_value(*dimension, value)?);
+                entry.insert(filter_value(dimension, value)?);
             }
             return Ok(());
         }
@@ -309,18 +309,13 @@ impl PostBody {
             p.dates = Some(self.dates.join(","));
         }
         for (key, values) in &self.filters {
-            let Some((_, dimension)) = FILTER_PARAMS.iter().find(|(k, _)| k == key) else {
-                return Err(Error::invalid(
-                    "filter",
-                    format!("`{key}` is not one of application, architecture, os, osVersion, child, label"),
-                ));
-            };
+            let dimension = parse_param_dimension("filter", key)?;
             if values.is_empty() {
                 return Err(Error::invalid("filter", format!("`{key}` has no value")));
             }
-            let set = p.filters.entry(*dimension).or_default();
+            let set = p.filters.entry(dimension).or_default();
             for v in values {
-                set.insert(filter_value(*dimension, v)?);
+                set.insert(filter_value(dimension, v)?);
             }
         }
         if let Some(stats) = self.stats {
@@ -366,18 +361,7 @@ fn positive(what: &'static str, value: &str) -> Result<usize> {
 /// # Errors
 /// [`Error::Invalid`] (what: `group_by`) for anything else.
 pub fn parse_group_by(value: &str) -> Result<Dimension> {
-    FILTER_PARAMS
-        .iter()
-        .find(|(k, _)| *k == value)
-        .map(|(_, d)| *d)
-        .ok_or_else(|| {
-            Error::invalid(
-                "group_by",
-                format!(
-                    "`{value}` is not one of application, architecture, os, osVersion, child, label"
-                ),
-            )
-        })
+    parse_param_dimension("group_by", value)
 }
 
 /// Expands a `dates` value — comma-separated dates and inclusive ranges `A..B` — into a list

@@ -472,14 +472,20 @@ impl State {
                 )
             }
         };
-        let request = self.request(prefix, channel, call, &params)?;
+        let authorized = self.authorized(call);
+        let request = self.request(prefix, channel, call, &params, authorized)?;
         let key = cache_target.unwrap_or_else(|| call.target.clone());
-        self.answer(prefix, call, key, move |store, definitions| {
-            let response = request
-                .run(store, definitions)?
-                .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
-            to_json(&response)
-        })
+        self.answer(
+            prefix,
+            call,
+            (key, authorized),
+            move |store, definitions| {
+                let response = request
+                    .run(store, definitions)?
+                    .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+                to_json(&response)
+            },
+        )
         .await
     }
 
@@ -496,36 +502,54 @@ impl State {
             Analysis::Labels => Accepts::LABELS,
         };
         let parsed = self.get_params(call, accepts)?;
-        let request = self.request(prefix, channel, call, &parsed.params)?;
+        let authorized = self.authorized(call);
+        let request = self.request(prefix, channel, call, &parsed.params, authorized)?;
         let key = call.target.clone();
         match kind {
             Analysis::Evolution => {
-                self.answer(prefix, call, key, move |store, definitions| {
-                    let evolution = Evolution::of(&request, store, definitions)?
-                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
-                    to_json(&evolution)
-                })
+                self.answer(
+                    prefix,
+                    call,
+                    (key, authorized),
+                    move |store, definitions| {
+                        let evolution = Evolution::of(&request, store, definitions)?
+                            .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
+                        to_json(&evolution)
+                    },
+                )
                 .await
             }
             Analysis::Labels => {
                 let (page, per_page) = (parsed.params.page, parsed.params.per_page);
-                self.answer(prefix, call, key, move |store, definitions| {
-                    let labels = LabelPage::of(&request, page, per_page, store, definitions)?
-                        .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
-                    to_json(&labels)
-                })
+                self.answer(
+                    prefix,
+                    call,
+                    (key, authorized),
+                    move |store, definitions| {
+                        let labels = LabelPage::of(&request, page, per_page, store, definitions)?
+                            .ok_or_else(|| {
+                            ApiError::not_found("No data found for this metric.")
+                        })?;
+                        to_json(&labels)
+                    },
+                )
                 .await
             }
             Analysis::Compare => {
                 let b_params = parsed.params.overridden_by(&parsed.b);
-                let b = self.request(prefix, channel, call, &b_params)?;
-                self.answer(prefix, call, key, move |store, definitions| {
-                    let comparison =
-                        Comparison::of(&request, &b, store, definitions)?.ok_or_else(|| {
-                            ApiError::not_found("No data found for one side of the comparison.")
-                        })?;
-                    to_json(&comparison)
-                })
+                let b = self.request(prefix, channel, call, &b_params, authorized)?;
+                self.answer(
+                    prefix,
+                    call,
+                    (key, authorized),
+                    move |store, definitions| {
+                        let comparison = Comparison::of(&request, &b, store, definitions)?
+                            .ok_or_else(|| {
+                                ApiError::not_found("No data found for one side of the comparison.")
+                            })?;
+                        to_json(&comparison)
+                    },
+                )
                 .await
             }
         }
@@ -553,13 +577,15 @@ impl State {
     }
 
     /// A request from parameters, in the original's order of checks: missing parameters (404),
-    /// access (404 / 403), malformed dates (404), too many dates (400).
+    /// access (404 / 403), malformed dates (404), too many dates (400). `authorized`: the
+    /// caller's token was verified (once per request, by the handler).
     fn request(
         &self,
         prefix: Prefix,
         channel: &str,
         call: &Call,
         params: &MetricParams,
+        authorized: bool,
     ) -> Result<MetricRequest, ApiError> {
         for (value, name) in [
             (&params.version, "version"),
@@ -572,7 +598,6 @@ impl State {
         }
         let channel = params.channel.as_deref().unwrap_or(channel);
         let metric = params.metric.as_deref().unwrap_or_default();
-        let authorized = self.authorized(call);
         match self.config.access.check(channel, metric, authorized) {
             Access::Allowed => {}
             Access::NotFound => return Err(ApiError::not_found("No data found for this metric.")),
@@ -603,19 +628,18 @@ impl State {
         Ok(request)
     }
 
-    /// The cached answer of a metric-like route, with the ETag and `If-None-Match` handling of
-    /// submission-date queries.
+    /// The cached answer of a metric-like route under `key` (target, authorized), with the ETag
+    /// and `If-None-Match` handling of submission-date queries.
     async fn answer<F>(
         &self,
         prefix: Prefix,
         call: &Call,
-        key: String,
+        key: CacheKey,
         compute: F,
     ) -> Result<Response, ApiError>
     where
         F: FnOnce(&dyn Store, &Definitions) -> Result<Vec<u8>, ApiError> + Send + 'static,
     {
-        let authorized = self.authorized(call);
         let etag = if prefix == Prefix::SubmissionDate {
             let version = self.data_version().await?;
             let etag = format!("\"submission_date_v{version}\"");
@@ -635,7 +659,7 @@ impl State {
         } else {
             None
         };
-        let entry = self.cached((key, authorized), compute).await?;
+        let entry = self.cached(key, compute).await?;
         Ok(match etag {
             Some(etag) => body_response(&entry, self.submission_max_age(), Some(etag)),
             None => self.cached_response(&entry),

@@ -179,10 +179,10 @@ fn side(response: &MetricResponse, stats: &[Stat], method: PercentileMethod) -> 
         .cloned()
         .collect();
     let summary = summarize(&d, &percentile_stats, method)?;
+    // Only percentiles were asked of the summary.
     let percentiles = summary
         .values
         .iter()
-        .filter(|(name, _)| name.starts_with('p'))
         .map(|(name, value)| (name.to_string(), *value))
         .collect();
     Ok(Side {

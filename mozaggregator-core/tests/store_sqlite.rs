@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use mozaggregator_core::date::add_days;
 use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
 use mozaggregator_core::{
-    Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey, SeriesQuery,
-    SqliteStore, Store,
+    Dimension, Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey,
+    SeriesQuery, SqliteStore, Store,
 };
 
 fn layout() -> LayoutSpec {
@@ -281,17 +281,27 @@ fn corrupt_rows_are_errors_not_panics() {
         version: "42".into(),
         dates: vec!["20150601".into()],
         metric: "M".into(),
+        // Admits every row, but names OS values, so the query reads `series`, not `totals`.
+        filter: Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]),
+    };
+    let totals_query = SeriesQuery {
         filter: Filter::All,
+        ..query.clone()
     };
     assert_eq!(store.query(&query).unwrap().len(), 10);
+    let answer = store.query(&totals_query).unwrap();
+    assert_eq!(answer, store.query(&query).unwrap());
 
     let conn = raw(&path);
-    conn.execute_batch("CREATE TABLE backup AS SELECT rowid AS r, data FROM series;")
-        .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE backup AS SELECT rowid AS r, data FROM series;
+         CREATE TABLE backup_totals AS SELECT * FROM totals;",
+    )
+    .unwrap();
     let restore = || {
-        conn.execute(
-            "UPDATE series SET data = (SELECT data FROM backup WHERE r = series.rowid)",
-            [],
+        conn.execute_batch(
+            "UPDATE series SET data = (SELECT data FROM backup WHERE r = series.rowid);
+             DELETE FROM totals; INSERT INTO totals SELECT * FROM backup_totals;",
         )
         .unwrap();
         assert_eq!(dump(&store).unwrap(), before);
@@ -319,6 +329,8 @@ fn corrupt_rows_are_errors_not_panics() {
             "{corruption}"
         );
         assert!(dump(&store).is_err(), "{corruption}");
+        // The totals, computed before the damage, still answer what needs no dims.
+        assert_eq!(store.query(&totals_query).unwrap(), answer, "{corruption}");
         // A write merging into the corrupt row either fails as a whole (nothing changes) or,
         // when the damage is in a part it copies without reading, leaves it to be reported
         // by readers. It never panics.
@@ -331,6 +343,9 @@ fn corrupt_rows_are_errors_not_panics() {
             }
             Ok(_) => {
                 assert!(store.query(&query).is_err(), "{corruption}");
+                // Totals rewritten from a damaged pack: a clear error or (when the damage is
+                // in what totals ignore, such as a dims id) the sums; never a panic.
+                let _ = store.query(&totals_query);
                 assert!(dump(&store).is_err(), "{corruption}");
                 conn.execute(
                     "DELETE FROM absorbed WHERE submission_date = '20150602'",
@@ -353,6 +368,121 @@ fn corrupt_rows_are_errors_not_panics() {
     assert!(matches!(fresh.query(&query), Err(Error::Store(_))));
     assert_eq!(fresh.channels(Prefix::BuildId).unwrap(), vec!["nightly"]);
     drop(before);
+}
+
+/// Queries that need no dims read `totals`; they answer exactly what the packs answer, over
+/// merges of several batches, with and without process and label filters.
+#[test]
+fn totals_answer_what_the_packs_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.sqlite")).unwrap();
+    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+    for (day, n) in [("20150601", 60), ("20150602", 45), ("20150603", 7)] {
+        let rows: Vec<_> = keys(n)
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, one(i * 7 + n)))
+            .collect();
+        store.write(&batch(day, vec![(t.clone(), rows)])).unwrap();
+    }
+    let all_os = Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]);
+    for extra in [
+        Filter::All,
+        Filter::eq(Dimension::Child, "content"),
+        Filter::is_in(Dimension::Child, ["parent", "gpu"]),
+        Filter::eq(Dimension::Label, "label3"),
+        Filter::eq(Dimension::Child, "parent").not(),
+    ] {
+        let query = |filter: Filter| SeriesQuery {
+            prefix: Prefix::BuildId,
+            channel: "nightly".into(),
+            version: "42".into(),
+            dates: vec!["20150601".into(), "20150602".into()],
+            metric: "M".into(),
+            filter,
+        };
+        let from_totals = store.query(&query(extra.clone())).unwrap();
+        let from_packs = store
+            .query(&query(extra.clone().and(all_os.clone())))
+            .unwrap();
+        assert!(!from_totals.is_empty(), "{extra:?}");
+        assert_eq!(from_totals, from_packs, "{extra:?}");
+    }
+}
+
+/// A totals row that cannot answer (damaged, or marked as a sum that could not be made) falls
+/// back to its pack: the same answer, or the pack's own error.
+#[test]
+fn damaged_totals_fall_back_to_the_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+    let rows: Vec<_> = keys(60)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, one(i)))
+        .collect();
+    store.write(&batch("20150601", vec![(t, rows)])).unwrap();
+    let query = SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "nightly".into(),
+        version: "42".into(),
+        dates: vec!["20150601".into()],
+        metric: "M".into(),
+        filter: Filter::All,
+    };
+    let answer = store.query(&query).unwrap();
+    let conn = raw(&path);
+    for damage in ["x'07'", "zeroblob(0)", "x'0100000000'", "'text'"] {
+        conn.execute_batch(&format!("UPDATE totals SET data = {damage}"))
+            .unwrap();
+        assert_eq!(store.query(&query).unwrap(), answer, "{damage}");
+    }
+    conn.execute_batch("UPDATE series SET data = x'07'")
+        .unwrap();
+    assert!(matches!(store.query(&query), Err(Error::Store(_))));
+}
+
+/// A store of schema version 1 (no totals) is migrated on open: its totals are computed from
+/// the stored packs and every query answers as before.
+#[test]
+fn a_version_1_store_gets_its_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let query = SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "nightly".into(),
+        version: "42".into(),
+        dates: vec!["20150601".into()],
+        metric: "M".into(),
+        filter: Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]),
+    };
+    let answer = {
+        let store = SqliteStore::open(&path).unwrap();
+        let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+        let rows: Vec<_> = keys(60)
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, one(i)))
+            .collect();
+        store.write(&batch("20150601", vec![(t, rows)])).unwrap();
+        store.query(&query).unwrap()
+    };
+    raw(&path)
+        .execute_batch("DROP TABLE totals; PRAGMA user_version = 1;")
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.query(&query).unwrap(), answer);
+    let totals_query = SeriesQuery {
+        filter: Filter::All,
+        ..query
+    };
+    assert_eq!(store.query(&totals_query).unwrap(), answer);
+    let n: i64 = raw(&path)
+        .query_row("SELECT count(*) FROM totals", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 10);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags, Transaction};
+use rusqlite::{Connection, OpenFlags};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
 use crate::error::{Error, Result};
@@ -24,6 +24,7 @@ mod codec;
 mod pool;
 mod read;
 mod schema;
+mod totals;
 mod write;
 
 use cache::{ReadCache, WriteCache};
@@ -235,10 +236,36 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a read transaction (one snapshot) with the interning cache complete for it.
-    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>, &ReadCache) -> Result<T>) -> Result<T> {
+    ///
+    /// `BEGIN` and `COMMIT` are cached statements: parsing them anew on every read was a
+    /// measurable part of a short query.
+    fn read<T>(&self, f: impl FnOnce(&Connection, &ReadCache) -> Result<T>) -> Result<T> {
         let run = |conn: &mut Connection| -> Result<T> {
-            let tx = conn.transaction()?;
-            let version = read::stored_version(&tx)?;
+            conn.prepare_cached("BEGIN")?.execute([])?;
+            let result = self.read_in(conn, f);
+            // Ending a read transaction cannot lose anything; a connection left inside one
+            // is not returned to the pool (see `Pooled`).
+            let end = conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut s| s.execute([]));
+            let value = result?;
+            end?;
+            Ok(value)
+        };
+        match &self.readers {
+            Some(pool) => run(&mut *pool.get()?),
+            None => run(&mut self.writer().conn),
+        }
+    }
+
+    /// The body of [`Self::read`], inside its transaction.
+    fn read_in<T>(
+        &self,
+        tx: &Connection,
+        f: impl FnOnce(&Connection, &ReadCache) -> Result<T>,
+    ) -> Result<T> {
+        {
+            let version = read::stored_version(tx)?;
             let fresh = self
                 .cache
                 .read()
@@ -247,15 +274,11 @@ impl SqliteStore {
             if !fresh {
                 let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
                 if !cache.is_fresh_for(version) {
-                    cache.refresh(&tx, version)?;
+                    cache.refresh(tx, version)?;
                 }
             }
             let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-            f(&tx, &cache)
-        };
-        match &self.readers {
-            Some(pool) => run(&mut *pool.get()?),
-            None => run(&mut self.writer().conn),
+            f(tx, &cache)
         }
     }
 }

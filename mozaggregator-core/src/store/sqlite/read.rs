@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::ReadCache;
 use super::codec::{self, Accumulator};
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
+use super::totals;
 use crate::error::{Error, Result};
 use crate::filter::{Dimension, NormalForm, RowDims};
 use crate::histogram::Histogram;
@@ -143,6 +144,111 @@ struct Group {
     acc: Accumulator,
 }
 
+/// The groups of one date being summed.
+#[derive(Default)]
+struct Groups {
+    groups: Vec<Group>,
+    index: Map<(i64, i64), usize>,
+}
+
+impl Groups {
+    /// Adds an encoded histogram to the (label, layout) group.
+    fn add(&mut self, cache: &ReadCache, label: i64, layout: i64, hist: &[u8]) -> Result<()> {
+        let last = self.groups.len().checked_sub(1);
+        let g = match last
+            .filter(|&i| self.groups[i].label == label && self.groups[i].layout == layout)
+        {
+            Some(i) => i,
+            None => match self.index.get(&(label, layout)) {
+                Some(&i) => i,
+                None => {
+                    let spec = cache.layout(layout)?;
+                    self.groups.push(Group {
+                        label,
+                        layout,
+                        acc: Accumulator::new(spec.len()),
+                    });
+                    self.index.insert((label, layout), self.groups.len() - 1);
+                    self.groups.len() - 1
+                }
+            },
+        };
+        self.groups[g].acc.add_blob(hist)
+    }
+}
+
+/// What passes a query's filter, pushed down to stored ids.
+struct Admit<'q> {
+    query: &'q SeriesQuery,
+    nf: NormalForm,
+    processes: [bool; 3],
+    dims_ok: Vec<bool>,
+}
+
+impl Admit<'_> {
+    fn process(&self, code: u64) -> Result<Option<Process>> {
+        let child = usize::try_from(code)
+            .ok()
+            .and_then(|p| Process::ALL.get(p).copied())
+            .ok_or_else(|| Error::Store(format!("unknown process code {code}")))?;
+        Ok(self.processes[child as usize].then_some(child))
+    }
+
+    /// Adds the admitted entries of a `series` pack to `groups`.
+    fn series_row(
+        &self,
+        cache: &ReadCache,
+        groups: &mut Groups,
+        label: i64,
+        pack: &[u8],
+    ) -> Result<()> {
+        for entry in codec::entries(pack)? {
+            let entry = entry?;
+            let Some(child) = self.process(entry.process)? else {
+                continue;
+            };
+            let admitted = usize::try_from(entry.dims)
+                .ok()
+                .and_then(|i| self.dims_ok.get(i).copied());
+            match admitted {
+                Some(true) => {}
+                Some(false) => continue,
+                None => return Err(Error::Store(format!("unknown dims id {}", entry.dims))),
+            }
+            if !self.nf.exact {
+                let dims = cache.dims(entry.dims)?;
+                let row_dims = RowDims {
+                    metric: &self.query.metric,
+                    application: &dims.application,
+                    architecture: &dims.architecture,
+                    os: &dims.os,
+                    os_version: &dims.os_version,
+                    child,
+                    label: cache.label(label)?,
+                };
+                if !self.query.filter.matches(&row_dims) {
+                    continue;
+                }
+            }
+            groups.add(cache, label, entry.layout, entry.hist)?;
+        }
+        Ok(())
+    }
+
+    /// True when the filter admits every dims combination, so that `totals` can answer.
+    fn all_dims(&self) -> bool {
+        self.nf.exact
+            && [
+                Dimension::Application,
+                Dimension::Architecture,
+                Dimension::Os,
+                Dimension::OsVersion,
+            ]
+            .iter()
+            .all(|d| !self.nf.allowed.contains_key(d))
+    }
+}
+
 pub(super) fn query(
     conn: &Connection,
     cache: &ReadCache,
@@ -181,6 +287,13 @@ pub(super) fn query(
     if label_ids.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Vec::new());
     }
+    let admit = Admit {
+        query: q,
+        nf,
+        processes,
+        dims_ok,
+    };
+    let table = if admit.all_dims() { "totals" } else { "series" };
 
     let mut targets: Map<String, i64> = Map::default();
     {
@@ -193,101 +306,103 @@ pub(super) fn query(
         }
     }
 
-    let mut all_rows = conn.prepare_cached(
-        "SELECT label_id, data FROM series WHERE target_id = ?1 AND metric_id = ?2",
-    )?;
-    let mut label_rows = conn.prepare_cached(
-        "SELECT label_id, data FROM series WHERE target_id = ?1 AND metric_id = ?2
-         AND label_id = ?3",
-    )?;
-    let mut out = Vec::new();
+    // The requested dates that have a table, each once, in request order.
     let mut seen: HashSet<&str> = HashSet::new();
-    for date in &q.dates {
-        if !seen.insert(date.as_str()) {
-            continue;
+    let wanted: Vec<(&String, i64)> = q
+        .dates
+        .iter()
+        .filter(|d| seen.insert(d.as_str()))
+        .filter_map(|d| targets.get(d.as_str()).map(|&id| (d, id)))
+        .collect();
+    let slot: Map<i64, usize> = wanted
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, id))| (id, i))
+        .collect();
+    let mut groups: Vec<Groups> = wanted.iter().map(|_| Groups::default()).collect();
+    let mut series_row = conn.prepare_cached(
+        "SELECT data FROM series WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
+    )?;
+    let mut visit = |row: &rusqlite::Row<'_>| -> Result<()> {
+        let target_id: i64 = row.get(0)?;
+        let Some(groups) = slot.get(&target_id).and_then(|&i| groups.get_mut(i)) else {
+            // A neighbour in a range scan of `totals`, not asked for.
+            return Ok(());
+        };
+        let label: i64 = row.get(1)?;
+        if table == "series" {
+            return admit.series_row(cache, groups, label, blob_at(row, 2)?);
         }
-        let Some(&target_id) = targets.get(date.as_str()) else {
-            continue;
-        };
-        let mut groups: Vec<Group> = Vec::new();
-        let mut index: Map<(i64, i64), usize> = Map::default();
-        let mut visit = |row: &rusqlite::Row<'_>| -> Result<()> {
-            let label: i64 = row.get(0)?;
-            for entry in codec::entries(blob_at(row, 1)?)? {
-                let entry = entry?;
-                let child = usize::try_from(entry.process)
-                    .ok()
-                    .and_then(|p| Process::ALL.get(p).copied())
-                    .ok_or_else(|| {
-                        Error::Store(format!("unknown process code {}", entry.process))
-                    })?;
-                if !processes[child as usize] {
-                    continue;
-                }
-                let admitted = usize::try_from(entry.dims)
-                    .ok()
-                    .and_then(|i| dims_ok.get(i).copied());
-                match admitted {
-                    Some(true) => {}
-                    Some(false) => continue,
-                    None => return Err(Error::Store(format!("unknown dims id {}", entry.dims))),
-                }
-                if !nf.exact {
-                    let dims = cache.dims(entry.dims)?;
-                    let row_dims = RowDims {
-                        metric: &q.metric,
-                        application: &dims.application,
-                        architecture: &dims.architecture,
-                        os: &dims.os,
-                        os_version: &dims.os_version,
-                        child,
-                        label: cache.label(label)?,
-                    };
-                    if !q.filter.matches(&row_dims) {
-                        continue;
-                    }
-                }
-                let layout = entry.layout;
-                let last = groups.len().checked_sub(1);
-                let g = match last
-                    .filter(|&i| groups[i].label == label && groups[i].layout == layout)
-                {
-                    Some(i) => i,
-                    None => match index.get(&(label, layout)) {
-                        Some(&i) => i,
-                        None => {
-                            let spec = cache.layout(layout)?;
-                            groups.push(Group {
-                                label,
-                                layout,
-                                acc: Accumulator::new(spec.len()),
-                            });
-                            index.insert((label, layout), groups.len() - 1);
-                            groups.len() - 1
-                        }
-                    },
-                };
-                groups[g].acc.add_blob(entry.hist)?;
+        let data = row.get_ref(2)?.as_blob().unwrap_or_default();
+        if !totals::is_complete(data) {
+            // A sum that could not be made: the pack answers (and reports what is wrong).
+            let pack: Option<Vec<u8>> = series_row
+                .query_row(params![target_id, metric_id, label], |r| r.get(0))
+                .optional()?;
+            let pack = pack.ok_or_else(|| {
+                Error::Store(format!("totals without series for label id {label}"))
+            })?;
+            return admit.series_row(cache, groups, label, &pack);
+        }
+        for entry in codec::entries(data)? {
+            let entry = entry?;
+            if admit.process(entry.process)?.is_some() {
+                groups.add(cache, label, entry.layout, entry.hist)?;
             }
-            Ok(())
+        }
+        Ok(())
+    };
+    let (lo, hi) = wanted
+        .iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &(_, id)| {
+            (lo.min(id), hi.max(id))
+        });
+    let span = u64::try_from(hi.saturating_sub(lo)).unwrap_or(u64::MAX);
+    if table == "totals" && label_ids.is_none() && span < 4 * wanted.len() as u64 {
+        // Dense target ids (a channel's consecutive dates): one range scan of the metric.
+        let mut stmt = conn.prepare_cached(
+            "SELECT target_id, label_id, data FROM totals
+             WHERE metric_id = ?1 AND target_id BETWEEN ?2 AND ?3",
+        )?;
+        let mut rows = stmt.query(params![metric_id, lo, hi])?;
+        while let Some(row) = rows.next()? {
+            visit(row)?;
+        }
+    } else {
+        let key = if table == "totals" {
+            "metric_id = ?2 AND target_id = ?1"
+        } else {
+            "target_id = ?1 AND metric_id = ?2"
         };
-        match &label_ids {
-            None => {
-                let mut rows = all_rows.query(params![target_id, metric_id])?;
-                while let Some(row) = rows.next()? {
-                    visit(row)?;
-                }
-            }
-            Some(ids) => {
-                for &label in ids {
-                    let mut rows = label_rows.query(params![target_id, metric_id, label])?;
+        let mut all_rows = conn.prepare_cached(&format!(
+            "SELECT target_id, label_id, data FROM {table} WHERE {key}"
+        ))?;
+        let mut label_rows = conn.prepare_cached(&format!(
+            "SELECT target_id, label_id, data FROM {table} WHERE {key} AND label_id = ?3"
+        ))?;
+        for &(_, target_id) in &wanted {
+            match &label_ids {
+                None => {
+                    let mut rows = all_rows.query(params![target_id, metric_id])?;
                     while let Some(row) = rows.next()? {
                         visit(row)?;
                     }
                 }
+                Some(ids) => {
+                    for &label in ids {
+                        let mut rows = label_rows.query(params![target_id, metric_id, label])?;
+                        while let Some(row) = rows.next()? {
+                            visit(row)?;
+                        }
+                    }
+                }
             }
         }
+    }
+    let mut out = Vec::new();
+    for (&(date, _), groups) in wanted.iter().zip(groups) {
         let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = groups
+            .groups
             .into_iter()
             .map(|g| Ok((cache.label(g.label)?, cache.layout(g.layout)?, g.acc)))
             .collect::<Result<_>>()?;

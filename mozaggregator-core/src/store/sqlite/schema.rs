@@ -9,14 +9,29 @@ use crate::keys::Prefix;
 use crate::layout::Kind;
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of mozaggregator stores ("MZAG").
 pub(crate) const APPLICATION_ID: i64 = 0x4d5a_4147;
 
 /// `MIGRATIONS[v]` upgrades a store from schema version `v` to `v + 1`; version 0 is an empty
 /// database.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
+    Migration {
+        sql: V1,
+        then: None,
+    },
+    Migration {
+        sql: V2,
+        then: Some(fill_totals),
+    },
+];
+
+/// One forward migration: SQL, then optionally a step in Rust.
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Connection) -> Result<()>>,
+}
 
 const V1: &str = "
 CREATE TABLE meta (
@@ -83,6 +98,40 @@ CREATE TABLE options (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: the `totals` of each `series` row (see totals.rs), filled from the stored packs.
+/// Keyed by metric first, so that one metric's rows of consecutive targets (a channel's dates
+/// written day after day) are neighbours: a query reads them in one range scan.
+const V2: &str = "
+CREATE TABLE totals (
+    metric_id INTEGER NOT NULL,
+    target_id INTEGER NOT NULL,
+    label_id  INTEGER NOT NULL,
+    data      BLOB NOT NULL,
+    PRIMARY KEY (metric_id, target_id, label_id)
+) WITHOUT ROWID;
+";
+
+/// Computes the totals of every stored `series` row (migration to version 2).
+fn fill_totals(conn: &Connection) -> Result<()> {
+    let mut lens = super::write::LayoutLens::default();
+    let mut select = conn.prepare("SELECT target_id, metric_id, label_id, data FROM series")?;
+    let mut insert = conn.prepare(
+        "INSERT INTO totals (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut rows = select.query([])?;
+    let mut out = Vec::with_capacity(512);
+    while let Some(row) = rows.next()? {
+        let (target, metric, label): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let pack = row
+            .get_ref(3)?
+            .as_blob()
+            .map_err(|e| Error::Store(format!("series data: {e}")))?;
+        super::totals::of_pack(pack, |id| lens.get(conn, id), &mut out)?;
+        insert.execute(rusqlite::params![target, metric, label, out])?;
+    }
+    Ok(())
+}
+
 /// `options.kind` of a metric id.
 pub(crate) const OPTION_METRIC: i64 = 0;
 /// `options.kind` of a process code.
@@ -143,7 +192,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         return Ok(());
     }
     for step in MIGRATIONS.iter().skip(version as usize) {
-        tx.execute_batch(step)?;
+        tx.execute_batch(step.sql)?;
+        if let Some(then) = step.then {
+            then(&tx)?;
+        }
     }
     tx.execute_batch(&format!(
         "PRAGMA user_version = {SCHEMA_VERSION}; PRAGMA application_id = {APPLICATION_ID};"

@@ -8,7 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::cache::WriteCache;
 use super::codec;
 use super::read::target_id;
+use super::schema::kind_from_code;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
+use super::totals;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::{check_date, Process, Target};
@@ -77,6 +79,8 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
     let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut scratch = Vec::with_capacity(64);
     let mut blob = Vec::with_capacity(4096);
+    let mut totals_blob = Vec::with_capacity(512);
+    let mut lens = LayoutLens::default();
     for (target, rows) in &batch.tables {
         if let Err(reason) = check_target(target) {
             *rejected.entry(reason.as_str()).or_default() += rows.len() as u64;
@@ -155,6 +159,10 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             "INSERT INTO series (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (target_id, metric_id, label_id) DO UPDATE SET data = excluded.data",
         )?;
+        let mut upsert_totals = conn.prepare_cached(
+            "INSERT OR REPLACE INTO totals (target_id, metric_id, label_id, data)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for (row, pack) in &sorted {
             codec::start_pack(&mut blob);
             let mut added = false;
@@ -179,6 +187,8 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             }
             if blob.len() > 1 {
                 upsert.execute(params![target_id, row.metric, row.label, blob])?;
+                totals::of_pack(&blob, |id| lens.get(conn, id), &mut totals_blob)?;
+                upsert_totals.execute(params![target_id, row.metric, row.label, totals_blob])?;
             }
             if added {
                 options.insert((OPTION_METRIC, row.metric));
@@ -274,6 +284,36 @@ fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> 
     Ok(pack)
 }
 
+/// Bucket counts of layout ids, read from the `layouts` table on first use.
+#[derive(Default)]
+pub(super) struct LayoutLens {
+    known: Map<i64, Option<usize>>,
+}
+
+impl LayoutLens {
+    /// The bucket count of layout `id`, `None` when no valid layout has that id.
+    pub(super) fn get(&mut self, conn: &Connection, id: i64) -> Result<Option<usize>> {
+        if let Some(&len) = self.known.get(&id) {
+            return Ok(len);
+        }
+        let row: Option<(i64, i64, i64, i64)> = conn
+            .prepare_cached("SELECT kind, low, high, n FROM layouts WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let len = row.and_then(|(kind, low, high, n)| {
+            let spec = LayoutSpec::from_parts(
+                kind_from_code(kind).ok()?,
+                u64::try_from(low).ok()?,
+                u64::try_from(high).ok()?,
+                u32::try_from(n).ok()?,
+            );
+            spec.ok().map(|s| s.len())
+        });
+        self.known.insert(id, len);
+        Ok(len)
+    }
+}
+
 fn bump_version(conn: &Connection) -> Result<()> {
     conn.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")?
         .execute([])?;
@@ -307,6 +347,12 @@ pub(super) fn trim(conn: &mut Connection, cutoff: &str, dry_run: bool) -> Result
     }
     let mut affected: BTreeSet<(String, String)> = BTreeSet::new();
     for (target, id) in &old {
+        // `totals` is keyed by metric first: find a target's rows through its `series` rows.
+        tx.prepare_cached(
+            "DELETE FROM totals WHERE (metric_id, target_id, label_id) IN
+             (SELECT metric_id, target_id, label_id FROM series WHERE target_id = ?1)",
+        )?
+        .execute([id])?;
         for table in ["series", "absorbed", "target_options"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE target_id = ?1"))?
                 .execute([id])?;

@@ -88,7 +88,7 @@ impl Distribution<'_> {
     }
 
     /// The exact number of samples (a sum of u64 never overflows u128 for any slice length).
-    fn total(&self) -> u128 {
+    pub(crate) fn total(&self) -> u128 {
         self.used_counts().iter().map(|&c| u128::from(c)).sum()
     }
 
@@ -145,11 +145,15 @@ pub fn samples(d: &Distribution<'_>) -> u64 {
 /// assert_eq!(mean(&Distribution { kind: Kind::Categorical, ..d }), None);
 /// ```
 pub fn mean(d: &Distribution<'_>) -> Option<f64> {
-    let n = d.total();
-    if n == 0 || !has_order(d.kind) {
+    mean_of(d, d.total())
+}
+
+/// [`mean`], given the distribution's total.
+pub(crate) fn mean_of(d: &Distribution<'_>, total: u128) -> Option<f64> {
+    if total == 0 || !has_order(d.kind) {
         return None;
     }
-    Some(d.sum as f64 / n as f64)
+    Some(d.sum as f64 / total as f64)
 }
 
 /// The proportion of the samples in each bucket, `count_i / samples`; all `0.0` when there are

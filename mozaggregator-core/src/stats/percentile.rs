@@ -166,43 +166,92 @@ pub fn percentiles(
     for &p in ps {
         check(p)?;
     }
+    let mut order: Vec<usize> = (0..ps.len()).collect();
+    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+    let mut out = vec![Percentile::NONE; ps.len()];
+    percentiles_into(d, ps, &order, method, &mut out);
+    Ok(out)
+}
+
+/// [`percentiles`] of checked `ps` into `out` (as long as `ps`), with `order` the indexes of
+/// `ps` in ascending order of value: the allocation-free core that [`super::Plan`] runs for
+/// every entry of an answer.
+pub(crate) fn percentiles_into(
+    d: &Distribution<'_>,
+    ps: &[f64],
+    order: &[usize],
+    method: PercentileMethod,
+    out: &mut [Percentile],
+) {
+    out.fill(Percentile::NONE);
     let total = d.total();
     if total == 0 || !has_order(d.kind) {
-        return Ok(vec![Percentile::NONE; ps.len()]);
+        return;
     }
     if method == PercentileMethod::Tmo {
-        return Ok(ps.iter().map(|&p| tmo::percentile(d, p)).collect());
+        for (o, &p) in out.iter_mut().zip(ps) {
+            *o = tmo::percentile(d, p);
+        }
+        return;
     }
+    // Counts in 64 bits when the total fits (always, in practice): converting a u128 to f64
+    // is a slow software routine, and the walk converts at every bucket.
+    match u64::try_from(total) {
+        Ok(total) => walk(d, ps, order, method, total, out),
+        Err(_) => walk(d, ps, order, method, total, out),
+    }
+}
 
-    // One walk over the buckets, percentiles in ascending order: `i` is the current
-    // non-empty bucket, `before` the samples before it.
+/// A cumulative sample count: u64, or u128 for totals beyond 2^64.
+trait Count: Copy + From<u64> + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> {
+    fn to_f64(self) -> f64;
+}
+
+impl Count for u64 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Count for u128 {
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+/// One walk over the buckets, percentiles in ascending order: `i` is the current non-empty
+/// bucket, `before` the samples before it.
+fn walk<C: Count>(
+    d: &Distribution<'_>,
+    ps: &[f64],
+    order: &[usize],
+    method: PercentileMethod,
+    total: C,
+    out: &mut [Percentile],
+) {
     let counts = d.used_counts();
     let next_nonempty = |from: usize| (from..counts.len()).find(|&j| counts[j] > 0);
     let Some(mut i) = next_nonempty(0) else {
-        return Ok(vec![Percentile::NONE; ps.len()]);
+        return;
     };
-    let mut before = 0u128;
-    let n = total as f64;
-    let mut order: Vec<usize> = (0..ps.len()).collect();
-    order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
-
-    let mut out = vec![Percentile::NONE; ps.len()];
-    for at in order {
+    let mut before = C::from(0);
+    let n = total.to_f64();
+    for &at in order {
         let p = ps[at];
         // The first non-empty bucket that reaches the percentile; the cumulative count of the
         // last one is the total, which always does, so the walk stops there at the latest.
-        let reaches = |through: u128| match method {
-            PercentileMethod::Nearest => through as f64 / n >= p / 100.0,
-            _ => through as f64 >= p / 100.0 * n,
+        let reaches = |through: C| match method {
+            PercentileMethod::Nearest => through.to_f64() / n >= p / 100.0,
+            _ => through.to_f64() >= p / 100.0 * n,
         };
-        let mut through = before + u128::from(counts[i]);
+        let mut through = before + C::from(counts[i]);
         while !reaches(through) {
             let Some(j) = next_nonempty(i + 1) else {
                 break;
             };
             before = through;
             i = j;
-            through = before + u128::from(counts[i]);
+            through = before + C::from(counts[i]);
         }
         let lower = d.bounds[i];
         let upper = d.upper(i);
@@ -210,12 +259,11 @@ pub fn percentiles(
             PercentileMethod::Nearest => Percentile::new(lower as f64, lower, upper),
             _ => {
                 let rank = p / 100.0 * n;
-                let f = ((rank - before as f64) / (through - before) as f64).clamp(0.0, 1.0);
+                let f = ((rank - before.to_f64()) / (through - before).to_f64()).clamp(0.0, 1.0);
                 Percentile::new(interpolate(d.kind, lower, upper, f), lower, upper)
             }
         };
     }
-    Ok(out)
 }
 
 /// The point a fraction `f` (in `[0, 1]`) into the bucket `[lower, upper]`: geometric for

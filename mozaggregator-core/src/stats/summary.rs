@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::percentile::{self, Bucket, Percentile, PercentileMethod};
-use super::{mean, percentiles, samples, tmo_mean, Distribution};
+use super::{mean_of, tmo_mean, Distribution};
 use crate::error::{Error, Result};
 
 /// One requested statistic.
@@ -185,6 +185,8 @@ pub struct Plan {
     wanted: Vec<(Arc<str>, Option<f64>)>,
     /// The percentiles, in request order.
     ps: Vec<f64>,
+    /// The indexes of `ps` in ascending order of value.
+    order: Vec<usize>,
 }
 
 impl Plan {
@@ -212,18 +214,30 @@ impl Plan {
             };
             wanted.push((Arc::from(name), p));
         }
-        Ok(Plan { wanted, ps })
+        let mut order: Vec<usize> = (0..ps.len()).collect();
+        order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
+        Ok(Plan { wanted, ps, order })
     }
 
     /// Computes the plan's statistics of `d`, percentiles by `method`, in one pass over the
     /// buckets.
     pub fn summarize(&self, d: &Distribution<'_>, method: PercentileMethod) -> Summary {
         // The percentiles were checked by `Plan::new`.
-        let found = percentiles(d, &self.ps, method).unwrap_or_default();
-        let mut found = found.into_iter();
+        let mut found = [Percentile::NONE; 16];
+        let mut heap = Vec::new();
+        let found: &mut [Percentile] = match found.get_mut(..self.ps.len()) {
+            Some(on_stack) => on_stack,
+            None => {
+                heap.resize(self.ps.len(), Percentile::NONE);
+                &mut heap
+            }
+        };
+        percentile::percentiles_into(d, &self.ps, &self.order, method, found);
+        let mut found = found.iter().copied();
         let mut values = Vec::with_capacity(self.wanted.len());
         let mut buckets = Vec::with_capacity(self.ps.len());
         let mut the_mean = None;
+        let total = d.total();
         for (name, p) in &self.wanted {
             match p {
                 Some(_) => {
@@ -232,13 +246,13 @@ impl Plan {
                     buckets.push((Arc::clone(name), p.bucket));
                 }
                 None => {
-                    let m = *the_mean.get_or_insert_with(|| mean(d));
+                    let m = *the_mean.get_or_insert_with(|| mean_of(d, total));
                     values.push((Arc::clone(name), m));
                 }
             }
         }
         Summary {
-            samples: samples(d),
+            samples: u64::try_from(total).unwrap_or(u64::MAX),
             values,
             buckets,
             tmo_mean: (method == PercentileMethod::Tmo).then(|| tmo_mean(d)),

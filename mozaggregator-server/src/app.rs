@@ -19,12 +19,12 @@ use mozaggregator_core::query::ApiFilterOptions;
 use mozaggregator_core::{Prefix, Store};
 use poem::http::{header, Method, StatusCode};
 use poem::{Endpoint, Request, Response};
-use tokio::sync::Semaphore;
 
 use crate::api_error::ApiError;
 use crate::cache::{CacheKey, CacheLimits, CachedBody, ResponseCache};
 use crate::config::ServerConfig;
 use crate::headers;
+use crate::reads::Reads;
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -49,7 +49,7 @@ struct State {
     definitions: Arc<Definitions>,
     config: ServerConfig,
     cache: ResponseCache,
-    reads: Arc<Semaphore>,
+    reads: Reads,
     version: AtomicU64,
     version_checked: Mutex<Option<Instant>>,
 }
@@ -86,7 +86,10 @@ impl App {
             max_entries: config.cache_max_entries,
             max_bytes: config.cache_max_bytes,
         });
-        let reads = Arc::new(Semaphore::new(config.limits.max_concurrent_reads.max(1)));
+        let reads = Reads::new(
+            config.limits.max_concurrent_reads,
+            config.limits.inline_lone_reads,
+        );
         Self {
             state: Arc::new(State {
                 store,
@@ -291,24 +294,17 @@ impl State {
                 .is_ok()
     }
 
-    /// Runs `f` on the blocking pool, at most `max_concurrent_reads` at once.
+    /// Runs `f` on the store (see `reads.rs`: inline when alone, else on the blocking pool).
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&dyn Store, &Definitions) -> Result<T, ApiError> + Send + 'static,
     {
-        let permit = Arc::clone(&self.reads)
-            .acquire_owned()
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
         let store = Arc::clone(&self.store);
         let definitions = Arc::clone(&self.definitions);
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f(store.as_ref(), &definitions)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
+        self.reads
+            .run(move || f(store.as_ref(), &definitions))
+            .await
     }
 
     /// The store's data version, re-read at most every `data_version_poll`. A change empties

@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_response_bytes: usize,
     /// Most store reads running at once; further requests wait (and may time out).
     pub max_concurrent_reads: usize,
+    /// Runs a lone read (no other in flight) on the worker that received it, instead of
+    /// handing it to the blocking pool (see `reads.rs`): faster for sporadic requests.
+    pub inline_lone_reads: bool,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_response_bytes: 64 << 20,
             max_concurrent_reads: 16,
+            inline_lone_reads: true,
         }
     }
 }

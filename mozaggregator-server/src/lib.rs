@@ -25,6 +25,7 @@ pub mod headers;
 mod jwks_fetch;
 pub mod listener;
 pub mod openapi;
+mod reads;
 
 pub use app::App;
 pub use config::{Limits, ServerConfig};

@@ -143,3 +143,32 @@ async fn a_slow_request_times_out_with_408() {
     assert_eq!(status, StatusCode::OK);
     store.open();
 }
+
+/// A lone read runs inline on a worker (reads.rs); while it is stuck, the other worker still
+/// answers, and a second read goes to the blocking pool instead of waiting behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_lone_read_leaves_the_server_answering() {
+    let store = Arc::new(GatedStore::new(2));
+    let (app, _) = app_with(store.clone(), config(None));
+    let first = {
+        let app = app.clone();
+        tokio::spawn(async move { app.call(metric_request("Linux")).await.unwrap().status() })
+    };
+    // The status route answers while the first read waits at the gate.
+    for _ in 0..3 {
+        let status = app
+            .call(Request::builder().uri("/status".parse().unwrap()).finish())
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::OK);
+    }
+    // The gate needs two reads running at once: the second must run beside the stuck first.
+    let second = app
+        .call(metric_request("Windows_NT"))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(second, StatusCode::OK);
+    assert_eq!(first.await.unwrap(), StatusCode::OK);
+}

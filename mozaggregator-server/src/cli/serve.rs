@@ -139,6 +139,12 @@ pub struct ServerArgs {
     #[arg(long, env = "MOZAGGREGATOR_MAX_CONCURRENT_READS", default_value_t = 16)]
     pub max_concurrent_reads: usize,
 
+    /// Hand every store read to the blocking pool, even a lone one (by default a read that
+    /// starts while no other is in flight runs on the worker that received it: faster for
+    /// sporadic requests).
+    #[arg(long, env = "MOZAGGREGATOR_NO_INLINE_READS")]
+    pub no_inline_reads: bool,
+
     /// Request log format.
     #[arg(long, env = "MOZAGGREGATOR_LOG_FORMAT", default_value = "text",
           value_parser = ["text", "json"])]
@@ -206,6 +212,7 @@ impl ServerArgs {
                 request_timeout: Duration::from_secs(self.request_timeout.max(1)),
                 max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
                 max_concurrent_reads: self.max_concurrent_reads.max(1),
+                inline_lone_reads: !self.no_inline_reads,
             },
         })
     }

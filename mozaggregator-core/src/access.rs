@@ -6,6 +6,7 @@
 //! is decided elsewhere (the HTTP layer); the policy only takes the answer.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -64,16 +65,24 @@ pub const DEFAULT_AUTH_ONLY: [&str; 2] = [
 /// The original service's public `release` metrics.
 pub const DEFAULT_PUBLIC_RELEASE: [&str; 1] = ["SCALARS_TELEMETRY.TEST.KEYED_UNSIGNED_INT"];
 
+/// The original service's policy, built once. It must never fall back to anything more open:
+/// the default patterns are constants, a test builds them, and a build that could not would
+/// stop here rather than serve denied metrics.
+static DEFAULT_POLICY: LazyLock<AccessPolicy> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    AccessPolicy::new(
+        DEFAULT_DENY,
+        DEFAULT_AUTH_ONLY,
+        DEFAULT_PUBLIC_RELEASE,
+        false,
+    )
+    .expect("the default deny patterns are valid regular expressions (tested)")
+});
+
 impl Default for AccessPolicy {
+    /// The original service's rules (never an open policy).
     fn default() -> Self {
-        Self::new(
-            DEFAULT_DENY,
-            DEFAULT_AUTH_ONLY,
-            DEFAULT_PUBLIC_RELEASE,
-            false,
-        )
-        // The default patterns are constant and valid.
-        .unwrap_or_else(|_| Self::open())
+        DEFAULT_POLICY.clone()
     }
 }
 
@@ -179,6 +188,32 @@ pub fn served_name(metric: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default policy is the original's, never the open one: every default pattern
+    /// builds, and the defaults deny, gate and open what they list.
+    #[test]
+    fn the_default_policy_is_built_from_the_constants() {
+        for pattern in DEFAULT_DENY {
+            assert!(Regex::new(&format!("^(?:{pattern})")).is_ok(), "{pattern}");
+        }
+        let policy = AccessPolicy::default();
+        assert_eq!(policy.deny.len(), DEFAULT_DENY.len());
+        assert_eq!(policy.auth_only.len(), DEFAULT_AUTH_ONLY.len());
+        assert_eq!(policy.public_release.len(), DEFAULT_PUBLIC_RELEASE.len());
+        assert!(!policy.allow_all_release);
+        assert_eq!(
+            policy.check("nightly", "SCALARS_BROWSER.SEARCH.X", true),
+            Access::NotFound
+        );
+        assert_eq!(
+            policy.check("nightly", DEFAULT_AUTH_ONLY[0], false),
+            Access::Forbidden
+        );
+        assert_eq!(
+            policy.check(RELEASE, DEFAULT_PUBLIC_RELEASE[0], false),
+            Access::Allowed
+        );
+    }
 
     #[test]
     fn deny_is_anchored_at_the_start_only() {

@@ -4,6 +4,8 @@ use poem::http::{header, StatusCode};
 use poem::Response;
 use serde::Serialize;
 
+use crate::request_id::RequestId;
+
 /// An error answer of the HTTP API. [`ApiError::status`] is the only mapping from errors to
 /// HTTP statuses; [`ApiError::into_response`] the only place their bodies are written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,7 +46,8 @@ pub enum ApiError {
     /// The request took longer than the configured timeout.
     #[error("request timed out after {0} s")]
     Timeout(u64),
-    /// The store or the server failed.
+    /// The store or the server failed. The text (the whole error chain) goes to the log, never
+    /// to the client: the answer names the request id instead.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -93,11 +96,22 @@ impl ApiError {
     }
 
     /// The response: JSON `{"code": …, "description": …}` with the status, plus `Allow` for 405.
-    pub fn into_response(self) -> Response {
+    ///
+    /// An [`ApiError::Internal`] is logged here, with `request_id` and its full text, and
+    /// answered with a generic description that names `request_id` (store or system details
+    /// never reach the client).
+    pub fn into_response(self, request_id: RequestId) -> Response {
         let status = self.status();
+        let description = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%request_id, error = %detail, "internal error");
+                format!("internal error (request {request_id}); the server log has the details")
+            }
+            other => other.to_string(),
+        };
         let body = serde_json::to_vec(&Body {
             code: self.code(),
-            description: self.to_string(),
+            description,
         })
         .unwrap_or_default();
         let mut builder = Response::builder()
@@ -124,7 +138,22 @@ impl From<mozaggregator_core::Error> for ApiError {
             mozaggregator_core::Error::MissingParameter(name) => {
                 ApiError::not_found(format!("Missing parameter `{name}`"))
             }
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(chain(&other)),
         }
     }
+}
+
+/// An error and its sources, `: `-separated (thiserror's `Display` shows only the first).
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let next = e.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = e.source();
+    }
+    text
 }

@@ -25,6 +25,7 @@ use crate::cache::{CacheKey, CacheLimits, CachedBody, ResponseCache};
 use crate::config::ServerConfig;
 use crate::headers;
 use crate::reads::Reads;
+use crate::request_id::{self, RequestId};
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -117,6 +118,7 @@ impl Endpoint for App {
             return Ok(response);
         }
         let start = Instant::now();
+        let request_id = RequestId::next();
         let method = req.method().clone();
         let target = req
             .uri()
@@ -133,24 +135,27 @@ impl Endpoint for App {
             let limit = self.state.config.limits.max_url_bytes;
             (
                 format!("<request line of {n} bytes>"),
-                ApiError::UriTooLong(limit).into_response(),
+                ApiError::UriTooLong(limit).into_response(request_id),
             )
         } else {
             let response = match tokio::time::timeout(timeout, state.handle(req)).await {
                 Ok(Ok(response)) => response,
-                Ok(Err(err)) => err.into_response(),
-                Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(),
+                Ok(Err(err)) => err.into_response(request_id),
+                Err(_) => ApiError::Timeout(timeout.as_secs()).into_response(request_id),
             };
             (target, response)
         };
         headers::add_common(&mut response);
+        if let Ok(value) = request_id.to_string().parse() {
+            response.headers_mut().insert(request_id::HEADER, value);
+        }
         let target = loggable(target);
         let status = response.status().as_u16();
         let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {
-            tracing::warn!(%method, %target, status, micros, "request");
+            tracing::warn!(%request_id, %method, %target, status, micros, "request");
         } else {
-            tracing::info!(%method, %target, status, micros, "request");
+            tracing::info!(%request_id, %method, %target, status, micros, "request");
         }
         Ok(response)
     }

@@ -26,6 +26,7 @@ mod jwks_fetch;
 pub mod listener;
 pub mod openapi;
 mod reads;
+pub mod request_id;
 
 pub use app::App;
 pub use config::{Limits, ServerConfig};

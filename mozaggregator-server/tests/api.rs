@@ -684,3 +684,126 @@ async fn dates_order_versions_as_numbers() {
         assert_eq!(versions, ["124", "123", "48", "47"]);
     }
 }
+
+/// A store that fails every read with a storage error whose text must stay private.
+struct FailingStore;
+
+const SECRET: &str = "disk I/O error at /srv/secret/aggregates.sqlite page 1234";
+
+impl Store for FailingStore {
+    fn write(
+        &self,
+        _: &mozaggregator_core::Batch,
+    ) -> mozaggregator_core::Result<mozaggregator_core::WriteReport> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn channels(&self, _: mozaggregator_core::Prefix) -> mozaggregator_core::Result<Vec<String>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn dates(
+        &self,
+        _: mozaggregator_core::Prefix,
+        _: &str,
+    ) -> mozaggregator_core::Result<Vec<mozaggregator_core::DateVersion>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn filter_options(
+        &self,
+        _: &str,
+        _: &str,
+    ) -> mozaggregator_core::Result<Option<mozaggregator_core::FilterOptions>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn query(
+        &self,
+        _: &mozaggregator_core::SeriesQuery,
+    ) -> mozaggregator_core::Result<Vec<mozaggregator_core::QueryRow>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn absorbed(
+        &self,
+        _: &mozaggregator_core::Target,
+    ) -> mozaggregator_core::Result<std::collections::BTreeSet<String>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn trim(
+        &self,
+        _: &str,
+        _: bool,
+    ) -> mozaggregator_core::Result<Vec<mozaggregator_core::Target>> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+    fn data_version(&self) -> mozaggregator_core::Result<u64> {
+        Ok(1)
+    }
+    fn scan(
+        &self,
+        _: &mozaggregator_core::Selection,
+        _: &mut dyn FnMut(
+            &mozaggregator_core::Target,
+            &mozaggregator_core::SeriesKey,
+            &mozaggregator_core::Histogram,
+        ) -> mozaggregator_core::Result<()>,
+    ) -> mozaggregator_core::Result<()> {
+        Err(mozaggregator_core::Error::Store(SECRET.into()))
+    }
+}
+
+/// A log sink for one test.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Issue 13: an internal error reaches the client as a generic answer naming the request id;
+/// the log holds the full error under that id. Every answer carries `X-Request-Id`.
+#[tokio::test(flavor = "current_thread")]
+async fn internal_errors_are_logged_with_a_request_id_not_answered() {
+    let log = Log::default();
+    let sink = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_, failing) = app_with(std::sync::Arc::new(FailingStore), config(None));
+    for url in [METRIC_URL, "/aggregates_by/submission_date/channels/"] {
+        let resp = failing.get(url).send().await;
+        resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        let id = resp
+            .0
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .expect("an X-Request-Id header");
+        assert_eq!(id.len(), 16, "{id}");
+        let body = body_json(resp).await;
+        assert_eq!(body["code"], "internal_error");
+        let description = body["description"].as_str().unwrap();
+        assert!(!description.contains("secret"), "{description}");
+        assert!(description.contains(&id), "{description}");
+        let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let line = logged
+            .lines()
+            .find(|l| l.contains("internal error") && l.contains(&id))
+            .unwrap_or_else(|| panic!("no log line for {id} in {logged}"));
+        assert!(line.contains(SECRET), "{line}");
+    }
+    // A successful answer carries an id too, a different one.
+    let (_, ok) = client();
+    let resp = ok.get("/status").send().await;
+    resp.assert_status_is_ok();
+    assert_eq!(
+        resp.0.headers().get("x-request-id").map(|v| v.len()),
+        Some(16)
+    );
+}

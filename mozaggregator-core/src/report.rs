@@ -216,6 +216,12 @@ impl Report {
         add_all(&mut self.rows_rejected, &write.rows_rejected);
     }
 
+    /// Adds the rows a batch's builder left out (see [`crate::Batch::rows_refused`]) to
+    /// `rows_rejected`.
+    pub fn add_refused(&mut self, refused: &BTreeMap<String, u64>) {
+        add_all(&mut self.rows_rejected, refused);
+    }
+
     /// Sets the wall time and recomputes the throughput fields.
     pub fn set_seconds(&mut self, seconds: f64) {
         self.seconds = seconds;

@@ -585,3 +585,46 @@ fn escaped_names_and_duplicate_payloads() {
     aggregator.add_json(&mut out, twice.as_bytes());
     assert_eq!(out.report().pings_rejected["duplicate_field"], 2);
 }
+
+/// Issue 13: two valid pings of the same dimensions but different build ids, one with a
+/// histogram `sum` of 2^64 - 1, used to fail the whole job when the submission-date family
+/// summed the build ids. The submission-date row is now refused and counted; everything else
+/// is written, and the answer does not depend on the order of the pings.
+#[test]
+fn build_ids_that_overflow_when_summed_are_refused_and_counted_not_fatal() {
+    let h = |sum: u64| {
+        json!({"histogram_type": 1, "range": [1, 10], "bucket_count": 11, "sum": sum,
+               "values": {"1": 1}})
+    };
+    let mut big = with_histogram("H", h(u64::MAX));
+    big["application"]["buildId"] = json!("20240101093000");
+    let mut small = with_histogram("H", h(5));
+    small["application"]["buildId"] = json!("20231231120000");
+    for pings in [[big.clone(), small.clone()], [small, big]] {
+        let mut a = run(&pings);
+        assert_eq!(a.report().pings_used, 2);
+        let batches = a.batches().expect("never fatal");
+        let refused: u64 = batches
+            .iter()
+            .filter_map(|b| b.rows_refused.get("merge_overflow"))
+            .sum();
+        assert_eq!(refused, 1, "the one submission-date row of H/parent");
+        let sub_date_rows: Vec<_> = batches
+            .iter()
+            .flat_map(|b| &b.tables)
+            .filter(|(t, _)| t.prefix == Prefix::SubmissionDate)
+            .flat_map(|(_, rows)| rows)
+            .filter(|(k, _)| k.metric == "H")
+            .collect();
+        assert!(sub_date_rows.is_empty(), "{sub_date_rows:?}");
+
+        // The job's write step counts it with the store's own rejects and goes on.
+        let store = mozaggregator_core::MemoryStore::new();
+        let written = a.write_to(&store, |_, _, _| {}).expect("never fatal");
+        assert_eq!(written.rows_rejected.get("merge_overflow"), Some(&1));
+        assert_eq!(a.report().rows_rejected.get("merge_overflow"), Some(&1));
+        // The build-id rows were offered to the store: the huge sum is the store's reject.
+        assert_eq!(written.rows_rejected.get("sum_out_of_range"), Some(&1));
+        assert!(written.rows_written >= 2, "{written:?}");
+    }
+}

@@ -8,7 +8,7 @@ use mozaggregator_core::ingest::{ingest, IngestOptions};
 use mozaggregator_core::input::discover;
 use mozaggregator_core::{
     check_date, Aggregates, Aggregator, Error, MemoryStore, Options, Report, Selection, Store,
-    WriteReport, CHANNELS,
+    CHANNELS,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -302,8 +302,9 @@ impl PyAggregator {
         frames.call_method1("aggregates_frame", (self.aggregates(py, prefix)?,))
     }
 
-    /// Writes the aggregates into ``store`` (a ``Store``), one batch per submission date, and
-    /// returns what the writes did: ``targets_written``, ``targets_skipped`` (tables that had
+    /// Writes the aggregates into ``store`` (a ``Store``), one part per (submission date,
+    /// channel, version) as the CLI does (memory for the largest part only), and returns what
+    /// the writes did: ``targets_written``, ``targets_skipped`` (tables that had
     /// already absorbed that submission date, left unchanged), ``rows_written`` and
     /// ``rows_rejected`` (by reason). The counts are also added to ``report()``.
     fn write<'py>(
@@ -314,20 +315,7 @@ impl PyAggregator {
         let target = store.get().inner.clone();
         let aggregates = &mut self.aggregates;
         let total = py
-            .detach(|| -> mozaggregator_core::Result<WriteReport> {
-                let mut total = WriteReport::default();
-                for batch in aggregates.batches()? {
-                    let written = target.write(&batch)?;
-                    aggregates.report_mut().add_write(&written);
-                    total.targets_written += written.targets_written;
-                    total.targets_skipped.extend(written.targets_skipped);
-                    total.rows_written += written.rows_written;
-                    for (reason, n) in written.rows_rejected {
-                        *total.rows_rejected.entry(reason).or_default() += n;
-                    }
-                }
-                Ok(total)
-            })
+            .detach(|| aggregates.write_to(target.as_ref(), |_, _, _| {}))
             .py()?;
         to_python(py, &total)
     }

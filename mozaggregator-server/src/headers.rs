@@ -30,7 +30,11 @@ pub fn add_common(response: &mut Response) {
         h.insert(name, HeaderValue::from_static(value));
     };
     set(h, header::ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-    set(h, header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag, Allow, X-Request-Id");
+    set(
+        h,
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        "ETag, Allow, X-Request-Id",
+    );
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::CONTENT_SECURITY_POLICY, CSP);
     set(h, HeaderName::from_static("x-content-security-policy"), CSP);

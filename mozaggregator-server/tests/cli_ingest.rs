@@ -582,3 +582,53 @@ fn a_json_file_that_is_not_a_ping_is_a_counted_reject() {
     assert_eq!(v["pings_rejected"]["missing_submission_date"], 1, "{v}");
     assert_eq!(v["files_skipped"], serde_json::json!([]));
 }
+
+/// Issue 13: two valid pings whose build ids cannot be summed into one submission-date row
+/// (one histogram `sum` is 2^64 - 1) used to make the whole job exit 2. The row is refused and
+/// counted; the job succeeds and writes everything else.
+#[test]
+fn a_submission_date_merge_that_overflows_is_counted_not_fatal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ping = |build_id: &str, sum: u64| {
+        serde_json::json!({
+            "clientId": "6fd3eb50-8bec-4b9c-8778-59406171312a",
+            "meta": {"submissionDate": "20240102", "sampleId": 12},
+            "application": {"channel": "nightly", "version": "120.0a1", "buildId": build_id,
+                            "name": "Firefox", "architecture": "x86-64"},
+            "environment": {"system": {"os": {"name": "Windows_NT", "version": "10.0"}}},
+            "payload": {"histograms": {"H": {"histogram_type": 1, "range": [1, 10],
+                "bucket_count": 11, "sum": sum, "values": {"1": 1}}}}
+        })
+        .to_string()
+    };
+    let file = tmp.path().join("pings.ndjson");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            ping("20240101093000", u64::MAX),
+            ping("20231231120000", 5)
+        ),
+    )
+    .unwrap();
+    let report = tmp.path().join("r.json");
+    let db = tmp.path().join("o.sqlite");
+    ok(&[
+        "aggregate",
+        "--db",
+        s(&db),
+        "--report-json",
+        s(&report),
+        s(&file),
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(v["pings_used"], 2, "{v}");
+    assert_eq!(v["rows_rejected"]["merge_overflow"], 1, "{v}");
+    assert_eq!(v["rows_rejected"]["sum_out_of_range"], 1, "{v}");
+    let rows = export(&db, &[]);
+    let text = String::from_utf8(rows).unwrap();
+    assert!(
+        text.contains("20231231"),
+        "the small build id's row is stored: {text}"
+    );
+}

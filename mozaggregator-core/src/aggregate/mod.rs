@@ -29,7 +29,7 @@ use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 use crate::report::Report;
-use crate::store::Batch;
+use crate::store::{Batch, RowReject, Store, WriteReport};
 use interner::Interner;
 
 /// Hash map with foldhash (fast; see [`Interner`] for why DoS resistance is not needed).
@@ -275,11 +275,12 @@ impl Aggregates {
 
     /// The batch of one submission date: its build-id aggregates (targets dated by build id)
     /// and its submission-date aggregates (build ids merged). Rows are sorted by series key,
-    /// then layout. An unknown date gives an empty batch.
+    /// then layout. An unknown date gives an empty batch. A submission-date series whose build
+    /// ids cannot be summed within 2^64 is left out and counted in
+    /// [`Batch::rows_refused`] as `merge_overflow`.
     ///
     /// # Errors
-    /// [`crate::Error::Overflow`] when merging build ids into a submission-date series would
-    /// overflow.
+    /// None today; the `Result` leaves room for builders that can fail.
     pub fn batch(&self, submission_date: &str) -> Result<Batch> {
         self.build_batch(submission_date, None)
     }
@@ -313,7 +314,7 @@ impl Aggregates {
             (Some(c), Some(v)) => self.build_batch(submission_date, Some((c, v))),
             _ => Ok(Batch {
                 submission_date: submission_date.to_string(),
-                tables: BTreeMap::new(),
+                ..Batch::default()
             }),
         }
     }
@@ -321,14 +322,17 @@ impl Aggregates {
     fn build_batch(&self, submission_date: &str, part: Option<(u32, u32)>) -> Result<Batch> {
         let mut batch = Batch {
             submission_date: submission_date.to_string(),
-            tables: BTreeMap::new(),
+            ..Batch::default()
         };
         let Some(date) = self.strings.get(submission_date) else {
             return Ok(batch);
         };
         let selected =
             |k: &GroupKey| k[0] == date && part.is_none_or(|(c, v)| k[1] == c && k[2] == v);
-        let mut by_date: Map<([u32; 7], SeriesId), Histogram> = Map::default();
+        // `None`: the build ids of that series cannot be summed within 2^64; the row is
+        // refused (counted), never fatal, and never a partial sum that would depend on the
+        // order of the build ids.
+        let mut by_date: Map<([u32; 7], SeriesId), Option<Histogram>> = Map::default();
         for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
             let target = self.target(Prefix::BuildId, key, key[3]);
             let dims = self.dims(key);
@@ -339,14 +343,24 @@ impl Aggregates {
                 rows.push((self.series_key(sid, &dims), histogram.clone()));
                 match by_date.entry((short, *sid)) {
                     Entry::Vacant(v) => {
-                        v.insert(histogram.clone());
+                        v.insert(Some(histogram.clone()));
                     }
-                    Entry::Occupied(mut o) => o.get_mut().merge(histogram)?,
+                    Entry::Occupied(mut o) => {
+                        let merged = o.get_mut().as_mut().map(|h| h.merge(histogram));
+                        if let Some(Err(_)) = merged {
+                            *o.get_mut() = None;
+                        }
+                    }
                 }
             }
         }
         let mut dims_cache: BTreeMap<[u32; 7], (Target, Dims)> = BTreeMap::new();
+        let mut refused = 0u64;
         for ((short, sid), histogram) in by_date {
+            let Some(histogram) = histogram else {
+                refused += 1;
+                continue;
+            };
             let (target, dims) = dims_cache.entry(short).or_insert_with(|| {
                 let full = [
                     short[0], short[1], short[2], 0, short[3], short[4], short[5], short[6],
@@ -366,7 +380,46 @@ impl Aggregates {
         for rows in batch.tables.values_mut() {
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
         }
+        if refused > 0 {
+            batch
+                .rows_refused
+                .insert(RowReject::MergeOverflow.as_str().to_string(), refused);
+        }
         Ok(batch)
+    }
+
+    /// Writes everything into `store`, one part per (submission date, channel, version), so
+    /// memory holds the largest part only. Every table is whole in one part, so the store's
+    /// idempotency per (table, submission date) holds: a job stopped between parts is completed
+    /// by running it again. Each part's write report and refused rows are added to
+    /// [`Aggregates::report`]; `on_part(date, channel, version)` runs before each part. Returns
+    /// the writes' reports summed. This is the write step of the CLI, the Python module and the
+    /// Spark helper alike.
+    ///
+    /// # Errors
+    /// The store's write errors (parts written before stay written).
+    pub fn write_to(
+        &mut self,
+        store: &dyn Store,
+        mut on_part: impl FnMut(&str, &str, &str),
+    ) -> Result<WriteReport> {
+        let mut total = WriteReport::default();
+        for date in self.submission_dates() {
+            for (channel, version) in self.channel_versions(&date) {
+                on_part(&date, &channel, &version);
+                let batch = self.batch_part(&date, &channel, &version)?;
+                let written = store.write(&batch)?;
+                self.report.add_write(&written);
+                self.report.add_refused(&batch.rows_refused);
+                total.targets_written += written.targets_written;
+                total.targets_skipped.extend(written.targets_skipped);
+                total.rows_written += written.rows_written;
+                for (reason, n) in written.rows_rejected.into_iter().chain(batch.rows_refused) {
+                    *total.rows_rejected.entry(reason).or_default() += n;
+                }
+            }
+        }
+        Ok(total)
     }
 
     /// One batch per submission date, in date order.

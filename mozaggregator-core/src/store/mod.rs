@@ -30,6 +30,11 @@ pub struct Batch {
     pub submission_date: String,
     /// Rows per target table. A key appears at most once per target and layout.
     pub tables: BTreeMap<Target, Vec<(SeriesKey, Histogram)>>,
+    /// Rows left out by the code that built the batch, by reason: `merge_overflow` for a
+    /// submission-date series whose build ids cannot be summed within 2^64. A store does not
+    /// read it; the job adds it to its report ([`crate::Report::add_refused`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows_refused: BTreeMap<String, u64>,
 }
 
 impl Batch {

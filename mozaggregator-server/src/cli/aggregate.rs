@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{check_date, Aggregator, Options, SqliteStore, Store, CHANNELS};
+use mozaggregator_core::{check_date, Aggregator, Options, SqliteStore, CHANNELS};
 use mozaggregator_server::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -142,35 +142,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    // One write per (submission date, channel, version): memory for the largest part only.
-    // Every table is whole in one part, so a job stopped between parts is completed by
-    // running it again (tables that absorbed the date are skipped). The write is its own
-    // phase of the progress display.
+    // One write per (submission date, channel, version): memory for the largest part only
+    // (see `Aggregates::write_to`). The write is its own phase of the progress display.
     let writing = Instant::now();
-    let parts: Vec<(String, String, String)> = aggregates
+    let parts: usize = aggregates
         .submission_dates()
-        .into_iter()
-        .flat_map(|date| {
-            aggregates
-                .channel_versions(&date)
-                .into_iter()
-                .map(move |(channel, version)| (date.clone(), channel, version))
-        })
-        .collect();
+        .iter()
+        .map(|date| aggregates.channel_versions(date).len())
+        .sum();
     let write_bar = std::io::stderr()
         .is_terminal()
-        .then(|| write_progress_bar(parts.len() as u64));
-    for (date, channel, version) in &parts {
+        .then(|| write_progress_bar(parts as u64));
+    let mut started = false;
+    aggregates.write_to(&store, |date, channel, version| {
         if let Some(bar) = &write_bar {
+            if started {
+                bar.inc(1);
+            }
             bar.set_message(format!("writing {date} {channel} {version}"));
         }
-        let batch = aggregates.batch_part(date, channel, version)?;
-        let written = store.write(&batch)?;
-        aggregates.report_mut().add_write(&written);
-        if let Some(bar) = &write_bar {
-            bar.inc(1);
-        }
-    }
+        started = true;
+    })?;
     if let Some(bar) = &write_bar {
         bar.finish_and_clear();
     }

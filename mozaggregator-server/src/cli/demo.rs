@@ -152,13 +152,9 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
         println!("  {submission_date}: {}", count(share, "ping", "pings"));
     }
     let aggregated = started.elapsed();
-    let mut rows = 0u64;
-    let mut rejected = 0u64;
-    for batch in total.batches()? {
-        let report = store.write(&batch)?;
-        rows += report.rows_written;
-        rejected += report.rows_rejected.values().sum::<u64>();
-    }
+    let written = total.write_to(store, |_, _, _| {})?;
+    let rows = written.rows_written;
+    let rejected = written.rows_rejected.values().sum::<u64>();
     let report = total.report();
     println!(
         "aggregated {} ({:.0} MB of JSON; {} used, {} rejected) in {:.1} s; wrote {} ({rejected} rejected) to {} in {:.1} s total",

@@ -80,7 +80,7 @@ pub fn seeded(layout: LayoutSpec, seed: u64) -> Histogram {
 pub fn batch(submission_date: &str, tables: Vec<(Target, Vec<(SeriesKey, Histogram)>)>) -> Batch {
     let mut b = Batch {
         submission_date: submission_date.into(),
-        tables: BTreeMap::new(),
+        ..Default::default()
     };
     for (t, rows) in tables {
         b.tables.entry(t).or_default().extend(rows);

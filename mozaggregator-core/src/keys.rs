@@ -107,23 +107,16 @@ impl FromStr for Process {
     }
 }
 
-/// Checks a `YYYYMMDD` date: eight ASCII digits forming a plausible calendar date.
+/// Checks a `YYYYMMDD` date: eight ASCII digits forming a real calendar date (`20150231` is
+/// refused). The one rule of the whole crate: it is [`crate::date::parse`]'s, used by ingest
+/// (submission dates, build ids), stores (batches, trim), queries and the CLI alike.
 ///
 /// # Errors
 /// [`Error::Invalid`] naming `what`.
 pub fn check_date(what: &'static str, date: &str) -> Result<()> {
-    let ok = date.len() == 8
-        && date.bytes().all(|b| b.is_ascii_digit())
-        && matches!(date[4..6].parse::<u8>(), Ok(1..=12))
-        && matches!(date[6..8].parse::<u8>(), Ok(1..=31));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            what,
-            format!("`{date}` is not a YYYYMMDD date"),
-        ))
-    }
+    crate::date::parse(date)
+        .map(|_| ())
+        .map_err(|_| Error::invalid(what, format!("`{date}` is not a YYYYMMDD date")))
 }
 
 /// One aggregate table: (prefix, channel, version, date). The date is the build-id date or the
@@ -236,11 +229,14 @@ mod tests {
     #[test]
     fn dates_are_checked() {
         assert!(check_date("date", "20150630").is_ok());
+        assert!(check_date("date", "20240229").is_ok());
         for bad in [
             "2015063",
             "2015-06-30",
             "20151330",
             "20150600",
+            "20150231",
+            "20230229",
             "2015063x",
             "",
         ] {

@@ -628,3 +628,18 @@ fn build_ids_that_overflow_when_summed_are_refused_and_counted_not_fatal() {
         assert!(written.rows_written >= 2, "{written:?}");
     }
 }
+
+/// Issue 13: one date rule everywhere. A build id or submission date that is not a calendar
+/// date (February 31st) is a counted reject at ingest, as it is an error for stores and queries.
+#[test]
+fn dates_that_are_not_on_the_calendar_are_rejected() {
+    let mut p = base();
+    p["application"]["buildId"] = json!("20150231093000");
+    let a = run(&[p]);
+    assert_eq!(a.report().pings_rejected["invalid_build_id"], 1);
+    let mut p = base();
+    p["meta"]["submissionDate"] = json!("20230229");
+    let a = run(&[p]);
+    assert_eq!(a.report().pings_used, 0);
+    assert_eq!(a.report().pings_rejected.values().sum::<u64>(), 1);
+}

@@ -7,7 +7,7 @@
 //! slash.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -21,6 +21,7 @@ use poem::http::{header, Method, StatusCode};
 use poem::{Endpoint, Request, Response};
 
 use crate::api_error::ApiError;
+use crate::auth::{AuthError, Authenticator};
 use crate::cache::{CacheKey, CacheLimits, CachedBody, ResponseCache};
 use crate::config::ServerConfig;
 use crate::headers;
@@ -211,6 +212,19 @@ struct Call {
     query: String,
     authorization: Option<String>,
     if_none_match: Option<String>,
+    /// The verdict on `authorization`, computed on first use: a token is verified once per
+    /// request, however many checks ask.
+    auth: OnceLock<Result<(), AuthError>>,
+}
+
+impl Call {
+    /// Whether the request's `Authorization` header passes `auth` (verified once).
+    fn auth(&self, auth: &Authenticator) -> Result<(), ApiError> {
+        self.auth
+            .get_or_init(|| auth.check(self.authorization.as_deref()))
+            .clone()
+            .map_err(ApiError::from)
+    }
 }
 
 impl State {
@@ -233,6 +247,7 @@ impl State {
             query: uri.query().unwrap_or("").to_string(),
             authorization: req.header(header::AUTHORIZATION).map(str::to_string),
             if_none_match: req.header(header::IF_NONE_MATCH).map(str::to_string),
+            auth: OnceLock::new(),
             path,
             target,
         };
@@ -263,11 +278,11 @@ impl State {
             Route::Status => Ok(text(StatusCode::OK, "OK")),
             Route::LbHeartbeat => Ok(Response::builder().status(StatusCode::OK).finish()),
             Route::Authed => {
-                self.config.auth.check(call.authorization.as_deref())?;
+                call.auth(&self.config.auth)?;
                 Ok(text(StatusCode::OK, "Authenticated"))
             }
             Route::ClearCache => {
-                self.config.auth.check(call.authorization.as_deref())?;
+                call.auth(&self.config.auth)?;
                 self.cache.clear();
                 Ok(text(StatusCode::OK, "Cache Cleared"))
             }
@@ -291,12 +306,7 @@ impl State {
     }
 
     fn authorized(&self, call: &Call) -> bool {
-        call.authorization.is_some()
-            && self
-                .config
-                .auth
-                .check(call.authorization.as_deref())
-                .is_ok()
+        call.authorization.is_some() && call.auth(&self.config.auth).is_ok()
     }
 
     /// Runs `f` on the store (see `reads.rs`: inline when alone, else on the blocking pool).
@@ -405,7 +415,7 @@ impl State {
     fn gate_channel(&self, channel: &str, call: &Call) -> Result<bool, ApiError> {
         let authorized = self.authorized(call);
         if !self.config.access.channel_visible(channel, authorized) {
-            self.config.auth.check(call.authorization.as_deref())?;
+            call.auth(&self.config.auth)?;
         }
         Ok(authorized)
     }
@@ -603,7 +613,7 @@ impl State {
             Access::Allowed => {}
             Access::NotFound => return Err(ApiError::not_found("No data found for this metric.")),
             Access::Forbidden => {
-                self.config.auth.check(call.authorization.as_deref())?;
+                call.auth(&self.config.auth)?;
                 // A header that passed the check authorizes; this is unreachable in practice.
                 return Err(ApiError::Forbidden {
                     code: "access_denied",

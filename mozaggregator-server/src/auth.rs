@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -70,6 +72,8 @@ pub struct JwtConfig {
 pub struct Authenticator {
     jwt: Option<JwtConfig>,
     tokens: Vec<String>,
+    /// Headers checked so far (shared by clones), for [`Authenticator::checks`].
+    checks: Arc<AtomicU64>,
 }
 
 #[derive(Deserialize)]
@@ -87,7 +91,17 @@ impl Authenticator {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect();
-        Self { jwt, tokens }
+        Self {
+            jwt,
+            tokens,
+            checks: Arc::default(),
+        }
+    }
+
+    /// How many headers [`Authenticator::check`] has verified (a JWT check verifies a
+    /// signature): the server verifies a request's header at most once.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
     }
 
     /// True when some way of authorizing is configured.
@@ -100,6 +114,7 @@ impl Authenticator {
     /// # Errors
     /// An [`AuthError`] saying why the header does not authorize.
     pub fn check(&self, header: Option<&str>) -> Result<(), AuthError> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
         let header = header.ok_or_else(|| {
             AuthError::new(
                 "authorization_header_missing",

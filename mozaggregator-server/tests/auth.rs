@@ -194,3 +194,28 @@ fn jwks_and_tokens_files() {
     std::fs::write(&tokens_path, "# team tokens\n\nabc \n  def\n").unwrap();
     assert_eq!(load_tokens(&tokens_path).unwrap(), vec!["abc", "def"]);
 }
+
+/// Issue 13: a request's token is verified once, however many checks the route makes (its
+/// channel, its metric, the error to answer), valid or not.
+#[tokio::test]
+async fn a_request_verifies_its_token_once() {
+    let cfg = config(Some(jwt_config()));
+    let auth = cfg.auth.clone();
+    let (_, c) = app_with(store(), cfg);
+    let bad = format!("{}x", valid_jwt());
+    for (token, status) in [
+        (valid_jwt(), StatusCode::OK),
+        (bad, StatusCode::FORBIDDEN),
+        (TOKEN.to_string(), StatusCode::OK),
+    ] {
+        for url in GATED {
+            let before = auth.checks();
+            c.get(url)
+                .header("authorization", bearer(&token))
+                .send()
+                .await
+                .assert_status(status);
+            assert_eq!(auth.checks() - before, 1, "{url}");
+        }
+    }
+}

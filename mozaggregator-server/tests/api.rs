@@ -807,3 +807,90 @@ async fn internal_errors_are_logged_with_a_request_id_not_answered() {
         Some(16)
     );
 }
+
+/// Issue 13: arbitrary query strings on every route answer a 2xx, 3xx or 4xx, never a 5xx.
+/// Seeded and bounded: the same 400 cases on every run.
+#[test]
+fn arbitrary_query_strings_never_answer_5xx() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    const ROUTES: [&str; 8] = [
+        "/aggregates_by/build_id/channels/nightly/",
+        "/aggregates_by/submission_date/channels/nightly/",
+        "/aggregates_by/submission_date/channels/nightly/evolution",
+        "/aggregates_by/submission_date/channels/nightly/compare",
+        "/aggregates_by/submission_date/channels/nightly/labels",
+        "/aggregates_by/build_id/channels/release/dates/",
+        "/filters/",
+        "/aggregates_by/submission_date/channels/",
+    ];
+    const NAMES: [&str; 14] = [
+        "version",
+        "dates",
+        "metric",
+        "os",
+        "child",
+        "label",
+        "stats",
+        "pct_method",
+        "group_by",
+        "top",
+        "channel",
+        "b.os",
+        "b.version",
+        "application",
+    ];
+    const VALUES: [&str; 14] = [
+        "41",
+        "20150601",
+        "20150601,20150602",
+        "20150602..20150601",
+        "20150601..20150603",
+        "GC_MS",
+        "Linux",
+        "true",
+        "p50,p99.9,mean",
+        "p101",
+        "label",
+        "5",
+        "-3",
+        "",
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_, client) = client();
+    let pair = (
+        prop_oneof![
+            prop::sample::select(&NAMES[..]).prop_map(String::from),
+            ".{0,8}"
+        ],
+        prop_oneof![
+            prop::sample::select(&VALUES[..]).prop_map(String::from),
+            ".{0,16}"
+        ],
+    );
+    let strategy = (
+        prop::sample::select(&ROUTES[..]),
+        prop::collection::vec(pair, 0..8),
+    );
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 400,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    runner
+        .run(&strategy, |(route, pairs)| {
+            let query = serde_urlencoded::to_string(&pairs).unwrap();
+            let url = format!("{route}?{query}");
+            let status = runtime.block_on(async { client.get(&url).send().await.0.status() });
+            prop_assert!(status.as_u16() < 500, "{url}: {status}");
+            Ok(())
+        })
+        .unwrap();
+}

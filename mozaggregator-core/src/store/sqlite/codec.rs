@@ -398,6 +398,31 @@ mod tests {
         assert_eq!(blob.len(), 23);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+        /// Arbitrary bytes as a pack, a histogram or totals: an error or a value, never a
+        /// panic (issue 13).
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            if let Ok(entries) = entries(&bytes) {
+                for e in entries.flatten() {
+                    let _ = decode(e.hist, spec());
+                    let _ = Accumulator::new(50).add_blob(e.hist);
+                }
+            }
+            let _ = decode(&bytes, spec());
+            let _ = Accumulator::new(50).add_blob(&bytes);
+            let mut out = Vec::new();
+            proptest::prop_assert!(
+                super::super::totals::of_pack(&bytes, |_| Ok(Some(50)), &mut out).is_ok()
+            );
+        }
+    }
+
     #[test]
     fn varint_lengths_match_encoding() {
         for v in [0, 1, 127, 128, 16_383, 16_384, u64::MAX >> 1, u64::MAX] {

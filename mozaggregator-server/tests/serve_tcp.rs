@@ -2,6 +2,7 @@
 //! and `demo` bind before they do anything else.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -209,4 +210,174 @@ fn demo_on_a_busy_port_fails_before_any_work() {
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
     assert!(!stdout.contains("generating"), "{stdout}");
     assert!(!db.exists(), "the store was created before the bind failed");
+}
+
+/// Issue 13: `serve` answers a steady stream of queries while `aggregate` writes a new day
+/// into the same store. No 5xx and no busy store surface; the new day is visible within the
+/// poll interval once the job ends; the ETag changes when the batches land and never goes
+/// back to an earlier value.
+#[test]
+fn serve_keeps_answering_while_aggregate_writes_a_new_day() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.sqlite");
+    // The data set's two submission dates, one file each.
+    let [day1, day2] = mozaggregator_core::testing::dataset::submission_dates("20240110").unwrap();
+    let mut files = Vec::new();
+    for day in [&day1, &day2] {
+        let path = dir.path().join(format!("{day}.ndjson"));
+        let pings: Vec<String> = mozaggregator_core::testing::dataset::pings("20240110")
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.contains(&format!("\"submissionDate\":\"{day}\"")))
+            .collect();
+        assert!(!pings.is_empty(), "{day}");
+        std::fs::write(&path, pings.join("\n")).unwrap();
+        files.push(path);
+    }
+    let aggregate = |file: &std::path::Path| {
+        let out = Command::new(BIN)
+            .args([
+                "aggregate",
+                "--db",
+                db.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ])
+            .env_remove("MOZAGGREGATOR_DB")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    aggregate(&files[0]);
+
+    const POLL_MS: u64 = 200;
+    let poll = POLL_MS.to_string();
+    let (child, lines) = spawn(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--log-format",
+        "json",
+        "--data-version-poll-ms",
+        &poll,
+        "--cache-max-entries",
+        "0",
+    ]);
+    let mut server = Server {
+        child,
+        lines,
+        addr: String::new(),
+        seen: Vec::new(),
+    };
+    let line = server
+        .wait_for("listening", Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no `listening` line: {:?}", server.seen));
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    server.addr = v["fields"]["bind"].as_str().unwrap().to_string();
+
+    let url = format!(
+        "/aggregates_by/submission_date/channels/nightly/?version=41&dates={day1},{day2}&metric=SIMPLE_MEASURES_UPTIME"
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    // Each client: (status, etag, body has day 2) of every answer, in order.
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let (addr, url, stop) = (server.addr.clone(), url.clone(), Arc::clone(&stop));
+            let day2 = day2.clone();
+            std::thread::spawn(move || {
+                let stream = TcpStream::connect(&addr).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .unwrap();
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut seen = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    write!(writer, "GET {url} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+                    let (status, headers, body) = read_response(&mut reader);
+                    let etag = header(&headers, "etag").map(str::to_string);
+                    seen.push((status, etag, body.contains(&format!("\"{day2}\""))));
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    aggregate(&files[1]);
+    let landed = Instant::now();
+    // Visible within the poll interval (plus scheduling slack on a shared machine).
+    let visible = loop {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        write!(
+            stream,
+            "GET {url} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let (status, _, body) = read_response(&mut BufReader::new(stream));
+        assert_eq!(status, 200);
+        if body.contains(&format!("\"{day2}\"")) {
+            break landed.elapsed();
+        }
+        assert!(
+            landed.elapsed() < Duration::from_secs(10),
+            "day 2 never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        let seen = client.join().unwrap();
+        assert!(seen.len() > 20, "only {} answers", seen.len());
+        assert!(
+            seen.iter().all(|(s, _, _)| *s == 200),
+            "{:?}",
+            seen.iter().map(|s| s.0).collect::<BTreeSet<_>>()
+        );
+        // ETags: present, and once one is replaced it never comes back.
+        let mut order: Vec<String> = Vec::new();
+        for (_, etag, _) in &seen {
+            let etag = etag.clone().expect("an ETag on every answer");
+            if order.last() != Some(&etag) {
+                assert!(
+                    !order.contains(&etag),
+                    "ETag went back to {etag}: {order:?}"
+                );
+                order.push(etag);
+            }
+        }
+        assert!(
+            order.len() >= 2,
+            "the ETag changed when day 2 landed: {order:?}"
+        );
+        // Day 2, once seen, stays.
+        let first = seen
+            .iter()
+            .position(|s| s.2)
+            .expect("day 2 reached this client");
+        assert!(seen[first..].iter().all(|s| s.2));
+    }
+    assert!(
+        visible <= Duration::from_millis(POLL_MS + 800),
+        "day 2 visible {visible:?} after the job ended (poll {POLL_MS} ms)"
+    );
+    let busy = server
+        .seen
+        .iter()
+        .chain(
+            std::iter::from_fn(|| server.lines.try_recv().ok())
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .filter(|l| l.contains("locked") || l.contains("BUSY") || l.contains("\"status\":5"))
+        .count();
+    assert_eq!(busy, 0);
 }

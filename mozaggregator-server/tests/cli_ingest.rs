@@ -632,3 +632,135 @@ fn a_submission_date_merge_that_overflows_is_counted_not_fatal() {
         "the small build id's row is stored: {text}"
     );
 }
+
+/// The data set's pings of one submission date, as an NDJSON file in `dir`.
+fn day_file(dir: &Path, day: &str) -> PathBuf {
+    let path = dir.join(format!("{day}.ndjson"));
+    let pings: Vec<String> = pings()
+        .into_iter()
+        .filter(|p| p.contains(&format!("\"submissionDate\":\"{day}\"")))
+        .collect();
+    assert!(!pings.is_empty(), "{day}");
+    std::fs::write(&path, pings.join("\n") + "\n").unwrap();
+    path
+}
+
+/// A store holding the first submission date, the file of the second, and the store's export.
+fn store_with_day_one(tmp: &Path) -> (PathBuf, PathBuf, Vec<u8>) {
+    let [day1, day2] = dataset::submission_dates(TODAY).unwrap();
+    let db = tmp.join("f.sqlite");
+    ok(&["aggregate", "--db", s(&db), s(&day_file(tmp, &day1))]);
+    // A clean file: everything in the main database, no WAL left over.
+    mozaggregator_core::SqliteStore::open(&db)
+        .unwrap()
+        .checkpoint()
+        .unwrap();
+    let before = export(&db, &[]);
+    (db, day_file(tmp, &day2), before)
+}
+
+/// Makes `path` unwritable, also for root (immutable attribute); false when neither that nor
+/// permissions can (the caller then skips, visibly).
+fn make_read_only(path: &Path) -> bool {
+    let immutable = Command::new("chattr")
+        .args(["+i", s(path)])
+        .status()
+        .is_ok_and(|s| s.success());
+    if immutable {
+        return true;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if root {
+        return false;
+    }
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(path, perms).is_ok()
+}
+
+/// Issue 13, faults: a read-only store file gives a clear error and a non-zero exit; the
+/// store stays readable and unchanged.
+#[test]
+fn a_read_only_store_is_a_clear_error_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, day2, before) = store_with_day_one(tmp.path());
+    if !make_read_only(&db) {
+        mozaggregator_core::testing::skip(
+            "cannot make a file read-only here (root without chattr)",
+        );
+        return;
+    }
+    let out = run(&["aggregate", "--db", s(&db), s(&day2)]);
+    let _ = Command::new("chattr").args(["-i", s(&db)]).status();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("read-only"), "a clear error: {stderr}");
+    assert!(stderr.contains(s(&db)), "it names the file: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(export(&db, &[]), before);
+}
+
+/// Issue 13, faults: a full disk (the job's files limited to 16 KiB, SIGXFSZ ignored so that
+/// writes fail with EFBIG) gives a clear error and a non-zero exit; nothing committed is lost
+/// and the store stays readable.
+#[test]
+fn a_full_disk_is_a_clear_error_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, day2, before) = store_with_day_one(tmp.path());
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 16; exec \"$0\" aggregate --db \"$1\" \"$2\"",
+            BIN,
+            s(&db),
+            s(&day2),
+        ])
+        .env_remove("MOZAGGREGATOR_DB")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("full") || stderr.contains("disk") || stderr.contains("I/O"),
+        "a clear error: {stderr}"
+    );
+    assert_eq!(export(&db, &[]), before);
+    // With room again, the same job completes.
+    ok(&["aggregate", "--db", s(&db), s(&day2)]);
+    assert!(export(&db, &[]).len() > before.len());
+}
+
+/// Issue 13, faults: a corrupted page gives a clear error and a non-zero exit, never a panic,
+/// for reading (`export`) and for writing (`aggregate`).
+#[test]
+fn a_corrupted_page_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, day2, _) = store_with_day_one(tmp.path());
+    let mut bytes = std::fs::read(&db).unwrap();
+    let pages = bytes.len() / 4096;
+    assert!(pages > 8, "{pages} pages");
+    // Every page after the first few (schema and interned tables): b-tree pages of the data.
+    for page in 4..pages {
+        let at = page * 4096;
+        bytes[at..at + 64].fill(0x5a);
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    for args in [
+        vec!["export", "--db", s(&db)],
+        vec!["aggregate", "--db", s(&db), s(&day2)],
+    ] {
+        let out = run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains("damaged") && stderr.contains(s(&db)),
+            "{args:?}: a clear error naming the file: {stderr}"
+        );
+    }
+}

@@ -227,6 +227,7 @@ impl SqliteStore {
     fn name_lock(&self, err: Error) -> Error {
         match (&self.path, err) {
             (Some(path), Error::Sqlite(e)) if is_busy(&e) => locked(path, &e),
+            (Some(path), Error::Sqlite(e)) => file_fault(path, e),
             (_, err) => err,
         }
     }
@@ -252,10 +253,11 @@ impl SqliteStore {
             end?;
             Ok(value)
         };
-        match &self.readers {
-            Some(pool) => run(&mut *pool.get()?),
+        let result = match &self.readers {
+            Some(pool) => pool.get().and_then(|mut conn| run(&mut conn)),
             None => run(&mut self.writer().conn),
-        }
+        };
+        result.map_err(|e| self.name_lock(e))
     }
 
     /// The body of [`Self::read`], inside its transaction.
@@ -407,6 +409,29 @@ fn locked(path: &Path, err: &rusqlite::Error) -> Error {
          the file is not on a network file system, where SQLite's locks do not work)",
         path.display()
     ))
+}
+
+/// A store error naming the file and what to do, for the faults of the file itself: read-only,
+/// full, damaged. Other errors are returned unchanged.
+fn file_fault(path: &Path, err: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, DiskFull, NotADatabase, ReadOnly, SystemIoFailure};
+    let what = match err.sqlite_error_code() {
+        Some(ReadOnly) => {
+            "the store file (or its directory) is read-only: make it writable to aggregate or \
+             trim; reading it (`serve`, `export`) works as it is"
+        }
+        Some(DiskFull) => "the disk is full: free space and run this again",
+        Some(SystemIoFailure) => {
+            "the system refused a write or read (a full disk, a file size limit, a failing \
+             device): fix that and run this again; a write that failed left the store as it was"
+        }
+        Some(DatabaseCorrupt | NotADatabase) => {
+            "the store file is damaged: restore it from a backup (or rebuild it by aggregating \
+             the pings again)"
+        }
+        _ => return Error::Sqlite(err),
+    };
+    Error::Store(format!("{}: {err}: {what}", path.display()))
 }
 
 /// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path

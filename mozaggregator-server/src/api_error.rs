@@ -31,9 +31,12 @@ pub enum ApiError {
         /// The URL (path and query) without the unknown parameters.
         allow: String,
     },
-    /// A method other than GET, HEAD or OPTIONS.
+    /// A method the path does not take; `allow` lists those it takes (the `Allow` header).
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed {
+        /// `GET, HEAD, OPTIONS`, plus `POST` on the metric route.
+        allow: &'static str,
+    },
     /// The query is too broad or malformed (too many dates, a response over the size limit).
     #[error("{0}")]
     BadRequest(String),
@@ -64,7 +67,7 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::UnknownParameter { .. } | ApiError::MethodNotAllowed => {
+            ApiError::UnknownParameter { .. } | ApiError::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -81,7 +84,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden { code, .. } => code,
             ApiError::UnknownParameter { .. } => "unknown_parameter",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UriTooLong(_) => "uri_too_long",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -122,8 +125,8 @@ impl ApiError {
             ApiError::UnknownParameter { allow, .. } => {
                 builder = builder.header(header::ALLOW, allow.as_str());
             }
-            ApiError::MethodNotAllowed => {
-                builder = builder.header(header::ALLOW, "GET, HEAD, OPTIONS");
+            ApiError::MethodNotAllowed { allow } => {
+                builder = builder.header(header::ALLOW, *allow);
             }
             _ => {}
         }

@@ -178,6 +178,15 @@ fn loggable(target: String) -> String {
     format!("{}… ({} bytes)", &target[..cut], target.len())
 }
 
+/// The methods `path` takes, for `Allow`: the metric route also takes `POST`.
+fn allowed_methods(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["aggregates_by", _, "channels", _] => headers::CORS_METHODS,
+        _ => headers::METHODS,
+    }
+}
+
 fn route(segments: &[String]) -> Option<Route<'_>> {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     Some(match s.as_slice() {
@@ -229,11 +238,12 @@ impl Call {
 
 impl State {
     async fn handle(self: Arc<Self>, mut req: Request) -> Result<Response, ApiError> {
+        let allow = allowed_methods(req.uri().path());
         let post = match *req.method() {
-            Method::OPTIONS => return Ok(headers::preflight()),
+            Method::OPTIONS => return Ok(headers::preflight(allow)),
             Method::GET | Method::HEAD => false,
             Method::POST => true,
-            _ => return Err(ApiError::MethodNotAllowed),
+            _ => return Err(ApiError::MethodNotAllowed { allow }),
         };
         let uri = req.uri();
         let path = uri.path().to_string();
@@ -267,7 +277,7 @@ impl State {
         };
         if post {
             let Route::Metric(prefix, channel) = route else {
-                return Err(ApiError::MethodNotAllowed);
+                return Err(ApiError::MethodNotAllowed { allow });
             };
             let body = read_body(&mut req, self.config.limits.max_body_bytes).await?;
             return self

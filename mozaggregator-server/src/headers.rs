@@ -42,13 +42,13 @@ pub fn add_common(response: &mut Response) {
 }
 
 /// The answer to a CORS preflight (`OPTIONS`): 204 with the allowed methods and headers.
-pub fn preflight() -> Response {
+pub fn preflight(allow: &'static str) -> Response {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
         .header(header::ACCESS_CONTROL_ALLOW_METHODS, CORS_METHODS)
         .header(header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS)
         .header(header::ACCESS_CONTROL_MAX_AGE, "86400")
-        .header(header::ALLOW, METHODS)
+        .header(header::ALLOW, allow)
         .finish()
 }
 

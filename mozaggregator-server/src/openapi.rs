@@ -13,10 +13,34 @@ fn query(name: &str, required: bool, description: &str, example: &str) -> Value 
            "schema": {"type": "string"}, "example": example})
 }
 
+/// A query parameter whose values are constrained by `schema` (what the server accepts; a
+/// value outside it answers 400).
+fn query_with(name: &str, description: &str, example: Value, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+           "schema": schema, "example": example})
+}
+
+/// A statistic: `samples`, `mean` or `pN` with 0 ≤ N ≤ 100 (decimals allowed).
+const STAT_PATTERN: &str = r"(samples|mean|p(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?))";
+
+fn stats_schema() -> Value {
+    json!({"type": "string", "pattern": format!("^{STAT_PATTERN}(,{STAT_PATTERN})*$")})
+}
+
 fn path_param(name: &str, description: &str, example: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "description": description,
            "schema": {"type": "string"}, "example": example})
 }
+
+/// The dimensions `group_by` accepts.
+const GROUP_BY: [&str; 6] = [
+    "application",
+    "architecture",
+    "os",
+    "osVersion",
+    "child",
+    "label",
+];
 
 /// The metric routes' common query parameters (side A on `compare/`).
 fn metric_params(prefix: &Value, channel: &Value) -> Vec<Value> {
@@ -28,7 +52,8 @@ fn metric_params(prefix: &Value, channel: &Value) -> Vec<Value> {
         query("metric", true, "Metric name (count histograms without `[[COUNT]]_`)", "GC_MS"),
         query("application", false, "Filter: application. Every filter may be repeated: its values are ORed (summed into one answer)", "Firefox"),
         query("architecture", false, "Filter: architecture", "x86"),
-        query("child", false, "Filter: process (`parent`, `content`, `gpu`; legacy `true` = content, `false` = parent); anything else is 400", "parent"),
+        query_with("child", "Filter: process (`parent`, `content`, `gpu`; legacy `true` = content, `false` = parent); anything else is 400", json!("parent"),
+            json!({"type": "string", "enum": ["parent", "content", "gpu", "true", "false"]})),
         query("label", false, "Filter: key of a keyed metric", ""),
         query("os", false, "Filter: OS name", "Linux"),
         query("osVersion", false, "Filter: OS version", "3.1"),
@@ -37,15 +62,18 @@ fn metric_params(prefix: &Value, channel: &Value) -> Vec<Value> {
 
 fn stats_params() -> Vec<Value> {
     vec![
-        query("stats", false, "Comma-separated statistics: `mean`, `samples`, `pN` for 0 ≤ N ≤ 100 (`p99.9`); a bad token is 400", "mean,p50,p95"),
-        query("pct_method", false, "Percentile method: `interp` (default), `nearest` (GLAM), `tmo` (telemetry.js v2); anything else is 400", "interp"),
+        query_with("stats", "Comma-separated statistics: `mean`, `samples`, `pN` for 0 ≤ N ≤ 100 (`p99.9`); a bad token is 400", json!("mean,p50,p95"), stats_schema()),
+        query_with("pct_method", "Percentile method: `interp` (default), `nearest` (GLAM), `tmo` (telemetry.js v2); anything else is 400", json!("interp"),
+            json!({"type": "string", "enum": ["interp", "nearest", "tmo"]})),
     ]
 }
 
 fn shape_params() -> Vec<Value> {
     vec![
-        query("group_by", false, "Split the answer by `application`, `architecture`, `os`, `osVersion`, `child` or `label`; each entry carries `group`", "os"),
-        query("top", false, "Keyed metrics: keep the K labels with the most pings, sum the rest into `__other__` per date (400 on an unkeyed metric)", "5"),
+        query_with("group_by", "Split the answer by `application`, `architecture`, `os`, `osVersion`, `child` or `label`; each entry carries `group`", json!("os"),
+            json!({"type": "string", "enum": GROUP_BY})),
+        query_with("top", "Keyed metrics: keep the K labels with the most pings, sum the rest into `__other__` per date (400 on an unkeyed metric)", json!(5),
+            json!({"type": "integer", "minimum": 1, "maximum": 1_000_000})),
     ]
 }
 
@@ -97,12 +125,17 @@ pub fn document() -> Value {
     let labels_params = [
         metric_params(&prefix, &channel),
         vec![
-            query("page", false, "Page, from 1", "1"),
-            query(
+            query_with(
+                "page",
+                "Page, from 1",
+                json!(1),
+                json!({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+            ),
+            query_with(
                 "per_page",
-                false,
                 "Labels per page (default 50, at most 1000)",
-                "50",
+                json!(50),
+                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
             ),
         ],
     ]
@@ -163,11 +196,18 @@ pub fn document() -> Value {
                         "label": {"type": "string"}, "pings": {"type": "integer"}, "samples": {"type": "integer"}}}}}},
                 "MetricBody": {"type": "object", "additionalProperties": false, "properties": {
                     "version": {"type": "string"}, "metric": {"type": "string"},
-                    "dates": {"type": "array", "items": {"type": "string"}},
-                    "filters": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-                    "group_by": {"type": "string"}, "stats": {"type": "array", "items": {"type": "string"}},
+                    "dates": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    "filters": {"type": "object", "additionalProperties": false, "properties": {
+                        "application": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "architecture": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "child": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["parent", "content", "gpu", "true", "false"]}},
+                        "label": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "os": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "osVersion": {"type": "array", "minItems": 1, "items": {"type": "string"}}}},
+                    "group_by": {"type": "string", "enum": GROUP_BY},
+                    "stats": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": format!("^{STAT_PATTERN}$")}},
                     "pct_method": {"type": "string", "enum": ["interp", "nearest", "tmo"]},
-                    "top": {"type": "integer", "minimum": 1}}}
+                    "top": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}}
             }
         },
         "paths": {

@@ -13,7 +13,12 @@ fn example_url(path: &str, op: &Value) -> String {
     let mut query = Vec::new();
     for p in op["parameters"].as_array().into_iter().flatten() {
         let name = p["name"].as_str().unwrap();
-        let example = p["example"].as_str().unwrap();
+        // Examples are strings, or numbers for integer parameters.
+        let example = match &p["example"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let example = example.as_str();
         match p["in"].as_str().unwrap() {
             "path" => url = url.replace(&format!("{{{name}}}"), example),
             "query" if p["required"] == true => query.push((name.to_string(), example.to_string())),

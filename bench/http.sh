@@ -7,6 +7,8 @@
 #   2. cached:   one 30-date metric query by submission date, answered from the server cache
 #   3. uncached: the same query on a server whose cache is off (--cache-max-entries 0), so
 #                every request reads and merges from SQLite
+#   4-5. authorized: phases 2 and 3 with a valid JWT on every request (RS256 signature
+#                verified per request)
 # and counts 5xx answers (must be zero). Every run is bounded: DURATION per phase.
 #
 # Usage: bench/http.sh            (env: STORE, DURATION=10s, CONNS=32, THREADS=2, PORT=5077)
@@ -72,9 +74,10 @@ function done(summary, latency, requests)
 end
 EOF
 
-run() { # name url
+run() { # name url [wrk flags, e.g. -H header]
   local name="$1" url="$2" out
-  out="$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url")"
+  shift 2
+  out="$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$@" "$url")"
   local rps p50 p99 e5 non
   rps="$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')"
   p50="$(echo "$out" | awk '/^p50_ms:/ {print $2}')"
@@ -110,4 +113,21 @@ stop_server
 start_server --cache-max-entries 0
 run uncached "$URL"
 stop_server
-rm -f "$LUA"
+
+# 4-5. The same query with a valid JWT (RS256, verified on every request): a server with a
+# JWKS, cached and uncached. A fresh key and token come from the jwt_fixture example.
+cargo build --release -q -p mozaggregator-server --example jwt_fixture
+JWKS="$(mktemp)"
+ISSUER="https://issuer.bench/"
+AUDIENCE="https://aggregates.bench/"
+TOKEN="$("$ROOT/target/release/examples/jwt_fixture" "$JWKS" "$ISSUER" "$AUDIENCE")"
+AUTH=(--jwks "$JWKS" --jwt-issuer "$ISSUER" --jwt-audience "$AUDIENCE")
+start_server "${AUTH[@]}"
+[ "$(curl -fs -H "Authorization: Bearer $TOKEN" "http://$HOST:$PORT/authed")" = Authenticated ] \
+  || { echo "the bench token is not accepted" >&2; exit 1; }
+run authorized-cached "$URL" -H "Authorization: Bearer $TOKEN"
+stop_server
+start_server --cache-max-entries 0 "${AUTH[@]}"
+run authorized-uncached "$URL" -H "Authorization: Bearer $TOKEN"
+stop_server
+rm -f "$LUA" "$JWKS"

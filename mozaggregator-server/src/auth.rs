@@ -6,10 +6,11 @@
 //! audience, not expired, whose space-separated `scope` claim contains the configured scope.
 //! Every failure is an [`AuthError`] (answered as 403), never a panic.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -74,12 +75,25 @@ pub struct Authenticator {
     tokens: Vec<String>,
     /// Headers checked so far (shared by clones), for [`Authenticator::checks`].
     checks: Arc<AtomicU64>,
+    /// JWTs whose signature and claims were verified, with their `exp`: a dashboard sends
+    /// the same token with every request, and an RS256 verification costs more than a
+    /// cached query (BENCHMARKS.md). The keys never change while the server runs, so a
+    /// verified token stays valid until it expires. Bounded: emptied when full.
+    verified: Arc<Mutex<HashMap<String, u64>>>,
+    /// JWT signatures verified so far (shared by clones), for [`Authenticator::signatures`].
+    signatures: Arc<AtomicU64>,
 }
+
+/// Most verified tokens remembered.
+const MAX_VERIFIED: usize = 10_000;
 
 #[derive(Deserialize)]
 struct Claims {
     #[serde(default)]
     scope: Option<String>,
+    /// Required (`set_required_spec_claims`): present in every token that passes.
+    #[serde(default)]
+    exp: Option<u64>,
 }
 
 impl Authenticator {
@@ -95,6 +109,8 @@ impl Authenticator {
             jwt,
             tokens,
             checks: Arc::default(),
+            verified: Arc::default(),
+            signatures: Arc::default(),
         }
     }
 
@@ -102,6 +118,12 @@ impl Authenticator {
     /// signature): the server verifies a request's header at most once.
     pub fn checks(&self) -> u64 {
         self.checks.load(Ordering::Relaxed)
+    }
+
+    /// How many JWTs had their signature verified: a token verified once is remembered until
+    /// it expires.
+    pub fn signatures(&self) -> u64 {
+        self.signatures.load(Ordering::Relaxed)
     }
 
     /// True when some way of authorizing is configured.
@@ -142,14 +164,35 @@ impl Authenticator {
         {
             return Ok(());
         }
-        match &self.jwt {
-            Some(jwt) => verify_jwt(jwt, token),
-            None => Err(AuthError::new("invalid_token", "Unknown token")),
+        let Some(jwt) = &self.jwt else {
+            return Err(AuthError::new("invalid_token", "Unknown token"));
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+            .copied();
+        // Strictly before `exp` (the verification itself allows 30 s of leeway).
+        if known.is_some_and(|exp| now < exp) {
+            return Ok(());
         }
+        self.signatures.fetch_add(1, Ordering::Relaxed);
+        let exp = verify_jwt(jwt, token)?;
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_VERIFIED {
+            verified.clear();
+        }
+        verified.insert(token.to_string(), exp);
+        Ok(())
     }
 }
 
-fn verify_jwt(config: &JwtConfig, token: &str) -> Result<(), AuthError> {
+/// Verifies a JWT; returns its `exp`.
+fn verify_jwt(config: &JwtConfig, token: &str) -> Result<u64, AuthError> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|_| AuthError::new("improper_token", "Unable to parse authentication token"))?;
     let jwk = match &header.kid {
@@ -186,7 +229,8 @@ fn verify_jwt(config: &JwtConfig, token: &str) -> Result<(), AuthError> {
         .split_whitespace()
         .collect();
     if scopes.contains(config.scope.as_str()) {
-        Ok(())
+        // 0 (never reached): a token without `exp` is not remembered.
+        Ok(data.claims.exp.unwrap_or(0))
     } else {
         Err(AuthError::new(
             "access_denied",

@@ -219,3 +219,35 @@ async fn a_request_verifies_its_token_once() {
         }
     }
 }
+
+/// A verified JWT is remembered until it expires: the same token on many requests has its
+/// signature verified once; a bad or expired token is never remembered as good.
+#[tokio::test]
+async fn a_verified_token_is_remembered_until_it_expires() {
+    let cfg = config(Some(jwt_config()));
+    let auth = cfg.auth.clone();
+    let (_, c) = app_with(store(), cfg);
+    let token = valid_jwt();
+    for _ in 0..5 {
+        c.get("/authed")
+            .header("authorization", bearer(&token))
+            .send()
+            .await
+            .assert_status_is_ok();
+    }
+    assert_eq!(auth.signatures(), 1);
+    let forged = format!("{token}x");
+    let mut expired = claims();
+    expired["exp"] = serde_json::json!(now() - 3600);
+    let expired = sign(&expired, keys(), Some("key-1"));
+    for bad in [forged, expired] {
+        for _ in 0..2 {
+            c.get("/authed")
+                .header("authorization", bearer(&bad))
+                .send()
+                .await
+                .assert_status(StatusCode::FORBIDDEN);
+        }
+    }
+    assert_eq!(auth.signatures(), 5, "bad tokens are verified every time");
+}

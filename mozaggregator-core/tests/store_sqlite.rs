@@ -10,7 +10,7 @@ use mozaggregator_core::date::add_days;
 use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
 use mozaggregator_core::{
     Dimension, Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey,
-    SeriesQuery, SqliteStore, Store,
+    SeriesQuery, SqliteStore, Store, Target,
 };
 
 fn layout() -> LayoutSpec {
@@ -37,6 +37,34 @@ fn keys(n: usize) -> Vec<SeriesKey> {
 
 fn one(i: usize) -> Histogram {
     hist(layout(), &[(i % 50, 1)], i as u64, 1)
+}
+
+/// The first `n` of `keys`, each with its own histogram, for target `nightly/42/20150601`.
+fn rows(n: usize) -> (Target, Vec<(SeriesKey, Histogram)>) {
+    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+    let rows = keys(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, one(i)))
+        .collect();
+    (t, rows)
+}
+
+/// A query of metric `M` on `nightly/42` over `dates`.
+fn query_m(dates: &[&str], filter: Filter) -> SeriesQuery {
+    SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "nightly".into(),
+        version: "42".into(),
+        dates: dates.iter().map(|d| d.to_string()).collect(),
+        metric: "M".into(),
+        filter,
+    }
+}
+
+/// Admits every row of `keys`, but names OS values, so a query reads `series`, not `totals`.
+fn every_os() -> Filter {
+    Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"])
 }
 
 /// Every series count seen by one scan.
@@ -265,29 +293,13 @@ fn corrupt_rows_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
     let store = SqliteStore::open(&path).unwrap();
-    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
-    let rows: Vec<_> = keys(30)
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, one(i)))
-        .collect();
+    let (t, rows) = rows(30);
     store
         .write(&batch("20150601", vec![(t.clone(), rows.clone())]))
         .unwrap();
     let before = dump(&store).unwrap();
-    let query = SeriesQuery {
-        prefix: Prefix::BuildId,
-        channel: "nightly".into(),
-        version: "42".into(),
-        dates: vec!["20150601".into()],
-        metric: "M".into(),
-        // Admits every row, but names OS values, so the query reads `series`, not `totals`.
-        filter: Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]),
-    };
-    let totals_query = SeriesQuery {
-        filter: Filter::All,
-        ..query.clone()
-    };
+    let query = query_m(&["20150601"], every_os());
+    let totals_query = query_m(&["20150601"], Filter::All);
     assert_eq!(store.query(&query).unwrap().len(), 10);
     let answer = store.query(&totals_query).unwrap();
     assert_eq!(answer, store.query(&query).unwrap());
@@ -385,7 +397,6 @@ fn totals_answer_what_the_packs_answer() {
             .collect();
         store.write(&batch(day, vec![(t.clone(), rows)])).unwrap();
     }
-    let all_os = Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]);
     for extra in [
         Filter::All,
         Filter::eq(Dimension::Child, "content"),
@@ -393,18 +404,9 @@ fn totals_answer_what_the_packs_answer() {
         Filter::eq(Dimension::Label, "label3"),
         Filter::eq(Dimension::Child, "parent").not(),
     ] {
-        let query = |filter: Filter| SeriesQuery {
-            prefix: Prefix::BuildId,
-            channel: "nightly".into(),
-            version: "42".into(),
-            dates: vec!["20150601".into(), "20150602".into()],
-            metric: "M".into(),
-            filter,
-        };
+        let query = |filter: Filter| query_m(&["20150601", "20150602"], filter);
         let from_totals = store.query(&query(extra.clone())).unwrap();
-        let from_packs = store
-            .query(&query(extra.clone().and(all_os.clone())))
-            .unwrap();
+        let from_packs = store.query(&query(extra.clone().and(every_os()))).unwrap();
         assert!(!from_totals.is_empty(), "{extra:?}");
         assert_eq!(from_totals, from_packs, "{extra:?}");
     }
@@ -417,21 +419,9 @@ fn damaged_totals_fall_back_to_the_packs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
     let store = SqliteStore::open(&path).unwrap();
-    let t = target(Prefix::BuildId, "nightly", "42", "20150601");
-    let rows: Vec<_> = keys(60)
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| (k, one(i)))
-        .collect();
+    let (t, rows) = rows(60);
     store.write(&batch("20150601", vec![(t, rows)])).unwrap();
-    let query = SeriesQuery {
-        prefix: Prefix::BuildId,
-        channel: "nightly".into(),
-        version: "42".into(),
-        dates: vec!["20150601".into()],
-        metric: "M".into(),
-        filter: Filter::All,
-    };
+    let query = query_m(&["20150601"], Filter::All);
     let answer = store.query(&query).unwrap();
     let conn = raw(&path);
     for damage in ["x'07'", "zeroblob(0)", "x'0100000000'", "'text'"] {
@@ -450,22 +440,10 @@ fn damaged_totals_fall_back_to_the_packs() {
 fn a_version_1_store_gets_its_totals() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
-    let query = SeriesQuery {
-        prefix: Prefix::BuildId,
-        channel: "nightly".into(),
-        version: "42".into(),
-        dates: vec!["20150601".into()],
-        metric: "M".into(),
-        filter: Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]),
-    };
+    let query = query_m(&["20150601"], every_os());
     let answer = {
         let store = SqliteStore::open(&path).unwrap();
-        let t = target(Prefix::BuildId, "nightly", "42", "20150601");
-        let rows: Vec<_> = keys(60)
-            .into_iter()
-            .enumerate()
-            .map(|(i, k)| (k, one(i)))
-            .collect();
+        let (t, rows) = rows(60);
         store.write(&batch("20150601", vec![(t, rows)])).unwrap();
         store.query(&query).unwrap()
     };
@@ -474,10 +452,7 @@ fn a_version_1_store_gets_its_totals() {
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.query(&query).unwrap(), answer);
-    let totals_query = SeriesQuery {
-        filter: Filter::All,
-        ..query
-    };
+    let totals_query = query_m(&["20150601"], Filter::All);
     assert_eq!(store.query(&totals_query).unwrap(), answer);
     let n: i64 = raw(&path)
         .query_row("SELECT count(*) FROM totals", [], |r| r.get(0))

@@ -70,7 +70,12 @@ fn spawn(args: &[&str]) -> (Child, Receiver<String>) {
 fn serve(dir: &std::path::Path) -> Server {
     let db = dir.join("empty.sqlite");
     drop(mozaggregator_core::SqliteStore::open(&db).unwrap());
-    let (child, lines) = spawn(&[
+    serve_db(&db, &[])
+}
+
+/// `mozaggregator serve --db DB EXTRA…` on a free port, once it listens.
+fn serve_db(db: &std::path::Path, extra: &[&str]) -> Server {
+    let mut args = vec![
         "serve",
         "--db",
         db.to_str().unwrap(),
@@ -78,7 +83,9 @@ fn serve(dir: &std::path::Path) -> Server {
         "127.0.0.1:0",
         "--log-format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let (child, lines) = spawn(&args);
     let mut server = Server {
         child,
         lines,
@@ -258,30 +265,10 @@ fn serve_keeps_answering_while_aggregate_writes_a_new_day() {
 
     const POLL_MS: u64 = 200;
     let poll = POLL_MS.to_string();
-    let (child, lines) = spawn(&[
-        "serve",
-        "--db",
-        db.to_str().unwrap(),
-        "--bind",
-        "127.0.0.1:0",
-        "--log-format",
-        "json",
-        "--data-version-poll-ms",
-        &poll,
-        "--cache-max-entries",
-        "0",
-    ]);
-    let mut server = Server {
-        child,
-        lines,
-        addr: String::new(),
-        seen: Vec::new(),
-    };
-    let line = server
-        .wait_for("listening", Duration::from_secs(30))
-        .unwrap_or_else(|| panic!("no `listening` line: {:?}", server.seen));
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    server.addr = v["fields"]["bind"].as_str().unwrap().to_string();
+    let server = serve_db(
+        &db,
+        &["--data-version-poll-ms", &poll, "--cache-max-entries", "0"],
+    );
 
     let url = format!(
         "/aggregates_by/submission_date/channels/nightly/?version=41&dates={day1},{day2}&metric=SIMPLE_MEASURES_UPTIME"

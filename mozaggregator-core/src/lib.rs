@@ -31,7 +31,7 @@ pub mod report;
 pub mod stats;
 pub mod store;
 
-pub use aggregate::{Aggregates, Aggregator, Options, CHANNELS};
+pub use aggregate::{Aggregates, Aggregator, Options, WritePart, CHANNELS};
 pub use completion::{complete, Completion};
 pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result};

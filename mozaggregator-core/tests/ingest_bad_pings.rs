@@ -620,7 +620,7 @@ fn build_ids_that_overflow_when_summed_are_refused_and_counted_not_fatal() {
 
         // The job's write step counts it with the store's own rejects and goes on.
         let store = mozaggregator_core::MemoryStore::new();
-        let written = a.write_to(&store, |_, _, _| {}).expect("never fatal");
+        let written = a.write_to(&store, |_| {}).expect("never fatal");
         assert_eq!(written.rows_rejected.get("merge_overflow"), Some(&1));
         assert_eq!(a.report().rows_rejected.get("merge_overflow"), Some(&1));
         // The build-id rows were offered to the store: the huge sum is the store's reject.

@@ -315,7 +315,7 @@ impl PyAggregator {
         let target = store.get().inner.clone();
         let aggregates = &mut self.aggregates;
         let total = py
-            .detach(|| aggregates.write_to(target.as_ref(), |_, _, _| {}))
+            .detach(|| aggregates.write_to(target.as_ref(), |_| {}))
             .py()?;
         to_python(py, &total)
     }

@@ -13,7 +13,6 @@
 //! alone, and the pool takes them as before. An inline read is not cut short by the request
 //! timeout: its answer is sent when it ends.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -64,46 +63,36 @@ impl Reads {
             let _permit = permit;
             return read();
         }
-        spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let _permit = permit;
             read()
         })
         .await
+        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
     }
 
     /// The inline slot, when this read is alone (our permit is the only one taken), the
     /// runtime has another worker, and no other read holds the slot.
     fn inline_slot(&self) -> Option<InlineSlot<'_>> {
         let alone = self.permits.available_permits() + 1 == self.max;
-        let workers = tokio::runtime::Handle::try_current()
-            .map(|h| h.metrics().num_workers())
-            .unwrap_or(0);
-        (self.inline && alone && workers >= 2)
-            .then(|| {
-                self.inline_busy
-                    .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-                    .ok()
-                    .map(|_| InlineSlot(&self.inline_busy))
-            })
-            .flatten()
+        if !self.inline || !alone {
+            return None;
+        }
+        let workers =
+            tokio::runtime::Handle::try_current().map_or(0, |h| h.metrics().num_workers());
+        if workers < 2 {
+            return None;
+        }
+        self.inline_busy
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        Some(InlineSlot(&self.inline_busy))
     }
 
     /// True while a read runs inline (for tests).
     #[cfg(test)]
     fn inline_busy(&self) -> bool {
         self.inline_busy.load(Ordering::Acquire)
-    }
-}
-
-fn spawn_blocking<T, F>(read: F) -> impl Future<Output = Result<T, ApiError>>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-{
-    let task = tokio::task::spawn_blocking(read);
-    async move {
-        task.await
-            .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
     }
 }
 

@@ -392,31 +392,44 @@ impl Aggregates {
     /// memory holds the largest part only. Every table is whole in one part, so the store's
     /// idempotency per (table, submission date) holds: a job stopped between parts is completed
     /// by running it again. Each part's write report and refused rows are added to
-    /// [`Aggregates::report`]; `on_part(date, channel, version)` runs before each part. Returns
-    /// the writes' reports summed. This is the write step of the CLI, the Python module and the
-    /// Spark helper alike.
+    /// [`Aggregates::report`]; `on_part` hears of each part before it is written (for a progress
+    /// display). Returns the writes' reports summed. This is the write step of the CLI, the
+    /// Python module and the Spark helper alike.
     ///
     /// # Errors
     /// The store's write errors (parts written before stay written).
     pub fn write_to(
         &mut self,
         store: &dyn Store,
-        mut on_part: impl FnMut(&str, &str, &str),
+        mut on_part: impl FnMut(WritePart<'_>),
     ) -> Result<WriteReport> {
+        let parts: Vec<(String, String, String)> = self
+            .submission_dates()
+            .into_iter()
+            .flat_map(|date| {
+                self.channel_versions(&date)
+                    .into_iter()
+                    .map(move |(channel, version)| (date.clone(), channel, version))
+            })
+            .collect();
         let mut total = WriteReport::default();
-        for date in self.submission_dates() {
-            for (channel, version) in self.channel_versions(&date) {
-                on_part(&date, &channel, &version);
-                let batch = self.batch_part(&date, &channel, &version)?;
-                let written = store.write(&batch)?;
-                self.report.add_write(&written);
-                self.report.add_refused(&batch.rows_refused);
-                total.targets_written += written.targets_written;
-                total.targets_skipped.extend(written.targets_skipped);
-                total.rows_written += written.rows_written;
-                for (reason, n) in written.rows_rejected.into_iter().chain(batch.rows_refused) {
-                    *total.rows_rejected.entry(reason).or_default() += n;
-                }
+        for (index, (date, channel, version)) in parts.iter().enumerate() {
+            on_part(WritePart {
+                index,
+                of: parts.len(),
+                date,
+                channel,
+                version,
+            });
+            let batch = self.batch_part(date, channel, version)?;
+            let written = store.write(&batch)?;
+            self.report.add_write(&written);
+            self.report.add_refused(&batch.rows_refused);
+            total.targets_written += written.targets_written;
+            total.targets_skipped.extend(written.targets_skipped);
+            total.rows_written += written.rows_written;
+            for (reason, n) in written.rows_rejected.into_iter().chain(batch.rows_refused) {
+                *total.rows_rejected.entry(reason).or_default() += n;
             }
         }
         Ok(total)
@@ -472,6 +485,21 @@ impl Aggregates {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         codec::decode(bytes)
     }
+}
+
+/// The part [`Aggregates::write_to`] is about to write: the `index`-th of `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct WritePart<'a> {
+    /// From 0.
+    pub index: usize,
+    /// How many parts the write has.
+    pub of: usize,
+    /// Submission date.
+    pub date: &'a str,
+    /// Channel.
+    pub channel: &'a str,
+    /// Major version.
+    pub version: &'a str,
 }
 
 fn submission_date_key(key: &GroupKey) -> [u32; 7] {

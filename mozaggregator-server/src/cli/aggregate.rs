@@ -145,23 +145,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // One write per (submission date, channel, version): memory for the largest part only
     // (see `Aggregates::write_to`). The write is its own phase of the progress display.
     let writing = Instant::now();
-    let parts: usize = aggregates
-        .submission_dates()
-        .iter()
-        .map(|date| aggregates.channel_versions(date).len())
-        .sum();
-    let write_bar = std::io::stderr()
-        .is_terminal()
-        .then(|| write_progress_bar(parts as u64));
-    let mut started = false;
-    aggregates.write_to(&store, |date, channel, version| {
+    let write_bar = std::io::stderr().is_terminal().then(write_progress_bar);
+    aggregates.write_to(&store, |part| {
         if let Some(bar) = &write_bar {
-            if started {
-                bar.inc(1);
-            }
-            bar.set_message(format!("writing {date} {channel} {version}"));
+            bar.set_length(part.of as u64);
+            bar.set_position(part.index as u64);
+            bar.set_message(format!(
+                "writing {} {} {}",
+                part.date, part.channel, part.version
+            ));
         }
-        started = true;
     })?;
     if let Some(bar) = &write_bar {
         bar.finish_and_clear();
@@ -187,9 +180,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// The write phase: one step per (submission date, channel, version) part.
-fn write_progress_bar(parts: u64) -> ProgressBar {
-    let bar = ProgressBar::new(parts);
+/// The write phase: one step per (submission date, channel, version) part (the length is set
+/// when the write starts).
+fn write_progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
     let style = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] write {wide_bar} {pos}/{len} parts {msg}",
     )

@@ -152,7 +152,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
         println!("  {submission_date}: {}", count(share, "ping", "pings"));
     }
     let aggregated = started.elapsed();
-    let written = total.write_to(store, |_, _, _| {})?;
+    let written = total.write_to(store, |_| {})?;
     let rows = written.rows_written;
     let rejected = written.rows_rejected.values().sum::<u64>();
     let report = total.report();

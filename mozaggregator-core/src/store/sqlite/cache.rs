@@ -12,7 +12,7 @@
 use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::schema::{kind_code, kind_from_code};
+use super::schema::{kind_code, layout_from_row};
 use crate::error::{Error, Result};
 use crate::keys::Dims;
 use crate::layout::LayoutSpec;
@@ -91,21 +91,9 @@ impl ReadCache {
         let mut rows = stmt.query([from])?;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            let kind = kind_from_code(row.get(1)?);
-            let (low, high, n): (i64, i64, i64) = (row.get(2)?, row.get(3)?, row.get(4)?);
             // An invalid stored layout fails only the queries that meet it (as an unknown id).
-            let spec = match (
-                kind,
-                u64::try_from(low),
-                u64::try_from(high),
-                u32::try_from(n),
-            ) {
-                (Ok(kind), Ok(low), Ok(high), Ok(n)) => {
-                    LayoutSpec::from_parts(kind, low, high, n).ok()
-                }
-                _ => None,
-            };
-            *slot(&mut self.layouts, id)? = spec;
+            *slot(&mut self.layouts, id)? =
+                layout_from_row(row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
         }
         self.version = Some(self.version.map_or(version, |v| v.max(version)));
         Ok(())

@@ -222,9 +222,10 @@ impl SqliteStore {
         })
     }
 
-    /// A lock error (another process kept the store busy beyond the busy timeout) as an error
-    /// naming the file and what to do; other errors unchanged.
-    fn name_lock(&self, err: Error) -> Error {
+    /// An error of the file itself as an error naming the file and what to do: a lock (another
+    /// process kept the store busy beyond the busy timeout), or a read-only, full or damaged
+    /// file (see [`file_fault`]); other errors unchanged.
+    fn name_file(&self, err: Error) -> Error {
         match (&self.path, err) {
             (Some(path), Error::Sqlite(e)) if is_busy(&e) => locked(path, &e),
             (Some(path), Error::Sqlite(e)) => file_fault(path, e),
@@ -257,7 +258,7 @@ impl SqliteStore {
             Some(pool) => pool.get().and_then(|mut conn| run(&mut conn)),
             None => run(&mut self.writer().conn),
         };
-        result.map_err(|e| self.name_lock(e))
+        result.map_err(|e| self.name_file(e))
     }
 
     /// The body of [`Self::read`], inside its transaction.
@@ -266,22 +267,20 @@ impl SqliteStore {
         tx: &Connection,
         f: impl FnOnce(&Connection, &ReadCache) -> Result<T>,
     ) -> Result<T> {
-        {
-            let version = read::stored_version(tx)?;
-            let fresh = self
-                .cache
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_fresh_for(version);
-            if !fresh {
-                let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-                if !cache.is_fresh_for(version) {
-                    cache.refresh(tx, version)?;
-                }
+        let version = read::stored_version(tx)?;
+        let fresh = self
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_fresh_for(version);
+        if !fresh {
+            let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+            if !cache.is_fresh_for(version) {
+                cache.refresh(tx, version)?;
             }
-            let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-            f(tx, &cache)
         }
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        f(tx, &cache)
     }
 }
 
@@ -290,7 +289,7 @@ impl Store for SqliteStore {
         let mut writer = self.writer();
         let Writer { conn, cache } = &mut *writer;
         let lock_wait = self.lock_wait();
-        retry_busy(lock_wait, || write::write(conn, cache, batch)).map_err(|e| self.name_lock(e))
+        retry_busy(lock_wait, || write::write(conn, cache, batch)).map_err(|e| self.name_file(e))
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
@@ -317,7 +316,7 @@ impl Store for SqliteStore {
         let mut writer = self.writer();
         let lock_wait = self.lock_wait();
         retry_busy(lock_wait, || write::trim(&mut writer.conn, cutoff, dry_run))
-            .map_err(|e| self.name_lock(e))
+            .map_err(|e| self.name_file(e))
     }
 
     fn data_version(&self) -> Result<u64> {

@@ -87,8 +87,12 @@ fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
         .map_err(|e| Error::Store(format!("histogram column: {e}")))
 }
 
-fn process(code: i64) -> Result<Process> {
-    Process::from_code(code).ok_or_else(|| Error::Store(format!("unknown process code {code}")))
+/// The process of a stored code (an `options` value or a pack entry's).
+fn process<C: Copy + std::fmt::Display + TryInto<i64>>(code: C) -> Result<Process> {
+    code.try_into()
+        .ok()
+        .and_then(Process::from_code)
+        .ok_or_else(|| Error::Store(format!("unknown process code {code}")))
 }
 
 pub(super) fn filter_options(
@@ -186,11 +190,9 @@ struct Admit<'q> {
 }
 
 impl Admit<'_> {
+    /// The process of a pack entry, `None` when the filter leaves it out.
     fn process(&self, code: u64) -> Result<Option<Process>> {
-        let child = usize::try_from(code)
-            .ok()
-            .and_then(|p| Process::ALL.get(p).copied())
-            .ok_or_else(|| Error::Store(format!("unknown process code {code}")))?;
+        let child = process(code)?;
         Ok(self.processes[child as usize].then_some(child))
     }
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 use crate::keys::Prefix;
-use crate::layout::Kind;
+use crate::layout::{Kind, LayoutSpec};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
@@ -249,6 +249,18 @@ pub(crate) fn kind_code(kind: Kind) -> i64 {
         Kind::Enumerated => 5,
         Kind::Categorical => 6,
     }
+}
+
+/// The layout a `layouts` row (kind, low, high, n) describes; `None` when it describes none
+/// (callers then treat the id as unknown, failing only what meets it).
+pub(crate) fn layout_from_row(kind: i64, low: i64, high: i64, n: i64) -> Option<LayoutSpec> {
+    LayoutSpec::from_parts(
+        kind_from_code(kind).ok()?,
+        u64::try_from(low).ok()?,
+        u64::try_from(high).ok()?,
+        u32::try_from(n).ok()?,
+    )
+    .ok()
 }
 
 /// Inverse of [`kind_code`].

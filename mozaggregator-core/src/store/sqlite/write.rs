@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::cache::WriteCache;
 use super::codec;
 use super::read::target_id;
-use super::schema::kind_from_code;
+use super::schema::layout_from_row;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
 use super::totals;
 use crate::error::{Error, Result};
@@ -300,15 +300,9 @@ impl LayoutLens {
             .prepare_cached("SELECT kind, low, high, n FROM layouts WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let len = row.and_then(|(kind, low, high, n)| {
-            let spec = LayoutSpec::from_parts(
-                kind_from_code(kind).ok()?,
-                u64::try_from(low).ok()?,
-                u64::try_from(high).ok()?,
-                u32::try_from(n).ok()?,
-            );
-            spec.ok().map(|s| s.len())
-        });
+        let len = row
+            .and_then(|(kind, low, high, n)| layout_from_row(kind, low, high, n))
+            .map(|spec| spec.len());
         self.known.insert(id, len);
         Ok(len)
     }

@@ -192,7 +192,7 @@ fn summary_json_in_request_order() {
         serde_json::to_string(&s.buckets_json()).unwrap(),
         r#"{"p99":[10000,null],"p0":[40,48],"p25":[40,48]}"#
     );
-    assert_eq!(s.tmo_mean, None);
+    assert_eq!(s.tmo_mean(), None);
 }
 
 #[test]

@@ -181,9 +181,8 @@ fn side(response: &MetricResponse, stats: &[Stat], method: PercentileMethod) -> 
     let summary = summarize(&d, &percentile_stats, method)?;
     // Only percentiles were asked of the summary.
     let percentiles = summary
-        .values
-        .iter()
-        .map(|(name, value)| (name.to_string(), *value))
+        .values()
+        .map(|(name, value)| (name.to_string(), value))
         .collect();
     Ok(Side {
         samples: samples(&d),
@@ -191,7 +190,7 @@ fn side(response: &MetricResponse, stats: &[Stat], method: PercentileMethod) -> 
         mean: mean(&d),
         percentiles,
         proportions: proportions(&d),
-        tmo_mean: summary.tmo_mean,
+        tmo_mean: summary.tmo_mean(),
     })
 }
 

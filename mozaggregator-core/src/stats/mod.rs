@@ -89,7 +89,16 @@ impl Distribution<'_> {
 
     /// The exact number of samples (a sum of u64 never overflows u128 for any slice length).
     pub(crate) fn total(&self) -> u128 {
-        self.used_counts().iter().map(|&c| u128::from(c)).sum()
+        // Summed in 64 bits while that cannot overflow (always, in practice): 128-bit adds
+        // and conversions cost several times more, and every answer entry pays them.
+        let mut total = 0u64;
+        for &c in self.used_counts() {
+            match total.checked_add(c) {
+                Some(t) => total = t,
+                None => return self.used_counts().iter().map(|&c| u128::from(c)).sum(),
+            }
+        }
+        u128::from(total)
     }
 
     /// The upper bound of bucket `i`: the next lower bound, `None` for the last bucket.
@@ -153,7 +162,16 @@ pub(crate) fn mean_of(d: &Distribution<'_>, total: u128) -> Option<f64> {
     if total == 0 || !has_order(d.kind) {
         return None;
     }
-    Some(d.sum as f64 / total as f64)
+    Some(d.sum as f64 / count_to_f64(total))
+}
+
+/// `n` as the nearest f64, through u64 when it fits: converting a u128 is a slow software
+/// routine.
+pub(crate) fn count_to_f64(n: u128) -> f64 {
+    match u64::try_from(n) {
+        Ok(n) => n as f64,
+        Err(_) => n as f64,
+    }
 }
 
 /// The proportion of the samples in each bucket, `count_i / samples`; all `0.0` when there are

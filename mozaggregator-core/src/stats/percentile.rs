@@ -169,22 +169,22 @@ pub fn percentiles(
     let mut order: Vec<usize> = (0..ps.len()).collect();
     order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
     let mut out = vec![Percentile::NONE; ps.len()];
-    percentiles_into(d, ps, &order, method, &mut out);
+    percentiles_into(d, d.total(), ps, &order, method, &mut out);
     Ok(out)
 }
 
-/// [`percentiles`] of checked `ps` into `out` (as long as `ps`), with `order` the indexes of
-/// `ps` in ascending order of value: the allocation-free core that [`super::Plan`] runs for
-/// every entry of an answer.
+/// [`percentiles`] of checked `ps` into `out` (as long as `ps`), with `total` the samples of
+/// `d` and `order` the indexes of `ps` in ascending order of value: the allocation-free core
+/// that [`super::Plan`] runs for every entry of an answer.
 pub(crate) fn percentiles_into(
     d: &Distribution<'_>,
+    total: u128,
     ps: &[f64],
     order: &[usize],
     method: PercentileMethod,
     out: &mut [Percentile],
 ) {
     out.fill(Percentile::NONE);
-    let total = d.total();
     if total == 0 || !has_order(d.kind) {
         return;
     }
@@ -238,11 +238,14 @@ fn walk<C: Count>(
     let n = total.to_f64();
     for &at in order {
         let p = ps[at];
+        // The rank, computed once per percentile (the walk below tests it at every bucket).
+        let rank = p / 100.0 * n;
+        let fraction = p / 100.0;
         // The first non-empty bucket that reaches the percentile; the cumulative count of the
         // last one is the total, which always does, so the walk stops there at the latest.
         let reaches = |through: C| match method {
-            PercentileMethod::Nearest => through.to_f64() / n >= p / 100.0,
-            _ => through.to_f64() >= p / 100.0 * n,
+            PercentileMethod::Nearest => through.to_f64() / n >= fraction,
+            _ => through.to_f64() >= rank,
         };
         let mut through = before + C::from(counts[i]);
         while !reaches(through) {
@@ -258,7 +261,6 @@ fn walk<C: Count>(
         out[at] = match method {
             PercentileMethod::Nearest => Percentile::new(lower as f64, lower, upper),
             _ => {
-                let rank = p / 100.0 * n;
                 let f = ((rank - before.to_f64()) / (through - before).to_f64()).clamp(0.0, 1.0);
                 Percentile::new(interpolate(d.kind, lower, upper, f), lower, upper)
             }

@@ -120,19 +120,16 @@ fn is_decimal(s: &str) -> bool {
 
 /// A computed set of statistics, ready to serialise in the requested order.
 ///
-/// `values` holds the requested means and percentiles (without `samples`, which is always
-/// there), each name once, in request order; `buckets` the bucket of each percentile;
-/// `tmo_mean` is `Some` when the percentile method was `tmo`.
+/// It shares the names of its statistics with its [`Plan`] (one reference count per summary,
+/// not one string per statistic), so summarising every entry of a long answer stays cheap.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
-    /// The number of samples.
-    pub samples: u64,
-    /// Each requested statistic other than `samples`, by name, in request order.
-    pub values: Vec<(Arc<str>, Option<f64>)>,
-    /// The bucket `[lower, upper]` of each requested percentile, by name, in request order.
-    pub buckets: Vec<(Arc<str>, Option<Bucket>)>,
-    /// telemetry.js's mean ([`tmo_mean`]), present when the method is `tmo`.
-    pub tmo_mean: Option<Option<f64>>,
+    plan: Plan,
+    samples: u64,
+    mean: Option<f64>,
+    /// The plan's percentiles, in request order.
+    percentiles: Box<[Percentile]>,
+    tmo_mean: Option<Option<f64>>,
 }
 
 /// Computes `stats` of `d`, percentiles by `method`, in one pass over the buckets.
@@ -170,23 +167,32 @@ pub fn summarize(
 }
 
 /// Requested statistics, validated, deduplicated and named once, to summarize many
-/// distributions (every entry of an answer) without redoing that work per entry.
+/// distributions (every entry of an answer) without redoing that work per entry. Cloning a
+/// plan is cheap: its parts are shared.
 ///
 /// ```
 /// use mozaggregator_core::stats::{Distribution, PercentileMethod, Plan, Stat};
 /// use mozaggregator_core::Kind;
 /// let plan = Plan::new(&Stat::parse_list("mean,p50").unwrap()).unwrap();
 /// let d = Distribution { kind: Kind::Linear, bounds: &[0, 10, 20], counts: &[0, 2, 0], sum: 30 };
-/// assert_eq!(plan.summarize(&d, PercentileMethod::Interp).values[0].1, Some(15.0));
+/// let summary = plan.summarize(&d, PercentileMethod::Interp);
+/// let values: Vec<_> = summary.values().collect();
+/// assert_eq!(values, [("mean", Some(15.0)), ("p50", Some(15.0))]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
-    /// Each statistic once, in request order: its name and its percentile (`None`: the mean).
-    wanted: Vec<(Arc<str>, Option<f64>)>,
+pub struct Plan(Arc<PlanParts>);
+
+#[derive(Debug, PartialEq)]
+struct PlanParts {
+    /// Each statistic once, in request order: its name and whether it is a percentile (else
+    /// the mean).
+    wanted: Vec<(Box<str>, bool)>,
     /// The percentiles, in request order.
     ps: Vec<f64>,
     /// The indexes of `ps` in ascending order of value.
     order: Vec<usize>,
+    /// Whether the mean is requested.
+    mean: bool,
 }
 
 impl Plan {
@@ -204,63 +210,77 @@ impl Plan {
             if *stat == Stat::Samples || !seen.insert(name.clone()) {
                 continue;
             }
-            let p = match stat {
-                Stat::Percentile(p) => {
-                    percentile::check(*p)?;
-                    ps.push(*p);
-                    Some(*p)
-                }
-                _ => None,
-            };
-            wanted.push((Arc::from(name), p));
+            if let Stat::Percentile(p) = stat {
+                percentile::check(*p)?;
+                ps.push(*p);
+            }
+            wanted.push((name.into_boxed_str(), matches!(stat, Stat::Percentile(_))));
         }
         let mut order: Vec<usize> = (0..ps.len()).collect();
         order.sort_by(|&a, &b| ps[a].total_cmp(&ps[b]));
-        Ok(Plan { wanted, ps, order })
+        let mean = wanted.iter().any(|(_, is_percentile)| !is_percentile);
+        Ok(Plan(Arc::new(PlanParts {
+            wanted,
+            ps,
+            order,
+            mean,
+        })))
     }
 
     /// Computes the plan's statistics of `d`, percentiles by `method`, in one pass over the
     /// buckets.
     pub fn summarize(&self, d: &Distribution<'_>, method: PercentileMethod) -> Summary {
-        // The percentiles were checked by `Plan::new`.
-        let mut found = [Percentile::NONE; 16];
-        let mut heap = Vec::new();
-        let found: &mut [Percentile] = match found.get_mut(..self.ps.len()) {
-            Some(on_stack) => on_stack,
-            None => {
-                heap.resize(self.ps.len(), Percentile::NONE);
-                &mut heap
-            }
-        };
-        percentile::percentiles_into(d, &self.ps, &self.order, method, found);
-        let mut found = found.iter().copied();
-        let mut values = Vec::with_capacity(self.wanted.len());
-        let mut buckets = Vec::with_capacity(self.ps.len());
-        let mut the_mean = None;
+        let parts = &*self.0;
         let total = d.total();
-        for (name, p) in &self.wanted {
-            match p {
-                Some(_) => {
-                    let p = found.next().unwrap_or(Percentile::NONE);
-                    values.push((Arc::clone(name), p.value));
-                    buckets.push((Arc::clone(name), p.bucket));
-                }
-                None => {
-                    let m = *the_mean.get_or_insert_with(|| mean_of(d, total));
-                    values.push((Arc::clone(name), m));
-                }
-            }
-        }
+        // The percentiles were checked by `Plan::new`.
+        let mut percentiles = vec![Percentile::NONE; parts.ps.len()].into_boxed_slice();
+        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, &mut percentiles);
         Summary {
+            plan: self.clone(),
             samples: u64::try_from(total).unwrap_or(u64::MAX),
-            values,
-            buckets,
+            mean: if parts.mean { mean_of(d, total) } else { None },
+            percentiles,
             tmo_mean: (method == PercentileMethod::Tmo).then(|| tmo_mean(d)),
         }
     }
 }
 
 impl Summary {
+    /// The number of samples.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Each requested statistic other than `samples`, by name, in request order: `None` when
+    /// it is not defined (no samples, a kind without order, a `tmo` NaN).
+    pub fn values(&self) -> impl Iterator<Item = (&str, Option<f64>)> + '_ {
+        let mut percentiles = self.percentiles.iter();
+        self.plan.0.wanted.iter().map(move |(name, is_percentile)| {
+            let value = if *is_percentile {
+                percentiles.next().and_then(|p| p.value)
+            } else {
+                self.mean
+            };
+            (&**name, value)
+        })
+    }
+
+    /// The bucket `[lower, upper]` of each requested percentile, by name, in request order.
+    pub fn buckets(&self) -> impl Iterator<Item = (&str, Option<Bucket>)> + '_ {
+        self.plan
+            .0
+            .wanted
+            .iter()
+            .filter(|(_, is_percentile)| *is_percentile)
+            .zip(self.percentiles.iter())
+            .map(|((name, _), p)| (&**name, p.bucket))
+    }
+
+    /// telemetry.js's mean ([`tmo_mean`]): `Some` when the method was `tmo`.
+    pub fn tmo_mean(&self) -> Option<Option<f64>> {
+        self.tmo_mean
+    }
+
     /// `{"samples": N, "mean": x, "p50": x, …}` in request order, `samples` first and once,
     /// then `"tmo_mean"` last when the method was `tmo`. A missing or non-finite value is
     /// `null`.
@@ -280,11 +300,11 @@ struct ValuesJson<'a>(&'a Summary);
 impl Serialize for ValuesJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let s = self.0;
-        let len = 1 + s.values.len() + usize::from(s.tmo_mean.is_some());
+        let len = 1 + s.plan.0.wanted.len() + usize::from(s.tmo_mean.is_some());
         let mut map = serializer.serialize_map(Some(len))?;
         map.serialize_entry("samples", &s.samples)?;
-        for (name, value) in &s.values {
-            map.serialize_entry(&**name, &finite(*value))?;
+        for (name, value) in s.values() {
+            map.serialize_entry(name, &finite(value))?;
         }
         if let Some(value) = s.tmo_mean {
             map.serialize_entry("tmo_mean", &finite(value))?;
@@ -301,9 +321,9 @@ struct BucketsJson<'a>(&'a Summary);
 
 impl Serialize for BucketsJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.buckets.len()))?;
-        for (name, bucket) in &self.0.buckets {
-            map.serialize_entry(&**name, bucket)?;
+        let mut map = serializer.serialize_map(Some(self.0.percentiles.len()))?;
+        for (name, bucket) in self.0.buckets() {
+            map.serialize_entry(name, &bucket)?;
         }
         map.end()
     }
@@ -398,8 +418,8 @@ mod tests {
         let s = summarize(&d, &stats, PercentileMethod::Tmo).unwrap();
         // telemetry.js: p100 is NaN; its mean puts the samples at 2·√2.
         assert_eq!(
-            s.buckets,
-            vec![("p50".into(), Some((2, None))), ("p100".into(), None)]
+            s.buckets().collect::<Vec<_>>(),
+            [("p50", Some((2, None))), ("p100", None)]
         );
         assert_eq!(json(s.buckets_json()), r#"{"p50":[2,null],"p100":null}"#);
         let values = json(s.values_json());
@@ -424,12 +444,13 @@ mod tests {
     #[test]
     fn non_finite_values_serialise_as_null() {
         let s = Summary {
+            plan: Plan::new(&Stat::parse_list("mean,p5").unwrap()).unwrap(),
             samples: 1,
-            values: vec![
-                ("mean".into(), Some(f64::INFINITY)),
-                ("p5".into(), Some(f64::NAN)),
-            ],
-            buckets: vec![],
+            mean: Some(f64::INFINITY),
+            percentiles: Box::new([Percentile {
+                value: Some(f64::NAN),
+                bucket: None,
+            }]),
             tmo_mean: Some(Some(f64::NEG_INFINITY)),
         };
         assert_eq!(

@@ -27,17 +27,22 @@ pub struct Limits {
     pub inline_lone_reads: bool,
 }
 
+impl Limits {
+    /// The default limits; the `serve` flags take their defaults from here.
+    pub const DEFAULT: Limits = Limits {
+        max_dates: 400,
+        max_url_bytes: 8192,
+        max_body_bytes: 1 << 20,
+        request_timeout: Duration::from_secs(30),
+        max_response_bytes: 64 << 20,
+        max_concurrent_reads: 16,
+        inline_lone_reads: true,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_dates: 400,
-            max_url_bytes: 8192,
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(30),
-            max_response_bytes: 64 << 20,
-            max_concurrent_reads: 16,
-            inline_lone_reads: true,
-        }
+        Limits::DEFAULT
     }
 }
 
@@ -61,16 +66,28 @@ pub struct ServerConfig {
     pub limits: Limits,
 }
 
+impl ServerConfig {
+    /// Default of [`ServerConfig::cache_timeout`] (the `serve` flags take their defaults from
+    /// these constants).
+    pub const DEFAULT_CACHE_TIMEOUT: Duration = Duration::from_secs(86_400);
+    /// Default of [`ServerConfig::cache_max_entries`].
+    pub const DEFAULT_CACHE_MAX_ENTRIES: usize = 10_000;
+    /// Default of [`ServerConfig::cache_max_bytes`].
+    pub const DEFAULT_CACHE_MAX_BYTES: usize = 256 << 20;
+    /// Default of [`ServerConfig::data_version_poll`].
+    pub const DEFAULT_DATA_VERSION_POLL: Duration = Duration::from_secs(1);
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             access: AccessPolicy::default(),
             auth: Authenticator::default(),
-            cache_timeout: Duration::from_secs(86_400),
-            cache_max_entries: 10_000,
-            cache_max_bytes: 256 << 20,
-            data_version_poll: Duration::from_secs(1),
-            limits: Limits::default(),
+            cache_timeout: Self::DEFAULT_CACHE_TIMEOUT,
+            cache_max_entries: Self::DEFAULT_CACHE_MAX_ENTRIES,
+            cache_max_bytes: Self::DEFAULT_CACHE_MAX_BYTES,
+            data_version_poll: Self::DEFAULT_DATA_VERSION_POLL,
+            limits: Limits::DEFAULT,
         }
     }
 }

@@ -64,7 +64,7 @@ pub struct Args {
     full_os_version: bool,
 
     /// Worker threads parsing and aggregating (0: one per core; at most 256).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = IngestOptions::default().threads)]
     threads: usize,
 
     /// Also write the report as JSON to this file.

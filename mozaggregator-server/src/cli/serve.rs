@@ -91,19 +91,19 @@ pub struct ServerArgs {
 
     /// Seconds a response stays in the server cache; also the `max-age` of metric queries by
     /// submission date.
-    #[arg(long, env = "MOZAGGREGATOR_CACHE_TIMEOUT", default_value_t = 86_400)]
+    #[arg(long, env = "MOZAGGREGATOR_CACHE_TIMEOUT", default_value_t = ServerConfig::DEFAULT_CACHE_TIMEOUT.as_secs())]
     pub cache_timeout: u64,
 
     /// Most responses kept in the server cache.
     #[arg(
         long,
         env = "MOZAGGREGATOR_CACHE_MAX_ENTRIES",
-        default_value_t = 10_000
+        default_value_t = ServerConfig::DEFAULT_CACHE_MAX_ENTRIES
     )]
     pub cache_max_entries: usize,
 
     /// Most MiB of response bodies kept in the server cache.
-    #[arg(long, env = "MOZAGGREGATOR_CACHE_MAX_MB", default_value_t = 256)]
+    #[arg(long, env = "MOZAGGREGATOR_CACHE_MAX_MB", default_value_t = ServerConfig::DEFAULT_CACHE_MAX_BYTES >> 20)]
     pub cache_max_mb: usize,
 
     /// Milliseconds between checks of the store's data version (new data becomes visible and
@@ -111,32 +111,32 @@ pub struct ServerArgs {
     #[arg(
         long,
         env = "MOZAGGREGATOR_DATA_VERSION_POLL_MS",
-        default_value_t = 1000
+        default_value_t = millis(ServerConfig::DEFAULT_DATA_VERSION_POLL)
     )]
     pub data_version_poll_ms: u64,
 
     /// Most dates in one metric query (more → 400).
-    #[arg(long, env = "MOZAGGREGATOR_MAX_DATES", default_value_t = 400)]
+    #[arg(long, env = "MOZAGGREGATOR_MAX_DATES", default_value_t = Limits::DEFAULT.max_dates)]
     pub max_dates: usize,
 
     /// Longest URL (path and query) accepted, in bytes (longer → 414; at most 64000).
-    #[arg(long, env = "MOZAGGREGATOR_MAX_URL_BYTES", default_value_t = 8192)]
+    #[arg(long, env = "MOZAGGREGATOR_MAX_URL_BYTES", default_value_t = Limits::DEFAULT.max_url_bytes)]
     pub max_url_bytes: usize,
 
     /// Largest request body (POST metric queries), in bytes (larger → 413).
-    #[arg(long, env = "MOZAGGREGATOR_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    #[arg(long, env = "MOZAGGREGATOR_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes)]
     pub max_body_bytes: usize,
 
     /// Seconds one request may take (longer → 408).
-    #[arg(long, env = "MOZAGGREGATOR_REQUEST_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = "MOZAGGREGATOR_REQUEST_TIMEOUT", default_value_t = Limits::DEFAULT.request_timeout.as_secs())]
     pub request_timeout: u64,
 
     /// Largest response body in MiB (larger → 400).
-    #[arg(long, env = "MOZAGGREGATOR_MAX_RESPONSE_MB", default_value_t = 64)]
+    #[arg(long, env = "MOZAGGREGATOR_MAX_RESPONSE_MB", default_value_t = Limits::DEFAULT.max_response_bytes >> 20)]
     pub max_response_mb: usize,
 
     /// Most store reads running at once.
-    #[arg(long, env = "MOZAGGREGATOR_MAX_CONCURRENT_READS", default_value_t = 16)]
+    #[arg(long, env = "MOZAGGREGATOR_MAX_CONCURRENT_READS", default_value_t = Limits::DEFAULT.max_concurrent_reads)]
     pub max_concurrent_reads: usize,
 
     /// Hand every store read to the blocking pool, even a lone one (by default a read that
@@ -149,6 +149,11 @@ pub struct ServerArgs {
     #[arg(long, env = "MOZAGGREGATOR_LOG_FORMAT", default_value = "text",
           value_parser = ["text", "json"])]
     pub log_format: String,
+}
+
+/// A duration in whole milliseconds, for a flag's default.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn nonempty(values: &[String]) -> Vec<String> {
@@ -330,4 +335,40 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let listener = runtime.block_on(BoundListener::bind(&args.server.bind))?;
     runtime.block_on(serve_app(app, listener))?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    /// `serve` without flags runs with `ServerConfig::default()`: the flags' defaults come
+    /// from the config types, so the two cannot drift apart.
+    #[test]
+    fn flag_defaults_are_the_config_defaults() {
+        let config = Flags::try_parse_from(["serve"])
+            .unwrap()
+            .server
+            .config()
+            .unwrap();
+        let default = ServerConfig::default();
+        assert_eq!(config.cache_timeout, default.cache_timeout);
+        assert_eq!(config.cache_max_entries, default.cache_max_entries);
+        assert_eq!(config.cache_max_bytes, default.cache_max_bytes);
+        assert_eq!(config.data_version_poll, default.data_version_poll);
+        let (got, want) = (config.limits, default.limits);
+        assert_eq!(got.max_dates, want.max_dates);
+        assert_eq!(got.max_url_bytes, want.max_url_bytes);
+        assert_eq!(got.max_body_bytes, want.max_body_bytes);
+        assert_eq!(got.request_timeout, want.request_timeout);
+        assert_eq!(got.max_response_bytes, want.max_response_bytes);
+        assert_eq!(got.max_concurrent_reads, want.max_concurrent_reads);
+        assert_eq!(got.inline_lone_reads, want.inline_lone_reads);
+    }
 }

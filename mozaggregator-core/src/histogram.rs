@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{MergeError, Quantity, Result};
 use crate::layout::{bucket_index, BucketLayout, LayoutSpec};
 
 /// A dense histogram over a [`LayoutSpec`].
@@ -58,14 +58,14 @@ impl Histogram {
     /// A histogram from its parts.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] when `counts` does not have one entry per bucket.
+    /// [`MergeError`] (in [`crate::Error::Merge`]) when `counts` does not have one entry per bucket.
     pub fn from_parts(layout: LayoutSpec, counts: Vec<u64>, sum: u64, count: u64) -> Result<Self> {
         if counts.len() != layout.len() {
-            return Err(Error::LayoutMismatch(format!(
-                "{} counts for a layout of {} buckets",
-                counts.len(),
-                layout.len()
-            )));
+            return Err(MergeError::CountsLength {
+                found: counts.len(),
+                expected: layout.len(),
+            }
+            .into());
         }
         Ok(Self {
             layout,
@@ -108,24 +108,25 @@ impl Histogram {
     /// Merges `other` into `self`: bucket-wise add, `sum += other.sum`, `count += other.count`.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] for different layouts; [`Error::Overflow`] when any number
+    /// [`MergeError`] (in [`crate::Error::Merge`]) for different layouts; [`MergeError::Overflow`] when any number
     /// would exceed `u64`. On error `self` is unchanged.
     pub fn merge(&mut self, other: &Histogram) -> Result<()> {
         if self.layout != other.layout {
-            return Err(Error::LayoutMismatch(format!(
-                "{:?} and {:?}",
-                self.layout, other.layout
-            )));
+            return Err(MergeError::Layouts {
+                left: self.layout,
+                right: other.layout,
+            }
+            .into());
         }
-        let sum = checked(self.sum, other.sum, "histogram sum")?;
-        let count = checked(self.count, other.count, "histogram count")?;
+        let sum = checked(self.sum, other.sum, Quantity::Sum)?;
+        let count = checked(self.count, other.count, Quantity::Count)?;
         if self
             .counts
             .iter()
             .zip(&other.counts)
             .any(|(a, b)| a.checked_add(*b).is_none())
         {
-            return Err(Error::Overflow("bucket count exceeds 2^64".into()));
+            return Err(MergeError::Overflow(Quantity::Bucket).into());
         }
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += *b;
@@ -138,25 +139,25 @@ impl Histogram {
     /// Adds one histogram's worth of data: the given dense `counts` plus `sum`, and `count += 1`.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] when `counts` does not have one entry per bucket;
-    /// [`Error::Overflow`] when any number would exceed `u64`. On error `self` is unchanged.
+    /// [`MergeError`] (in [`crate::Error::Merge`]) when `counts` does not have one entry per bucket;
+    /// [`MergeError::Overflow`] when any number would exceed `u64`. On error `self` is unchanged.
     pub fn add_dense(&mut self, counts: &[u64], sum: u64) -> Result<()> {
         if counts.len() != self.counts.len() {
-            return Err(Error::LayoutMismatch(format!(
-                "{} counts for a layout of {} buckets",
-                counts.len(),
-                self.counts.len()
-            )));
+            return Err(MergeError::CountsLength {
+                found: counts.len(),
+                expected: self.counts.len(),
+            }
+            .into());
         }
-        let new_sum = checked(self.sum, sum, "histogram sum")?;
-        let new_count = checked(self.count, 1, "histogram count")?;
+        let new_sum = checked(self.sum, sum, Quantity::Sum)?;
+        let new_count = checked(self.count, 1, Quantity::Count)?;
         if self
             .counts
             .iter()
             .zip(counts)
             .any(|(a, b)| a.checked_add(*b).is_none())
         {
-            return Err(Error::Overflow("bucket count exceeds 2^64".into()));
+            return Err(MergeError::Overflow(Quantity::Bucket).into());
         }
         for (a, b) in self.counts.iter_mut().zip(counts) {
             *a += *b;
@@ -170,11 +171,11 @@ impl Histogram {
     /// `pairs` (an index may repeat), `sum += sum`, `count += 1`.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] when an index is not a bucket; [`Error::Overflow`] when any
+    /// [`MergeError`] (in [`crate::Error::Merge`]) when an index is not a bucket; [`MergeError::Overflow`] when any
     /// number would exceed `u64`. On error `self` is unchanged.
     pub fn add_sparse(&mut self, pairs: &[(u32, u64)], sum: u64) -> Result<()> {
-        let new_sum = checked(self.sum, sum, "histogram sum")?;
-        let new_count = checked(self.count, 1, "histogram count")?;
+        let new_sum = checked(self.sum, sum, Quantity::Sum)?;
+        let new_count = checked(self.count, 1, Quantity::Count)?;
         for (done, &(i, c)) in pairs.iter().enumerate() {
             let ok = match self.counts.get_mut(i as usize) {
                 Some(slot) => match slot.checked_add(c) {
@@ -182,16 +183,16 @@ impl Histogram {
                         *slot = v;
                         Ok(())
                     }
-                    None => Err(Error::Overflow("bucket count exceeds 2^64".into())),
+                    None => Err(MergeError::Overflow(Quantity::Bucket)),
                 },
-                None => Err(Error::LayoutMismatch(format!("bucket {i} out of range"))),
+                None => Err(MergeError::Bucket(i as usize)),
             };
             if let Err(e) = ok {
                 // Undo what was added: exact, since it was just added without overflow.
                 for &(j, c) in &pairs[..done] {
                     self.counts[j as usize] -= c;
                 }
-                return Err(e);
+                return Err(e.into());
             }
         }
         self.sum = new_sum;
@@ -203,15 +204,15 @@ impl Histogram {
     /// caller) instead of being recomputed.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] when `layout` is not this histogram's layout;
-    /// [`Error::Overflow`] as [`Histogram::record`].
+    /// [`MergeError`] (in [`crate::Error::Merge`]) when `layout` is not this histogram's layout;
+    /// [`MergeError::Overflow`] as [`Histogram::record`].
     pub fn record_in(&mut self, layout: &BucketLayout, value: u64) -> Result<()> {
         if layout.spec() != self.layout || layout.bounds().len() != self.counts.len() {
-            return Err(Error::LayoutMismatch(format!(
-                "{:?} and {:?}",
-                self.layout,
-                layout.spec()
-            )));
+            return Err(MergeError::Layouts {
+                left: self.layout,
+                right: layout.spec(),
+            }
+            .into());
         }
         self.record_at(bucket_index(layout.bounds(), value), value)
     }
@@ -220,16 +221,13 @@ impl Histogram {
     /// [`crate::layout::bucket_index`]): `sum += value`, `count += 1`, `counts[i] += 1`.
     ///
     /// # Errors
-    /// [`Error::LayoutMismatch`] when `i` is not a bucket; [`Error::Overflow`] as
+    /// [`MergeError`] (in [`crate::Error::Merge`]) when `i` is not a bucket; [`MergeError::Overflow`] as
     /// [`Histogram::record`]. On error `self` is unchanged.
     pub fn record_at(&mut self, i: usize, value: u64) -> Result<()> {
-        let sum = checked(self.sum, value, "histogram sum")?;
-        let count = checked(self.count, 1, "histogram count")?;
-        let slot = self
-            .counts
-            .get_mut(i)
-            .ok_or_else(|| Error::LayoutMismatch(format!("bucket {i} out of range")))?;
-        *slot = checked(*slot, 1, "bucket count")?;
+        let sum = checked(self.sum, value, Quantity::Sum)?;
+        let count = checked(self.count, 1, Quantity::Count)?;
+        let slot = self.counts.get_mut(i).ok_or(MergeError::Bucket(i))?;
+        *slot = checked(*slot, 1, Quantity::Bucket)?;
         self.sum = sum;
         self.count = count;
         Ok(())
@@ -239,14 +237,13 @@ impl Histogram {
     /// in the bucket whose lower bound is the largest `<= value`.
     ///
     /// # Errors
-    /// [`Error::Overflow`] when the sum or count would exceed `u64`; `self` is then unchanged.
+    /// [`MergeError::Overflow`] when the sum or count would exceed `u64`; `self` is then unchanged.
     pub fn record(&mut self, value: u64) -> Result<()> {
         let i = bucket_index(&self.layout.bounds(), value);
         self.record_at(i, value)
     }
 }
 
-fn checked(a: u64, b: u64, what: &str) -> Result<u64> {
-    a.checked_add(b)
-        .ok_or_else(|| Error::Overflow(format!("{what} exceeds 2^64")))
+fn checked(a: u64, b: u64, what: Quantity) -> Result<u64, MergeError> {
+    a.checked_add(b).ok_or(MergeError::Overflow(what))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mozaggregator_core::date::add_days;
+use mozaggregator_core::error::{Backend, StoreErrorKind};
 use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
 use mozaggregator_core::{
     Dimension, Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey,
@@ -278,14 +279,31 @@ fn foreign_database_is_refused() {
     raw(&path)
         .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
         .unwrap();
-    assert!(matches!(SqliteStore::open(&path), Err(Error::Store(_))));
+    let err = SqliteStore::open(&path).err().unwrap();
+    assert_eq!(err.store_kind(), Some(StoreErrorKind::NotAStore), "{err}");
+    assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
     let text = dir.path().join("text.txt");
     std::fs::write(
         &text,
         "not a database at all, just some text that is long enough",
     )
     .unwrap();
-    assert!(SqliteStore::open(&text).is_err());
+    let err = SqliteStore::open(&text).err().unwrap();
+    assert_eq!(err.store_kind(), Some(StoreErrorKind::NotAStore), "{err}");
+    let Error::Store(store_error) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(store_error.backend(), Backend::Sqlite);
+    // SQLite's own error is kept as the source, and the message says what to do.
+    let source = std::error::Error::source(store_error).expect("a source");
+    assert!(
+        source.downcast_ref::<rusqlite::Error>().is_some(),
+        "{source}"
+    );
+    assert!(
+        err.to_string().contains("not a mozaggregator store"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -336,8 +354,9 @@ fn corrupt_rows_are_errors_not_panics() {
             )
             .unwrap();
         assert_eq!(changed, 1);
-        assert!(
-            matches!(store.query(&query), Err(Error::Store(_))),
+        assert_eq!(
+            store.query(&query).err().and_then(|e| e.store_kind()),
+            Some(StoreErrorKind::Corrupt),
             "{corruption}"
         );
         assert!(dump(&store).is_err(), "{corruption}");
@@ -431,7 +450,10 @@ fn damaged_totals_fall_back_to_the_packs() {
     }
     conn.execute_batch("UPDATE series SET data = x'07'")
         .unwrap();
-    assert!(matches!(store.query(&query), Err(Error::Store(_))));
+    assert_eq!(
+        store.query(&query).err().and_then(|e| e.store_kind()),
+        Some(StoreErrorKind::Corrupt)
+    );
 }
 
 /// A store of schema version 1 (no totals) is migrated on open: its totals are computed from

@@ -43,8 +43,7 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
             }
         },
         Error::InvalidLayout(_)
-        | Error::LayoutMismatch(_)
-        | Error::Overflow(_)
+        | Error::Merge(_)
         | Error::Definition { .. }
         | Error::Parse { .. }
         | Error::Invalid { .. } => PyValueError::new_err(message),

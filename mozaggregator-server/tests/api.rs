@@ -690,48 +690,54 @@ struct FailingStore;
 
 const SECRET: &str = "disk I/O error at /srv/secret/aggregates.sqlite page 1234";
 
+/// A store failure whose text must never reach a client.
+fn secret_failure() -> mozaggregator_core::Error {
+    use mozaggregator_core::error::{Backend, StoreError, StoreErrorKind};
+    StoreError::new(Backend::Sqlite, StoreErrorKind::Io, SECRET).into()
+}
+
 impl Store for FailingStore {
     fn write(
         &self,
         _: &mozaggregator_core::Batch,
     ) -> mozaggregator_core::Result<mozaggregator_core::WriteReport> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn channels(&self, _: mozaggregator_core::Prefix) -> mozaggregator_core::Result<Vec<String>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn dates(
         &self,
         _: mozaggregator_core::Prefix,
         _: &str,
     ) -> mozaggregator_core::Result<Vec<mozaggregator_core::DateVersion>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn filter_options(
         &self,
         _: &str,
         _: &str,
     ) -> mozaggregator_core::Result<Option<mozaggregator_core::FilterOptions>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn query(
         &self,
         _: &mozaggregator_core::SeriesQuery,
     ) -> mozaggregator_core::Result<Vec<mozaggregator_core::QueryRow>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn absorbed(
         &self,
         _: &mozaggregator_core::Target,
     ) -> mozaggregator_core::Result<std::collections::BTreeSet<String>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn trim(
         &self,
         _: &str,
         _: bool,
     ) -> mozaggregator_core::Result<Vec<mozaggregator_core::Target>> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
     fn data_version(&self) -> mozaggregator_core::Result<u64> {
         Ok(1)
@@ -745,7 +751,7 @@ impl Store for FailingStore {
             &mozaggregator_core::Histogram,
         ) -> mozaggregator_core::Result<()>,
     ) -> mozaggregator_core::Result<()> {
-        Err(mozaggregator_core::Error::Store(SECRET.into()))
+        Err(secret_failure())
     }
 }
 

@@ -64,7 +64,7 @@ impl Store for GatedStore {
             .unwrap();
         drop(state);
         if timeout.timed_out() {
-            return Err(Error::Store("gate never opened".into()));
+            return Err(Error::invalid("test gate", "never opened"));
         }
         self.inner.query(query)
     }

@@ -12,8 +12,9 @@
 use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::fault::{corrupt, other};
 use super::schema::{kind_code, layout_from_row};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::keys::Dims;
 use crate::layout::LayoutSpec;
 
@@ -36,7 +37,7 @@ fn slot<T>(table: &mut Vec<Option<T>>, id: i64) -> Result<&mut Option<T>> {
     let i = usize::try_from(id)
         .ok()
         .filter(|&i| i <= table.len() + 10_000_000)
-        .ok_or_else(|| Error::Store(format!("interned id {id} out of range")))?;
+        .ok_or_else(|| corrupt(format!("interned id {id} out of range")))?;
     if i >= table.len() {
         table.resize_with(i + 1, || None);
     }
@@ -48,7 +49,7 @@ fn get<'a, T>(table: &'a [Option<T>], id: i64, what: &str) -> Result<&'a T> {
         .ok()
         .and_then(|i| table.get(i))
         .and_then(Option::as_ref)
-        .ok_or_else(|| Error::Store(format!("unknown {what} id {id}")))
+        .ok_or_else(|| corrupt(format!("unknown {what} id {id}")))
 }
 
 impl ReadCache {
@@ -205,8 +206,8 @@ impl WriteCache {
         }
         let values = params![
             kind_code(spec.kind()),
-            i64::try_from(spec.low()).map_err(|_| Error::Store("layout low too large".into()))?,
-            i64::try_from(spec.high()).map_err(|_| Error::Store("layout high too large".into()))?,
+            i64::try_from(spec.low()).map_err(|_| other("layout low too large"))?,
+            i64::try_from(spec.high()).map_err(|_| other("layout high too large"))?,
             i64::from(spec.bucket_count())
         ];
         let found = conn

@@ -18,7 +18,7 @@
 //! them. Decoding validates everything and reports a corrupt blob as [`Error::Store`], never
 //! panics.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MergeError, Quantity, Result};
 use crate::histogram::Histogram;
 use crate::layout::LayoutSpec;
 
@@ -110,18 +110,18 @@ pub(crate) struct Entries<'a> {
 
 impl<'a> Entries<'a> {
     fn entry(&mut self) -> Result<Entry<'a>> {
-        let id = |v: u64| i64::try_from(v).map_err(|_| corrupt("id out of range".into()));
+        let id = |v: u64| i64::try_from(v).map_err(|_| corrupt("id out of range"));
         let process = self.r.varint()?;
         let dims = id(self.r.varint()?)?;
         let layout = id(self.r.varint()?)?;
-        let len = usize::try_from(self.r.varint()?)
-            .map_err(|_| corrupt("entry length out of range".into()))?;
+        let len =
+            usize::try_from(self.r.varint()?).map_err(|_| corrupt("entry length out of range"))?;
         let end = self
             .r
             .pos
             .checked_add(len)
             .filter(|&end| end <= self.r.blob.len())
-            .ok_or_else(|| corrupt("entry longer than the pack".into()))?;
+            .ok_or_else(|| corrupt("entry longer than the pack"))?;
         let hist = &self.r.blob[self.r.pos..end];
         self.r.pos = end;
         Ok(Entry {
@@ -229,7 +229,7 @@ impl Accumulator {
 
 #[cold]
 fn overflow() -> Error {
-    Error::Overflow("merged histogram exceeds 2^64".into())
+    MergeError::Overflow(Quantity::Merged).into()
 }
 
 /// Walks a blob, calling `bucket(index, value)` for each stored bucket (every bucket of a
@@ -259,15 +259,15 @@ fn decode_with(
         SPARSE => {
             let mut next = 0usize;
             while !r.at_end() {
-                let gap = usize::try_from(r.varint()?)
-                    .map_err(|_| corrupt("bucket gap out of range".into()))?;
+                let gap =
+                    usize::try_from(r.varint()?).map_err(|_| corrupt("bucket gap out of range"))?;
                 let i = next
                     .checked_add(gap)
                     .filter(|&i| i < n)
                     .ok_or_else(|| corrupt(format!("bucket index beyond {n} buckets")))?;
                 let c = r.varint()?;
                 if c == 0 {
-                    return Err(corrupt("zero count in sparse blob".into()));
+                    return Err(corrupt("zero count in sparse blob"));
                 }
                 bucket(i, c)?;
                 next = i + 1;
@@ -280,12 +280,12 @@ fn decode_with(
 
 #[cold]
 fn corrupt_static(what: &str) -> Error {
-    corrupt(what.to_string())
+    corrupt(what)
 }
 
 #[cold]
-fn corrupt(what: String) -> Error {
-    Error::Store(format!("corrupt histogram blob: {what}"))
+fn corrupt(what: impl std::fmt::Display) -> Error {
+    super::fault::corrupt(format!("corrupt histogram blob: {what}"))
 }
 
 struct Reader<'a> {
@@ -547,7 +547,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             acc.add_blob(&encode_histogram(&a)),
-            Err(Error::Overflow(_))
+            Err(Error::Merge(MergeError::Overflow(Quantity::Merged)))
         ));
     }
 }

@@ -15,12 +15,13 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
-use crate::error::{Error, Result};
+use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 
 mod cache;
 mod codec;
+mod fault;
 mod pool;
 mod read;
 mod schema;
@@ -28,6 +29,7 @@ mod totals;
 mod write;
 
 use cache::{ReadCache, WriteCache};
+use fault::{corrupt, file_fault, is_busy, open_error};
 use pool::Pool;
 pub use schema::SCHEMA_VERSION;
 
@@ -93,7 +95,8 @@ impl SqliteStore {
     ///
     /// # Errors
     /// [`Error::SchemaTooNew`] for a store written by a newer build; [`Error::Store`] for a file
-    /// that is not a mozaggregator store; [`Error::Sqlite`] for I/O and database errors.
+    /// that is not a mozaggregator store ([`StoreErrorKind::NotAStore`]) and for I/O and database
+    /// errors (of their [`StoreErrorKind`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let conn = open_writer(&path)?;
@@ -113,7 +116,7 @@ impl SqliteStore {
     /// writes instead of running beside them.
     ///
     /// # Errors
-    /// [`Error::Sqlite`] when SQLite cannot allocate the database.
+    /// [`Error::Store`] when SQLite cannot allocate the database.
     pub fn open_in_memory() -> Result<Self> {
         let mut conn = Connection::open_in_memory()?;
         schema::configure(&conn)?;
@@ -134,7 +137,7 @@ impl SqliteStore {
     /// fails with an error naming the file (default 60 s).
     ///
     /// # Errors
-    /// [`Error::Sqlite`] when SQLite refuses the setting.
+    /// [`Error::Store`] when SQLite refuses the setting.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.writer().conn.busy_timeout(timeout)?;
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
@@ -154,7 +157,8 @@ impl SqliteStore {
     /// Runs SQLite's `PRAGMA integrity_check` (reads the whole file: slow on big stores).
     ///
     /// # Errors
-    /// [`Error::Store`] listing the problems found; [`Error::Sqlite`] when it cannot run.
+    /// [`Error::Store`] ([`StoreErrorKind::Corrupt`]) listing the problems found, or why it
+    /// cannot run.
     pub fn integrity_check(&self) -> Result<()> {
         let writer = self.writer();
         let mut stmt = writer.conn.prepare("PRAGMA integrity_check")?;
@@ -164,7 +168,7 @@ impl SqliteStore {
         if problems == ["ok"] {
             Ok(())
         } else {
-            Err(Error::Store(format!(
+            Err(corrupt(format!(
                 "integrity check failed: {}",
                 problems.join("; ")
             )))
@@ -175,7 +179,7 @@ impl SqliteStore {
     /// alone holds everything (before copying it elsewhere, or to measure its size).
     ///
     /// # Errors
-    /// [`Error::Sqlite`] when the checkpoint cannot run; [`Error::Store`] when readers kept
+    /// [`Error::Store`] when the checkpoint cannot run, or ([`StoreErrorKind::Locked`]) when readers kept
     /// it from completing.
     pub fn checkpoint(&self) -> Result<()> {
         let writer = self.writer();
@@ -183,9 +187,12 @@ impl SqliteStore {
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
         if busy != 0 {
-            return Err(Error::Store(
-                "checkpoint incomplete: readers are using the log".into(),
-            ));
+            return Err(StoreError::new(
+                Backend::Sqlite,
+                StoreErrorKind::Locked,
+                "checkpoint incomplete: readers are using the log",
+            )
+            .into());
         }
         Ok(())
     }
@@ -212,7 +219,7 @@ impl SqliteStore {
                 let data = row
                     .get_ref(0)?
                     .as_blob()
-                    .map_err(|e| Error::Store(format!("series data: {e}")))?;
+                    .map_err(|e| corrupt(format!("series data: {e}")))?;
                 for entry in codec::entries(data)? {
                     entry?;
                     stats.series += 1;
@@ -226,10 +233,9 @@ impl SqliteStore {
     /// process kept the store busy beyond the busy timeout), or a read-only, full or damaged
     /// file (see [`file_fault`]); other errors unchanged.
     fn name_file(&self, err: Error) -> Error {
-        match (&self.path, err) {
-            (Some(path), Error::Sqlite(e)) if is_busy(&e) => locked(path, &e),
-            (Some(path), Error::Sqlite(e)) => file_fault(path, e),
-            (_, err) => err,
+        match &self.path {
+            Some(path) => file_fault(path, err),
+            None => err,
         }
     }
 
@@ -348,7 +354,7 @@ fn retry_busy<T>(wait: Duration, mut f: impl FnMut() -> Result<T>) -> Result<T> 
     let mut pause = Duration::from_millis(5);
     loop {
         match f() {
-            Err(Error::Sqlite(e)) if is_busy(&e) && Instant::now() < deadline => {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));
             }
@@ -375,84 +381,5 @@ fn open_writer(path: &Path) -> Result<Connection> {
         schema::migrate(&mut conn)?;
         Ok(conn)
     })
-    .map_err(|e| match e {
-        Error::Sqlite(e) if is_busy(&e) => locked(path, &e),
-        Error::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
-            Error::Store(format!(
-                "{}: not a mozaggregator store (SQLite: {e}); give the path of a store written \
-                 by `mozaggregator aggregate`",
-                path.display()
-            ))
-        }
-        Error::Sqlite(e) => Error::Store(format!("{}: {e}", path.display())),
-        Error::Store(message) if !message.contains(&*path.to_string_lossy()) => {
-            Error::Store(format!("{}: {message}", path.display()))
-        }
-        e => e,
-    })
-}
-
-/// SQLite's "database is locked" / "database table is locked".
-fn is_busy(err: &rusqlite::Error) -> bool {
-    matches!(
-        err.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
-/// The error for a store another process keeps locked.
-fn locked(path: &Path, err: &rusqlite::Error) -> Error {
-    Error::Store(format!(
-        "{}: the store is locked by another process ({err}); another `mozaggregator aggregate` or \
-         `trim` is probably writing it: wait for it to finish and run this again (and check that \
-         the file is not on a network file system, where SQLite's locks do not work)",
-        path.display()
-    ))
-}
-
-/// A store error naming the file and what to do, for the faults of the file itself: read-only,
-/// full, damaged. Other errors are returned unchanged.
-fn file_fault(path: &Path, err: rusqlite::Error) -> Error {
-    use rusqlite::ErrorCode::{DatabaseCorrupt, DiskFull, NotADatabase, ReadOnly, SystemIoFailure};
-    let what = match err.sqlite_error_code() {
-        Some(ReadOnly) => {
-            "the store file (or its directory) is read-only: make it writable to aggregate or \
-             trim; reading it (`serve`, `export`) works as it is"
-        }
-        Some(DiskFull) => "the disk is full: free space and run this again",
-        Some(SystemIoFailure) => {
-            "the system refused a write or read (a full disk, a file size limit, a failing \
-             device): fix that and run this again; a write that failed left the store as it was"
-        }
-        Some(DatabaseCorrupt | NotADatabase) => {
-            "the store file is damaged: restore it from a backup (or rebuild it by aggregating \
-             the pings again)"
-        }
-        _ => return Error::Sqlite(err),
-    };
-    Error::Store(format!("{}: {err}: {what}", path.display()))
-}
-
-/// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path
-/// (missing directory, a directory in its place, no permission), reported as [`Error::Io`] so
-/// callers (the CLI, Python's `OSError`) can say which; anything else stays a store error.
-fn open_error(path: &Path, err: rusqlite::Error) -> Error {
-    let cannot_open = matches!(
-        err.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
-    );
-    if !cannot_open {
-        return Error::Store(format!("{}: {err}", path.display()));
-    }
-    let kind = if path.is_dir() {
-        std::io::ErrorKind::IsADirectory
-    } else if path
-        .parent()
-        .is_some_and(|dir| !dir.as_os_str().is_empty() && !dir.exists())
-    {
-        std::io::ErrorKind::NotFound
-    } else {
-        std::io::ErrorKind::PermissionDenied
-    };
-    Error::io(path, std::io::Error::new(kind, err.to_string()))
+    .map_err(|e| file_fault(path, e))
 }

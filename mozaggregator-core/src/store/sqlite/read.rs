@@ -8,9 +8,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::cache::ReadCache;
 use super::codec::{self, Accumulator};
+use super::fault::corrupt;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
 use super::totals;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::filter::{Dimension, NormalForm, RowDims};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Dims, Prefix, Process, SeriesKey, Target};
@@ -24,7 +25,7 @@ pub(super) fn stored_version(conn: &Connection) -> Result<u64> {
     let v: i64 = conn
         .prepare_cached("SELECT value FROM meta WHERE key = 'data_version'")?
         .query_row([], |r| r.get(0))?;
-    u64::try_from(v).map_err(|_| Error::Store(format!("negative data version {v}")))
+    u64::try_from(v).map_err(|_| corrupt(format!("negative data version {v}")))
 }
 
 pub(super) fn channels(conn: &Connection, prefix: Prefix) -> Result<Vec<String>> {
@@ -84,7 +85,7 @@ pub(super) fn absorbed(conn: &Connection, target: &Target) -> Result<BTreeSet<St
 fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
     row.get_ref(i)?
         .as_blob()
-        .map_err(|e| Error::Store(format!("histogram column: {e}")))
+        .map_err(|e| corrupt(format!("histogram column: {e}")))
 }
 
 /// The process of a stored code (an `options` value or a pack entry's).
@@ -92,7 +93,7 @@ fn process<C: Copy + std::fmt::Display + TryInto<i64>>(code: C) -> Result<Proces
     code.try_into()
         .ok()
         .and_then(Process::from_code)
-        .ok_or_else(|| Error::Store(format!("unknown process code {code}")))
+        .ok_or_else(|| corrupt(format!("unknown process code {code}")))
 }
 
 pub(super) fn filter_options(
@@ -124,7 +125,7 @@ pub(super) fn filter_options(
                     .os
                     .insert((dims.os.clone(), dims.os_version.clone()));
             }
-            other => return Err(Error::Store(format!("unknown option kind {other}"))),
+            other => return Err(corrupt(format!("unknown option kind {other}"))),
         }
     }
     Ok(any.then_some(options))
@@ -215,7 +216,7 @@ impl Admit<'_> {
             match admitted {
                 Some(true) => {}
                 Some(false) => continue,
-                None => return Err(Error::Store(format!("unknown dims id {}", entry.dims))),
+                None => return Err(corrupt(format!("unknown dims id {}", entry.dims))),
             }
             if !self.nf.exact {
                 let dims = cache.dims(entry.dims)?;
@@ -341,9 +342,8 @@ pub(super) fn query(
             let pack: Option<Vec<u8>> = series_row
                 .query_row(params![target_id, metric_id, label], |r| r.get(0))
                 .optional()?;
-            let pack = pack.ok_or_else(|| {
-                Error::Store(format!("totals without series for label id {label}"))
-            })?;
+            let pack =
+                pack.ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
             return admit.series_row(cache, groups, label, &pack);
         }
         for entry in codec::entries(data)? {

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::error::{Error, Result};
+use super::fault::{corrupt, other};
+use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
 
@@ -125,7 +126,7 @@ fn fill_totals(conn: &Connection) -> Result<()> {
         let pack = row
             .get_ref(3)?
             .as_blob()
-            .map_err(|e| Error::Store(format!("series data: {e}")))?;
+            .map_err(|e| corrupt(format!("series data: {e}")))?;
         super::totals::of_pack(pack, |id| lens.get(conn, id), &mut out)?;
         insert.execute(rusqlite::params![target, metric, label, out])?;
     }
@@ -155,7 +156,7 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
 pub(crate) fn configure_writer(conn: &Connection) -> Result<()> {
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-        return Err(Error::Store(format!(
+        return Err(other(format!(
             "cannot switch the store to WAL mode (journal_mode is {mode})"
         )));
     }
@@ -176,16 +177,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         });
     }
     if version < 0 {
-        return Err(Error::Store(format!(
-            "invalid store schema version {version}"
-        )));
+        return Err(corrupt(format!("invalid store schema version {version}")));
     }
     if app_id != APPLICATION_ID {
         let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
         if tables > 0 || version != 0 {
-            return Err(Error::Store(
-                "the file is an SQLite database but not a mozaggregator store".into(),
-            ));
+            return Err(StoreError::new(
+                Backend::Sqlite,
+                StoreErrorKind::NotAStore,
+                "the file is an SQLite database but not a mozaggregator store",
+            )
+            .into());
         }
     }
     if version == SCHEMA_VERSION {
@@ -214,7 +216,7 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
         });
     }
     if version < SCHEMA_VERSION {
-        return Err(Error::Store(format!(
+        return Err(other(format!(
             "store schema version {version} needs a migration; open it for writing first"
         )));
     }
@@ -234,7 +236,7 @@ pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
     match code {
         0 => Ok(Prefix::BuildId),
         1 => Ok(Prefix::SubmissionDate),
-        _ => Err(Error::Store(format!("unknown prefix code {code}"))),
+        _ => Err(corrupt(format!("unknown prefix code {code}"))),
     }
 }
 
@@ -268,5 +270,5 @@ pub(crate) fn kind_from_code(code: i64) -> Result<Kind> {
     Kind::ALL
         .into_iter()
         .find(|k| kind_code(*k) == code)
-        .ok_or_else(|| Error::Store(format!("unknown layout kind code {code}")))
+        .ok_or_else(|| corrupt(format!("unknown layout kind code {code}")))
 }

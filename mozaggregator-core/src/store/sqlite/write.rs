@@ -7,11 +7,12 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::cache::WriteCache;
 use super::codec;
+use super::fault::corrupt;
 use super::read::target_id;
 use super::schema::layout_from_row;
 use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
 use super::totals;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{check_date, Process, Target};
 use crate::layout::LayoutSpec;
@@ -271,7 +272,7 @@ fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> 
             let process = i64::try_from(entry.process)
                 .ok()
                 .and_then(Process::from_code)
-                .ok_or_else(|| Error::Store(format!("unknown process code {}", entry.process)))?
+                .ok_or_else(|| corrupt(format!("unknown process code {}", entry.process)))?
                 .code();
             let key = EntryKey {
                 process,

@@ -575,7 +575,7 @@ pub fn scan_order_and_selection(factory: Factory<'_>) -> Result<(), Failure> {
     let result = store.scan(&Selection::default(), &mut |_, _, _| {
         calls += 1;
         if calls == 2 {
-            Err(Error::Store("stop".into()))
+            Err(Error::invalid("visitor", "stop"))
         } else {
             Ok(())
         }

@@ -1,5 +1,5 @@
 //! Who may read which metric: the deny-list, the auth-only metrics and the `release` gate
-//! (SPEC §5).
+//! (docs/api.md, "Access rules").
 //!
 //! The policy is pure data plus two decisions: [`AccessPolicy::check`] for a metric query and
 //! [`AccessPolicy::listable`] for the metric list of `/filters/`. Whether a caller is authorized

@@ -1,4 +1,4 @@
-//! Sparse → dense completion of a ping histogram's `values` (SPEC §3.3).
+//! Sparse → dense completion of a ping histogram's `values` (docs/ingest.md, "One histogram").
 
 use crate::layout::{BucketLayout, Kind};
 

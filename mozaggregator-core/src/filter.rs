@@ -1,6 +1,6 @@
 //! The filter algebra over a series' dimensions.
 //!
-//! A [`Filter`] selects series by their dimensions (SPEC §1): equality, set membership,
+//! A [`Filter`] selects series by their dimensions (docs/definitions.md, "Filters from query parameters"): equality, set membership,
 //! negation, conjunction, disjunction and match-all. [`Filter::matches`] evaluates it on one
 //! series; [`Filter::normal_form`] turns it into per-dimension allowed sets a store can push down
 //! into its query, plus whether an exact residual check is still needed.
@@ -255,7 +255,7 @@ fn single_dimension_union(fs: &[Filter]) -> Option<(Dimension, BTreeSet<String>)
     dim.map(|d| (d, values))
 }
 
-/// A filter as per-dimension allowed sets (SPEC "normal form" a store pushes down).
+/// A filter as per-dimension allowed sets (the normal form a store pushes down; docs/store.md, "The contract in plain words").
 ///
 /// A series passes the push-down when, for every dimension in `allowed`, its value is in the
 /// set. When `exact` is true that is the whole filter; otherwise the store must still call

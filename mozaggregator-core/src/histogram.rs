@@ -9,7 +9,7 @@ use crate::layout::{bucket_index, BucketLayout, LayoutSpec};
 ///
 /// `counts[i]` is the number of samples in bucket `i`; `sum` is the sum of recorded values and
 /// `count` the number of contributing (ping, process) histograms — *not* the number of samples
-/// (SPEC §1). Merging adds all three; it is associative and commutative, with
+/// (docs/ingest.md, "Aggregates and merging"). Merging adds all three; it is associative and commutative, with
 /// [`Histogram::empty`] as identity, and never overflows silently.
 ///
 /// ```
@@ -32,7 +32,7 @@ pub struct Histogram {
 
 impl LayoutSpec {
     /// The fixed labels of numeric scalars and count histograms:
-    /// `exponential_buckets(1, 10000, 100)` (SPEC §2.4).
+    /// `exponential_buckets(1, 10000, 100)` (docs/ingest.md, "Scalars, simple measures, count histograms").
     pub fn scalar() -> Self {
         // Constant, valid parameters.
         Self::exponential(1, 10_000, 100).unwrap_or_else(|_| Self::boolean())
@@ -233,7 +233,7 @@ impl Histogram {
         Ok(())
     }
 
-    /// Records one scalar-like value (SPEC §2.4): `sum += value`, `count += 1`, and one sample
+    /// Records one scalar-like value (docs/ingest.md, "Scalars, simple measures, count histograms"): `sum += value`, `count += 1`, and one sample
     /// in the bucket whose lower bound is the largest `<= value`.
     ///
     /// # Errors

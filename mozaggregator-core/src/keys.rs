@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The two aggregate families (SPEC §1).
+/// The two aggregate families (docs/ingest.md, "Aggregates and merging").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Prefix {
@@ -133,7 +133,7 @@ pub struct Target {
     pub date: String,
 }
 
-/// The non-metric dimensions of a series (SPEC §1).
+/// The non-metric dimensions of a series (docs/ingest.md, "Aggregates and merging").
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Dims {
     /// `application.name`, e.g. `Firefox`.

@@ -2,7 +2,7 @@
 //!
 //! A layout is the list of bucket lower bounds of a histogram. Firefox computes them with two
 //! functions, [`exponential_buckets`] and [`linear_buckets`], in IEEE f64 in a fixed operation
-//! order; this module reproduces them exactly (SPEC §3.1). A layout is identified by a small
+//! order; this module reproduces them exactly (docs/definitions.md, "Layout functions"). A layout is identified by a small
 //! [`LayoutSpec`] (kind, low, high, bucket count), which is what pings declare and what stores
 //! keep; [`BucketLayout`] is the spec together with its computed bounds and, for categorical
 //! histograms, their labels.
@@ -277,7 +277,7 @@ impl LayoutSpec {
     }
 
     /// The layout a ping declares with `histogram_type`, `range: [low, high]` and
-    /// `bucket_count: n` (SPEC §3.2): 0 exponential, 1 linear (also enumerated), 2/3/4
+    /// `bucket_count: n` (docs/definitions.md, "Layout per kind"): 0 exponential, 1 linear (also enumerated), 2/3/4
     /// `[0, 1, 2]`, 5 categorical indices `0..n`.
     ///
     /// ```
@@ -454,7 +454,7 @@ impl BucketLayout {
     }
 
     /// Categorical with `labels`: indices `0..=N`, `N = max(#labels, n_values, 50)`
-    /// (SPEC §3.2). Served labels are `labels + ["spill"]`.
+    /// (docs/definitions.md, "Layout per kind"). Served labels are `labels + ["spill"]`.
     ///
     /// ```
     /// use mozaggregator_core::BucketLayout;

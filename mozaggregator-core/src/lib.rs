@@ -5,7 +5,7 @@
 //! of sparse ping histograms ([`completion`]), probe definitions ([`definitions`]), the filter
 //! algebra ([`filter`]), the dimensions that address aggregates ([`keys`]) and the storage
 //! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
-//! [`input`]), applies the rules of SPEC §2 ([`aggregate`]), in parallel ([`ingest`]), and
+//! [`input`]), applies the rules of docs/ingest.md ([`aggregate`]), in parallel ([`ingest`]), and
 //! accounts for everything it read ([`report`]); [`generate`] makes realistic synthetic pings.
 //! [`stats`] computes means, percentiles and distances of served distributions.
 

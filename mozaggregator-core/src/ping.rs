@@ -6,7 +6,7 @@
 //! `threadHangStats`, … — is skipped by the parser without being built, and unknown fields are
 //! always accepted.
 //!
-//! The types are **lenient where the rules of SPEC §2 skip one item**: a field whose JSON type
+//! The types are **lenient where the rules of docs/ingest.md ("What is aggregated") skip one item**: a field whose JSON type
 //! is wrong parses into an "invalid" variant ([`Text::Invalid`], [`Lenient::Invalid`],
 //! [`Scalar::String`], …) instead of failing the whole ping, so the aggregator can count it and
 //! keep the rest. Only a ping that is not JSON at all, or whose top level is not an object,

@@ -1,5 +1,5 @@
 //! The service-level metric query: what `/aggregates_by/PREFIX/channels/CH/?…` answers
-//! (SPEC §5), computed from a [`Store`] and [`Definitions`].
+//! (docs/api.md, "Metric queries"), computed from a [`Store`] and [`Definitions`].
 //!
 //! The HTTP layer only parses parameters into a [`MetricQuery`] and serializes the
 //! [`MetricResponse`]; every rule about buckets, kinds, count histograms, categorical labels and
@@ -129,7 +129,7 @@ pub struct MetricResponse {
 impl MetricQuery {
     /// Runs the query. `Ok(None)` means "not found": no matching rows.
     ///
-    /// Rules (SPEC §5): scalars and simple measures are served over their fixed labels with kind
+    /// Rules (docs/api.md, "Metric queries"): scalars and simple measures are served over their fixed labels with kind
     /// `exponential`; a count histogram `M` (kind `count` in the definitions, or stored as
     /// `[[COUNT]]_M`) is read from `[[COUNT]]_M` and served over the count labels with kind
     /// `count`; flags are served with buckets `[0, 1]` (the histogram keeps its three stored

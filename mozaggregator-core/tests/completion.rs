@@ -1,7 +1,7 @@
 //! Completion of sparse ping histograms against definition layouts: every case of
 //! completion_cases.json (from ../shared/data when present) and the crate's own fixture cases.
 //!
-//! Two reference cases record quirks of the original that this project improves on (SPEC §7):
+//! Two reference cases record quirks of the original that this project improves on (docs/api.md, "Differences from the original service, on purpose"):
 //! a key that is not an integer zeroed the whole histogram, and duplicate keys (`"1"`,
 //! `"0001"`) did not add up. For those, the improved result is asserted explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

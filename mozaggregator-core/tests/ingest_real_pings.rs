@@ -45,7 +45,7 @@ fn series(a: &Aggregates) -> BTreeMap<(String, String, Process), Histogram> {
     out
 }
 
-/// (metric, label, process) → (count, sum) of every histogram the rules of SPEC §2.2 read,
+/// (metric, label, process) → (count, sum) of every histogram the rules of docs/ingest.md ("What is extracted") read,
 /// computed from the generic JSON tree. Real pings hold only valid histograms.
 fn expected_histograms(ping: &Value) -> BTreeMap<(String, String, Process), (u64, u64)> {
     let mut out = BTreeMap::new();

@@ -1,4 +1,4 @@
-//! Algebraic properties of histograms and completion (SPEC §2.5, §3.3), by property testing:
+//! Algebraic properties of histograms and completion (docs/ingest.md, "Aggregates and merging" and "One histogram"), by property testing:
 //! merge is associative and commutative with the empty histogram as identity, conserves sum,
 //! count and samples; any split of a list of histograms merges to the same result; completion
 //! never invents samples.

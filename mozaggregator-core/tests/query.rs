@@ -1,4 +1,4 @@
-//! The service-level metric query rules (SPEC §5) against a MemoryStore.
+//! The service-level metric query rules (docs/api.md, "Metric queries") against a MemoryStore.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::definitions::{Definition, Definitions};

@@ -1,4 +1,4 @@
-//! The HTTP API (SPEC §5): routing, caching and response shapes, as one poem [`Endpoint`].
+//! The HTTP API (docs/api.md): routing, caching and response shapes, as one poem [`Endpoint`].
 //!
 //! Every request goes through [`App::call`]: the method and URL length are checked, the path is
 //! routed, the handler runs under the request timeout (store reads on the blocking pool,

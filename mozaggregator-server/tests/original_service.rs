@@ -4,7 +4,7 @@
 //! Expected numbers follow from the data set's facts: per (channel, version, date) 32
 //! aggregate keys are merged; histograms count 320 (parent 96, content 160, gpu 64), simple
 //! measures 384 (parent 96, content 288), scalars 224 (96 / 64 / 64). One deliberate difference
-//! from the original (SPEC §7): GC_MAX_PAUSE_MS_2 is served over the layout its pings declare
+//! from the original (docs/api.md, "Differences from the original service, on purpose"): GC_MAX_PAUSE_MS_2 is served over the layout its pings declare
 //! (linear 1..1000, 50 buckets), with every sample, where the original dropped the samples that
 //! did not fit its (exponential) definition.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

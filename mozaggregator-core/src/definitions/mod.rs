@@ -2,7 +2,7 @@
 //!
 //! A definition gives a metric its kind, its bucket layout (categorical layouts with their
 //! labels), its description and whether it is keyed. Histograms.json is read with the quirks of
-//! old files (SPEC §3.2): numbers written as strings or small integer expressions (`"32 * 1024"`),
+//! old files (docs/definitions.md, "Loading definitions"): numbers written as strings or small integer expressions (`"32 * 1024"`),
 //! two symbolic constants (`JS::gcreason::NUM_TELEMETRY_REASONS` = 101,
 //! `mozilla::StartupTimeline::MAX_EVENT_ID` = 12), `"keyed": "true"`, a default `low` of 1, and
 //! keys starting with `_` (such as `_provenance`) skipped. Scalars.yaml probes are stored as

@@ -1,4 +1,4 @@
-//! The row rules every store applies before writing (SPEC §4).
+//! The row rules every store applies before writing (docs/store.md, "The contract in plain words").
 
 use crate::histogram::Histogram;
 use crate::keys::{SeriesKey, Target};
@@ -32,7 +32,7 @@ impl RowReject {
     }
 }
 
-/// Checks one row against the rules of SPEC §4.
+/// Checks one row against the rules of docs/store.md ("The contract in plain words").
 ///
 /// ```
 /// use mozaggregator_core::{check_row, Histogram, LayoutSpec, RowReject};

@@ -124,14 +124,14 @@ impl Aggregator {
             Ok(d) => d,
             Err(reason) => return out.report.reject_ping(reason),
         };
-        let mut key: GroupKey = [0; 8];
-        for (k, v) in key.iter_mut().zip(dims) {
+        let mut ids = [0u32; 8];
+        for (k, v) in ids.iter_mut().zip(dims) {
             match out.strings.intern(v) {
                 Some(id) => *k = id,
                 None => return out.report.reject_ping("too_many_strings"),
             }
         }
-        self.commit(out, key);
+        self.commit(out, GroupKey::from_ids(ids));
     }
 
     /// Adds the records of the ping just parsed to its group, and its counts to the report.
@@ -224,7 +224,7 @@ fn required<'p>(
     }
 }
 
-/// The 8 dimensions of a ping's build-id aggregate, in [`GroupKey`] order, or the reason the
+/// The 8 dimensions of a ping's build-id aggregate, in [`GroupKey::ids`] order, or the reason the
 /// ping is rejected.
 fn dimensions<'p>(
     options: &'p Options,

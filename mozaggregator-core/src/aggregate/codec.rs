@@ -37,8 +37,8 @@ pub(super) fn encode(a: &Aggregates) -> Vec<u8> {
     }
     put(&mut out, a.groups.len() as u64);
     for (key, series) in &a.groups {
-        for id in key {
-            put(&mut out, u64::from(*id));
+        for id in key.ids() {
+            put(&mut out, u64::from(id));
         }
         put(&mut out, series.len() as u64);
         for (sid, h) in series {
@@ -157,10 +157,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
     };
     let n_groups = r.len()?;
     for _ in 0..n_groups {
-        let mut key: GroupKey = [0; 8];
-        for k in &mut key {
+        let mut ids = [0u32; 8];
+        for k in &mut ids {
             *k = r.id(n)?;
         }
+        let key = GroupKey::from_ids(ids);
         let n_series = r.len()?;
         let mut series = Series::default();
         series.reserve(n_series);

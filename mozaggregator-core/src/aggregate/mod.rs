@@ -35,9 +35,69 @@ use interner::Interner;
 /// Hash map with foldhash (fast; see [`Interner`] for why DoS resistance is not needed).
 pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, RandomState>;
 
-/// A build-id aggregate key, as interned ids: submission date, channel, version, build id,
-/// application, architecture, os, os version.
-pub(crate) type GroupKey = [u32; 8];
+/// A build-id aggregate key: the interned ids of its dimensions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct GroupKey {
+    pub(crate) submission_date: u32,
+    pub(crate) channel: u32,
+    pub(crate) version: u32,
+    /// The build-id date.
+    pub(crate) build_id: u32,
+    pub(crate) application: u32,
+    pub(crate) architecture: u32,
+    pub(crate) os: u32,
+    pub(crate) os_version: u32,
+}
+
+impl GroupKey {
+    /// The ids in their serialised order (the order of the fields).
+    pub(crate) fn ids(&self) -> [u32; 8] {
+        [
+            self.submission_date,
+            self.channel,
+            self.version,
+            self.build_id,
+            self.application,
+            self.architecture,
+            self.os,
+            self.os_version,
+        ]
+    }
+
+    /// The key of ids in the order of [`GroupKey::ids`].
+    pub(crate) fn from_ids(ids: [u32; 8]) -> Self {
+        let [submission_date, channel, version, build_id, application, architecture, os, os_version] =
+            ids;
+        GroupKey {
+            submission_date,
+            channel,
+            version,
+            build_id,
+            application,
+            architecture,
+            os,
+            os_version,
+        }
+    }
+
+    /// The key with every id mapped by `id`; `None` when one has no image.
+    fn remap(&self, id: impl Fn(u32) -> Option<u32>) -> Option<Self> {
+        let mut out = [0u32; 8];
+        for (o, k) in out.iter_mut().zip(self.ids()) {
+            *o = id(k)?;
+        }
+        Some(Self::from_ids(out))
+    }
+
+    /// The key of the submission-date aggregate this group is part of: every dimension but
+    /// the build id (set to 0).
+    fn submission_date_key(&self) -> Self {
+        GroupKey {
+            build_id: 0,
+            ..*self
+        }
+    }
+}
 
 /// One series of a group: interned metric and label, process, layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +192,7 @@ impl Aggregates {
     pub fn submission_date_len(&self) -> usize {
         self.groups
             .keys()
-            .map(submission_date_key)
+            .map(GroupKey::submission_date_key)
             .collect::<BTreeSet<_>>()
             .len()
     }
@@ -162,7 +222,7 @@ impl Aggregates {
         let id = |i: u32| remap.get(i as usize).copied().flatten();
         let mut lost = Lost::default();
         for (key, series) in other.groups {
-            let Some(key) = remap_key(&key, id) else {
+            let Some(key) = key.remap(id) else {
                 lost.too_many_strings += series.len() as u64;
                 continue;
             };
@@ -210,7 +270,7 @@ impl Aggregates {
             .collect();
         const SHARDS: usize = 64;
         let shard_of = |key: &GroupKey| {
-            let h = key.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+            let h = key.ids().iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
                 (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
             });
             (h % SHARDS as u64) as usize
@@ -225,7 +285,7 @@ impl Aggregates {
         for (i, part) in parts.iter_mut().enumerate() {
             let id = |x: u32| remaps[i].get(x as usize).copied().flatten();
             for (key, series) in part.groups.drain() {
-                match remap_key(&key, id) {
+                match key.remap(id) {
                     Some(key) => shards[shard_of(&key)].push((key, series, Some(i))),
                     None => lost.too_many_strings += series.len() as u64,
                 }
@@ -268,7 +328,7 @@ impl Aggregates {
         let ids: BTreeSet<&str> = self
             .groups
             .keys()
-            .map(|k| self.strings.name(k[0]))
+            .map(|k| self.strings.name(k.submission_date))
             .collect();
         ids.into_iter().map(str::to_string).collect()
     }
@@ -293,8 +353,8 @@ impl Aggregates {
         let pairs: BTreeSet<(&str, &str)> = self
             .groups
             .keys()
-            .filter(|k| k[0] == date)
-            .map(|k| (self.strings.name(k[1]), self.strings.name(k[2])))
+            .filter(|k| k.submission_date == date)
+            .map(|k| (self.strings.name(k.channel), self.strings.name(k.version)))
             .collect();
         pairs
             .into_iter()
@@ -327,18 +387,19 @@ impl Aggregates {
         let Some(date) = self.strings.get(submission_date) else {
             return Ok(batch);
         };
-        let selected =
-            |k: &GroupKey| k[0] == date && part.is_none_or(|(c, v)| k[1] == c && k[2] == v);
+        let selected = |k: &GroupKey| {
+            k.submission_date == date && part.is_none_or(|(c, v)| k.channel == c && k.version == v)
+        };
         // `None`: the build ids of that series cannot be summed within 2^64; the row is
         // refused (counted), never fatal, and never a partial sum that would depend on the
         // order of the build ids.
-        let mut by_date: Map<([u32; 7], SeriesId), Option<Histogram>> = Map::default();
+        let mut by_date: Map<(GroupKey, SeriesId), Option<Histogram>> = Map::default();
         for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
-            let target = self.target(Prefix::BuildId, key, key[3]);
+            let target = self.target(Prefix::BuildId, key, key.build_id);
             let dims = self.dims(key);
             let rows = batch.tables.entry(target).or_default();
             rows.reserve(series.len());
-            let short = submission_date_key(key);
+            let short = key.submission_date_key();
             for (sid, histogram) in series {
                 rows.push((self.series_key(sid, &dims), histogram.clone()));
                 match by_date.entry((short, *sid)) {
@@ -354,7 +415,7 @@ impl Aggregates {
                 }
             }
         }
-        let mut dims_cache: BTreeMap<[u32; 7], (Target, Dims)> = BTreeMap::new();
+        let mut dims_cache: BTreeMap<GroupKey, (Target, Dims)> = BTreeMap::new();
         let mut refused = 0u64;
         for ((short, sid), histogram) in by_date {
             let Some(histogram) = histogram else {
@@ -362,12 +423,9 @@ impl Aggregates {
                 continue;
             };
             let (target, dims) = dims_cache.entry(short).or_insert_with(|| {
-                let full = [
-                    short[0], short[1], short[2], 0, short[3], short[4], short[5], short[6],
-                ];
                 (
-                    self.target(Prefix::SubmissionDate, &full, full[0]),
-                    self.dims(&full),
+                    self.target(Prefix::SubmissionDate, &short, short.submission_date),
+                    self.dims(&short),
                 )
             });
             let key = self.series_key(&sid, dims);
@@ -449,18 +507,18 @@ impl Aggregates {
     fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Target {
         Target {
             prefix,
-            channel: self.strings.name(key[1]).to_string(),
-            version: self.strings.name(key[2]).to_string(),
+            channel: self.strings.name(key.channel).to_string(),
+            version: self.strings.name(key.version).to_string(),
             date: self.strings.name(date).to_string(),
         }
     }
 
     fn dims(&self, key: &GroupKey) -> Dims {
         Dims {
-            application: self.strings.name(key[4]).to_string(),
-            architecture: self.strings.name(key[5]).to_string(),
-            os: self.strings.name(key[6]).to_string(),
-            os_version: self.strings.name(key[7]).to_string(),
+            application: self.strings.name(key.application).to_string(),
+            architecture: self.strings.name(key.architecture).to_string(),
+            os: self.strings.name(key.os).to_string(),
+            os_version: self.strings.name(key.os_version).to_string(),
         }
     }
 
@@ -500,10 +558,6 @@ pub struct WritePart<'a> {
     pub channel: &'a str,
     /// Major version.
     pub version: &'a str,
-}
-
-fn submission_date_key(key: &GroupKey) -> [u32; 7] {
-    [key[0], key[1], key[2], key[4], key[5], key[6], key[7]]
 }
 
 /// Series a merge could not keep.
@@ -554,14 +608,6 @@ fn merge_series(
             }
         }
     }
-}
-
-fn remap_key(key: &GroupKey, id: impl Fn(u32) -> Option<u32>) -> Option<GroupKey> {
-    let mut out = [0u32; 8];
-    for (o, k) in out.iter_mut().zip(key) {
-        *o = id(*k)?;
-    }
-    Some(out)
 }
 
 impl serde::Serialize for Aggregates {

@@ -11,12 +11,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::error::{Error, Result};
+use crate::metric_name;
 
 /// The channel whose metrics are gated.
 pub const RELEASE: &str = "release";
-
-/// Prefix of the stored name of count histograms.
-pub const COUNT_PREFIX: &str = "[[COUNT]]_";
 
 /// The decision for one metric query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,14 +133,14 @@ impl AccessPolicy {
     /// True when the metric matches the deny-list. A count histogram is checked under its
     /// served name (without `[[COUNT]]_`), so `[[COUNT]]_SEARCH_COUNTS` is denied too.
     pub fn denied(&self, metric: &str) -> bool {
-        let served = served_name(metric);
+        let served = metric_name::served(metric);
         self.deny
             .iter()
             .any(|r| r.is_match(served) || r.is_match(metric))
     }
 
     fn is_auth_only(&self, metric: &str) -> bool {
-        self.auth_only.contains(served_name(metric)) || self.auth_only.contains(metric)
+        self.auth_only.contains(metric_name::served(metric)) || self.auth_only.contains(metric)
     }
 
     /// The decision for a query of `metric` on `channel` by a caller who is `authorized` or not.
@@ -162,7 +160,7 @@ impl AccessPolicy {
         }
         if channel == RELEASE
             && !self.allow_all_release
-            && !self.public_release.contains(served_name(metric))
+            && !self.public_release.contains(metric_name::served(metric))
         {
             return Access::Forbidden;
         }
@@ -178,11 +176,6 @@ impl AccessPolicy {
     pub fn channel_visible(&self, channel: &str, authorized: bool) -> bool {
         authorized || channel != RELEASE
     }
-}
-
-/// The name a stored metric is served under: without the `[[COUNT]]_` prefix.
-pub fn served_name(metric: &str) -> &str {
-    metric.strip_prefix(COUNT_PREFIX).unwrap_or(metric)
 }
 
 #[cfg(test)]

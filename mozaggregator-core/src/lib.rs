@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod input;
 pub mod keys;
 pub mod layout;
+pub mod metric_name;
 pub mod params;
 pub mod ping;
 pub mod query;

@@ -9,25 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::access::{served_name, COUNT_PREFIX};
 use crate::definitions::Definitions;
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
+use crate::metric_name::{self, Source};
 use crate::stats::Summary;
 use crate::store::{FilterOptions, QueryRow, SeriesQuery, Store};
-
-/// Prefix of numeric scalar metrics.
-pub const SCALARS_PREFIX: &str = "SCALARS_";
-/// Prefix of simple-measurement metrics.
-pub const SIMPLE_MEASURES_PREFIX: &str = "SIMPLE_MEASURES_";
-/// Prefix of use counters composed with a denominator.
-pub const USE_COUNTER2_PREFIX: &str = "USE_COUNTER2_";
-/// Denominator of `USE_COUNTER2_*_DOCUMENT` counters.
-pub const DOCUMENTS_DESTROYED: &str = "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED";
-/// Denominator of the other `USE_COUNTER2_*` counters.
-pub const TOP_LEVEL_DOCUMENTS_DESTROYED: &str = "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED";
 
 /// One metric over some dates of one (prefix, channel, version), with dimension filters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,10 +160,10 @@ impl MetricQuery {
         definitions: &Definitions,
     ) -> Result<Option<MetricResponse>> {
         let metric = self.metric.as_str();
-        if metric.starts_with(USE_COUNTER2_PREFIX) {
-            return self.run_use_counter(store, definitions);
+        if let Some(denominator) = metric_name::use_counter_denominator(metric) {
+            return self.run_use_counter(store, definitions, denominator);
         }
-        if metric.starts_with(SCALARS_PREFIX) || metric.starts_with(SIMPLE_MEASURES_PREFIX) {
+        if metric_name::source(metric).has_fixed_labels() {
             let rows = served_layout(self.read(store, metric)?);
             let Some(spec) = rows.first().map(|r| r.histogram.layout()) else {
                 return Ok(None);
@@ -186,11 +175,11 @@ impl MetricQuery {
                 data: rows.iter().map(|r| point(r, None)).collect(),
             }));
         }
-        let name = served_name(metric);
+        let name = metric_name::served(metric);
         let definition = definitions.lookup(name);
-        let counted = format!("{COUNT_PREFIX}{name}");
-        let count_first =
-            metric.starts_with(COUNT_PREFIX) || definition.is_some_and(|d| d.kind == Kind::Count);
+        let counted = metric_name::count(name);
+        let count_first = metric_name::source(metric) == Source::Count
+            || definition.is_some_and(|d| d.kind == Kind::Count);
         let order = if count_first {
             [counted.as_str(), name]
         } else {
@@ -209,7 +198,7 @@ impl MetricQuery {
             return Ok(None);
         };
         let description = description(definitions, name);
-        if stored_name.starts_with(COUNT_PREFIX) {
+        if metric_name::source(stored_name) == Source::Count {
             return Ok(Some(MetricResponse {
                 buckets: numbers(spec.bounds()),
                 kind: Kind::Count.name().to_string(),
@@ -230,13 +219,9 @@ impl MetricQuery {
         &self,
         store: &dyn Store,
         definitions: &Definitions,
+        denominator_name: &str,
     ) -> Result<Option<MetricResponse>> {
         let metric = self.metric.as_str();
-        let denominator_name = if metric.ends_with("_DOCUMENT") {
-            DOCUMENTS_DESTROYED
-        } else {
-            TOP_LEVEL_DOCUMENTS_DESTROYED
-        };
         let counters = served_layout(self.read(store, metric)?);
         let denominators = served_layout(self.read(store, denominator_name)?);
         if counters.is_empty() && denominators.is_empty() {
@@ -445,7 +430,7 @@ impl ApiFilterOptions {
         let metric: BTreeSet<&str> = options
             .metric
             .iter()
-            .map(|m| served_name(m))
+            .map(|m| metric_name::served(m))
             .filter(|m| visible(m))
             .collect();
         let out = Self {

@@ -197,10 +197,9 @@ impl Definitions {
         {
             return Some(def);
         }
-        let is_scalar = metric
-            .get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("SCALARS_"));
-        if is_scalar && metric.bytes().any(|b| b.is_ascii_lowercase()) {
+        if crate::metric_name::is_scalar_ignoring_case(metric)
+            && metric.bytes().any(|b| b.is_ascii_lowercase())
+        {
             return self.metrics.get(&metric.to_ascii_uppercase());
         }
         None

@@ -84,7 +84,7 @@ fn parse_one(dotted: &str, fields: &Mapping, layout: &BucketLayout) -> Result<De
         Some(_) => return Err(bad(dotted, "keyed", "expected true or false")),
     };
     Ok(Definition {
-        name: format!("SCALARS_{}", dotted.to_uppercase()),
+        name: crate::metric_name::scalar(dotted),
         kind: Kind::Exponential,
         layout: layout.clone(),
         description,

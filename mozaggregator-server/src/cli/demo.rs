@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use mozaggregator_core::access::served_name;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::generate::{GenerateOptions, Generator};
+use mozaggregator_core::metric_name;
 use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::report::count;
 use mozaggregator_core::{
@@ -236,7 +236,7 @@ fn print_examples(
             "?prefix=submission_date&channel={}&version={}&metric={}",
             encode(channel),
             encode(&version),
-            encode(served_name(m))
+            encode(metric_name::served(m))
         )
     });
     println!("The dashboard: {base}/{dashboard}");
@@ -255,7 +255,7 @@ fn print_examples(
     if let Some(metric) = metric {
         let url = format!(
             "{base}/aggregates_by/submission_date/channels/{channel}/?version={version}&dates={dates_param}&metric={}",
-            encode(served_name(&metric))
+            encode(metric_name::served(&metric))
         );
         println!("  curl -s '{url}'");
         println!("  curl -s '{url}&child=parent'");
@@ -264,7 +264,7 @@ fn print_examples(
         }
         let analysis = format!(
             "?version={version}&dates={dates_param}&metric={}",
-            encode(served_name(&metric))
+            encode(metric_name::served(&metric))
         );
         let path = format!("{base}/aggregates_by/submission_date/channels/{channel}");
         println!("The Analysis API (docs/api.md#analysis):");

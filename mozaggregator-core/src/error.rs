@@ -75,6 +75,17 @@ pub enum Error {
     #[error("store: {0}")]
     Store(String),
 
+    /// A fault of the store file itself, which callers react to differently from a plain
+    /// store failure (wait and retry, make the file writable, restore a backup, give another
+    /// path): see [`StoreFault`]. The message names the file and what to do.
+    #[error("store: {message}")]
+    StoreFile {
+        /// Which fault.
+        fault: StoreFault,
+        /// The file, SQLite's message and the remedy.
+        message: String,
+    },
+
     /// The store was written by a newer version of mozaggregator.
     #[error("store schema version {found} is newer than this build supports ({supported}); upgrade mozaggregator")]
     SchemaTooNew {
@@ -90,7 +101,50 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// The faults of a store file that [`Error::StoreFile`] distinguishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreFault {
+    /// Another process keeps the store locked beyond the lock wait (a concurrent writer).
+    Locked,
+    /// The file (or its directory) cannot be written.
+    ReadOnly,
+    /// The file is damaged (SQLite reports corruption, or a file that was a store no longer
+    /// reads as a database).
+    Damaged,
+    /// The file is not a mozaggregator store (another SQLite database, or not a database).
+    NotAStore,
+    /// The disk or the system refused a write or read (full disk, file size limit, failing
+    /// device).
+    Io,
+}
+
+impl StoreFault {
+    /// A short stable name: `locked`, `read_only`, `damaged`, `not_a_store`, `io`.
+    ///
+    /// ```
+    /// assert_eq!(mozaggregator_core::error::StoreFault::ReadOnly.name(), "read_only");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreFault::Locked => "locked",
+            StoreFault::ReadOnly => "read_only",
+            StoreFault::Damaged => "damaged",
+            StoreFault::NotAStore => "not_a_store",
+            StoreFault::Io => "io",
+        }
+    }
+}
+
 impl Error {
+    /// Shorthand for [`Error::StoreFile`].
+    pub fn store_file(fault: StoreFault, message: impl Into<String>) -> Self {
+        Error::StoreFile {
+            fault,
+            message: message.into(),
+        }
+    }
+
     /// Shorthand for [`Error::Invalid`].
     pub fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
         Error::Invalid {

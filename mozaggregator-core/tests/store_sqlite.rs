@@ -278,7 +278,13 @@ fn foreign_database_is_refused() {
     raw(&path)
         .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
         .unwrap();
-    assert!(matches!(SqliteStore::open(&path), Err(Error::Store(_))));
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(Error::StoreFile {
+            fault: mozaggregator_core::StoreFault::NotAStore,
+            ..
+        })
+    ));
     let text = dir.path().join("text.txt");
     std::fs::write(
         &text,
@@ -546,7 +552,18 @@ fn a_lock_error_names_the_file_and_the_remedy() {
         )],
     );
     store.set_busy_timeout(std::time::Duration::ZERO).unwrap();
-    let err = store.write(&b).unwrap_err().to_string();
+    let err = store.write(&b).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::StoreFile {
+                fault: mozaggregator_core::StoreFault::Locked,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = err.to_string();
     assert!(err.contains("locked.sqlite"), "{err}");
     assert!(err.contains("locked by another process"), "{err}");
     assert!(err.contains("wait for it to finish"), "{err}");

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 
@@ -378,13 +378,22 @@ fn open_writer(path: &Path) -> Result<Connection> {
     .map_err(|e| match e {
         Error::Sqlite(e) if is_busy(&e) => locked(path, &e),
         Error::Sqlite(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
-            Error::Store(format!(
-                "{}: not a mozaggregator store (SQLite: {e}); give the path of a store written \
-                 by `mozaggregator aggregate`",
-                path.display()
-            ))
+            Error::store_file(
+                StoreFault::NotAStore,
+                format!(
+                    "{}: not a mozaggregator store (SQLite: {e}); give the path of a store \
+                     written by `mozaggregator aggregate`",
+                    path.display()
+                ),
+            )
         }
-        Error::Sqlite(e) => Error::Store(format!("{}: {e}", path.display())),
+        Error::Sqlite(e) => match file_fault(path, e) {
+            Error::Sqlite(e) => Error::Store(format!("{}: {e}", path.display())),
+            fault => fault,
+        },
+        Error::StoreFile { fault, message } if !message.contains(&*path.to_string_lossy()) => {
+            Error::store_file(fault, format!("{}: {message}", path.display()))
+        }
         Error::Store(message) if !message.contains(&*path.to_string_lossy()) => {
             Error::Store(format!("{}: {message}", path.display()))
         }
@@ -402,35 +411,44 @@ fn is_busy(err: &rusqlite::Error) -> bool {
 
 /// The error for a store another process keeps locked.
 fn locked(path: &Path, err: &rusqlite::Error) -> Error {
-    Error::Store(format!(
+    Error::store_file(
+        StoreFault::Locked,
+        format!(
         "{}: the store is locked by another process ({err}); another `mozaggregator aggregate` or \
          `trim` is probably writing it: wait for it to finish and run this again (and check that \
          the file is not on a network file system, where SQLite's locks do not work)",
         path.display()
-    ))
+    ),
+    )
 }
 
 /// A store error naming the file and what to do, for the faults of the file itself: read-only,
 /// full, damaged. Other errors are returned unchanged.
 fn file_fault(path: &Path, err: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode::{DatabaseCorrupt, DiskFull, NotADatabase, ReadOnly, SystemIoFailure};
-    let what = match err.sqlite_error_code() {
-        Some(ReadOnly) => {
+    let (fault, what) = match err.sqlite_error_code() {
+        Some(ReadOnly) => (
+            StoreFault::ReadOnly,
             "the store file (or its directory) is read-only: make it writable to aggregate or \
-             trim; reading it (`serve`, `export`) works as it is"
-        }
-        Some(DiskFull) => "the disk is full: free space and run this again",
-        Some(SystemIoFailure) => {
+             trim; reading it (`serve`, `export`) works as it is",
+        ),
+        Some(DiskFull) => (
+            StoreFault::Io,
+            "the disk is full: free space and run this again",
+        ),
+        Some(SystemIoFailure) => (
+            StoreFault::Io,
             "the system refused a write or read (a full disk, a file size limit, a failing \
-             device): fix that and run this again; a write that failed left the store as it was"
-        }
-        Some(DatabaseCorrupt | NotADatabase) => {
+             device): fix that and run this again; a write that failed left the store as it was",
+        ),
+        Some(DatabaseCorrupt | NotADatabase) => (
+            StoreFault::Damaged,
             "the store file is damaged: restore it from a backup (or rebuild it by aggregating \
-             the pings again)"
-        }
+             the pings again)",
+        ),
         _ => return Error::Sqlite(err),
     };
-    Error::Store(format!("{}: {err}: {what}", path.display()))
+    Error::store_file(fault, format!("{}: {err}: {what}", path.display()))
 }
 
 /// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
 
@@ -183,8 +183,9 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     if app_id != APPLICATION_ID {
         let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
         if tables > 0 || version != 0 {
-            return Err(Error::Store(
-                "the file is an SQLite database but not a mozaggregator store".into(),
+            return Err(Error::store_file(
+                StoreFault::NotAStore,
+                "the file is an SQLite database but not a mozaggregator store",
             ));
         }
     }

@@ -15,6 +15,27 @@ _Method = Literal["interp", "nearest", "tmo"]
 _Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
 _Stats = Union[str, Sequence[str]]
 
+class StoreError(RuntimeError):
+    """A store failed: the base of every store error."""
+
+class StoreLockedError(StoreError):
+    """Another process kept the store locked beyond the lock timeout."""
+
+class StoreReadOnlyError(StoreError):
+    """The store file (or its directory) cannot be written."""
+
+class StoreDamagedError(StoreError):
+    """The store file is damaged."""
+
+class NotAStoreError(StoreError):
+    """The file is not a mozaggregator store."""
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer version of mozaggregator."""
+
+class StoreDiskError(StoreError):
+    """The disk or the system refused a read or write of the store."""
+
 def exponential_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's exponential bucket lower bounds (ValueError on invalid parameters)."""
 
@@ -146,8 +167,17 @@ class QueryResult:
 class Store:
     """Aggregates in a SQLite file or in memory."""
 
+    def __init__(
+        self,
+        path: _Path | None = None,
+        *,
+        definitions: Definitions | None = None,
+        lock_timeout: float | None = None,
+    ) -> None: ...
     @staticmethod
-    def open(path: _Path, definitions: Definitions | None = None) -> Store: ...
+    def open(
+        path: _Path, definitions: Definitions | None = None, *, lock_timeout: float | None = None
+    ) -> Store: ...
     @staticmethod
     def memory(definitions: Definitions | None = None) -> Store: ...
     def channels(self, prefix: _Prefix) -> list[str]: ...

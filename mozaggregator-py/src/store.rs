@@ -91,7 +91,7 @@ impl PyStore {
     /// default 60) is how long a write waits for another process that holds the file locked
     /// before it raises ``StoreLockedError``.
     #[staticmethod]
-    #[pyo3(signature = (path, definitions = None, *, lock_timeout = None))]
+    #[pyo3(signature = (path, *, definitions = None, lock_timeout = None))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -127,7 +127,7 @@ impl PyStore {
 
     /// A new, empty in-memory store.
     #[staticmethod]
-    #[pyo3(signature = (definitions = None))]
+    #[pyo3(signature = (*, definitions = None))]
     fn memory(definitions: Option<PyRef<'_, PyDefinitions>>) -> Self {
         Self::wrap(
             Arc::new(MemoryStore::new()),
@@ -235,7 +235,7 @@ impl PyStore {
     /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
     /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
     /// ``channel`` and ``version`` select tables (``None``: all).
-    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
     fn export<'py>(
         &self,
         py: Python<'py>,
@@ -256,7 +256,7 @@ impl PyStore {
 
     /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without
     /// pandas).
-    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
     fn to_pandas<'py>(
         &self,
         py: Python<'py>,

@@ -309,14 +309,6 @@ impl PyAggregator {
         rows_to_python(py, &rows, &definitions)
     }
 
-    /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).
-    #[pyo3(signature = (prefix = None))]
-    fn to_pandas<'py>(&self, py: Python<'py>, prefix: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let frames = py.import("mozaggregator._frames")?;
-        frames.call_method0("require_pandas")?;
-        frames.call_method1("aggregates_frame", (self.aggregates(py, prefix)?,))
-    }
-
     /// Writes the aggregates into ``store`` (a ``Store``), one part per (submission date,
     /// channel, version) as the CLI does (memory for the largest part only), and returns what
     /// the writes did: ``targets_written``, ``targets_skipped`` (tables that had

@@ -107,14 +107,6 @@ impl PyQueryResult {
         Ok(d)
     }
 
-    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
-    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("query_frame", (slf,))
-    }
-
     /// The mean (``sum / samples``) of each data entry, in ``data`` order; ``None`` when
     /// undefined (no samples, or a categorical, boolean or flag metric).
     fn mean(&self) -> Vec<Option<f64>> {
@@ -186,37 +178,6 @@ impl PyQueryResult {
             out.push(dict);
         }
         Ok(out)
-    }
-
-    /// ``proportions()`` as a pandas DataFrame: one row per (date, label), one column per
-    /// bucket (``ImportError`` without pandas).
-    fn proportions_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let values = slf.get().proportions();
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("buckets_frame", (slf, values))
-    }
-
-    /// ``cdf()`` as a pandas DataFrame: one row per (date, label), one column per bucket
-    /// (``ImportError`` without pandas).
-    fn cdf_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let values = slf.get().cdf();
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("buckets_frame", (slf, values))
-    }
-
-    /// ``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas).
-    #[pyo3(signature = (stats = None, *, method = "interp"))]
-    fn stats_frame<'py>(
-        &self,
-        py: Python<'py>,
-        stats: Option<&Bound<'py, PyAny>>,
-        method: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let rows = self.stats(py, stats, method)?;
-        py.import("mozaggregator._frames")?
-            .call_method1("records_frame", (rows,))
     }
 
     /// Pickle support: ``(1, metric, the answer's JSON)`` rebuilt by ``_from_state``.

@@ -254,24 +254,6 @@ impl PyStore {
         rows_to_python(py, &rows, &self.definitions)
     }
 
-    /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without
-    /// pandas).
-    #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
-    fn to_pandas<'py>(
-        &self,
-        py: Python<'py>,
-        prefix: Option<&str>,
-        channel: Option<String>,
-        version: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let frames = py.import("mozaggregator._frames")?;
-        frames.call_method0("require_pandas")?;
-        frames.call_method1(
-            "aggregates_frame",
-            (self.export(py, prefix, channel, version)?,),
-        )
-    }
-
     /// Closes the store: its database connections are released (once no ``Aggregator.write``
     /// or query still runs on it), and every later call raises ``ValueError``. Closing twice is
     /// harmless. ``with Store.open(path) as store: …`` closes it at the end of the block.

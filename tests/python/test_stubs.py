@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 
+import mozaggregator  # noqa: F401  (attaches the pandas helpers the stubs list)
 import mozaggregator._native as native
 from conftest import REPO
 

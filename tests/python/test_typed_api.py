@@ -1,10 +1,13 @@
 """Issue 13's Python API: options are keyword-only, ``Store(path=None)``, versioned pickling
-of the value types."""
+of the value types, and pandas helpers that live in the Python package (the native layer
+never imports it)."""
 
 from __future__ import annotations
 
 import inspect
 import pickle
+import subprocess
+import sys
 
 import pytest
 
@@ -166,3 +169,36 @@ def test_damaged_state_parts_are_value_errors(result, aggregator):
         Aggregator._from_state((1, state[1][:10], *state[2:]))
     with pytest.raises(ValueError):
         BucketLayout._from_state((1, "exponential", 1, 10000, 2, []))
+
+
+def test_the_native_layer_does_not_import_the_package():
+    # In a fresh interpreter: the native module works alone and never imports the package's
+    # Python modules (pandas helpers included).
+    code = f"""
+import importlib.machinery, importlib.util, sys
+loader = importlib.machinery.ExtensionFileLoader("mozaggregator._native",
+                                                 {mozaggregator._native.__file__!r})
+spec = importlib.util.spec_from_loader("mozaggregator._native", loader)
+native = importlib.util.module_from_spec(spec)
+loader.exec_module(native)
+agg = native.Aggregator()
+store = native.Store()
+agg.write(store)
+print(store.export(), sorted(m for m in sys.modules if m.startswith("mozaggregator")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[] []"
+
+
+def test_pandas_helpers_are_python_functions(result):
+    for cls, name in [(Aggregator, "to_pandas"), (Store, "to_pandas"),
+                      (QueryResult, "to_pandas"), (QueryResult, "stats_frame"),
+                      (QueryResult, "proportions_frame"), (QueryResult, "cdf_frame")]:
+        method = getattr(cls, name)
+        assert inspect.isfunction(method), (cls, name)
+        assert method.__module__ == "mozaggregator._frames"
+    pytest.importorskip("pandas")
+    frame = result.stats_frame(["mean"], method="nearest")
+    assert list(frame["mean"]) == [row["mean"] for row in result.stats(["mean"])]

@@ -1,31 +1,30 @@
 """Type stubs of the native extension ``mozaggregator._native`` (built from mozaggregator-py).
 
-Options are keyword-only.
+The dict shapes and string sets are in ``mozaggregator.types``. Options are keyword-only.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
-from typing import Any, Iterable, Literal, Mapping, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
 
-_Path = Union[str, "os.PathLike[str]"]
-_Ping = Union[str, bytes, Mapping[str, Any]]
-Path = _Path
-Ping = _Ping
-Prefix = Literal["build_id", "submission_date"]
-PercentileMethod = Literal["interp", "nearest", "tmo"]
-Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
-Kind = str
-Report = dict[str, Any]
-AggregateRow = dict[str, Any]
-WriteReport = dict[str, Any]
-QueryEntry = dict[str, Any]
-QueryAnswer = dict[str, Any]
-StatsRow = dict[str, Any]
-Comparison = dict[str, Any]
-DateVersion = dict[str, str]
-FilterOptions = dict[str, list[str]]
+from mozaggregator.types import (
+    AggregateRow,
+    Comparison,
+    DateVersion,
+    Dimension,
+    FilterOptions,
+    Kind,
+    Path,
+    PercentileMethod,
+    Ping,
+    Prefix,
+    QueryEntry,
+    QueryAnswer,
+    Report,
+    StatsRow,
+    WriteReport,
+)
 
 __version__: str
 
@@ -151,7 +150,8 @@ class Aggregator:
     def report(self) -> Report: ...
     def submission_dates(self) -> list[str]: ...
     def aggregates(self, prefix: Prefix | None = None) -> list[AggregateRow]: ...
-    def to_pandas(self, prefix: Prefix | None = None) -> Any: ...
+    def to_pandas(self, prefix: Prefix | None = None) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
     def write(self, store: Store) -> WriteReport: ...
     def to_bytes(self) -> bytes: ...
     @staticmethod
@@ -182,7 +182,8 @@ class QueryResult:
     @property
     def data(self) -> list[QueryEntry]: ...
     def to_dict(self) -> QueryAnswer: ...
-    def to_pandas(self) -> Any: ...
+    def to_pandas(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
     def mean(self) -> list[float | None]: ...
     def percentiles(
         self, ps: Sequence[float] = ..., *, method: PercentileMethod = "interp"
@@ -194,9 +195,12 @@ class QueryResult:
     ) -> list[StatsRow]: ...
     def stats_frame(
         self, stats: _Stats | None = None, *, method: PercentileMethod = "interp"
-    ) -> Any: ...
-    def proportions_frame(self) -> Any: ...
-    def cdf_frame(self) -> Any: ...
+    ) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def proportions_frame(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def cdf_frame(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
     def __reduce__(self) -> tuple[Any, ...]: ...
     @staticmethod
     def _from_state(state: tuple[Any, ...]) -> QueryResult: ...
@@ -252,4 +256,5 @@ class Store:
         *,
         channel: str | None = None,
         version: str | None = None,
-    ) -> Any: ...
+    ) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""

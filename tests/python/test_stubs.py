@@ -1,16 +1,23 @@
 """The type stubs (_native.pyi) describe exactly what the native module has — names,
-signatures (keyword-only markers and defaults included), exception classes."""
+signatures (keyword-only markers and defaults included), exception classes — and a type
+checker reads them as intended (TypedDicts, Literals)."""
 
 from __future__ import annotations
 
 import ast
 import inspect
+import shutil
+import subprocess
+import sys
+
+import pytest
 
 import mozaggregator  # noqa: F401  (attaches the pandas helpers the stubs list)
 import mozaggregator._native as native
 from conftest import REPO
 
 STUB = REPO / "python" / "mozaggregator" / "_native.pyi"
+TYPED = REPO / "tests" / "python" / "typed"
 
 
 def stub_tree():
@@ -112,3 +119,85 @@ def test_stub_signatures_match_the_runtime():
                 assert stub == runtime_parameters(getattr(cls, name)), f"{class_name}.{name}"
             checked += 1
     assert checked > 40
+
+
+def mypy(*files, tmp_path):
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+         "--cache-dir", str(tmp_path / "mypy-cache"), *map(str, files)],
+        capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+@pytest.fixture(scope="module")
+def mypy_available():
+    pytest.importorskip("mypy", reason="mypy (tests/python/requirements.txt) is not installed")
+
+
+def test_a_typed_program_type_checks(mypy_available, tmp_path):
+    out = mypy(TYPED / "good.py", tmp_path=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_type_checker_catches_misuse(mypy_available, tmp_path):
+    out = mypy(TYPED / "bad.py", tmp_path=tmp_path)
+    # Every line marked "# error" is reported, and nothing else.
+    expected = {i for i, line in enumerate((TYPED / "bad.py").read_text().splitlines(), 1)
+                if line.rstrip().endswith("# error")}
+    reported = {int(line.split(":")[1]) for line in out.stdout.splitlines()
+                if ": error:" in line}
+    assert expected and reported == expected, out.stdout
+
+
+def keys(typed_dict):
+    return set(typed_dict.__required_keys__), set(typed_dict.__annotations__)
+
+
+def assert_shape(value, typed_dict):
+    required, allowed = keys(typed_dict)
+    assert required <= set(value) <= allowed, (typed_dict.__name__, set(value))
+
+
+def test_the_typed_dicts_and_literals_match_the_runtime():
+    from typing import get_args
+
+    from mozaggregator import Aggregator, BucketLayout, Store, compare, types
+    from pings import ping
+
+    agg = Aggregator()
+    agg.add_pings([ping(), ping(**{"environment.system.os.name": "Darwin"})])
+    assert_shape(agg.report(), types.Report)
+    assert keys(types.Report)[0] == set(agg.report())
+    for row in agg.aggregates():
+        assert_shape(row, types.AggregateRow)
+    store = Store()
+    written = agg.write(store)
+    assert_shape(written, types.WriteReport)
+    assert_shape(store.filters("nightly", "120"), types.FilterOptions)
+    for day in store.dates("build_id", "nightly"):
+        assert_shape(day, types.DateVersion)
+    assert get_args(types.Prefix) == ("build_id", "submission_date")
+    for prefix in get_args(types.Prefix):
+        assert store.channels(prefix) == ["nightly"]
+    for method in get_args(types.PercentileMethod):
+        for dimension in get_args(types.Dimension):
+            result = store.query("submission_date", "nightly", "120", ["20240102"], "GC_MS",
+                                 group_by=dimension, stats=["mean", "p50"], pct_method=method)
+            assert_shape(result.to_dict(), types.QueryAnswer)
+            for entry in result.data:
+                assert_shape(entry, types.QueryEntry)
+            stats = result.stats(["p50"], method=method)
+            assert all(set(keys(types.StatsRow)[0]) <= set(row) for row in stats)
+            comparison = compare(result, result, method=method)
+            assert_shape(comparison, types.Comparison)
+            assert_shape(comparison["a"], types.ComparisonSide)
+            assert_shape(comparison["distances"], types.Distances)
+            for delta in comparison["deltas"].values():
+                assert_shape(delta, types.Delta)
+    assert get_args(types.PercentileMethod) == types.PERCENTILE_METHODS
+    with pytest.raises(ValueError):
+        store.query("submission_date", "nightly", "120", ["20240102"], "GC_MS",
+                    pct_method="median")
+    layouts = [BucketLayout.exponential(1, 100, 10), BucketLayout.linear(1, 100, 10),
+               BucketLayout.boolean(), BucketLayout.flag(), BucketLayout.count(),
+               BucketLayout.enumerated(5), BucketLayout.categorical(["a"])]
+    assert sorted(layout.kind for layout in layouts) == sorted(get_args(types.Kind))

@@ -35,7 +35,7 @@ pub mod store;
 pub use aggregate::{Aggregates, Aggregator, Options, WritePart, CHANNELS};
 pub use completion::{complete, Completion};
 pub use definitions::{Definition, Definitions};
-pub use error::{Error, Result};
+pub use error::{Error, Result, StoreError, StoreErrorKind};
 pub use filter::{Dimension, Filter, NormalForm, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::definitions::Definitions;
 use crate::error::Result;
@@ -36,7 +36,7 @@ pub struct MetricQuery {
 }
 
 /// One entry of `buckets`: a lower bound, or a categorical label.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Bucket {
     /// A bucket lower bound.
@@ -49,7 +49,11 @@ pub enum Bucket {
 ///
 /// Serialized in the wire format's key order; `group`, `stats` and `stats_buckets` appear only
 /// when the Analysis API's `group_by` and `stats` asked for them.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Deserialized from that JSON without its statistics (`stats` and `stats_buckets` are derived
+/// values: [`crate::analysis::attach_stats`] computes them again), which is how a response
+/// travels (Python pickles it).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct DataPoint {
     /// `YYYYMMDD`.
     pub date: String,
@@ -62,8 +66,10 @@ pub struct DataPoint {
     /// Bucket counts, one per served bucket (flag: the three stored buckets).
     pub histogram: Vec<u64>,
     /// The value of the `group_by` dimension, when grouped.
+    #[serde(default)]
     pub group: Option<String>,
     /// The requested statistics, when asked for.
+    #[serde(skip_deserializing)]
     pub stats: Option<Summary>,
 }
 
@@ -103,7 +109,21 @@ impl Serialize for DataPoint {
 }
 
 /// The answer to a [`MetricQuery`], in the wire format's key order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+///
+/// It reads back from its JSON, statistics left out (see [`DataPoint`]):
+///
+/// ```
+/// use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
+/// let response = MetricResponse {
+///     buckets: vec![Bucket::Number(0), Bucket::Number(1)],
+///     kind: "linear".into(),
+///     description: String::new(),
+///     data: vec![DataPoint::new("20240101".into(), String::new(), 2, 3, vec![1, 2])],
+/// };
+/// let json = serde_json::to_string(&response).unwrap();
+/// assert_eq!(serde_json::from_str::<MetricResponse>(&json).unwrap(), response);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricResponse {
     /// Bucket lower bounds, or categorical labels followed by `"spill"`.
     pub buckets: Vec<Bucket>,

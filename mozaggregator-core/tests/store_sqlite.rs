@@ -568,7 +568,9 @@ fn a_lock_error_names_the_file_and_the_remedy() {
         )],
     );
     store.set_busy_timeout(std::time::Duration::ZERO).unwrap();
-    let err = store.write(&b).unwrap_err().to_string();
+    let err = store.write(&b).unwrap_err();
+    assert_eq!(err.store_kind(), Some(StoreErrorKind::Locked), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("locked.sqlite"), "{err}");
     assert!(err.contains("locked by another process"), "{err}");
     assert!(err.contains("wait for it to finish"), "{err}");

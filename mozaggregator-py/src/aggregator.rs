@@ -10,14 +10,28 @@ use mozaggregator_core::{
     check_date, Aggregates, Aggregator, Error, MemoryStore, Options, Report, Selection, Store,
     CHANNELS,
 };
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
 
-use crate::convert::{rows_to_python, scan_rows, to_python, Reduce, StoredRow};
+use crate::convert::{rows_to_python, scan_rows, state_parts, to_python, Reduce, StoredRow};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
+
+/// Format version of the pickled state of an `Aggregator`.
+const STATE_VERSION: u8 = 1;
+
+/// The pickled state of an `Aggregator` (see `__reduce__`).
+type State<'py> = (
+    u8,
+    Bound<'py, PyBytes>,
+    Option<Py<PyDefinitions>>,
+    Vec<String>,
+    Option<String>,
+    bool,
+    bool,
+);
 
 /// Pings converted per release of the GIL in `add_pings`, and the JSON bytes that end a chunk
 /// early.
@@ -143,6 +157,7 @@ fn ping_bytes<'a>(ping: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
 impl PyAggregator {
     #[new]
     #[pyo3(signature = (
+        *,
         definitions = None,
         channels = None,
         submission_date = None,
@@ -206,7 +221,7 @@ impl PyAggregator {
     /// decompressed. Directories are walked recursively for such files. A file that cannot be
     /// read raises ``OSError``; a corrupt compressed stream is counted in the report
     /// (``inputs_damaged``) with the documents before the damage kept.
-    #[pyo3(signature = (paths, threads = 0))]
+    #[pyo3(signature = (paths, *, threads = 0))]
     fn add_files(
         &mut self,
         py: Python<'_>,
@@ -294,14 +309,6 @@ impl PyAggregator {
         rows_to_python(py, &rows, &definitions)
     }
 
-    /// ``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas).
-    #[pyo3(signature = (prefix = None))]
-    fn to_pandas<'py>(&self, py: Python<'py>, prefix: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-        let frames = py.import("mozaggregator._frames")?;
-        frames.call_method0("require_pandas")?;
-        frames.call_method1("aggregates_frame", (self.aggregates(py, prefix)?,))
-    }
-
     /// Writes the aggregates into ``store`` (a ``Store``), one part per (submission date,
     /// channel, version) as the CLI does (memory for the largest part only), and returns what
     /// the writes did: ``targets_written``, ``targets_skipped`` (tables that had
@@ -332,6 +339,7 @@ impl PyAggregator {
     #[staticmethod]
     #[pyo3(signature = (
         data,
+        *,
         definitions = None,
         channels = None,
         submission_date = None,
@@ -358,37 +366,55 @@ impl PyAggregator {
         )
     }
 
-    /// Pickle support: options and the byte form of the aggregates.
-    #[allow(clippy::type_complexity)]
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<
-        Reduce<
-            'py,
-            (
-                Bound<'py, PyBytes>,
-                Option<Py<PyDefinitions>>,
-                Vec<String>,
-                Option<String>,
-                bool,
-                bool,
-            ),
-        >,
-    > {
+    /// Pickle support: the state ``(1, to_bytes(), definitions, channels, submission_date,
+    /// prefer_definitions, full_os_version)``, rebuilt by ``_from_state``. This is how PySpark
+    /// moves partial aggregates between processes.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, (State<'py>,)>> {
         let py = slf.py();
         let this = slf.borrow();
         let options = this.aggregator.options();
         Ok((
-            slf.get_type().getattr("from_bytes")?,
-            (
+            slf.get_type().getattr("_from_state")?,
+            ((
+                STATE_VERSION,
                 this.to_bytes(py),
                 this.definitions.as_ref().map(|d| d.clone_ref(py)),
                 options.channels.clone(),
                 options.submission_date.clone(),
                 options.prefer_definitions,
                 options.full_os_version,
-            ),
+            ),),
         ))
+    }
+
+    /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let parts = state_parts(state, "Aggregator", STATE_VERSION, 7)?;
+        fn bad<E>(_: E) -> PyErr {
+            PyValueError::new_err("not a pickled Aggregator: a part has the wrong type")
+        }
+        let data = parts.get_item(1)?;
+        let data = data.cast::<PyBytes>().map_err(|_| bad(()))?;
+        let definitions = parts.get_item(2)?;
+        let definitions: Option<Bound<'_, PyDefinitions>> = if definitions.is_none() {
+            None
+        } else {
+            Some(
+                definitions
+                    .cast_into::<PyDefinitions>()
+                    .map_err(|_| bad(()))?,
+            )
+        };
+        Self::from_bytes(
+            py,
+            data.as_bytes(),
+            definitions,
+            Some(parts.get_item(3)?.extract().map_err(|_| bad(()))?),
+            parts.get_item(4)?.extract().map_err(|_| bad(()))?,
+            parts.get_item(5)?.extract().map_err(|_| bad(()))?,
+            parts.get_item(6)?.extract().map_err(|_| bad(()))?,
+        )
     }
 
     fn __repr__(&self) -> String {

@@ -4,13 +4,40 @@
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::export::{ExportBuckets, Exporter};
 use mozaggregator_core::{Histogram, Selection, SeriesKey, Store, Target};
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyTuple};
 use serde::Serialize;
 
 /// What `__reduce__` returns: a callable and its arguments.
 pub(crate) type Reduce<'py, Args> = (Bound<'py, PyAny>, Args);
+
+/// The parts of a pickled state: a tuple of `len` items whose first is the format `version`
+/// (`ValueError` naming `class` for anything else, such as a state of a newer format).
+pub(crate) fn state_parts<'py>(
+    state: &Bound<'py, PyAny>,
+    class: &str,
+    version: u8,
+    len: usize,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let bad = |why: String| PyValueError::new_err(format!("not a pickled {class}: {why}"));
+    let parts = state
+        .cast::<PyTuple>()
+        .map_err(|_| bad("the state is not a tuple".into()))?;
+    if parts.len() != len {
+        return Err(bad(format!("{} parts instead of {len}", parts.len())));
+    }
+    let found: i64 = parts
+        .get_item(0)?
+        .extract()
+        .map_err(|_| bad("no format version".into()))?;
+    if found != i64::from(version) {
+        return Err(bad(format!(
+            "format version {found}, this build reads version {version}"
+        )));
+    }
+    Ok(parts.clone())
+}
 
 /// `value` as the Python object `json.loads` gives for its JSON.
 pub(crate) fn to_python<'py, T: Serialize + ?Sized>(

@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use mozaggregator_core::definitions::{Definition, Definitions};
 use mozaggregator_core::Error;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::args::paths;
-use crate::convert::Reduce;
+use crate::convert::{state_parts, Reduce};
 use crate::error::IntoPyResult;
 use crate::layout::PyBucketLayout;
+
+/// Format version of the pickled state of a `Definitions`.
+const STATE_VERSION: u8 = 1;
 
 /// Probe definitions: an optional Histograms.json and any number of Scalars.yaml files.
 ///
@@ -50,7 +54,7 @@ impl PyDefinitions {
 #[pymethods]
 impl PyDefinitions {
     #[new]
-    #[pyo3(signature = (histograms = None, scalars = None))]
+    #[pyo3(signature = (*, histograms = None, scalars = None))]
     fn new(
         py: Python<'_>,
         histograms: Option<PathBuf>,
@@ -82,15 +86,32 @@ impl PyDefinitions {
         self.scalars.clone()
     }
 
-    /// Pickle support: unpickling loads the same files again (they must be readable there).
+    /// Pickle support: the state ``(1, histograms, scalars)`` (the paths of the files);
+    /// unpickling loads the same files again (they must be readable there).
+    #[allow(clippy::type_complexity)]
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
-    ) -> PyResult<Reduce<'py, (Option<PathBuf>, Vec<PathBuf>)>> {
+    ) -> PyResult<Reduce<'py, ((u8, Option<PathBuf>, Vec<PathBuf>),)>> {
         let this = slf.get();
         Ok((
-            slf.get_type().into_any(),
-            (this.histograms.clone(), this.scalars.clone()),
+            slf.get_type().getattr("_from_state")?,
+            ((STATE_VERSION, this.histograms.clone(), this.scalars.clone()),),
         ))
+    }
+
+    /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let parts = state_parts(state, "Definitions", STATE_VERSION, 3)?;
+        fn bad<E>(_: E) -> PyErr {
+            PyValueError::new_err("not a pickled Definitions: a part has the wrong type")
+        }
+        let histograms: Option<PathBuf> = parts.get_item(1)?.extract().map_err(bad)?;
+        let scalars = parts.get_item(2)?;
+        if scalars.extract::<Vec<PathBuf>>().is_err() {
+            return Err(bad(()));
+        }
+        Self::new(py, histograms, Some(&scalars))
     }
 
     /// The bucket layout a metric's definition implies (``KeyError`` if not defined).

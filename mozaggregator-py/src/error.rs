@@ -1,13 +1,75 @@
-//! The one place where core errors become Python exceptions.
+//! The one place where core errors become Python exceptions, and the exception classes of
+//! store failures (`mozaggregator.StoreError` and its subclasses).
 
-use mozaggregator_core::Error;
+use mozaggregator_core::{Error, StoreErrorKind};
 use std::io::ErrorKind;
 
 use pyo3::exceptions::{
     PyFileNotFoundError, PyIsADirectoryError, PyKeyError, PyOSError, PyPermissionError,
     PyRuntimeError, PyValueError,
 };
+use pyo3::prelude::*;
 use pyo3::PyErr;
+
+pyo3::create_exception!(
+    mozaggregator,
+    StoreError,
+    PyRuntimeError,
+    "A store failed: the base of every store error (a ``RuntimeError``, which store errors \
+     were before these classes existed)."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    StoreLockedError,
+    StoreError,
+    "Another process kept the store locked beyond the lock timeout (a concurrent \
+     ``mozaggregator aggregate`` or ``trim``): wait for it and try again."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    StoreReadOnlyError,
+    StoreError,
+    "The store file (or its directory) cannot be written; reading it works."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    StoreDamagedError,
+    StoreError,
+    "The store file is damaged (SQLite found it corrupt): restore it from a backup or \
+     aggregate the pings again."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    NotAStoreError,
+    StoreError,
+    "The file is not a mozaggregator store (another SQLite database, or not a database)."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    StoreVersionError,
+    StoreError,
+    "The store was written by a newer version of mozaggregator: upgrade to read it."
+);
+pyo3::create_exception!(
+    mozaggregator,
+    StoreDiskError,
+    StoreError,
+    "The disk or the system refused a read or write of the store (a full disk, a file size \
+     limit, a failing device); a write that failed left the store as it was."
+);
+
+/// Adds the exception classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("StoreError", py.get_type::<StoreError>())?;
+    m.add("StoreLockedError", py.get_type::<StoreLockedError>())?;
+    m.add("StoreReadOnlyError", py.get_type::<StoreReadOnlyError>())?;
+    m.add("StoreDamagedError", py.get_type::<StoreDamagedError>())?;
+    m.add("NotAStoreError", py.get_type::<NotAStoreError>())?;
+    m.add("StoreVersionError", py.get_type::<StoreVersionError>())?;
+    m.add("StoreDiskError", py.get_type::<StoreDiskError>())?;
+    Ok(())
+}
 
 /// Maps a core error to the Python exception a caller expects:
 ///
@@ -16,7 +78,10 @@ use pyo3::PyErr;
 /// | bad input: layouts, arguments, parse errors, definitions, overflow, layout mismatch | `ValueError` |
 /// | unknown metric | `KeyError` |
 /// | file I/O | `OSError` (the errno subclass, e.g. `FileNotFoundError`, with `filename` set) |
-/// | store failures and anything else | `RuntimeError` |
+/// | a store failure of kind locked, read-only, corrupt (damaged pages or rows), not a store, I/O | `StoreLockedError`, `StoreReadOnlyError`, `StoreDamagedError`, `NotAStoreError`, `StoreDiskError` |
+/// | a store written by a newer version | `StoreVersionError` |
+/// | other store failures | `StoreError` |
+/// | anything else | `RuntimeError` |
 pub(crate) fn to_py_err(err: Error) -> PyErr {
     let message = err.to_string();
     match err {
@@ -47,6 +112,15 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         | Error::Definition { .. }
         | Error::Parse { .. }
         | Error::Invalid { .. } => PyValueError::new_err(message),
+        Error::Store(e) => match e.kind() {
+            StoreErrorKind::Locked => StoreLockedError::new_err(message),
+            StoreErrorKind::ReadOnly => StoreReadOnlyError::new_err(message),
+            StoreErrorKind::Corrupt => StoreDamagedError::new_err(message),
+            StoreErrorKind::NotAStore => NotAStoreError::new_err(message),
+            StoreErrorKind::Io => StoreDiskError::new_err(message),
+            _ => StoreError::new_err(message),
+        },
+        Error::SchemaTooNew { .. } => StoreVersionError::new_err(message),
         _ => PyRuntimeError::new_err(message),
     }
 }

@@ -23,7 +23,7 @@ use crate::error::IntoPyResult;
 /// >>> agg.report()["pings_read"]
 /// 3
 #[pyfunction]
-#[pyo3(signature = (n, seed = 0, submission_date = None, template = None))]
+#[pyo3(signature = (n, *, seed = 0, submission_date = None, template = None))]
 pub(crate) fn generate_pings(
     py: Python<'_>,
     n: i64,

@@ -1,11 +1,14 @@
 //! Bucket layouts: `exponential_buckets`, `linear_buckets` and the `BucketLayout` class.
 
 use mozaggregator_core::{BucketLayout, Kind, LayoutSpec};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+
+/// Format version of the pickled state of a `BucketLayout`.
+const STATE_VERSION: u8 = 1;
 
 use crate::args::unsigned;
-use crate::convert::Reduce;
+use crate::convert::{state_parts, Reduce};
 use crate::error::IntoPyResult;
 
 /// Firefox's ``exponential_buckets(low, high, n)``: ``n`` bucket lower bounds starting at 0,
@@ -121,7 +124,7 @@ impl PyBucketLayout {
 
     /// Categorical buckets: label indices ``0..=max(len(labels), n_values, 50)``.
     #[staticmethod]
-    #[pyo3(signature = (labels, n_values = None))]
+    #[pyo3(signature = (labels, *, n_values = None))]
     fn categorical(labels: Vec<String>, n_values: Option<i64>) -> PyResult<Self> {
         let n_values = n_values.map(|n| unsigned(n, "n_values")).transpose()?;
         BucketLayout::categorical(labels, n_values)
@@ -204,31 +207,39 @@ impl PyBucketLayout {
         )
     }
 
-    /// Pickle support: rebuilt from (kind, low, high, n, labels) by ``_restore``.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, Bound<'py, PyTuple>>> {
+    /// Pickle support: the state ``(1, kind, low, high, n, labels)``, rebuilt (and validated)
+    /// by ``_from_state``.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<Reduce<'py, ((u8, &'static str, u64, u64, u32, Vec<String>),)>> {
         let this = slf.get();
         let spec = this.inner.spec();
-        let restore = slf.get_type().getattr("_restore")?;
-        let args = PyTuple::new(
-            slf.py(),
-            [
-                spec.kind().name().into_pyobject(slf.py())?.into_any(),
-                spec.low().into_pyobject(slf.py())?.into_any(),
-                spec.high().into_pyobject(slf.py())?.into_any(),
-                spec.bucket_count().into_pyobject(slf.py())?.into_any(),
-                this.inner
-                    .labels()
-                    .to_vec()
-                    .into_pyobject(slf.py())?
-                    .into_any(),
-            ],
-        )?;
-        Ok((restore, args))
+        Ok((
+            slf.get_type().getattr("_from_state")?,
+            ((
+                STATE_VERSION,
+                spec.kind().name(),
+                spec.low(),
+                spec.high(),
+                spec.bucket_count(),
+                this.inner.labels().to_vec(),
+            ),),
+        ))
     }
 
-    /// Inverse of ``__reduce__`` (validates the parts).
+    /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
     #[staticmethod]
-    fn _restore(kind: &str, low: u64, high: u64, n: u32, labels: Vec<String>) -> PyResult<Self> {
+    fn _from_state(state: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let parts = state_parts(state, "BucketLayout", STATE_VERSION, 6)?;
+        fn bad<E>(_: E) -> PyErr {
+            PyValueError::new_err("not a pickled BucketLayout: a part has the wrong type")
+        }
+        let kind: String = parts.get_item(1)?.extract().map_err(bad)?;
+        let low: u64 = parts.get_item(2)?.extract().map_err(bad)?;
+        let high: u64 = parts.get_item(3)?.extract().map_err(bad)?;
+        let n: u32 = parts.get_item(4)?.extract().map_err(bad)?;
+        let labels: Vec<String> = parts.get_item(5)?.extract().map_err(bad)?;
         let kind: Kind = kind.parse().py()?;
         let spec = LayoutSpec::from_parts(kind, low, high, n).py()?;
         Ok(BucketLayout::new(spec).with_labels(labels).into())

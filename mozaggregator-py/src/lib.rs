@@ -30,5 +30,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::PyStore>()?;
     m.add_class::<result::PyQueryResult>()?;
     m.add_function(wrap_pyfunction!(result::compare, m)?)?;
+    error::register(m)?;
     Ok(())
 }

@@ -8,8 +8,11 @@ use mozaggregator_core::stats::{self, Distribution, Stat};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::to_python;
+use crate::convert::{state_parts, to_python, Reduce};
 use crate::error::IntoPyResult;
+
+/// Format version of the pickled state of a `QueryResult`.
+const STATE_VERSION: u8 = 1;
 
 /// The answer to ``Store.query``: ``buckets``, ``kind``, ``description`` and ``data`` (one
 /// dict per date and label: ``date``, ``label``, ``count``, ``sum``, ``histogram``), as the
@@ -104,14 +107,6 @@ impl PyQueryResult {
         Ok(d)
     }
 
-    /// ``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
-    /// ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas.
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("query_frame", (slf,))
-    }
-
     /// The mean (``sum / samples``) of each data entry, in ``data`` order; ``None`` when
     /// undefined (no samples, or a categorical, boolean or flag metric).
     fn mean(&self) -> Vec<Option<f64>> {
@@ -185,35 +180,30 @@ impl PyQueryResult {
         Ok(out)
     }
 
-    /// ``proportions()`` as a pandas DataFrame: one row per (date, label), one column per
-    /// bucket (``ImportError`` without pandas).
-    fn proportions_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let values = slf.get().proportions();
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("buckets_frame", (slf, values))
+    /// Pickle support: ``(1, metric, the answer's JSON)`` rebuilt by ``_from_state``.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, ((u8, String, String),)>> {
+        let this = slf.get();
+        let json = serde_json::to_string(&this.response).map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot pickle a result: {e}"))
+        })?;
+        Ok((
+            slf.get_type().getattr("_from_state")?,
+            ((STATE_VERSION, this.metric.clone(), json),),
+        ))
     }
 
-    /// ``cdf()`` as a pandas DataFrame: one row per (date, label), one column per bucket
-    /// (``ImportError`` without pandas).
-    fn cdf_frame<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let values = slf.get().cdf();
-        slf.py()
-            .import("mozaggregator._frames")?
-            .call_method1("buckets_frame", (slf, values))
-    }
-
-    /// ``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas).
-    #[pyo3(signature = (stats = None, *, method = "interp"))]
-    fn stats_frame<'py>(
-        &self,
-        py: Python<'py>,
-        stats: Option<&Bound<'py, PyAny>>,
-        method: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let rows = self.stats(py, stats, method)?;
-        py.import("mozaggregator._frames")?
-            .call_method1("records_frame", (rows,))
+    /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
+    #[staticmethod]
+    fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let parts = state_parts(state, "QueryResult", STATE_VERSION, 3)?;
+        let metric: String = parts.get_item(1)?.extract().map_err(bad_state)?;
+        let json: String = parts.get_item(2)?.extract().map_err(bad_state)?;
+        let response: MetricResponse = serde_json::from_str(&json).map_err(bad_state)?;
+        let mut result = Self::new(py, &metric, response)?;
+        // The statistics of `data` (derived values, not in `response`) as they were pickled.
+        let value = py.import("json")?.call_method1("loads", (json,))?;
+        result.data = value.get_item("data")?.unbind();
+        Ok(result)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -249,6 +239,11 @@ pub(crate) fn compare<'py>(
         .detach(|| Comparison::between(ra, rb, &wanted, method))
         .py()?;
     to_python(py, &comparison)
+}
+
+/// A state `_from_state` cannot read.
+fn bad_state(err: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(format!("not a pickled QueryResult: {err}"))
 }
 
 /// Statistics given as a list of names (``["mean", "p50"]``) or one comma-separated string.

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use mozaggregator_core::analysis::MetricRequest;
 use mozaggregator_core::definitions::Definitions;
@@ -21,7 +22,8 @@ use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::result::{stat_list, PyQueryResult};
 
-/// A store of aggregates: a SQLite file (``Store.open(path)``) or memory (``Store.memory()``).
+/// A store of aggregates: a SQLite file (``Store(path)`` or ``Store.open(path)``) or memory
+/// (``Store()`` or ``Store.memory()``).
 ///
 /// Reading methods answer what the HTTP API answers: ``channels``, ``dates``, ``filters`` and
 /// ``query``. ``prefix`` is ``"build_id"`` or ``"submission_date"``. ``definitions`` (optional)
@@ -53,7 +55,7 @@ pub(crate) struct PyStore {
 }
 
 impl PyStore {
-    fn new(inner: Arc<dyn Store>, definitions: Option<&PyDefinitions>, location: String) -> Self {
+    fn wrap(inner: Arc<dyn Store>, definitions: Option<&PyDefinitions>, location: String) -> Self {
         let closable = Arc::new(Closable(RwLock::new(Some(inner))));
         Self {
             inner: closable.clone(),
@@ -68,16 +70,55 @@ impl PyStore {
 
 #[pymethods]
 impl PyStore {
-    /// Opens (creating if needed) the SQLite store at ``path``.
+    /// ``Store()`` is a new, empty in-memory store (as ``Store.memory()``); ``Store(path)``
+    /// opens, creating it if needed, the SQLite store at ``path`` (as ``Store.open(path)``).
+    /// The options are those of ``Store.open``.
+    #[new]
+    #[pyo3(signature = (path = None, *, definitions = None, lock_timeout = None))]
+    fn py_new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        definitions: Option<PyRef<'_, PyDefinitions>>,
+        lock_timeout: Option<f64>,
+    ) -> PyResult<Self> {
+        match path {
+            Some(path) => Self::open(py, path, definitions, lock_timeout),
+            None => Ok(Self::memory(definitions)),
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite store at ``path``. ``lock_timeout`` (seconds,
+    /// default 60) is how long a write waits for another process that holds the file locked
+    /// before it raises ``StoreLockedError``.
     #[staticmethod]
-    #[pyo3(signature = (path, definitions = None))]
+    #[pyo3(signature = (path, *, definitions = None, lock_timeout = None))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         definitions: Option<PyRef<'_, PyDefinitions>>,
+        lock_timeout: Option<f64>,
     ) -> PyResult<Self> {
-        let store = py.detach(|| SqliteStore::open(&path)).py()?;
-        Ok(Self::new(
+        let lock_timeout = lock_timeout
+            .map(|seconds| {
+                Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    Error::invalid(
+                        "lock_timeout",
+                        format!("{seconds} is not a number of seconds >= 0"),
+                    )
+                })
+            })
+            .transpose()
+            .py()?;
+        let store = py
+            .detach(|| -> mozaggregator_core::Result<SqliteStore> {
+                let store = SqliteStore::open(&path)?;
+                if let Some(timeout) = lock_timeout {
+                    store.set_busy_timeout(timeout)?;
+                }
+                Ok(store)
+            })
+            .py()?;
+        Ok(Self::wrap(
             Arc::new(store),
             definitions.as_deref(),
             path.display().to_string(),
@@ -86,9 +127,9 @@ impl PyStore {
 
     /// A new, empty in-memory store.
     #[staticmethod]
-    #[pyo3(signature = (definitions = None))]
+    #[pyo3(signature = (*, definitions = None))]
     fn memory(definitions: Option<PyRef<'_, PyDefinitions>>) -> Self {
-        Self::new(
+        Self::wrap(
             Arc::new(MemoryStore::new()),
             definitions.as_deref(),
             ":memory:".into(),
@@ -194,7 +235,7 @@ impl PyStore {
     /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
     /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
     /// ``channel`` and ``version`` select tables (``None``: all).
-    #[pyo3(signature = (prefix = None, channel = None, version = None))]
+    #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
     fn export<'py>(
         &self,
         py: Python<'py>,
@@ -211,24 +252,6 @@ impl PyStore {
             .detach(|| scan_rows(self.inner.as_ref(), &selection))
             .py()?;
         rows_to_python(py, &rows, &self.definitions)
-    }
-
-    /// ``export(prefix, channel, version)`` as a pandas DataFrame (``ImportError`` without
-    /// pandas).
-    #[pyo3(signature = (prefix = None, channel = None, version = None))]
-    fn to_pandas<'py>(
-        &self,
-        py: Python<'py>,
-        prefix: Option<&str>,
-        channel: Option<String>,
-        version: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let frames = py.import("mozaggregator._frames")?;
-        frames.call_method0("require_pandas")?;
-        frames.call_method1(
-            "aggregates_frame",
-            (self.export(py, prefix, channel, version)?,),
-        )
     }
 
     /// Closes the store: its database connections are released (once no ``Aggregator.write``

@@ -1,8 +1,16 @@
-"""pandas conversions behind the ``.to_pandas()`` methods (pandas is optional)."""
+"""The pandas helpers of the package: the ``.to_pandas()`` and ``*_frame`` methods of
+``Aggregator``, ``Store`` and ``QueryResult``, and ``comparison_frame`` (pandas is optional).
+
+The native classes give plain data (lists and dicts); :func:`attach` adds these methods to them
+when ``mozaggregator`` is imported, so the native layer never imports this package.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mozaggregator._native import Aggregator, QueryResult, Store
 
 #: Columns of ``Aggregator.aggregates()`` rows, in the CLI ``export`` order.
 AGGREGATE_COLUMNS = [
@@ -68,8 +76,8 @@ def records_frame(rows: Iterable[Mapping[str, Any]]) -> Any:
 
 
 def comparison_frame(comparison: Mapping[str, Any]) -> Any:
-    """``mozaggregator.compare(...)`` as a DataFrame: one row per statistic with side A's and
-    side B's values and the absolute and relative deltas."""
+    """``compare(a, b)`` as a pandas DataFrame: one row per statistic (``samples``, ``pings``,
+    ``mean``, each percentile) with columns ``a``, ``b``, ``absolute`` and ``relative``."""
     pd = require_pandas()
     records = []
     for name, delta in comparison["deltas"].items():
@@ -92,3 +100,66 @@ def buckets_frame(result: Any, values: Iterable[Iterable[float]]) -> Any:
         record.update(zip(buckets, row))
         records.append(record)
     return pd.DataFrame(records, columns=["date", "label", *buckets])
+
+
+# The methods attached to the native classes.
+
+
+def _aggregator_to_pandas(self: Aggregator, prefix: Optional[str] = None) -> Any:
+    """``aggregates(prefix)`` as a pandas DataFrame (``ImportError`` without pandas)."""
+    require_pandas()
+    return aggregates_frame(self.aggregates(prefix))
+
+
+def _store_to_pandas(
+    self: Store,
+    prefix: Optional[str] = None,
+    *,
+    channel: Optional[str] = None,
+    version: Optional[str] = None,
+) -> Any:
+    """``export(prefix, channel=…, version=…)`` as a pandas DataFrame (``ImportError`` without
+    pandas)."""
+    require_pandas()
+    return aggregates_frame(self.export(prefix, channel=channel, version=version))
+
+
+def _result_to_pandas(self: QueryResult) -> Any:
+    """``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
+    ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas."""
+    return query_frame(self)
+
+
+def _result_stats_frame(
+    self: QueryResult, stats: Union[str, Sequence[str], None] = None, *, method: str = "interp"
+) -> Any:
+    """``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas)."""
+    require_pandas()
+    return records_frame(self.stats(stats, method=method))  # type: ignore[arg-type]
+
+
+def _result_proportions_frame(self: QueryResult) -> Any:
+    """``proportions()`` as a pandas DataFrame: one row per (date, label), one column per
+    bucket (``ImportError`` without pandas)."""
+    return buckets_frame(self, self.proportions())
+
+
+def _result_cdf_frame(self: QueryResult) -> Any:
+    """``cdf()`` as a pandas DataFrame: one row per (date, label), one column per bucket
+    (``ImportError`` without pandas)."""
+    return buckets_frame(self, self.cdf())
+
+
+def attach(aggregator: type, query_result: type, store: type) -> None:
+    """Adds the pandas methods to the native classes (called once by ``mozaggregator``)."""
+    for cls, name, function in [
+        (aggregator, "to_pandas", _aggregator_to_pandas),
+        (store, "to_pandas", _store_to_pandas),
+        (query_result, "to_pandas", _result_to_pandas),
+        (query_result, "stats_frame", _result_stats_frame),
+        (query_result, "proportions_frame", _result_proportions_frame),
+        (query_result, "cdf_frame", _result_cdf_frame),
+    ]:
+        function.__name__ = name
+        function.__qualname__ = f"{cls.__name__}.{name}"
+        setattr(cls, name, function)

@@ -1,19 +1,56 @@
-"""Type stubs of the native extension ``mozaggregator._native`` (built from mozaggregator-py)."""
+"""Type stubs of the native extension ``mozaggregator._native`` (built from mozaggregator-py).
+
+The dict shapes and string sets are in ``mozaggregator.types``. Options are keyword-only.
+"""
 
 from __future__ import annotations
 
 import datetime
-import os
-from typing import Any, Iterable, Literal, Mapping, Sequence, Union
+from typing import Any, Iterable, Sequence, Union
+
+from mozaggregator.types import (
+    AggregateRow,
+    Comparison,
+    DateVersion,
+    Dimension,
+    FilterOptions,
+    Kind,
+    Path,
+    PercentileMethod,
+    Ping,
+    Prefix,
+    QueryEntry,
+    QueryAnswer,
+    Report,
+    StatsRow,
+    WriteReport,
+)
 
 __version__: str
 
-_Path = Union[str, "os.PathLike[str]"]
-_Prefix = Literal["build_id", "submission_date"]
-_Ping = Union[str, bytes, Mapping[str, Any]]
-_Method = Literal["interp", "nearest", "tmo"]
-_Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
 _Stats = Union[str, Sequence[str]]
+_Dates = Union[str, datetime.date, Iterable[Union[str, datetime.date]]]
+
+class StoreError(RuntimeError):
+    """A store failed: the base of every store error."""
+
+class StoreLockedError(StoreError):
+    """Another process kept the store locked beyond the lock timeout."""
+
+class StoreReadOnlyError(StoreError):
+    """The store file (or its directory) cannot be written."""
+
+class StoreDamagedError(StoreError):
+    """The store file is damaged."""
+
+class NotAStoreError(StoreError):
+    """The file is not a mozaggregator store."""
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer version of mozaggregator."""
+
+class StoreDiskError(StoreError):
+    """The disk or the system refused a read or write of the store."""
 
 def exponential_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's exponential bucket lower bounds (ValueError on invalid parameters)."""
@@ -22,13 +59,17 @@ def linear_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's linear bucket lower bounds (ValueError on invalid parameters)."""
 
 def generate_pings(
-    n: int, seed: int = 0, submission_date: str | None = None, template: str | None = None
+    n: int, *, seed: int = 0, submission_date: str | None = None, template: str | None = None
 ) -> list[str]:
     """Realistic synthetic main pings, deterministic for a seed."""
 
 def compare(
-    a: QueryResult, b: QueryResult, *, stats: _Stats | None = None, method: _Method = "interp"
-) -> dict[str, Any]:
+    a: QueryResult,
+    b: QueryResult,
+    *,
+    stats: _Stats | None = None,
+    method: PercentileMethod = "interp",
+) -> Comparison:
     """Compares two query results (each pooled): sides, deltas (B − A) and distances."""
 
 class BucketLayout:
@@ -41,7 +82,7 @@ class BucketLayout:
     @staticmethod
     def enumerated(n_values: int) -> BucketLayout: ...
     @staticmethod
-    def categorical(labels: Sequence[str], n_values: int | None = None) -> BucketLayout: ...
+    def categorical(labels: Sequence[str], *, n_values: int | None = None) -> BucketLayout: ...
     @staticmethod
     def boolean() -> BucketLayout: ...
     @staticmethod
@@ -49,7 +90,7 @@ class BucketLayout:
     @staticmethod
     def count() -> BucketLayout: ...
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> Kind: ...
     @property
     def buckets(self) -> list[int]: ...
     @property
@@ -62,18 +103,22 @@ class BucketLayout:
     def __len__(self) -> int: ...
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_state(state: tuple[Any, ...]) -> BucketLayout: ...
 
 class Definitions:
     """Probe definitions from Histograms.json and Scalars.yaml files."""
 
     def __init__(
         self,
-        histograms: _Path | None = None,
-        scalars: _Path | Sequence[_Path] | None = None,
+        *,
+        histograms: Path | None = None,
+        scalars: Path | Sequence[Path] | None = None,
     ) -> None: ...
     def layout(self, metric: str) -> BucketLayout: ...
     def description(self, metric: str) -> str: ...
-    def kind(self, metric: str) -> str: ...
+    def kind(self, metric: str) -> Kind: ...
     def keyed(self, metric: str) -> bool: ...
     def metrics(self) -> list[str]: ...
     @property
@@ -82,31 +127,37 @@ class Definitions:
     def scalars(self) -> list[str]: ...
     def __contains__(self, metric: object) -> bool: ...
     def __len__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_state(state: tuple[Any, ...]) -> Definitions: ...
 
 class Aggregator:
     """Aggregates main pings into build-id and submission-date aggregates."""
 
     def __init__(
         self,
+        *,
         definitions: Definitions | None = None,
         channels: Sequence[str] | None = None,
         submission_date: str | None = None,
         prefer_definitions: bool = False,
         full_os_version: bool = False,
     ) -> None: ...
-    def add_ping(self, ping: _Ping) -> None: ...
-    def add_pings(self, pings: Iterable[_Ping]) -> None: ...
-    def add_files(self, paths: _Path | Sequence[_Path], threads: int = 0) -> None: ...
+    def add_ping(self, ping: Ping) -> None: ...
+    def add_pings(self, pings: Iterable[Ping]) -> None: ...
+    def add_files(self, paths: Path | Sequence[Path], *, threads: int = 0) -> None: ...
     def merge(self, other: Aggregator) -> None: ...
-    def report(self) -> dict[str, Any]: ...
+    def report(self) -> Report: ...
     def submission_dates(self) -> list[str]: ...
-    def aggregates(self, prefix: _Prefix | None = None) -> list[dict[str, Any]]: ...
-    def to_pandas(self, prefix: _Prefix | None = None) -> Any: ...
-    def write(self, store: Store) -> dict[str, Any]: ...
+    def aggregates(self, prefix: Prefix | None = None) -> list[AggregateRow]: ...
+    def to_pandas(self, prefix: Prefix | None = None) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def write(self, store: Store) -> WriteReport: ...
     def to_bytes(self) -> bytes: ...
     @staticmethod
     def from_bytes(
         data: bytes,
+        *,
         definitions: Definitions | None = None,
         channels: Sequence[str] | None = None,
         submission_date: str | None = None,
@@ -114,6 +165,8 @@ class Aggregator:
         full_os_version: bool = False,
     ) -> Aggregator: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_state(state: tuple[Any, ...]) -> Aggregator: ...
 
 class QueryResult:
     """The answer to a metric query, as the HTTP API returns it."""
@@ -127,44 +180,62 @@ class QueryResult:
     @property
     def description(self) -> str: ...
     @property
-    def data(self) -> list[dict[str, Any]]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def to_pandas(self) -> Any: ...
+    def data(self) -> list[QueryEntry]: ...
+    def to_dict(self) -> QueryAnswer: ...
+    def to_pandas(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
     def mean(self) -> list[float | None]: ...
     def percentiles(
-        self, ps: Sequence[float] = ..., *, method: _Method = "interp"
+        self, ps: Sequence[float] = ..., *, method: PercentileMethod = "interp"
     ) -> list[dict[str, float | None]]: ...
     def cdf(self) -> list[list[float]]: ...
     def proportions(self) -> list[list[float]]: ...
     def stats(
-        self, stats: _Stats | None = None, *, method: _Method = "interp"
-    ) -> list[dict[str, Any]]: ...
-    def stats_frame(self, stats: _Stats | None = None, *, method: _Method = "interp") -> Any: ...
-    def proportions_frame(self) -> Any: ...
-    def cdf_frame(self) -> Any: ...
+        self, stats: _Stats | None = None, *, method: PercentileMethod = "interp"
+    ) -> list[StatsRow]: ...
+    def stats_frame(
+        self, stats: _Stats | None = None, *, method: PercentileMethod = "interp"
+    ) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def proportions_frame(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def cdf_frame(self) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_state(state: tuple[Any, ...]) -> QueryResult: ...
 
 class Store:
     """Aggregates in a SQLite file or in memory."""
 
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        definitions: Definitions | None = None,
+        lock_timeout: float | None = None,
+    ) -> None: ...
     @staticmethod
-    def open(path: _Path, definitions: Definitions | None = None) -> Store: ...
+    def open(
+        path: Path, *, definitions: Definitions | None = None, lock_timeout: float | None = None
+    ) -> Store: ...
     @staticmethod
-    def memory(definitions: Definitions | None = None) -> Store: ...
-    def channels(self, prefix: _Prefix) -> list[str]: ...
-    def dates(self, prefix: _Prefix, channel: str) -> list[dict[str, str]]: ...
-    def filters(self, channel: str, version: str | int) -> dict[str, list[str]] | None: ...
+    def memory(*, definitions: Definitions | None = None) -> Store: ...
+    def channels(self, prefix: Prefix) -> list[str]: ...
+    def dates(self, prefix: Prefix, channel: str) -> list[DateVersion]: ...
+    def filters(self, channel: str, version: str | int) -> FilterOptions | None: ...
     def query(
         self,
-        prefix: _Prefix,
+        prefix: Prefix,
         channel: str,
         version: str | int,
-        dates: str | datetime.date | Iterable[str | datetime.date],
+        dates: _Dates,
         metric: str,
         *,
-        group_by: _Dimension | None = None,
+        group_by: Dimension | None = None,
         top: int | None = None,
         stats: _Stats | None = None,
-        pct_method: _Method | None = None,
+        pct_method: PercentileMethod | None = None,
         **filters: str | Sequence[str],
     ) -> QueryResult: ...
     def close(self) -> None: ...
@@ -173,8 +244,17 @@ class Store:
     def __enter__(self) -> Store: ...
     def __exit__(self, *args: object) -> bool: ...
     def export(
-        self, prefix: _Prefix | None = None, channel: str | None = None, version: str | None = None
-    ) -> list[dict[str, Any]]: ...
+        self,
+        prefix: Prefix | None = None,
+        *,
+        channel: str | None = None,
+        version: str | None = None,
+    ) -> list[AggregateRow]: ...
     def to_pandas(
-        self, prefix: _Prefix | None = None, channel: str | None = None, version: str | None = None
-    ) -> Any: ...
+        self,
+        prefix: Prefix | None = None,
+        *,
+        channel: str | None = None,
+        version: str | None = None,
+    ) -> Any:
+        """Added by ``mozaggregator`` (pandas)."""

@@ -83,8 +83,8 @@ def _merge(a: Aggregator, b: Aggregator) -> Aggregator:
 
 def aggregate(
     data: Any,
-    column: Optional[str] = None,
     *,
+    column: Optional[str] = None,
     channels: Optional[Sequence[str]] = None,
     submission_date: Optional[str] = None,
     definitions_paths: Optional[Mapping[str, Any]] = None,

@@ -203,7 +203,7 @@ def test_prefer_definitions_uses_the_definition_layout(tmp_path):
     defs_file.write_text(json.dumps({"GC_MS": {
         "kind": "exponential", "low": 1, "high": 1000, "n_buckets": 20,
         "description": "GC time"}}))
-    defs = mozaggregator.Definitions(defs_file)
+    defs = mozaggregator.Definitions(histograms=defs_file)
     by_ping, by_defs = Aggregator(definitions=defs), Aggregator(definitions=defs,
                                                                  prefer_definitions=True)
     by_ping.add_ping(ping())

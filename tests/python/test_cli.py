@@ -52,7 +52,7 @@ def test_python_written_store_exports_like_the_cli_store(cli, cli_run, tmp_path)
     row0 = cli_run.rows[0]
     selected = run_cli(cli, "export", "--db", cli_run.db, "--prefix", "submission_date",
                        "--channel", row0["channel"], "--version", row0["version"])
-    assert store.export("submission_date", row0["channel"], row0["version"]) == [
+    assert store.export("submission_date", channel=row0["channel"], version=row0["version"]) == [
         json.loads(line) for line in selected.splitlines()] != []
     assert store.channels("build_id") == sorted({r["channel"] for r in cli_run.rows})
     row = next(r for r in cli_run.rows
@@ -86,7 +86,7 @@ def test_prefer_definitions_matches_the_cli(cli, cli_run, tmp_path, shared_data)
     run_cli(cli, "aggregate", "--db", db, "--histograms", hist, "--prefer-definitions", pings)
     rows = [json.loads(line) for line in
             run_cli(cli, "export", "--db", db, "--histograms", hist).splitlines()]
-    agg = Aggregator(definitions=Definitions(hist), prefer_definitions=True)
+    agg = Aggregator(definitions=Definitions(histograms=hist), prefer_definitions=True)
     agg.add_files(pings)
     assert rows and agg.aggregates() == rows
     plain = Aggregator()

@@ -34,7 +34,7 @@ def small(tmp_path):
 
 def test_layouts_descriptions_and_kinds(small):
     hist, scalars = small
-    defs = Definitions(hist, scalars)
+    defs = Definitions(histograms=hist, scalars=scalars)
     assert len(defs) == 5
     assert defs.metrics() == sorted(defs.metrics())
     assert "GC_MS" in defs and "NOPE" not in defs
@@ -58,11 +58,11 @@ def test_scalars_as_a_list_and_histograms_alone(small):
     assert len(Definitions(scalars=[scalars, scalars])) == 1
     assert len(Definitions(scalars=str(scalars))) == 1
     assert len(Definitions(histograms=str(hist))) == 4
-    assert Definitions(hist).scalars == [] and Definitions(hist).histograms == hist
+    assert Definitions(histograms=hist).scalars == [] and Definitions(histograms=hist).histograms == hist
 
 
 def test_unknown_metric_is_a_key_error(small):
-    defs = Definitions(*small)
+    defs = Definitions(histograms=small[0], scalars=small[1])
     for method in (defs.layout, defs.description, defs.kind, defs.keyed):
         with pytest.raises(KeyError) as err:
             method("NO_SUCH_PROBE")
@@ -71,12 +71,12 @@ def test_unknown_metric_is_a_key_error(small):
 
 def test_file_errors(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
-        Definitions(tmp_path / "missing.json")
+        Definitions(histograms=tmp_path / "missing.json")
     assert err.value.filename == str(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{ not json")
     with pytest.raises(ValueError):
-        Definitions(bad)
+        Definitions(histograms=bad)
     with pytest.raises(TypeError):
         Definitions(scalars=5)
     with pytest.raises(TypeError):
@@ -84,14 +84,14 @@ def test_file_errors(tmp_path):
 
 
 def test_pickle_reloads_the_files(small):
-    defs = Definitions(*small)
+    defs = Definitions(histograms=small[0], scalars=small[1])
     back = pickle.loads(pickle.dumps(defs))
     assert back.metrics() == defs.metrics()
     assert back.layout("SPINNER") == defs.layout("SPINNER")
 
 
 def test_every_layout_of_the_2017_definitions(shared_data):
-    defs = Definitions(shared_data / "definitions" / "Histograms-2017.json")
+    defs = Definitions(histograms=shared_data / "definitions" / "Histograms-2017.json")
     expected = json.loads((shared_data / "vectors" / "ranges_all_defs.json").read_text())
     checked = 0
     for name, want in expected.items():

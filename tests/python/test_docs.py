@@ -45,6 +45,7 @@ def test_docs_python_md_runs_as_written(tmp_path, monkeypatch):
     assert "['nightly']" in printed
     assert "exponential 50" in printed
     assert "['Linux,6.5', 'Windows_NT,6.5.0']" in printed
+    assert "not a mozaggregator store" in printed             # the errors example
     assert (tmp_path / "aggregates.sqlite").exists() and (tmp_path / "spark.sqlite").exists()
     assert os.environ.get("PYSPARK_PYTHON") == sys.executable
 

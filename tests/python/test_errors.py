@@ -32,11 +32,11 @@ def test_key_errors():
 def test_os_errors_carry_errno_and_filename(tmp_path):
     missing = tmp_path / "nope.json"
     with pytest.raises(OSError) as err:
-        Definitions(missing)
+        Definitions(histograms=missing)
     assert isinstance(err.value, FileNotFoundError)
     assert err.value.errno == 2 and err.value.filename == str(missing)
     with pytest.raises(IsADirectoryError):
-        Definitions(tmp_path)
+        Definitions(histograms=tmp_path)
 
 
 def test_runtime_errors(tmp_path):

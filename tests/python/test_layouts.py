@@ -17,7 +17,7 @@ def test_exponential_reference_values():
     assert len(b) == 50
     assert b[:10] == [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]
     assert b[-1] == 10000
-    # SPEC §2.4: the scalar labels.
+    # The scalar labels (docs/ingest.md, "Scalars, simple measures, count histograms").
     s = mozaggregator.exponential_buckets(1, 10000, 100)
     assert s[:20] == list(range(20)) and s[20:22] == [21, 23] and s[-2:] == [9249, 10000]
 

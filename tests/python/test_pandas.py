@@ -34,7 +34,7 @@ def test_store_to_pandas(tmp_path):
     agg.write(store)
     df = store.to_pandas("build_id", channel="beta")
     assert set(df["channel"]) == {"beta"} and set(df["prefix"]) == {"build_id"}
-    assert len(df) == len(store.export("build_id", "beta"))
+    assert len(df) == len(store.export("build_id", channel="beta"))
     assert len(store.to_pandas()) == len(agg.aggregates())
 
 

@@ -97,13 +97,13 @@ def test_dataframe_column_and_options(session):
     df = session.createDataFrame([(d, i) for i, d in enumerate(docs)], ["ping", "n"])
     local = Aggregator(channels=["beta"], submission_date="20240106")
     local.add_pings(docs)
-    result = mzs.aggregate(df, "ping", channels=["beta"], submission_date="20240106")
+    result = mzs.aggregate(df, column="ping", channels=["beta"], submission_date="20240106")
     assert result.aggregates() == local.aggregates()
     assert result.report()["pings_used"] == local.report()["pings_used"] > 0
     with pytest.raises(ValueError):
         mzs.aggregate(df)
     with pytest.raises(ValueError):
-        mzs.aggregate(df, "ping", channels=["esr"])
+        mzs.aggregate(df, column="ping", channels=["esr"])
 
 
 def test_dict_pings_definitions_and_write(session, tmp_path):

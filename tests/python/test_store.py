@@ -118,7 +118,7 @@ def test_definitions_give_descriptions_and_categorical_labels(tmp_path):
         "SEARCH_DURATION": {"kind": "categorical", "labels": ["a", "b", "c"],
                             "keyed": True, "description": "labels"},
     }))
-    defs = Definitions(defs_file)
+    defs = Definitions(histograms=defs_file)
     agg = Aggregator()
     agg.add_ping(ping(**{"payload.keyedHistograms.SEARCH_DURATION.google": {
         "histogram_type": 5, "range": [1, 50], "bucket_count": 51, "sum": 3,
@@ -156,7 +156,7 @@ def test_export_rows_select_tables(store):
     assert rows and {r["prefix"] for r in rows} == {"build_id", "submission_date"}
     beta = store.export(channel="beta")
     assert beta and {r["channel"] for r in beta} == {"beta"}
-    assert store.export("build_id", "nightly", "120") == [
+    assert store.export("build_id", channel="nightly", version="120") == [
         r for r in rows if (r["prefix"], r["channel"], r["version"]) == ("build_id", "nightly", "120")]
     assert store.export(version="99") == []
     with pytest.raises(ValueError):

@@ -102,7 +102,7 @@ def test_loading_definitions_releases_the_gil(tmp_path):
     path.write_text(json.dumps({
         f"H_{i}": {"kind": "exponential", "high": 10000 + i, "n_buckets": 50,
                    "description": "x" * 100} for i in range(20000)}))
-    assert ran_during(lambda: Definitions(path))
+    assert ran_during(lambda: Definitions(histograms=path))
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
@@ -116,7 +116,7 @@ def test_definitions_read_a_pipe_that_this_thread_writes(tmp_path):
     result = {}
     faulthandler.dump_traceback_later(120, exit=True)
     try:
-        t = threading.Thread(target=lambda: result.setdefault("defs", Definitions(fifo)))
+        t = threading.Thread(target=lambda: result.setdefault("defs", Definitions(histograms=fifo)))
         t.start()
         with open(fifo, "w") as w:
             w.write(json.dumps({"GC_MS": {"kind": "flag", "description": "via a pipe"}}))

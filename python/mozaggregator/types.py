@@ -1,0 +1,209 @@
+"""Types of the values the ``mozaggregator`` API takes and returns, for type checkers.
+
+The API returns plain dicts and lists; these ``TypedDict``\\ s say which keys each dict has,
+and the ``Literal`` aliases list the strings an argument accepts. They exist at run time too,
+so ``from mozaggregator.types import QueryEntry`` works in annotations anywhere.
+
+>>> from mozaggregator.types import PERCENTILE_METHODS
+>>> PERCENTILE_METHODS
+('interp', 'nearest', 'tmo')
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Literal, Mapping, Optional, TypedDict, Union
+
+__all__ = [
+    "AggregateRow",
+    "Comparison",
+    "ComparisonSide",
+    "DateVersion",
+    "Delta",
+    "Dimension",
+    "Distances",
+    "FilterOptions",
+    "Kind",
+    "PERCENTILE_METHODS",
+    "Path",
+    "PercentileMethod",
+    "Ping",
+    "Prefix",
+    "QueryAnswer",
+    "QueryEntry",
+    "Report",
+    "StatsRow",
+    "WriteReport",
+]
+
+#: A path argument: a ``str`` or an ``os.PathLike``.
+Path = Union[str, "os.PathLike[str]"]
+#: A ping: JSON text, JSON bytes or a mapping (a dict).
+Ping = Union[str, bytes, Mapping[str, Any]]
+#: The two aggregate families.
+Prefix = Literal["build_id", "submission_date"]
+#: How percentiles are computed (docs/statistics.md).
+PercentileMethod = Literal["interp", "nearest", "tmo"]
+#: The percentile methods, as a tuple (for checks at run time).
+PERCENTILE_METHODS = ("interp", "nearest", "tmo")
+#: The dimensions a query can be grouped by (``group_by=``).
+Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
+#: The kinds of bucket layouts.
+Kind = Literal["exponential", "linear", "boolean", "flag", "count", "enumerated", "categorical"]
+
+
+class DateVersion(TypedDict):
+    """One entry of ``Store.dates()``."""
+
+    date: str
+    version: str
+
+
+class FilterOptions(TypedDict, total=False):
+    """``Store.filters()``: the values of each dimension (empty dimensions left out)."""
+
+    metric: List[str]
+    application: List[str]
+    architecture: List[str]
+    os: List[str]
+    child: List[str]
+
+
+class _QueryEntryRequired(TypedDict):
+    date: str
+    label: str
+    count: int
+    sum: int
+    histogram: List[int]
+
+
+class QueryEntry(_QueryEntryRequired, total=False):
+    """One entry of ``QueryResult.data``: a date and label; ``group`` with ``group_by``,
+    ``stats`` and ``stats_buckets`` with ``stats``."""
+
+    group: str
+    stats: Dict[str, Optional[float]]
+    stats_buckets: Dict[str, Optional[List[Union[int, str]]]]
+
+
+class QueryAnswer(TypedDict):
+    """``QueryResult.to_dict()``: the HTTP API's JSON object."""
+
+    buckets: List[Union[int, str]]
+    kind: str
+    description: str
+    data: List[QueryEntry]
+
+
+class _StatsRowRequired(TypedDict):
+    date: str
+    label: str
+    samples: int
+
+
+class StatsRow(_StatsRowRequired, total=False):
+    """One entry of ``QueryResult.stats()``: ``samples`` and each requested statistic
+    (``"mean"``, ``"p50"``, …: a float or ``None``) by name; ``group`` when grouped."""
+
+    group: str
+    tmo_mean: Optional[float]
+
+
+class AggregateRow(TypedDict):
+    """One row of ``Aggregator.aggregates()`` and ``Store.export()`` (the CLI's ``export``)."""
+
+    prefix: Prefix
+    channel: str
+    version: str
+    date: str
+    metric: str
+    label: str
+    process: str
+    application: str
+    architecture: str
+    os: str
+    os_version: str
+    kind: str
+    buckets: List[Union[int, str]]
+    histogram: List[int]
+    sum: int
+    count: int
+
+
+class WriteReport(TypedDict):
+    """What ``Aggregator.write()`` did."""
+
+    targets_written: int
+    targets_skipped: List[Any]
+    rows_written: int
+    rows_rejected: Dict[str, int]
+
+
+class Report(TypedDict):
+    """``Aggregator.report()``: the counters the CLI reports."""
+
+    files_read: int
+    input_bytes: int
+    json_bytes: int
+    pings_read: int
+    pings_used: int
+    pings_rejected: Dict[str, int]
+    inputs_damaged: Dict[str, int]
+    histograms_used: int
+    histograms_rejected: Dict[str, int]
+    scalars_used: int
+    scalars_rejected: Dict[str, int]
+    bad_keys: int
+    non_integer_counts: int
+    unplaced_samples: Dict[str, int]
+    series_written: int
+    rows_rejected: Dict[str, int]
+    targets_written: int
+    targets_skipped: int
+    skipped_tables: List[str]
+    files_skipped: List[str]
+    damaged_inputs: Dict[str, str]
+    seconds: float
+    write_seconds: float
+    mb_per_s: float
+    pings_per_s: float
+
+
+class _SideRequired(TypedDict):
+    samples: int
+    pings: int
+    mean: Optional[float]
+    percentiles: Dict[str, Optional[float]]
+    proportions: List[float]
+
+
+class ComparisonSide(_SideRequired, total=False):
+    """One side of ``compare()``: its entries pooled (``tmo_mean`` with ``method="tmo"``)."""
+
+    tmo_mean: Optional[float]
+
+
+class Delta(TypedDict):
+    """B − A of one statistic of ``compare()``."""
+
+    absolute: Optional[float]
+    relative: Optional[float]
+
+
+class Distances(TypedDict):
+    """The distances between the sides of ``compare()``."""
+
+    bhattacharyya: float
+    ks: float
+    cdf_squared: float
+
+
+class Comparison(TypedDict):
+    """``mozaggregator.compare(a, b)``: what the HTTP ``compare/`` route answers."""
+
+    kind: str
+    buckets: List[Union[int, str]]
+    a: ComparisonSide
+    b: ComparisonSide
+    deltas: Dict[str, Delta]
+    distances: Distances

@@ -190,14 +190,16 @@ def test_a_file_size_limit_is_a_disk_error(tmp_path):
     assert len(after) >= len(before)
 
 
-def test_other_store_failures_are_store_errors(tmp_path):
-    # A row the store cannot decode (damage SQLite does not see): the base class.
+def test_an_undecodable_row_is_a_damaged_store(tmp_path):
+    # A row the store cannot decode (damage SQLite does not see) is damage all the same.
     path = tmp_path / "rows.sqlite"
     filled(path)
     conn = sqlite3.connect(path)
     conn.execute("UPDATE series SET data = x'07'")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError) as err:
+    with pytest.raises(StoreDamagedError) as err:
         Store.open(path).export()
-    assert type(err.value) is StoreError
+    assert isinstance(err.value, StoreError) and isinstance(err.value, RuntimeError)
+    assert "corrupt histogram" in str(err.value)
+    assert str(path) in str(err.value)

@@ -6,10 +6,7 @@ use std::sync::Arc;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{ingest, IngestOptions};
 use mozaggregator_core::input::discover;
-use mozaggregator_core::{
-    check_date, Aggregates, Aggregator, Error, MemoryStore, Options, Report, Selection, Store,
-    CHANNELS,
-};
+use mozaggregator_core::{Aggregates, Aggregator, MemoryStore, Options, Report, Selection, Store};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
@@ -82,22 +79,7 @@ impl PyAggregator {
         full_os_version: bool,
         aggregates: Aggregates,
     ) -> PyResult<Self> {
-        if let Some(date) = &submission_date {
-            check_date("submission_date", date).py()?;
-        }
-        let channels = match channels {
-            None => Options::default().channels,
-            Some(list) => {
-                if let Some(bad) = list.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
-                    return Err(Error::invalid(
-                        "channels",
-                        format!("`{bad}` is not one of {}", CHANNELS.join(", ")),
-                    ))
-                    .py();
-                }
-                list
-            }
-        };
+        let channels = channels.unwrap_or_else(|| Options::default().channels);
         let options = Options {
             submission_date,
             channels,
@@ -108,6 +90,7 @@ impl PyAggregator {
                 .map(|d| d.get().inner.clone())
                 .unwrap_or_else(|| Arc::new(Definitions::new())),
         };
+        options.validate().py()?;
         Ok(Self {
             aggregator: Aggregator::new(options),
             aggregates,

@@ -230,6 +230,12 @@ fn errors_exit_with_status_2() {
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["aggregate", "--db", s(&db), "--channels", "esr", "-"]);
     assert_eq!(out.status.code(), Some(2));
+    // The same rule and words as Python's (Options::validate).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("invalid channels: `esr` is not one of nightly, aurora, beta, release"),
+        "{stderr}"
+    );
     let out = run(&["export", "--db", s(&tmp.path().join("none.sqlite"))]);
     assert_eq!(out.status.code(), Some(2));
 }

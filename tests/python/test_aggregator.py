@@ -121,11 +121,16 @@ def test_options_channels_and_submission_date():
     assert {r["os_version"] for r in full.aggregates()} == {"6.5.0"}
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"channels": ["esr"]}, {"submission_date": "2024-01-02"}, {"submission_date": "20241340"},
+@pytest.mark.parametrize("kwargs, words", [
+    ({"channels": ["esr"]}, "`esr` is not one of nightly, aurora, beta, release"),
+    ({"channels": []}, "no channel given"),
+    ({"submission_date": "2024-01-02"}, "not a YYYYMMDD date"),
+    ({"submission_date": "20150231"}, "not a YYYYMMDD date"),
+    ({"prefer_definitions": True}, "no definitions to prefer"),
 ])
-def test_bad_options_are_value_errors(kwargs):
-    with pytest.raises(ValueError):
+def test_bad_options_are_value_errors(kwargs, words):
+    # The core's Options::validate, the same rule and words as the CLI's.
+    with pytest.raises(ValueError, match=words):
         Aggregator(**kwargs)
 
 

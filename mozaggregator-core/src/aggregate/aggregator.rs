@@ -9,6 +9,7 @@ use super::parse::PingSeed;
 use super::rules::{Ctx, HistReason, ScalarReason, Scratch, What};
 use super::{Aggregates, GroupKey, Map};
 use crate::definitions::Definitions;
+use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::check_date;
 use crate::layout::{BucketLayout, LayoutSpec};
@@ -43,6 +44,57 @@ impl Default for Options {
             full_os_version: false,
             definitions: Arc::new(Definitions::new()),
         }
+    }
+}
+
+impl Options {
+    /// Checks the options every front end (CLI, Python, Spark) accepts alike: the submission
+    /// date is a real `YYYYMMDD` date ([`check_date`]), the channels are a non-empty subset of
+    /// [`CHANNELS`], and `prefer_definitions` comes with definitions to prefer.
+    ///
+    /// ```
+    /// use mozaggregator_core::Options;
+    /// assert!(Options::default().validate().is_ok());
+    /// let bad = Options { channels: vec!["nightly".into(), "esr".into()], ..Options::default() };
+    /// assert_eq!(
+    ///     bad.validate().unwrap_err().to_string(),
+    ///     "invalid channels: `esr` is not one of nightly, aurora, beta, release"
+    /// );
+    /// let bad = Options { submission_date: Some("20150231".into()), ..Options::default() };
+    /// assert!(bad.validate().is_err());
+    /// let bad = Options { prefer_definitions: true, ..Options::default() };
+    /// assert!(bad.validate().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the first option that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(date) = &self.submission_date {
+            check_date("submission_date", date)?;
+        }
+        if self.channels.is_empty() {
+            return Err(Error::invalid(
+                "channels",
+                format!("no channel given: name some of {}", CHANNELS.join(", ")),
+            ));
+        }
+        if let Some(bad) = self
+            .channels
+            .iter()
+            .find(|c| !CHANNELS.contains(&c.as_str()))
+        {
+            return Err(Error::invalid(
+                "channels",
+                format!("`{bad}` is not one of {}", CHANNELS.join(", ")),
+            ));
+        }
+        if self.prefer_definitions && self.definitions.is_empty() {
+            return Err(Error::invalid(
+                "prefer_definitions",
+                "there are no definitions to prefer: load a Histograms.json",
+            ));
+        }
+        Ok(())
     }
 }
 

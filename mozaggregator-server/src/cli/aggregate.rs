@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{check_date, Aggregator, Options, SqliteStore, CHANNELS};
+use mozaggregator_core::{Aggregator, Options, SqliteStore};
 use mozaggregator_server::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -82,21 +82,10 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if let Some(d) = &args.submission_date {
-        check_date("submission date", d)?;
-    }
     check_threads(args.threads)?;
     let channels = if args.channels.is_empty() {
-        CHANNELS.iter().map(|c| c.to_string()).collect()
+        Options::default().channels
     } else {
-        for c in &args.channels {
-            if !CHANNELS.contains(&c.as_str()) {
-                return Err(Error::Usage(format!(
-                    "--channels: `{c}` is not one of {}",
-                    CHANNELS.join(", ")
-                )));
-            }
-        }
         args.channels.clone()
     };
     if args.prefer_definitions && args.histograms.is_none() {
@@ -105,16 +94,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ));
     }
     let definitions = Definitions::load(args.histograms.as_deref(), &args.scalars)?;
-    let (inputs, files_skipped) = discover_listing(&args.inputs)?;
-    // Open the store before the long part, so a bad path fails fast.
-    let store = SqliteStore::open(&args.db)?;
-    let aggregator = Aggregator::new(Options {
+    let options = Options {
         submission_date: args.submission_date.clone(),
         channels,
         prefer_definitions: args.prefer_definitions,
         full_os_version: args.full_os_version,
         definitions: Arc::new(definitions),
-    });
+    };
+    options.validate()?;
+    let (inputs, files_skipped) = discover_listing(&args.inputs)?;
+    // Open the store before the long part, so a bad path fails fast.
+    let store = SqliteStore::open(&args.db)?;
+    let aggregator = Aggregator::new(options);
     let options = IngestOptions {
         threads: args.threads,
         ..IngestOptions::default()

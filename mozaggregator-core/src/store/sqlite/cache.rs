@@ -52,26 +52,41 @@ fn get<'a, T>(table: &'a [Option<T>], id: i64, what: &str) -> Result<&'a T> {
         .ok_or_else(|| corrupt(format!("unknown {what} id {id}")))
 }
 
+/// Loads the interned names `sql` selects (`id, name` with `id >= ?1`) beyond those already in
+/// `names` (indexed by id), and their ids by name.
+fn load_names(
+    conn: &Connection,
+    sql: &str,
+    names: &mut Vec<Option<String>>,
+    ids: &mut Map<String, i64>,
+) -> Result<()> {
+    let from = names.len() as i64;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query([from])?;
+    while let Some(row) = rows.next()? {
+        let (id, name): (i64, String) = (row.get(0)?, row.get(1)?);
+        ids.insert(name.clone(), id);
+        *slot(names, id)? = Some(name);
+    }
+    Ok(())
+}
+
 impl ReadCache {
     /// Loads every interned row added since the last refresh, as seen by `conn`'s snapshot,
     /// and marks the cache complete for `version`.
     pub(crate) fn refresh(&mut self, conn: &Connection, version: u64) -> Result<()> {
-        let from = self.metrics.len() as i64;
-        let mut stmt = conn.prepare_cached("SELECT id, name FROM metrics WHERE id >= ?1")?;
-        let mut rows = stmt.query([from])?;
-        while let Some(row) = rows.next()? {
-            let (id, name): (i64, String) = (row.get(0)?, row.get(1)?);
-            self.metric_ids.insert(name.clone(), id);
-            *slot(&mut self.metrics, id)? = Some(name);
-        }
-        let from = self.labels.len() as i64;
-        let mut stmt = conn.prepare_cached("SELECT id, name FROM labels WHERE id >= ?1")?;
-        let mut rows = stmt.query([from])?;
-        while let Some(row) = rows.next()? {
-            let (id, name): (i64, String) = (row.get(0)?, row.get(1)?);
-            self.label_ids.insert(name.clone(), id);
-            *slot(&mut self.labels, id)? = Some(name);
-        }
+        load_names(
+            conn,
+            "SELECT id, name FROM metrics WHERE id >= ?1",
+            &mut self.metrics,
+            &mut self.metric_ids,
+        )?;
+        load_names(
+            conn,
+            "SELECT id, name FROM labels WHERE id >= ?1",
+            &mut self.labels,
+            &mut self.label_ids,
+        )?;
         let from = self.dims.len() as i64;
         let mut stmt = conn.prepare_cached(
             "SELECT id, application, architecture, os, os_version FROM dims WHERE id >= ?1",

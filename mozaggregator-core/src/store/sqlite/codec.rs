@@ -180,14 +180,8 @@ impl Accumulator {
     /// query).
     pub(crate) fn add_blob(&mut self, blob: &[u8]) -> Result<()> {
         // The hot loop of metric queries: the same validation as `decode_with`, specialised.
-        let mut r = Reader { blob, pos: 0 };
-        let head = r.byte()?;
-        if head >> 4 != FORMAT {
-            return Err(corrupt(format!("unknown format {}", head >> 4)));
-        }
-        let sum = r.varint()?;
-        let count = r.varint()?;
-        match head & 0x0f {
+        let (mut r, encoding, sum, count) = Reader::header(blob)?;
+        match encoding {
             SPARSE => {
                 let mut next = 0usize;
                 while !r.at_end() {
@@ -239,14 +233,8 @@ fn decode_with(
     n: usize,
     mut bucket: impl FnMut(usize, u64) -> Result<()>,
 ) -> Result<(u64, u64)> {
-    let mut r = Reader { blob, pos: 0 };
-    let head = r.byte()?;
-    if head >> 4 != FORMAT {
-        return Err(corrupt(format!("unknown format {}", head >> 4)));
-    }
-    let sum = r.varint()?;
-    let count = r.varint()?;
-    match head & 0x0f {
+    let (mut r, encoding, sum, count) = Reader::header(blob)?;
+    match encoding {
         DENSE => {
             for i in 0..n {
                 let c = r.varint()?;
@@ -291,6 +279,22 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
 struct Reader<'a> {
     blob: &'a [u8],
     pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader past the header of a histogram blob, with what the header says: the encoding
+    /// (dense or sparse), the sum and the count.
+    #[inline]
+    fn header(blob: &'a [u8]) -> Result<(Self, u8, u64, u64)> {
+        let mut r = Reader { blob, pos: 0 };
+        let head = r.byte()?;
+        if head >> 4 != FORMAT {
+            return Err(corrupt(format!("unknown format {}", head >> 4)));
+        }
+        let sum = r.varint()?;
+        let count = r.varint()?;
+        Ok((r, head & 0x0f, sum, count))
+    }
 }
 
 impl Reader<'_> {

@@ -6,7 +6,8 @@
 //! algebra ([`filter`]), the dimensions that address aggregates ([`keys`]) and the storage
 //! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
 //! [`input`]), applies the rules of docs/ingest.md ([`aggregate`]), in parallel ([`ingest`]), and
-//! accounts for everything it read ([`report`]); [`generate`] makes realistic synthetic pings.
+//! accounts for everything it read ([`report`]). With the `generate` feature, `generate` makes
+//! realistic synthetic pings; with `testing`, `testing` holds the store conformance suite.
 //! [`stats`] computes means, percentiles and distances of served distributions.
 
 pub mod access;
@@ -18,6 +19,7 @@ pub mod definitions;
 pub mod error;
 pub mod export;
 pub mod filter;
+#[cfg(feature = "generate")]
 pub mod generate;
 pub mod histogram;
 pub mod ingest;

@@ -1,5 +1,4 @@
 //! `mozaggregator aggregate / export / generate / trim` end to end, running the binary.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,14 +1,11 @@
 //! Store reads run off the executor, in parallel, under the request timeout. The store here
 //! blocks on a gate the test controls, so outcomes do not depend on timing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use mozaggregator_core::*;
 use poem::http::StatusCode;
 use poem::{Endpoint, Request};

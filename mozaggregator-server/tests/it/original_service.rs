@@ -7,13 +7,11 @@
 //! from the original (docs/api.md, "Differences from the original service, on purpose"): GC_MAX_PAUSE_MS_2 is served over the layout its pings declare
 //! (linear 1..1000, 50 buckets), with every sample, where the original dropped the samples that
 //! did not fit its (exponential) definition.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use std::sync::{Arc, OnceLock};
 
-use common::{app_with, bearer, claims, config, jwt_config, keys, sign, TOKEN};
+use crate::common::{app_with, bearer, claims, config, jwt_config, keys, sign, TOKEN};
 use mozaggregator_core::definitions::{Definition, Definitions};
 use mozaggregator_core::testing::dataset;
 use mozaggregator_core::*;

@@ -1,10 +1,7 @@
 //! Authorization over HTTP: RS256 JWTs against a JWKS (every failure mode → 403, never 5xx),
 //! static tokens, and loading the JWKS and token files.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use mozaggregator_server::auth::{load_jwks, load_tokens};
 use poem::http::StatusCode;
 

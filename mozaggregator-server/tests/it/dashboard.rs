@@ -1,9 +1,7 @@
 //! The embedded dashboard: its page and assets, their headers, and that the API around them is
 //! unchanged. (The dashboard itself is tested in a browser by `dashboard/tests`.)
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use mozaggregator_server::headers::{CSP, DASHBOARD_CSP};
 
 fn client() -> poem::test::TestClient<mozaggregator_server::App> {

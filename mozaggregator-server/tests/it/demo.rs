@@ -1,9 +1,7 @@
 //! `mozaggregator demo --no-serve` builds a store from generated pings, and every URL it
 //! prints answers 200 on that store.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;

@@ -1,6 +1,5 @@
 //! `mozaggregator serve` reads its settings from flags and `MOZAGGREGATOR_*` variables and
 //! refuses bad ones with a clear message before binding anything.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 

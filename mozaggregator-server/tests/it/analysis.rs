@@ -1,12 +1,9 @@
 //! The Analysis API over HTTP (poem's TestClient): statistics, OR filters, group-by, date
 //! ranges, top-K, evolution, compare, labels and POST — and every error they can answer.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use mozaggregator_core::*;
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestResponse};

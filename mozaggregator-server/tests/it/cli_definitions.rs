@@ -1,11 +1,8 @@
 //! `mozaggregator definitions` end to end: the binary's output against the reference layouts of
 //! ranges_all_defs.json (when ../shared is present) and the core crate's hand-derived fixtures,
 //! plus errors (exit code 2, message naming metric and field) and a closed pipe.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../mozaggregator-core/tests/common/mod.rs"]
-mod common;
-
+use crate::core_common as common;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -1,10 +1,8 @@
 //! Mozilla's telemetry.js (the dashboards' client) against a real server on 127.0.0.1, driven
 //! by tests/js/telemetry_check.js under Node. Optional: runs only when `TELEMETRY_JS` names a
 //! local copy of telemetry.js (it is not part of this repository, and nothing is fetched).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common;
 use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;

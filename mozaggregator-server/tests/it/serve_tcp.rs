@@ -1,6 +1,5 @@
 //! The real server over TCP (issue 16): very long URLs get the documented answer, and `serve`
 //! and `demo` bind before they do anything else.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};

@@ -1,9 +1,6 @@
 //! The HTTP API, in process (poem's TestClient) over a hand-made MemoryStore.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use mozaggregator_core::Store;
 use poem::http::StatusCode;
 use poem::test::TestResponse;

@@ -1,11 +1,8 @@
 //! `/openapi.json` matches the real behaviour: every documented path, called with its example
 //! parameters, answers a documented status (200 when authorized), with the documented content
 //! type; and every route the server has is documented.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn example_url(path: &str, op: &Value) -> String {

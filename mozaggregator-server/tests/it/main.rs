@@ -1,0 +1,22 @@
+//! The server crate's integration tests, in one binary (one link instead of one per file):
+//! each module is one area, `common` holds the shared fixtures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+/// The core crate's test fixtures (reference layouts), shared with `cli_definitions`.
+#[path = "../../../mozaggregator-core/tests/common/mod.rs"]
+mod core_common;
+
+mod analysis;
+mod api;
+mod auth;
+mod cli_definitions;
+mod cli_ingest;
+mod concurrency;
+mod dashboard;
+mod demo;
+mod openapi;
+mod original_service;
+mod serve_cli;
+mod serve_tcp;
+mod telemetry_js;

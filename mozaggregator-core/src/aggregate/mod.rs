@@ -28,6 +28,7 @@ use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
+use crate::reject::HistogramReject;
 use crate::report::Report;
 use crate::store::{Batch, RowReject, Store, WriteReport};
 use interner::Interner;
@@ -381,9 +382,7 @@ impl Aggregates {
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
         }
         if refused > 0 {
-            batch
-                .rows_refused
-                .insert(RowReject::MergeOverflow.as_str().to_string(), refused);
+            batch.rows_refused.add(RowReject::MergeOverflow, refused);
         }
         Ok(batch)
     }
@@ -428,9 +427,8 @@ impl Aggregates {
             total.targets_written += written.targets_written;
             total.targets_skipped.extend(written.targets_skipped);
             total.rows_written += written.rows_written;
-            for (reason, n) in written.rows_rejected.into_iter().chain(batch.rows_refused) {
-                *total.rows_rejected.entry(reason).or_default() += n;
-            }
+            total.rows_rejected.merge(&written.rows_rejected);
+            total.rows_rejected.merge(&batch.rows_refused);
         }
         Ok(total)
     }
@@ -516,10 +514,10 @@ struct Lost {
 impl Lost {
     fn report(&self, report: &mut Report) {
         if self.overflow > 0 {
-            report.reject_histograms("overflow", self.overflow);
+            report.reject_histograms(HistogramReject::Overflow, self.overflow);
         }
         if self.too_many_strings > 0 {
-            report.reject_histograms("too_many_strings", self.too_many_strings);
+            report.reject_histograms(HistogramReject::TooManyStrings, self.too_many_strings);
         }
     }
 }

@@ -7,13 +7,14 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::rules::{push_upper, Ctx, HistReason, HistogramFields, RangeField, ScalarReason};
+use super::rules::{push_upper, Ctx, HistogramFields, RangeField};
 use crate::completion::parse_key;
 use crate::keys::Process;
 use crate::layout::LayoutSpec;
 use crate::ping::{
     drain_map, drain_seq, Application, Envelope, Environment, Lenient, Meta, Scalar, Str, Text,
 };
+use crate::reject::{HistogramReject, ScalarReject};
 
 /// Keyed histograms never aggregated (label explosion).
 const IGNORED_KEYED_HISTOGRAMS: [&str; 2] = [
@@ -255,9 +256,9 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
     }
 
     not_an_object!(|s: Self| s.ctx.scratch.reject_hist(if s.legacy_child {
-        HistReason::SectionNotAnObject
+        HistogramReject::SectionNotAnObject
     } else {
-        HistReason::PayloadNotAnObject
+        HistogramReject::PayloadNotAnObject
     }));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -315,7 +316,10 @@ impl<'de> Visitor<'de> for ProcessesSeed<'_, '_> {
         f.write_str("payload.processes")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject));
+    not_an_object!(|s: Self| s
+        .ctx
+        .scratch
+        .reject_hist(HistogramReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
@@ -363,7 +367,10 @@ impl<'de> Visitor<'de> for ProcessSeed<'_, '_> {
         f.write_str("a process")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject));
+    not_an_object!(|s: Self| s
+        .ctx
+        .scratch
+        .reject_hist(HistogramReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);
@@ -412,13 +419,18 @@ impl<'de> Visitor<'de> for ChildrenSeed<'_, '_> {
     }
 
     not_an_object!(
-        |s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject),
+        |s: Self| s
+            .ctx
+            .scratch
+            .reject_hist(HistogramReject::SectionNotAnObject),
         primitives
     );
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         drain_map(map)?;
-        self.ctx.scratch.reject_hist(HistReason::SectionNotAnObject);
+        self.ctx
+            .scratch
+            .reject_hist(HistogramReject::SectionNotAnObject);
         Ok(())
     }
 
@@ -452,7 +464,10 @@ impl<'de> Visitor<'de> for HistogramsSeed<'_, '_> {
         f.write_str("histograms")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject));
+    not_an_object!(|s: Self| s
+        .ctx
+        .scratch
+        .reject_hist(HistogramReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);
@@ -483,14 +498,17 @@ impl<'de> Visitor<'de> for KeyedHistogramsSeed<'_, '_> {
         f.write_str("keyed histograms")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::SectionNotAnObject));
+    not_an_object!(|s: Self| s
+        .ctx
+        .scratch
+        .reject_hist(HistogramReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);
         while let Some(name) = map.next_key::<Str<'de>>()? {
             if IGNORED_KEYED_HISTOGRAMS.contains(&&*name) {
                 map.next_value::<IgnoredAny>()?;
-                ctx.scratch.reject_hist(HistReason::IgnoredByName);
+                ctx.scratch.reject_hist(HistogramReject::IgnoredByName);
                 continue;
             }
             let metric = ctx.intern(&name);
@@ -520,7 +538,7 @@ impl<'de> Visitor<'de> for KeyedSeed<'_, '_> {
         f.write_str("a keyed histogram")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::NotAnObject));
+    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistogramReject::NotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, metric, process) = (self.ctx, self.metric, self.process);
@@ -566,7 +584,7 @@ impl<'de> Visitor<'de> for HistogramSeed<'_, '_> {
         f.write_str("a histogram")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistReason::NotAnObject));
+    not_an_object!(|s: Self| s.ctx.scratch.reject_hist(HistogramReject::NotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
@@ -732,14 +750,14 @@ impl<'de> Visitor<'de> for ScalarsSeed<'_, '_> {
     not_an_object!(|s: Self| s
         .ctx
         .scratch
-        .reject_scalar(ScalarReason::SectionNotAnObject));
+        .reject_scalar(ScalarReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);
         while let Some(name) = map.next_key::<Str<'de>>()? {
             if name.starts_with(IGNORED_SCALAR_PREFIX) {
                 map.next_value::<IgnoredAny>()?;
-                ctx.scratch.reject_scalar(ScalarReason::IgnoredByName);
+                ctx.scratch.reject_scalar(ScalarReject::IgnoredByName);
                 continue;
             }
             let value: Scalar = map.next_value()?;
@@ -770,14 +788,14 @@ impl<'de> Visitor<'de> for KeyedScalarsSeed<'_, '_> {
     not_an_object!(|s: Self| s
         .ctx
         .scratch
-        .reject_scalar(ScalarReason::SectionNotAnObject));
+        .reject_scalar(ScalarReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);
         while let Some(name) = map.next_key::<Str<'de>>()? {
             if name.starts_with(IGNORED_SCALAR_PREFIX) {
                 map.next_value::<IgnoredAny>()?;
-                ctx.scratch.reject_scalar(ScalarReason::IgnoredByName);
+                ctx.scratch.reject_scalar(ScalarReject::IgnoredByName);
                 continue;
             }
             ctx.scratch.name.clear();
@@ -810,7 +828,7 @@ impl<'de> Visitor<'de> for KeyedScalarSeed<'_, '_> {
         f.write_str("a keyed scalar")
     }
 
-    not_an_object!(|s: Self| s.ctx.scratch.reject_scalar(ScalarReason::NotAnObject));
+    not_an_object!(|s: Self| s.ctx.scratch.reject_scalar(ScalarReject::NotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, metric, process) = (self.ctx, self.metric, self.process);
@@ -842,7 +860,7 @@ impl<'de> Visitor<'de> for MeasuresSeed<'_, '_> {
     not_an_object!(|s: Self| s
         .ctx
         .scratch
-        .reject_scalar(ScalarReason::SectionNotAnObject));
+        .reject_scalar(ScalarReject::SectionNotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, process) = (self.ctx, self.process);

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::error::{Error, Result};
+use crate::reject::{InputDamage, PingReject};
 use crate::report::Report;
 
 /// How documents are laid out in an input.
@@ -359,10 +360,12 @@ pub fn read_input(
             Err(e) => return Err(Error::io(input.name(), e)),
         },
     };
+    // A compressed stream that fails is damage (counted, the job goes on); a plain input that
+    // fails to read is an error.
     let damage = match compression {
-        Compression::Gzip => "corrupt_gzip",
-        Compression::Zstd => "corrupt_zstd",
-        Compression::None => "read_error",
+        Compression::Gzip => Some(InputDamage::CorruptGzip),
+        Compression::Zstd => Some(InputDamage::CorruptZstd),
+        Compression::None => None,
     };
     let result = match input.format {
         Format::Document => read_document(&mut reader, sink),
@@ -370,14 +373,14 @@ pub fn read_input(
     };
     report.files_read += 1;
     report.input_bytes += bytes.load(Ordering::Relaxed).saturating_sub(before);
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if compression != Compression::None && !failed.load(Ordering::Relaxed) => {
+    match (result, damage) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), Some(damage)) if !failed.load(Ordering::Relaxed) => {
             report.damaged_input(damage);
             report.name_damaged_input(&input.name(), damage, &e.to_string());
             Ok(())
         }
-        Err(e) => Err(Error::io(input.name(), e)),
+        (Err(e), _) => Err(Error::io(input.name(), e)),
     }
 }
 
@@ -474,7 +477,7 @@ fn read_lines(
             }
             None if buf.len() > options.max_line => {
                 report.pings_read += 1;
-                report.reject_ping("line_too_long");
+                report.reject_ping(PingReject::LineTooLong);
                 buf.clear();
                 searched = 0;
                 skipping = true;

@@ -78,6 +78,7 @@ impl Process {
     }
 
     /// A small stable number (0 parent, 1 content, 2 gpu) for compact storage.
+    #[inline]
     pub fn code(self) -> u8 {
         self as u8
     }

@@ -80,6 +80,7 @@ impl Kind {
     }
 
     /// The ping `histogram_type` of this kind (enumerated is declared as linear).
+    #[inline]
     pub fn histogram_type(self) -> u8 {
         match self {
             Kind::Exponential => 0,
@@ -334,16 +335,19 @@ impl LayoutSpec {
     }
 
     /// The kind.
+    #[inline]
     pub fn kind(&self) -> Kind {
         self.kind
     }
 
     /// The lowest non-zero bound.
+    #[inline]
     pub fn low(&self) -> u64 {
         self.low
     }
 
     /// The highest bound.
+    #[inline]
     pub fn high(&self) -> u64 {
         self.high
     }
@@ -354,6 +358,7 @@ impl LayoutSpec {
     }
 
     /// Number of buckets, as declared.
+    #[inline]
     pub fn bucket_count(&self) -> u32 {
         self.n
     }

@@ -30,9 +30,11 @@ pub mod metric_name;
 pub mod params;
 pub mod ping;
 pub mod query;
+pub mod reject;
 pub mod report;
 pub mod stats;
 pub mod store;
+pub mod tally;
 
 pub use aggregate::{Aggregates, Aggregator, Options, WritePart, CHANNELS};
 pub use completion::{complete, Completion};
@@ -42,6 +44,7 @@ pub use filter::{Dimension, Filter, NormalForm, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
+pub use reject::{HistogramReject, InputDamage, PingReject, Reason, ScalarReject};
 pub use report::Report;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,

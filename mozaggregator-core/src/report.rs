@@ -6,21 +6,24 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::reject::{HistogramReject, InputDamage, PingReject, Reason, RowReject, ScalarReject};
 use crate::store::WriteReport;
+use crate::tally::Tally;
 
 /// The account of an aggregation job. Mergeable: the reports of partial aggregates add up to
 /// the report of the whole (except `seconds`, which takes the longest).
 ///
-/// Reasons are stable snake_case names, documented in `docs/ingest.md`.
+/// Reasons are enums ([`crate::reject`]), serialized by their stable snake_case names,
+/// documented in `docs/ingest.md`.
 ///
 /// ```
-/// use mozaggregator_core::Report;
+/// use mozaggregator_core::{PingReject, Report};
 /// let mut a = Report::default();
 /// a.pings_read = 3;
-/// a.reject_ping("invalid_json");
+/// a.reject_ping(PingReject::InvalidJson);
 /// let mut b = Report::default();
 /// b.pings_read = 2;
-/// b.reject_ping("invalid_json");
+/// b.reject_ping(PingReject::InvalidJson);
 /// a.merge(&b);
 /// assert_eq!(a.pings_read, 5);
 /// assert_eq!(a.pings_rejected["invalid_json"], 2);
@@ -40,18 +43,18 @@ pub struct Report {
     /// Pings aggregated.
     pub pings_used: u64,
     /// Pings not aggregated, by reason.
-    pub pings_rejected: BTreeMap<String, u64>,
+    pub pings_rejected: Tally<PingReject>,
     /// Damaged inputs (e.g. a corrupt or truncated compressed stream: the rest of that input is
     /// lost), by reason.
-    pub inputs_damaged: BTreeMap<String, u64>,
+    pub inputs_damaged: Tally<InputDamage>,
     /// Histograms aggregated (count histograms included).
     pub histograms_used: u64,
     /// Histograms (or histogram sections) not aggregated, by reason.
-    pub histograms_rejected: BTreeMap<String, u64>,
+    pub histograms_rejected: Tally<HistogramReject>,
     /// Scalar values, keyed scalar values and simple measures aggregated.
     pub scalars_used: u64,
     /// Scalar values, keyed scalar values and simple measures not aggregated, by reason.
-    pub scalars_rejected: BTreeMap<String, u64>,
+    pub scalars_rejected: Tally<ScalarReject>,
     /// Bucket keys that are not integers (dropped; their samples are in `unplaced_samples`).
     pub bad_keys: u64,
     /// Bucket counts that were not JSON integers (floats, strings, …): counted as 0.
@@ -61,7 +64,7 @@ pub struct Report {
     /// Series rows merged into the store.
     pub series_written: u64,
     /// Rows the store refused, by reason (see [`crate::check_row`]).
-    pub rows_rejected: BTreeMap<String, u64>,
+    pub rows_rejected: Tally<RowReject>,
     /// Tables that absorbed a submission date.
     pub targets_written: u64,
     /// Tables left unchanged because they had already absorbed the submission date.
@@ -93,51 +96,44 @@ fn bump(map: &mut BTreeMap<String, u64>, reason: &str, n: u64) {
     }
 }
 
-fn add_all(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
-    for (k, v) in from {
-        bump(into, k, *v);
-    }
-}
-
 fn total(map: &BTreeMap<String, u64>) -> u64 {
     map.values().fold(0u64, |a, &b| a.saturating_add(b))
 }
 
 impl Report {
     /// Counts one rejected ping.
-    pub fn reject_ping(&mut self, reason: &str) {
-        bump(&mut self.pings_rejected, reason, 1);
+    pub fn reject_ping(&mut self, reason: PingReject) {
+        self.pings_rejected.add(reason, 1);
     }
 
     /// Counts one rejected histogram (or histogram section).
-    pub fn reject_histogram(&mut self, reason: &str) {
-        bump(&mut self.histograms_rejected, reason, 1);
+    pub fn reject_histogram(&mut self, reason: HistogramReject) {
+        self.histograms_rejected.add(reason, 1);
     }
 
     /// Counts `n` rejected histograms.
-    pub fn reject_histograms(&mut self, reason: &str, n: u64) {
-        bump(&mut self.histograms_rejected, reason, n);
+    pub fn reject_histograms(&mut self, reason: HistogramReject, n: u64) {
+        self.histograms_rejected.add(reason, n);
     }
 
     /// Counts `n` rejected scalar values.
-    pub fn reject_scalars(&mut self, reason: &str, n: u64) {
-        bump(&mut self.scalars_rejected, reason, n);
+    pub fn reject_scalars(&mut self, reason: ScalarReject, n: u64) {
+        self.scalars_rejected.add(reason, n);
     }
 
     /// Counts one rejected scalar value.
-    pub fn reject_scalar(&mut self, reason: &str) {
-        bump(&mut self.scalars_rejected, reason, 1);
+    pub fn reject_scalar(&mut self, reason: ScalarReject) {
+        self.scalars_rejected.add(reason, 1);
     }
 
-    /// Counts one damaged input, `reason` (`corrupt_gzip`, …), and records which one and the
-    /// error.
-    pub fn damaged_input(&mut self, reason: &str) {
-        bump(&mut self.inputs_damaged, reason, 1);
+    /// Counts one damaged input, by `reason`.
+    pub fn damaged_input(&mut self, reason: InputDamage) {
+        self.inputs_damaged.add(reason, 1);
     }
 
     /// Records which input was damaged, and how (besides counting it with
     /// [`Report::damaged_input`]).
-    pub fn name_damaged_input(&mut self, input: &str, reason: &str, error: &str) {
+    pub fn name_damaged_input(&mut self, input: &str, reason: InputDamage, error: &str) {
         self.damaged_inputs
             .insert(input.to_string(), format!("{reason}: {error}"));
     }
@@ -149,17 +145,17 @@ impl Report {
 
     /// Total of rejected pings.
     pub fn pings_rejected_total(&self) -> u64 {
-        total(&self.pings_rejected)
+        self.pings_rejected.total()
     }
 
     /// Total of rejected histograms.
     pub fn histograms_rejected_total(&self) -> u64 {
-        total(&self.histograms_rejected)
+        self.histograms_rejected.total()
     }
 
     /// Total of rejected scalar values.
     pub fn scalars_rejected_total(&self) -> u64 {
-        total(&self.scalars_rejected)
+        self.scalars_rejected.total()
     }
 
     /// Total of unplaced samples.
@@ -176,17 +172,19 @@ impl Report {
         add(&mut self.json_bytes, other.json_bytes);
         add(&mut self.pings_read, other.pings_read);
         add(&mut self.pings_used, other.pings_used);
-        add_all(&mut self.pings_rejected, &other.pings_rejected);
-        add_all(&mut self.inputs_damaged, &other.inputs_damaged);
+        self.pings_rejected.merge(&other.pings_rejected);
+        self.inputs_damaged.merge(&other.inputs_damaged);
         add(&mut self.histograms_used, other.histograms_used);
-        add_all(&mut self.histograms_rejected, &other.histograms_rejected);
+        self.histograms_rejected.merge(&other.histograms_rejected);
         add(&mut self.scalars_used, other.scalars_used);
-        add_all(&mut self.scalars_rejected, &other.scalars_rejected);
+        self.scalars_rejected.merge(&other.scalars_rejected);
         add(&mut self.bad_keys, other.bad_keys);
         add(&mut self.non_integer_counts, other.non_integer_counts);
-        add_all(&mut self.unplaced_samples, &other.unplaced_samples);
+        for (metric, n) in &other.unplaced_samples {
+            bump(&mut self.unplaced_samples, metric, *n);
+        }
         add(&mut self.series_written, other.series_written);
-        add_all(&mut self.rows_rejected, &other.rows_rejected);
+        self.rows_rejected.merge(&other.rows_rejected);
         add(&mut self.targets_written, other.targets_written);
         add(&mut self.targets_skipped, other.targets_skipped);
         self.skipped_tables
@@ -213,13 +211,13 @@ impl Report {
                 t.prefix, t.channel, t.version, t.date
             ));
         }
-        add_all(&mut self.rows_rejected, &write.rows_rejected);
+        self.rows_rejected.merge(&write.rows_rejected);
     }
 
     /// Adds the rows a batch's builder left out (see [`crate::Batch::rows_refused`]) to
     /// `rows_rejected`.
-    pub fn add_refused(&mut self, refused: &BTreeMap<String, u64>) {
-        add_all(&mut self.rows_rejected, refused);
+    pub fn add_refused(&mut self, refused: &Tally<RowReject>) {
+        self.rows_rejected.merge(refused);
     }
 
     /// Sets the wall time and recomputes the throughput fields.
@@ -235,17 +233,28 @@ impl Report {
     }
 }
 
-fn write_reasons(
+/// The counts of a tally, by reason name.
+fn by_name<R: Reason>(tally: &Tally<R>) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+    tally.iter().map(|(r, n)| (r.name(), n))
+}
+
+/// The counts of a map, by its keys.
+fn by_key(map: &BTreeMap<String, u64>) -> impl Iterator<Item = (&str, u64)> {
+    map.iter().map(|(k, &n)| (k.as_str(), n))
+}
+
+/// A titled list of counts, largest first (then by name), at most 20 lines.
+fn write_reasons<'a>(
     f: &mut fmt::Formatter<'_>,
     title: &str,
-    map: &BTreeMap<String, u64>,
+    counts: impl Iterator<Item = (&'a str, u64)>,
 ) -> fmt::Result {
-    if map.is_empty() {
+    let mut entries: Vec<(&str, u64)> = counts.collect();
+    if entries.is_empty() {
         return Ok(());
     }
     writeln!(f, "  {title}:")?;
-    let mut entries: Vec<_> = map.iter().collect();
-    entries.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    entries.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (reason, n) in entries.iter().take(20) {
         writeln!(f, "    {reason:<40} {n}")?;
     }
@@ -293,8 +302,8 @@ impl fmt::Display for Report {
             self.pings_used,
             self.pings_rejected_total()
         )?;
-        write_reasons(f, "pings rejected", &self.pings_rejected)?;
-        write_reasons(f, "inputs damaged", &self.inputs_damaged)?;
+        write_reasons(f, "pings rejected", by_name(&self.pings_rejected))?;
+        write_reasons(f, "inputs damaged", by_name(&self.inputs_damaged))?;
         if !self.files_skipped.is_empty() {
             writeln!(
                 f,
@@ -323,8 +332,8 @@ impl fmt::Display for Report {
             self.scalars_used,
             self.scalars_rejected_total()
         )?;
-        write_reasons(f, "histograms rejected", &self.histograms_rejected)?;
-        write_reasons(f, "scalars rejected", &self.scalars_rejected)?;
+        write_reasons(f, "histograms rejected", by_name(&self.histograms_rejected))?;
+        write_reasons(f, "scalars rejected", by_name(&self.scalars_rejected))?;
         if self.bad_keys > 0 || self.non_integer_counts > 0 {
             writeln!(
                 f,
@@ -339,14 +348,22 @@ impl fmt::Display for Report {
                 self.unplaced_total(),
                 count(self.unplaced_samples.len() as u64, "metric", "metrics")
             )?;
-            write_reasons(f, "unplaced samples per metric", &self.unplaced_samples)?;
+            write_reasons(
+                f,
+                "unplaced samples per metric",
+                by_key(&self.unplaced_samples),
+            )?;
         }
         writeln!(
             f,
             "  series written {}, tables written {}, tables skipped (already processed) {}",
             self.series_written, self.targets_written, self.targets_skipped
         )?;
-        write_reasons(f, "rows rejected by the store", &self.rows_rejected)?;
+        write_reasons(
+            f,
+            "rows rejected by the store",
+            by_name(&self.rows_rejected),
+        )?;
         if self.write_seconds > 0.0 {
             writeln!(
                 f,
@@ -407,7 +424,7 @@ mod tests {
             json_bytes: 2_000_000,
             ..Report::default()
         };
-        a.reject_histogram("not_an_object");
+        a.reject_histogram(HistogramReject::NotAnObject);
         a.unplaced("GC_MS", 4);
         a.set_seconds(2.0);
         let mut b = Report {
@@ -415,8 +432,8 @@ mod tests {
             json_bytes: 1_000_000,
             ..Report::default()
         };
-        b.reject_histogram("not_an_object");
-        b.reject_histogram("negative_count");
+        b.reject_histogram(HistogramReject::NotAnObject);
+        b.reject_histogram(HistogramReject::NegativeCount);
         b.unplaced("GC_MS", 1);
         b.set_seconds(1.0);
         let mut ab = a.clone();

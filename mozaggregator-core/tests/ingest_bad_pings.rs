@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use mozaggregator_core::tally::Tally;
 use mozaggregator_core::{
-    Aggregates, Aggregator, BucketLayout, Histogram, LayoutSpec, Options, Prefix, Process,
+    Aggregates, Aggregator, BucketLayout, Histogram, LayoutSpec, Options, Prefix, Process, Reason,
 };
 use serde_json::{json, Value};
 
@@ -57,9 +58,9 @@ fn parent<'a>(s: &'a BTreeMap<(String, String, Process), Histogram>, m: &str) ->
     &s[&(m.to_string(), String::new(), Process::Parent)]
 }
 
-fn one_reason(map: &BTreeMap<String, u64>) -> &str {
-    assert_eq!(map.len(), 1, "{map:?}");
-    map.keys().next().unwrap()
+fn one_reason<R: Reason>(tally: &Tally<R>) -> &'static str {
+    assert_eq!(tally.len(), 1, "{tally:?}");
+    tally.keys().next().unwrap().name()
 }
 
 fn linear(values: Value, sum: Value) -> Value {

@@ -6,7 +6,7 @@ use hashbrown::hash_map::Entry;
 use serde::de::DeserializeSeed;
 
 use super::parse::PingSeed;
-use super::rules::{Ctx, HistReason, ScalarReason, Scratch, What};
+use super::rules::{Ctx, Scratch, What};
 use super::{Aggregates, GroupKey, Map};
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
@@ -14,6 +14,7 @@ use crate::histogram::Histogram;
 use crate::keys::check_date;
 use crate::layout::{BucketLayout, LayoutSpec};
 use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
+use crate::reject::{HistogramReject, PingReject, Reason, ScalarReject};
 
 /// The channels whose pings are aggregated (SPEC §2.1).
 pub const CHANNELS: [&str; 4] = ["nightly", "aurora", "beta", "release"];
@@ -153,7 +154,7 @@ impl Aggregator {
         out.report.pings_read += 1;
         out.report.json_bytes += json.len() as u64;
         let Ok(text) = std::str::from_utf8(json) else {
-            out.report.reject_ping("invalid_utf8");
+            out.report.reject_ping(PingReject::InvalidUtf8);
             return;
         };
         self.scratch.clear();
@@ -169,7 +170,7 @@ impl Aggregator {
             .and_then(|envelope| de.end().map(|()| envelope));
         let envelope = match parsed {
             Ok(Some(envelope)) => envelope,
-            Ok(None) => return out.report.reject_ping("not_a_ping_object"),
+            Ok(None) => return out.report.reject_ping(PingReject::NotAPingObject),
             Err(e) => return out.report.reject_ping(parse_error_reason(&e)),
         };
         let dims = match dimensions(&self.options, &envelope) {
@@ -180,7 +181,7 @@ impl Aggregator {
         for (k, v) in ids.iter_mut().zip(dims) {
             match out.strings.intern(v) {
                 Some(id) => *k = id,
-                None => return out.report.reject_ping("too_many_strings"),
+                None => return out.report.reject_ping(PingReject::TooManyStrings),
             }
         }
         self.commit(out, GroupKey::from_ids(ids));
@@ -204,7 +205,7 @@ impl Aggregator {
             match r.what {
                 What::Sparse { start, end, sum } => {
                     if series.add_sparse(&scratch.pairs[start..end], sum).is_err() {
-                        report.reject_histogram(HistReason::Overflow.name());
+                        report.reject_histogram(HistogramReject::Overflow);
                         continue;
                     }
                     report.histograms_used += 1;
@@ -221,40 +222,42 @@ impl Aggregator {
                 } => match (series.record_at(index, value), histogram) {
                     (Ok(()), true) => report.histograms_used += 1,
                     (Ok(()), false) => report.scalars_used += 1,
-                    (Err(_), true) => report.reject_histogram(HistReason::Overflow.name()),
-                    (Err(_), false) => report.reject_scalar(ScalarReason::Overflow.name()),
+                    (Err(_), true) => report.reject_histogram(HistogramReject::Overflow),
+                    (Err(_), false) => report.reject_scalar(ScalarReject::Overflow),
                 },
             }
         }
-        for (reason, n) in HistReason::ALL.iter().zip(scratch.hist_rejects) {
+        for (&reason, n) in HistogramReject::ALL.iter().zip(scratch.hist_rejects) {
             if n > 0 {
-                report.reject_histograms(reason.name(), n);
+                report.reject_histograms(reason, n);
             }
         }
-        for (reason, n) in ScalarReason::ALL.iter().zip(scratch.scalar_rejects) {
+        for (&reason, n) in ScalarReject::ALL.iter().zip(scratch.scalar_rejects) {
             if n > 0 {
-                report.reject_scalars(reason.name(), n);
+                report.reject_scalars(reason, n);
             }
         }
     }
 }
 
 /// Why a serde_json error rejected a document.
-fn parse_error_reason(e: &serde_json::Error) -> &'static str {
+fn parse_error_reason(e: &serde_json::Error) -> PingReject {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Eof => "truncated_json",
-        Category::Data if e.to_string().starts_with("duplicate field") => "duplicate_field",
-        Category::Data => "not_a_ping_object",
-        Category::Io => "io_error",
+        Category::Eof => PingReject::TruncatedJson,
+        Category::Data if e.to_string().starts_with("duplicate field") => {
+            PingReject::DuplicateField
+        }
+        Category::Data => PingReject::NotAPingObject,
+        Category::Io => PingReject::IoError,
         Category::Syntax => {
             let msg = e.to_string();
             if msg.starts_with("recursion limit exceeded") {
-                "too_deeply_nested"
+                PingReject::TooDeeplyNested
             } else if msg.starts_with("number out of range") {
-                "number_out_of_range"
+                PingReject::NumberOutOfRange
             } else {
-                "invalid_json"
+                PingReject::InvalidJson
             }
         }
     }
@@ -266,9 +269,9 @@ fn text<'p>(field: &'p Option<Text<'_>>) -> Option<&'p str> {
 
 fn required<'p>(
     field: &'p Option<Text<'_>>,
-    missing: &'static str,
-    invalid: &'static str,
-) -> Result<&'p str, &'static str> {
+    missing: PingReject,
+    invalid: PingReject,
+) -> Result<&'p str, PingReject> {
     match field {
         None | Some(Text::Invalid(JsonType::Null)) => Err(missing),
         Some(Text::Invalid(_)) => Err(invalid),
@@ -281,72 +284,88 @@ fn required<'p>(
 fn dimensions<'p>(
     options: &'p Options,
     ping: &'p Envelope<'_>,
-) -> Result<[&'p str; 8], &'static str> {
+) -> Result<[&'p str; 8], PingReject> {
     let meta = match &ping.meta {
         Some(Lenient::Valid(m)) => Some(m),
-        Some(Lenient::Invalid(_)) => return Err("invalid_meta"),
+        Some(Lenient::Invalid(_)) => return Err(PingReject::InvalidMeta),
         None => None,
     };
     // Submission date: meta's, else the caller's.
     let submission_date = match meta.and_then(|m| m.submission_date.as_ref()) {
         Some(Text::Str(d)) => {
             if check_date("submission date", d).is_err() {
-                return Err("invalid_submission_date");
+                return Err(PingReject::InvalidSubmissionDate);
             }
             if options
                 .submission_date
                 .as_deref()
                 .is_some_and(|want| want != d)
             {
-                return Err("other_submission_date");
+                return Err(PingReject::OtherSubmissionDate);
             }
             &**d
         }
-        Some(Text::Invalid(_)) => return Err("invalid_submission_date"),
+        Some(Text::Invalid(_)) => return Err(PingReject::InvalidSubmissionDate),
         None => options
             .submission_date
             .as_deref()
-            .ok_or("missing_submission_date")?,
+            .ok_or(PingReject::MissingSubmissionDate)?,
     };
     // Sample id: meta's (a number), else crc32(clientId) mod 100, which is always < 100.
     match meta.and_then(|m| m.sample_id) {
-        Some(Scalar::Unsigned(v)) if v >= 100 => return Err("sample_id_out_of_range"),
-        Some(Scalar::Float(v)) if v >= 100.0 => return Err("sample_id_out_of_range"),
+        Some(Scalar::Unsigned(v)) if v >= 100 => return Err(PingReject::SampleIdOutOfRange),
+        Some(Scalar::Float(v)) if v >= 100.0 => return Err(PingReject::SampleIdOutOfRange),
         Some(Scalar::Unsigned(_) | Scalar::Negative(_) | Scalar::Float(_)) => {}
-        Some(_) => return Err("invalid_sample_id"),
+        Some(_) => return Err(PingReject::InvalidSampleId),
         None => {
             if text(&ping.client_id).is_none() {
-                return Err("missing_client_id");
+                return Err(PingReject::MissingClientId);
             }
         }
     }
     let app = match &ping.application {
         Some(Lenient::Valid(a)) => a,
-        Some(Lenient::Invalid(_)) => return Err("invalid_application"),
-        None => return Err("missing_channel"),
+        Some(Lenient::Invalid(_)) => return Err(PingReject::InvalidApplication),
+        None => return Err(PingReject::MissingChannel),
     };
-    let channel = required(&app.channel, "missing_channel", "invalid_channel")?;
+    let channel = required(
+        &app.channel,
+        PingReject::MissingChannel,
+        PingReject::InvalidChannel,
+    )?;
     if !CHANNELS.contains(&channel) {
-        return Err("unknown_channel");
+        return Err(PingReject::UnknownChannel);
     }
     if !options.channels.iter().any(|c| c == channel) {
-        return Err("channel_not_selected");
+        return Err(PingReject::ChannelNotSelected);
     }
-    let version = required(&app.version, "missing_version", "invalid_version")?;
+    let version = required(
+        &app.version,
+        PingReject::MissingVersion,
+        PingReject::InvalidVersion,
+    )?;
     let version = version.split('.').next().unwrap_or("");
     if version.is_empty() {
-        return Err("invalid_version");
+        return Err(PingReject::InvalidVersion);
     }
-    let build_id = required(&app.build_id, "missing_build_id", "invalid_build_id")?;
-    let build_id = build_id.get(..8).ok_or("invalid_build_id")?;
+    let build_id = required(
+        &app.build_id,
+        PingReject::MissingBuildId,
+        PingReject::InvalidBuildId,
+    )?;
+    let build_id = build_id.get(..8).ok_or(PingReject::InvalidBuildId)?;
     if check_date("build id", build_id).is_err() {
-        return Err("invalid_build_id");
+        return Err(PingReject::InvalidBuildId);
     }
-    let application = required(&app.name, "missing_application", "invalid_application")?;
+    let application = required(
+        &app.name,
+        PingReject::MissingApplication,
+        PingReject::InvalidApplication,
+    )?;
     let architecture = required(
         &app.architecture,
-        "missing_architecture",
-        "invalid_architecture",
+        PingReject::MissingArchitecture,
+        PingReject::InvalidArchitecture,
     )?;
     let os = ping
         .environment
@@ -356,9 +375,13 @@ fn dimensions<'p>(
         .and_then(Lenient::valid)
         .and_then(|s| s.os.as_ref())
         .and_then(Lenient::valid)
-        .ok_or("missing_os")?;
-    let os_name = required(&os.name, "missing_os", "invalid_os")?;
-    let mut os_version = required(&os.version, "missing_os_version", "invalid_os_version")?;
+        .ok_or(PingReject::MissingOs)?;
+    let os_name = required(&os.name, PingReject::MissingOs, PingReject::InvalidOs)?;
+    let mut os_version = required(
+        &os.version,
+        PingReject::MissingOsVersion,
+        PingReject::InvalidOsVersion,
+    )?;
     if os_name == "Linux" && !options.full_os_version {
         let end = os_version
             .char_indices()

@@ -58,10 +58,7 @@ impl Store for MemoryStore {
         let mut staged: BTreeMap<Target, Table> = BTreeMap::new();
         for (target, rows) in &batch.tables {
             if let Err(reason) = check_target(target) {
-                *report
-                    .rows_rejected
-                    .entry(reason.as_str().to_string())
-                    .or_default() += rows.len() as u64;
+                report.rows_rejected.add(reason, rows.len() as u64);
                 continue;
             }
             let existing = inner.tables.get(target);
@@ -91,12 +88,7 @@ impl Store for MemoryStore {
                 });
                 match verdict {
                     Ok(()) => report.rows_written += 1,
-                    Err(reason) => {
-                        *report
-                            .rows_rejected
-                            .entry(reason.as_str().to_string())
-                            .or_default() += 1;
-                    }
+                    Err(reason) => report.rows_rejected.add(reason, 1),
                 }
             }
             table.rows.retain(|_, h| !h.is_empty());

@@ -12,14 +12,16 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, Process, SeriesKey, Target};
+use crate::tally::Tally;
 
 mod memory;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use crate::reject::RowReject;
 pub use memory::MemoryStore;
-pub use rules::{check_row, check_target, RowReject};
+pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
 
@@ -33,8 +35,8 @@ pub struct Batch {
     /// Rows left out by the code that built the batch, by reason: `merge_overflow` for a
     /// submission-date series whose build ids cannot be summed within 2^64. A store does not
     /// read it; the job adds it to its report ([`crate::Report::add_refused`]).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub rows_refused: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
+    pub rows_refused: Tally<RowReject>,
 }
 
 impl Batch {
@@ -54,7 +56,7 @@ pub struct WriteReport {
     /// Series rows merged into the store.
     pub rows_written: u64,
     /// Rows not written, by reason (see [`check_row`]).
-    pub rows_rejected: BTreeMap<String, u64>,
+    pub rows_rejected: Tally<RowReject>,
 }
 
 /// The filter options of one (channel, version), as `/filters/` serves them.

@@ -3,34 +3,7 @@
 use crate::histogram::Histogram;
 use crate::keys::{SeriesKey, Target};
 use crate::layout::LayoutSpec;
-
-/// Why a row is not written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RowReject {
-    /// The metric name has characters outside `[A-Za-z0-9_.\-\[\]]` (or is empty).
-    BadMetricName,
-    /// A dimension or the label contains NUL.
-    NulInDimension,
-    /// The sum exceeds the signed 64-bit range.
-    SumOutOfRange,
-    /// The bucket counts do not fit the layout.
-    LayoutMismatch,
-    /// Merging into the stored row would overflow a count or sum.
-    MergeOverflow,
-}
-
-impl RowReject {
-    /// A stable name for reports (`"bad_metric_name"`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RowReject::BadMetricName => "bad_metric_name",
-            RowReject::NulInDimension => "nul_in_dimension",
-            RowReject::SumOutOfRange => "sum_out_of_range",
-            RowReject::LayoutMismatch => "layout_mismatch",
-            RowReject::MergeOverflow => "merge_overflow",
-        }
-    }
-}
+use crate::reject::RowReject;
 
 /// Checks one row against the rules of docs/store.md ("The contract in plain words").
 ///

@@ -77,14 +77,13 @@ pub(super) fn write(
 
 fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<WriteReport> {
     let mut report = WriteReport::default();
-    let mut rejected: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut scratch = Vec::with_capacity(64);
     let mut blob = Vec::with_capacity(4096);
     let mut totals_blob = Vec::with_capacity(512);
     let mut lens = LayoutLens::default();
     for (target, rows) in &batch.tables {
         if let Err(reason) = check_target(target) {
-            *rejected.entry(reason.as_str()).or_default() += rows.len() as u64;
+            report.rows_rejected.add(reason, rows.len() as u64);
             continue;
         }
         let existing = target_id(conn, target)?;
@@ -123,7 +122,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
         let mut layouts: Map<i64, LayoutSpec> = Map::default();
         for (key, histogram) in rows {
             if let Err(reason) = check_row(target, key, histogram) {
-                *rejected.entry(reason.as_str()).or_default() += 1;
+                report.rows_rejected.add(reason, 1);
                 continue;
             }
             let row = RowKey {
@@ -148,7 +147,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             };
             match merge_into(pack, entry, histogram)? {
                 Ok(()) => report.rows_written += 1,
-                Err(reason) => *rejected.entry(reason.as_str()).or_default() += 1,
+                Err(reason) => report.rows_rejected.add(reason, 1),
             }
         }
 
@@ -209,10 +208,6 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
     if report.targets_written > 0 {
         bump_version(conn)?;
     }
-    report.rows_rejected = rejected
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
     Ok(report)
 }
 

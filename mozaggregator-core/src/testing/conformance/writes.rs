@@ -1,6 +1,6 @@
 //! Checks of the write side: merge, layouts, idempotency, atomicity, rejects, empty rows.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::fixtures::{
@@ -12,6 +12,8 @@ use crate::filter::Filter;
 use crate::histogram::Histogram;
 use crate::keys::{Prefix, Process};
 use crate::layout::LayoutSpec;
+use crate::reject::RowReject;
+use crate::tally::Tally;
 
 /// Writing merges into what is stored: bucket-wise add, `sum` and `count` added.
 ///
@@ -406,15 +408,12 @@ pub fn rejected_rows(factory: Factory<'_>) -> Result<(), Failure> {
             vec![(t.clone(), rows), (nul_target, good[..2].to_vec())],
         )),
     )?;
-    let want: BTreeMap<String, u64> = [
-        ("bad_metric_name", 4),
-        ("nul_in_dimension", 7),
-        ("sum_out_of_range", 1),
-        ("layout_mismatch", 2),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    let want = Tally::from([
+        (RowReject::BadMetricName, 4),
+        (RowReject::NulInDimension, 7),
+        (RowReject::SumOutOfRange, 1),
+        (RowReject::LayoutMismatch, 2),
+    ]);
     same(C, "rows_rejected", &r.rows_rejected, &want)?;
     same(C, "rows_written", &r.rows_written, &5)?;
     same(
@@ -448,10 +447,7 @@ pub fn rejected_rows(factory: Factory<'_>) -> Result<(), Failure> {
         "overflowing write",
         store.write(&batch("20150602", vec![(t.clone(), overflow)])),
     )?;
-    let want: BTreeMap<String, u64> = [("merge_overflow", 2), ("sum_out_of_range", 1)]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let want = Tally::from([(RowReject::MergeOverflow, 2), (RowReject::SumOutOfRange, 1)]);
     same(
         C,
         "rows_rejected of overflowing merges",

@@ -1,0 +1,216 @@
+//! The streaming parse of one ping: the envelope into an [`Envelope`], the payload straight
+//! into records of the scratch, following the table of SPEC §2.2. Nothing of the payload is
+//! built as a tree; the parts aggregation does not read are skipped by serde_json.
+//!
+//! - objects with known fields match their keys on a field enum ([`fields`]);
+//! - sections that map names to items (histograms, scalars, processes, …) share one seed,
+//!   [`Section`], and differ only in how they read one entry ([`Entries`]): [`payload`],
+//!   [`histogram`], [`scalar`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::Deserializer;
+
+use super::rules::{Ctx, Scratch};
+use crate::ping::{Application, Envelope, Environment, Lenient, Meta, Str, Text};
+
+mod fields;
+mod histogram;
+mod payload;
+mod scalar;
+
+use fields::{Field, PingField};
+use payload::Payload;
+
+/// Implements the `visit_*` of the JSON types a visitor does not read as "wrong type": skip
+/// the value and return `$wrong(self)`. `primitives`: every type but arrays and objects;
+/// `seq`: arrays; `map`: objects.
+macro_rules! wrong_type {
+    (primitives, $wrong:expr) => {
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(($wrong)(self))
+        }
+    };
+    (seq, $wrong:expr) => {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            crate::ping::drain_seq(seq)?;
+            Ok(($wrong)(self))
+        }
+    };
+    (map, $wrong:expr) => {
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            crate::ping::drain_map(map)?;
+            Ok(($wrong)(self))
+        }
+    };
+}
+pub(crate) use wrong_type;
+
+/// A map key read as the field `F` of an object (no allocation): `None` for a key the parser
+/// does not read.
+struct FieldKey<F>(PhantomData<F>);
+
+impl<F: Field> FieldKey<F> {
+    fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'de, F: Field> DeserializeSeed<'de> for FieldKey<F> {
+    type Value = Option<F>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<F>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<F: Field> Visitor<'_> for FieldKey<F> {
+    type Value = Option<F>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<F>, E> {
+        Ok(F::from_key(v))
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Sections: objects of named entries
+
+/// How a section of the payload reads its entries, and what counts when it is not an object.
+pub(super) trait Entries: Copy {
+    /// What the section is (for serde's messages).
+    fn expecting(self) -> &'static str;
+
+    /// Counts the section as rejected because it is not an object.
+    fn not_an_object(self, scratch: &mut Scratch);
+
+    /// Reads the value of the entry named `key` (one `next_value…` of `map`).
+    fn entry<'de, A: MapAccess<'de>>(
+        self,
+        ctx: &mut Ctx<'_>,
+        key: &str,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
+}
+
+/// One section of the payload: an object whose entries `E` reads, or a counted reject.
+pub(super) struct Section<'c, 's, E> {
+    pub(super) ctx: &'c mut Ctx<'s>,
+    pub(super) entries: E,
+}
+
+impl<'de, S: Entries> DeserializeSeed<'de> for Section<'_, '_, S> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, S: Entries> Visitor<'de> for Section<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.entries.expecting())
+    }
+
+    wrong_type!(primitives, |s: Self| s.entries.not_an_object(s.ctx.scratch));
+    wrong_type!(seq, |s: Self| s.entries.not_an_object(s.ctx.scratch));
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (ctx, entries) = (self.ctx, self.entries);
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            entries.entry(&mut *ctx, &key, &mut map)?;
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The ping
+
+/// Parses a whole ping: returns its envelope (or `None` when the document is not an object),
+/// with the payload's records in the scratch.
+pub(crate) struct PingSeed<'c, 's> {
+    pub(crate) ctx: &'c mut Ctx<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for PingSeed<'_, '_> {
+    type Value = Option<Envelope<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PingSeed<'_, '_> {
+    type Value = Option<Envelope<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ping")
+    }
+
+    wrong_type!(primitives, |_| None);
+    wrong_type!(seq, |_| None);
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut envelope = Envelope::default();
+        let mut payload_seen = false;
+        while let Some(field) = map.next_key_seed(FieldKey::<PingField>::new())? {
+            match field {
+                Some(PingField::Meta) => {
+                    envelope.meta = Some(map.next_value::<Lenient<Meta<'de>>>()?);
+                }
+                Some(PingField::ClientId) => {
+                    envelope.client_id = Some(map.next_value::<Text<'de>>()?);
+                }
+                Some(PingField::Application) => {
+                    envelope.application = Some(map.next_value::<Lenient<Application<'de>>>()?);
+                }
+                Some(PingField::Environment) => {
+                    envelope.environment = Some(map.next_value::<Lenient<Environment<'de>>>()?);
+                }
+                Some(PingField::Payload) => {
+                    // Its records are already in the scratch: a second one cannot be undone.
+                    if payload_seen {
+                        return Err(de::Error::duplicate_field("payload"));
+                    }
+                    payload_seen = true;
+                    map.next_value_seed(Section {
+                        ctx: &mut *self.ctx,
+                        entries: Payload {
+                            legacy_child: false,
+                        },
+                    })?;
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(envelope))
+    }
+}

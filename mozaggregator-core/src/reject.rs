@@ -110,7 +110,7 @@ impl<R: Reason> Visitor<'_> for NameVisitor<R> {
 }
 
 reasons! {
-    /// Why a JSON document is not aggregated as a ping (`pings_rejected`; SPEC §2.1).
+    /// Why a JSON document is not aggregated as a ping (`pings_rejected`; docs/ingest.md, "Which pings count").
     PingReject {
         /// The document is not valid UTF-8.
         InvalidUtf8 => "invalid_utf8",
@@ -183,7 +183,7 @@ reasons! {
 
 reasons! {
     /// Why a histogram (or a histogram section) is not aggregated (`histograms_rejected`;
-    /// SPEC §2.3).
+    /// docs/ingest.md, "One histogram").
     HistogramReject {
         /// The histogram is not an object (`null` histograms included).
         NotAnObject => "not_an_object",
@@ -217,7 +217,7 @@ reasons! {
 
 reasons! {
     /// Why a scalar value, keyed scalar value or simple measure is not aggregated
-    /// (`scalars_rejected`; SPEC §2.4).
+    /// (`scalars_rejected`; docs/ingest.md, "Scalars, simple measures, count histograms").
     ScalarReject {
         /// A negative value.
         Negative => "negative",
@@ -249,7 +249,7 @@ reasons! {
 }
 
 reasons! {
-    /// Why a row is not written (`rows_rejected`; SPEC §4).
+    /// Why a row is not written (`rows_rejected`; docs/store.md, "The contract in plain words").
     RowReject {
         /// The metric name has characters outside `[A-Za-z0-9_.\-\[\]]` (or is empty).
         BadMetricName => "bad_metric_name",

@@ -1,5 +1,5 @@
 //! What an aggregation job did: pings read, used and rejected, items rejected, samples that
-//! did not fit their layout, rows written — every loss counted by reason (SPEC §7).
+//! did not fit their layout, rows written — every loss counted by reason (docs/ingest.md, "What is rejected, and why").
 
 use std::collections::BTreeMap;
 use std::fmt;

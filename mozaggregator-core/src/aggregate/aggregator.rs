@@ -1,4 +1,4 @@
-//! The rules of SPEC §2: which pings count, their dimensions, and what is extracted from them.
+//! The rules of docs/ingest.md ("What is aggregated"): which pings count, their dimensions, and what is extracted from them.
 
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use crate::layout::{BucketLayout, LayoutSpec};
 use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
 use crate::reject::{HistogramReject, PingReject, Reason, ScalarReject};
 
-/// The channels whose pings are aggregated (SPEC §2.1).
+/// The channels whose pings are aggregated (docs/ingest.md, "Which pings count").
 pub const CHANNELS: [&str; 4] = ["nightly", "aurora", "beta", "release"];
 
 /// How an [`Aggregator`] selects pings and lays out histograms.

@@ -1,6 +1,6 @@
 //! Partial aggregates: what the aggregation of some pings produced, mergeable with any other.
 //!
-//! [`Aggregator`] applies the rules of SPEC §2 to pings and adds them to an [`Aggregates`].
+//! [`Aggregator`] applies the rules of docs/ingest.md ("What is aggregated") to pings and adds them to an [`Aggregates`].
 //! Partial aggregates of any split of the input merge ([`Aggregates::merge`]) into the same
 //! result, which turns into [`Batch`]es (one per submission date) of both families — build-id
 //! and submission-date aggregates — ready for a [`crate::Store`].
@@ -131,7 +131,7 @@ pub(crate) type Series = Map<SeriesId, Histogram>;
 
 /// A mergeable partial aggregate of pings, with its [`Report`].
 ///
-/// Merging is associative and commutative, and [`Aggregates::new`] is its identity (SPEC §2.5);
+/// Merging is associative and commutative, and [`Aggregates::new`] is its identity (docs/ingest.md, "Aggregates and merging");
 /// serializable with [`Aggregates::to_bytes`] (a compact binary form) and through serde (the
 /// same bytes).
 ///

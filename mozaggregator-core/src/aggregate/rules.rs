@@ -1,4 +1,5 @@
-//! The per-item rules of SPEC §2.3–2.4, applied while a ping is parsed: each histogram, scalar
+//! The per-item rules of docs/ingest.md ("One histogram"; "Scalars, simple measures, count
+//! histograms"), applied while a ping is parsed: each histogram, scalar
 //! and simple measure becomes a [`Record`] in the ping's [`Scratch`], or a counted reject.
 //! Records reach the aggregates only once the whole ping parsed and its dimensions are valid.
 
@@ -6,6 +7,7 @@ use super::{Interner, Map, Options, SeriesId};
 use crate::completion::place;
 use crate::keys::Process;
 use crate::layout::{bucket_index, BucketLayout, Kind, LayoutSpec};
+use crate::metric_name;
 use crate::ping::Scalar;
 use crate::reject::{HistogramReject, ScalarReject};
 
@@ -103,7 +105,7 @@ pub(crate) struct Ctx<'s> {
     pub(crate) options: &'s Options,
 }
 
-/// A scalar-like value as the `u64` recorded, or why it is skipped (SPEC §2.4).
+/// A scalar-like value as the `u64` recorded, or why it is skipped (docs/ingest.md, "Scalars, simple measures, count histograms").
 /// Floats are floored, for the bucket and for the sum (which is an integer here).
 pub(crate) fn scalar_value(v: Scalar) -> Result<u64, ScalarReject> {
     match v {
@@ -191,7 +193,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// One histogram (SPEC §2.3), its `values` in the scratch.
+    /// One histogram (docs/ingest.md, "One histogram"), its `values` in the scratch.
     pub(crate) fn histogram(
         &mut self,
         metric: Option<u32>,
@@ -220,7 +222,7 @@ impl Ctx<'_> {
         if histogram_type == 4 {
             // Count histogram: a scalar-like series of its `sum`; its values are ignored.
             self.scratch.name.clear();
-            self.scratch.name.push_str("[[COUNT]]_");
+            self.scratch.name.push_str(metric_name::COUNT_PREFIX);
             self.scratch.name.push_str(self.strings.name(metric));
             let Some(count_metric) = self.intern_name() else {
                 return reject(self, HistogramReject::TooManyStrings);
@@ -275,7 +277,7 @@ impl Ctx<'_> {
             records,
             ..
         } = &mut *self.scratch;
-        // Complete against the layout (SPEC §3.3): keep the placed, non-zero buckets.
+        // Complete against the layout (docs/ingest.md, "One histogram"): keep the placed, non-zero buckets.
         let start = pairs.len();
         let (mut unplaced, mut bad_keys) = (0u64, 0u64);
         for (key, v) in values.iter() {

@@ -109,7 +109,7 @@ fields! {
 }
 
 fields! {
-    /// The fields of a histogram read (SPEC §2.3).
+    /// The fields of a histogram read (docs/ingest.md, "One histogram").
     HistogramField {
         /// `values`: bucket lower bound → count.
         Values => "values",

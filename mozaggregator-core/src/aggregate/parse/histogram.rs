@@ -1,4 +1,4 @@
-//! Histogram sections and histogram objects (SPEC §2.2–2.3): each histogram's fields are read
+//! Histogram sections and histogram objects (docs/ingest.md, "What is extracted" and "One histogram"): each histogram's fields are read
 //! into [`HistogramFields`] and its `values` into the scratch, then handed to the rules.
 
 use std::fmt;

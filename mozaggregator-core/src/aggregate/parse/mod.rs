@@ -1,5 +1,5 @@
 //! The streaming parse of one ping: the envelope into an [`Envelope`], the payload straight
-//! into records of the scratch, following the table of SPEC §2.2. Nothing of the payload is
+//! into records of the scratch, following the table of docs/ingest.md ("What is extracted"). Nothing of the payload is
 //! built as a tree; the parts aggregation does not read are skipped by serde_json.
 //!
 //! - objects with known fields match their keys on a field enum ([`fields`]);

@@ -1,5 +1,5 @@
 //! The payload and its processes: which sections are read, and in which process they count
-//! (SPEC §2.2).
+//! (docs/ingest.md, "What is extracted").
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Scalar sections and simple measurements (SPEC §2.2, §2.4): each value becomes a record of
+//! Scalar sections and simple measurements (docs/ingest.md, "What is extracted" and "Scalars, …"): each value becomes a record of
 //! a `SCALARS_…` or `SIMPLE_MEASURES_…` series, names (and keyed scalars' keys) uppercased.
 
 use std::fmt;
@@ -10,6 +10,7 @@ use super::{Entries, Section};
 use crate::aggregate::rules::{push_upper, Ctx, Scratch};
 use crate::keys::Process;
 use crate::layout::LayoutSpec;
+use crate::metric_name;
 use crate::ping::{drain_seq, Scalar};
 use crate::reject::ScalarReject;
 
@@ -19,7 +20,7 @@ const IGNORED_SCALAR_PREFIX: &str = "browser.engagement.navigation";
 /// Sets the scratch's name buffer to `SCALARS_` + `name` uppercased and interns it.
 fn scalar_metric(ctx: &mut Ctx<'_>, name: &str) -> Option<u32> {
     ctx.scratch.name.clear();
-    ctx.scratch.name.push_str("SCALARS_");
+    ctx.scratch.name.push_str(metric_name::SCALARS_PREFIX);
     push_upper(&mut ctx.scratch.name, name);
     ctx.intern_name()
 }
@@ -180,7 +181,9 @@ impl MeasureSeed<'_, '_, '_> {
     fn record(&mut self, sub: Option<&str>, value: Scalar) {
         let ctx = &mut *self.ctx;
         ctx.scratch.name.clear();
-        ctx.scratch.name.push_str("SIMPLE_MEASURES_");
+        ctx.scratch
+            .name
+            .push_str(metric_name::SIMPLE_MEASURES_PREFIX);
         push_upper(&mut ctx.scratch.name, self.name);
         if let Some(sub) = sub {
             ctx.scratch.name.push('_');

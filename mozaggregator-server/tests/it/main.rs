@@ -4,7 +4,7 @@
 
 mod common;
 /// The core crate's test fixtures (reference layouts), shared with `cli_definitions`.
-#[path = "../../../mozaggregator-core/tests/common/mod.rs"]
+#[path = "../../../mozaggregator-core/tests/it/common/mod.rs"]
 mod core_common;
 
 mod analysis;

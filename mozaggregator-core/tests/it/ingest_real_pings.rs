@@ -1,6 +1,5 @@
 //! Real Firefox pings (../shared/data/pings, when present) aggregate, or are rejected, as the
 //! data README says. The expected series are derived independently, from `serde_json::Value`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -3,7 +3,6 @@
 //! ungrouped answer; top-K plus `__other__` preserves totals; a date range equals its explicit
 //! list; statistics are consistent with the buckets (mean = sum / samples, percentiles monotone
 //! and inside their bucket).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

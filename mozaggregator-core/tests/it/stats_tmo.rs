@@ -11,7 +11,6 @@
 //! this repository, and nothing is fetched) and `node` is installed; otherwise it records a skip
 //! (`testing::skip`), which scripts/test.sh lists at the end, as
 //! mozaggregator-server/tests/telemetry_js.rs does.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::stats::{percentiles, tmo_mean, Distribution, PercentileMethod};
 use mozaggregator_core::{exponential_buckets, linear_buckets, Kind, LayoutSpec};

@@ -4,11 +4,8 @@
 //! Two reference cases record quirks of the original that this project improves on (docs/api.md, "Differences from the original service, on purpose"):
 //! a key that is not an integer zeroed the whole histogram, and duplicate keys (`"1"`,
 //! `"0001"`) did not add up. For those, the improved result is asserted explicitly.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{fixture, read, read_object, shared_data, strings, u64s};
+use crate::common::{fixture, read, read_object, shared_data, strings, u64s};
 use mozaggregator_core::definitions::{Definition, Definitions};
 use mozaggregator_core::{complete, Completion};
 use serde_json::{Map, Value};

@@ -1,5 +1,4 @@
 //! The service-level metric query rules (docs/api.md, "Metric queries") against a MemoryStore.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::definitions::{Definition, Definitions};
 use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery};

@@ -1,6 +1,5 @@
 //! Bad pings, histograms and scalars: each is a counted reject with its reason, never a panic,
 //! and never takes the rest of the ping down with it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 

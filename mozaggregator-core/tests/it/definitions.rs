@@ -1,13 +1,10 @@
 //! Loading definition files: every file of ../shared/data/definitions (when present), the
 //! crate's fixtures, lookup fallbacks, scalars, and one test per kind of corrupt input (errors
 //! that name the metric and field, never panics).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeSet;
 
-use common::{fixture, read, shared_data};
+use crate::common::{fixture, read, shared_data};
 use mozaggregator_core::definitions::{Definitions, MAX_TOTAL_BUCKETS};
 use mozaggregator_core::{exponential_buckets, Error, Kind, LayoutSpec};
 

@@ -1,5 +1,4 @@
 //! The conformance suite against every store of this crate.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::testing::conformance::{self, Guarded, CHECKS};
 use mozaggregator_core::{MemoryStore, SqliteStore, Store};

@@ -1,6 +1,5 @@
 //! Parsing the metric routes' query parameters into a filter (docs/api.md): one equality per
 //! filter given, OR within a repeated filter, AND across filters.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::filter::{parse_child, FILTER_PARAMS};
 use mozaggregator_core::params::{Accepts, MetricParams, ParsedParams};

@@ -4,7 +4,6 @@
 //! writes large batches in a loop, each adding 1 to the count of every series under a new
 //! submission date; the parent kills it at random moments, reopens the store and checks that
 //! every series has the same count `k` and the target absorbed exactly `k` dates.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -124,7 +123,7 @@ fn killed_writers_leave_whole_writes() {
             .args([
                 "--ignored",
                 "--exact",
-                "child_writer",
+                "store_kill::child_writer",
                 "--nocapture",
                 "--test-threads=1",
             ])

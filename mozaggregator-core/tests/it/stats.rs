@@ -3,7 +3,6 @@
 //! monotone in p and lie in their bucket, the one-pass `percentiles` agrees with `percentile`,
 //! means, proportions and CDFs are consistent, distances are 0, symmetric and antisymmetric
 //! where they must be.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::stats::{
     self, cdf, distances, mean, percentile, percentiles, proportions, samples, summarize, tmo_mean,

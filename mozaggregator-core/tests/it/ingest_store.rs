@@ -1,7 +1,6 @@
 //! End to end in core: the original service's test data set, aggregated by the ingest job and
 //! written to a SQLite store, answers metric queries with the values the original service's
 //! tests expected (mozaggregator/tests in mozilla/python_mozaggregator), before any HTTP layer.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;

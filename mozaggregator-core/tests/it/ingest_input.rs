@@ -1,6 +1,5 @@
 //! Inputs: files, directories, compression, damage, and splits of the same pings that must all
 //! give the same aggregates with one or two threads.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::Path;

@@ -1,11 +1,10 @@
 //! Layout functions and definition layouts against reference vectors: bucket_vectors.json and
 //! ranges_all_defs.json from ../shared/data when present, and the crate's own hand-derived
 //! fixtures always.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{expected_for, fixture, parse_vector_key, read, read_object, shared_data, u64s};
+use crate::common::{
+    expected_for, fixture, parse_vector_key, read, read_object, shared_data, u64s,
+};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::{exponential_buckets, linear_buckets, Kind};
 use serde_json::{Map, Value};

@@ -3,7 +3,6 @@
 //! panics and counts every ping exactly once; the aggregate codec on arbitrary bytes is an
 //! error, never a panic; the query-parameter parser on arbitrary pairs is a clear error or a
 //! request, never a panic.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::OnceLock;
 

@@ -1,6 +1,5 @@
 //! SqliteStore beyond the conformance suite: concurrency, several handles on one file, schema
 //! versions, corrupt data, reopening.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::Path;

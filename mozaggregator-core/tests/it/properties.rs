@@ -2,7 +2,6 @@
 //! merge is associative and commutative with the empty histogram as identity, conserves sum,
 //! count and samples; any split of a list of histograms merges to the same result; completion
 //! never invents samples.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use mozaggregator_core::{complete, BucketLayout, Histogram, LayoutSpec};
 use proptest::prelude::*;

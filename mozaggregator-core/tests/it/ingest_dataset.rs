@@ -1,6 +1,5 @@
 //! Aggregating the original service's test data set gives the counts and sums its own tests
 //! expected (mozaggregator/tests in mozilla/python_mozaggregator), for both aggregate families.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

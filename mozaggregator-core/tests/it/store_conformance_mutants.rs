@@ -1,6 +1,5 @@
 //! The conformance suite must catch broken stores: each mutant below breaks one rule of the
 //! contract on top of the reference store, and the check pinning that rule must fail.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};

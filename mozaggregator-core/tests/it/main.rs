@@ -1,0 +1,28 @@
+//! The core crate's integration tests, in one binary (one link instead of one per file): each
+//! module is one area, `common` holds the shared fixtures (the server's tests include it too).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod analysis;
+mod completion;
+mod definitions;
+mod filters;
+mod fuzz;
+mod ingest_bad_pings;
+mod ingest_dataset;
+mod ingest_input;
+mod ingest_real_pings;
+mod ingest_store;
+mod layouts;
+mod properties;
+mod query;
+mod stats;
+mod stats_tmo;
+#[cfg(feature = "sqlite")]
+mod store_conformance;
+mod store_conformance_mutants;
+#[cfg(feature = "sqlite")]
+mod store_kill;
+#[cfg(feature = "sqlite")]
+mod store_sqlite;

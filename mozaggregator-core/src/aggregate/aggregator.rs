@@ -1,4 +1,5 @@
-//! The rules of docs/ingest.md ("What is aggregated"): which pings count, their dimensions, and what is extracted from them.
+//! The rules of docs/ingest.md ("What is aggregated"): which pings count, their dimensions, and
+//! what is extracted from them.
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! Partial aggregates: what the aggregation of some pings produced, mergeable with any other.
 //!
-//! [`Aggregator`] applies the rules of docs/ingest.md ("What is aggregated") to pings and adds them to an [`Aggregates`].
+//! [`Aggregator`] applies the rules of docs/ingest.md ("What is aggregated") to pings and adds
+//! them to an [`Aggregates`].
 //! Partial aggregates of any split of the input merge ([`Aggregates::merge`]) into the same
 //! result, which turns into [`Batch`]es (one per submission date) of both families — build-id
 //! and submission-date aggregates — ready for a [`crate::Store`].
@@ -67,17 +68,15 @@ impl GroupKey {
 
     /// The key of ids in the order of [`GroupKey::ids`].
     pub(crate) fn from_ids(ids: [u32; 8]) -> Self {
-        let [submission_date, channel, version, build_id, application, architecture, os, os_version] =
-            ids;
         GroupKey {
-            submission_date,
-            channel,
-            version,
-            build_id,
-            application,
-            architecture,
-            os,
-            os_version,
+            submission_date: ids[0],
+            channel: ids[1],
+            version: ids[2],
+            build_id: ids[3],
+            application: ids[4],
+            architecture: ids[5],
+            os: ids[6],
+            os_version: ids[7],
         }
     }
 
@@ -131,7 +130,8 @@ pub(crate) type Series = Map<SeriesId, Histogram>;
 
 /// A mergeable partial aggregate of pings, with its [`Report`].
 ///
-/// Merging is associative and commutative, and [`Aggregates::new`] is its identity (docs/ingest.md, "Aggregates and merging");
+/// Merging is associative and commutative, and [`Aggregates::new`] is its identity
+/// (docs/ingest.md, "Aggregates and merging");
 /// serializable with [`Aggregates::to_bytes`] (a compact binary form) and through serde (the
 /// same bytes).
 ///
@@ -639,5 +639,24 @@ impl<'de> serde::Deserialize<'de> for Aggregates {
             }
         }
         d.deserialize_bytes(BytesVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GroupKey;
+
+    #[test]
+    fn group_key_ids_round_trip_in_field_order() {
+        let key = GroupKey::from_ids([1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            (key.submission_date, key.build_id, key.os_version),
+            (1, 4, 8)
+        );
+        assert_eq!(GroupKey::from_ids(key.ids()), key);
+        // The submission-date key drops the build id only, and keeps the order of the rest.
+        let short = key.submission_date_key();
+        assert_eq!(short.ids(), [1, 2, 3, 0, 5, 6, 7, 8]);
+        assert!(GroupKey::from_ids([1, 2, 3, 9, 5, 6, 7, 8]).submission_date_key() == short);
     }
 }

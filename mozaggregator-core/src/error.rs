@@ -286,8 +286,13 @@ impl StoreError {
         &self.message
     }
 
-    /// The underlying error, owned.
-    pub fn into_source(self) -> Option<Box<dyn std::error::Error + Send + Sync + 'static>> {
-        self.source
+    /// The same error with `path` before its message and `remedy` after it, unless the message
+    /// already starts with the path (the error was described once already).
+    #[must_use]
+    pub(crate) fn describe(mut self, path: &str, remedy: &str) -> Self {
+        if !self.message.starts_with(path) {
+            self.message = format!("{path}: {}: {remedy}", self.message);
+        }
+        self
     }
 }

@@ -85,20 +85,9 @@ pub(crate) fn file_fault(path: &Path, err: Error) -> Error {
     describe(path, err, what)
 }
 
-/// `err` with the path before its message and `what` after it, unless it already names the
-/// path (described once already).
+/// `err` with the path before its message and `what` after it (see [`StoreError::describe`]).
 fn describe(path: &Path, err: StoreError, what: &str) -> Error {
-    let path = path.display().to_string();
-    if err.message().starts_with(&path) {
-        return Error::Store(err);
-    }
-    let message = format!("{path}: {}: {what}", err.message());
-    let (backend, kind) = (err.backend(), err.kind());
-    let mut described = StoreError::new(backend, kind, message);
-    if let Some(source) = err.into_source() {
-        described = described.with_source(source);
-    }
-    Error::Store(described)
+    Error::Store(err.describe(&path.display().to_string(), what))
 }
 
 /// An error opening the database file: SQLite's "cannot open" is an I/O problem of the path

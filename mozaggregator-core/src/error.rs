@@ -189,6 +189,8 @@ pub enum Backend {
     Memory,
     /// The embedded SQLite store.
     Sqlite,
+    /// The PostgreSQL store.
+    Postgres,
 }
 
 impl std::fmt::Display for Backend {
@@ -196,6 +198,7 @@ impl std::fmt::Display for Backend {
         f.write_str(match self {
             Backend::Memory => "memory",
             Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         })
     }
 }
@@ -215,6 +218,9 @@ pub enum StoreErrorKind {
     Corrupt,
     /// The path holds something that is not a store.
     NotAStore,
+    /// The database server cannot be reached (down, restarting, unreachable, refusing
+    /// connections); retrying later may succeed.
+    Unavailable,
     /// Any other failure of the backend.
     Other,
 }
@@ -268,6 +274,14 @@ impl StoreError {
         if !self.message.contains(context) {
             self.message = format!("{context}: {}", self.message);
         }
+        self
+    }
+
+    /// The same error attributed to `backend` (code shared by several stores builds its errors
+    /// once; the store that ran it names itself).
+    #[must_use]
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
         self
     }
 

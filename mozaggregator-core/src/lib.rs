@@ -46,6 +46,8 @@ pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
 pub use reject::{HistogramReject, InputDamage, PingReject, Reason, ScalarReject};
 pub use report::Report;
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,
     SeriesQuery, Store, WriteReport,

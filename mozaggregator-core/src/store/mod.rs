@@ -15,12 +15,18 @@ use crate::keys::{DateVersion, Prefix, Process, SeriesKey, Target};
 use crate::tally::Tally;
 
 mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod packed;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use crate::reject::RowReject;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{is_postgres_url, redact_url, PostgresStore, PG_SCHEMA_VERSION};
 pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};

@@ -4,6 +4,8 @@
 
 pub mod conformance;
 pub mod dataset;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod synthetic;
 
 use std::io::Write;

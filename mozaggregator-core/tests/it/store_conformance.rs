@@ -30,3 +30,22 @@ fn every_check_is_listed_once() {
     assert_eq!(names.len(), CHECKS.len());
     assert!(CHECKS.len() >= 15);
 }
+
+#[test]
+fn postgres_store_conforms() {
+    use mozaggregator_core::testing::postgres;
+    use mozaggregator_core::PostgresStore;
+    let Some(first) = postgres::database() else {
+        return;
+    };
+    let urls = std::sync::Mutex::new(vec![first]);
+    conformance::run_all(&|| {
+        let url = urls
+            .lock()
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| postgres::database().unwrap());
+        Box::new(PostgresStore::open(&url).unwrap()) as Box<dyn Store>
+    })
+    .unwrap();
+}

@@ -1,10 +1,5 @@
-//! In-memory copies of the interning tables (metrics, labels, dims, layouts).
-//!
-//! Interned rows are never deleted or renumbered, so a cache can only miss, never be wrong.
-//! Readers share one [`ReadCache`] (id → value). It remembers the stored `data_version` it was
-//! refreshed at; a reader whose snapshot has a newer `data_version` refreshes it first
-//! (incrementally: only ids above the largest one loaded), so every id a reader meets in its
-//! snapshot is in the cache — also when the writer is another process.
+//! The interning tables (metrics, labels, dims, layouts) in memory: loading the readers'
+//! [`Names`] from SQLite, and the writer's cache.
 //!
 //! The writer keeps a [`WriteCache`] (value → id). Entries added inside a transaction are
 //! forgotten if the transaction does not commit, so a rolled-back id is never reused by mistake.
@@ -12,129 +7,51 @@
 use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::fault::{corrupt, other};
-use super::schema::{kind_code, layout_from_row};
+use super::fault::other;
 use crate::error::Result;
 use crate::keys::Dims;
 use crate::layout::LayoutSpec;
+use crate::store::packed::codes::{kind_code, layout_from_row};
+use crate::store::packed::names::Names;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// id → value tables for readers.
-#[derive(Default)]
-pub(crate) struct ReadCache {
-    /// The stored `data_version` the cache is complete for.
-    pub(crate) version: Option<u64>,
-    pub(crate) metrics: Vec<Option<String>>,
-    pub(crate) metric_ids: Map<String, i64>,
-    pub(crate) labels: Vec<Option<String>>,
-    pub(crate) label_ids: Map<String, i64>,
-    pub(crate) dims: Vec<Option<Dims>>,
-    pub(crate) layouts: Vec<Option<LayoutSpec>>,
-}
-
-fn slot<T>(table: &mut Vec<Option<T>>, id: i64) -> Result<&mut Option<T>> {
-    let i = usize::try_from(id)
-        .ok()
-        .filter(|&i| i <= table.len() + 10_000_000)
-        .ok_or_else(|| corrupt(format!("interned id {id} out of range")))?;
-    if i >= table.len() {
-        table.resize_with(i + 1, || None);
-    }
-    Ok(&mut table[i])
-}
-
-fn get<'a, T>(table: &'a [Option<T>], id: i64, what: &str) -> Result<&'a T> {
-    usize::try_from(id)
-        .ok()
-        .and_then(|i| table.get(i))
-        .and_then(Option::as_ref)
-        .ok_or_else(|| corrupt(format!("unknown {what} id {id}")))
-}
-
-/// Loads the interned names `sql` selects (`id, name` with `id >= ?1`) beyond those already in
-/// `names` (indexed by id), and their ids by name.
-fn load_names(
-    conn: &Connection,
-    sql: &str,
-    names: &mut Vec<Option<String>>,
-    ids: &mut Map<String, i64>,
-) -> Result<()> {
-    let from = names.len() as i64;
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query([from])?;
+/// Loads into `names` every interned row added since its last refresh, as seen by `conn`'s
+/// snapshot, and marks it complete for `version`.
+pub(crate) fn refresh(names: &mut Names, conn: &Connection, version: u64) -> Result<()> {
+    let from = names.loaded();
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM metrics WHERE id >= ?1")?;
+    let mut rows = stmt.query([from.metrics])?;
     while let Some(row) = rows.next()? {
-        let (id, name): (i64, String) = (row.get(0)?, row.get(1)?);
-        ids.insert(name.clone(), id);
-        *slot(names, id)? = Some(name);
+        names.add_metric(row.get(0)?, row.get(1)?)?;
     }
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM labels WHERE id >= ?1")?;
+    let mut rows = stmt.query([from.labels])?;
+    while let Some(row) = rows.next()? {
+        names.add_label(row.get(0)?, row.get(1)?)?;
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, application, architecture, os, os_version FROM dims WHERE id >= ?1",
+    )?;
+    let mut rows = stmt.query([from.dims])?;
+    while let Some(row) = rows.next()? {
+        let dims = Dims {
+            application: row.get(1)?,
+            architecture: row.get(2)?,
+            os: row.get(3)?,
+            os_version: row.get(4)?,
+        };
+        names.add_dims(row.get(0)?, dims)?;
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT id, kind, low, high, n FROM layouts WHERE id >= ?1")?;
+    let mut rows = stmt.query([from.layouts])?;
+    while let Some(row) = rows.next()? {
+        let layout = layout_from_row(row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+        names.add_layout(row.get(0)?, layout)?;
+    }
+    names.mark_fresh(version);
     Ok(())
-}
-
-impl ReadCache {
-    /// Loads every interned row added since the last refresh, as seen by `conn`'s snapshot,
-    /// and marks the cache complete for `version`.
-    pub(crate) fn refresh(&mut self, conn: &Connection, version: u64) -> Result<()> {
-        load_names(
-            conn,
-            "SELECT id, name FROM metrics WHERE id >= ?1",
-            &mut self.metrics,
-            &mut self.metric_ids,
-        )?;
-        load_names(
-            conn,
-            "SELECT id, name FROM labels WHERE id >= ?1",
-            &mut self.labels,
-            &mut self.label_ids,
-        )?;
-        let from = self.dims.len() as i64;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, application, architecture, os, os_version FROM dims WHERE id >= ?1",
-        )?;
-        let mut rows = stmt.query([from])?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            *slot(&mut self.dims, id)? = Some(Dims {
-                application: row.get(1)?,
-                architecture: row.get(2)?,
-                os: row.get(3)?,
-                os_version: row.get(4)?,
-            });
-        }
-        let from = self.layouts.len() as i64;
-        let mut stmt =
-            conn.prepare_cached("SELECT id, kind, low, high, n FROM layouts WHERE id >= ?1")?;
-        let mut rows = stmt.query([from])?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            // An invalid stored layout fails only the queries that meet it (as an unknown id).
-            *slot(&mut self.layouts, id)? =
-                layout_from_row(row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
-        }
-        self.version = Some(self.version.map_or(version, |v| v.max(version)));
-        Ok(())
-    }
-
-    /// True when the cache holds every row of a snapshot at `version`.
-    pub(crate) fn is_fresh_for(&self, version: u64) -> bool {
-        self.version.is_some_and(|v| v >= version)
-    }
-
-    pub(crate) fn metric(&self, id: i64) -> Result<&str> {
-        get(&self.metrics, id, "metric").map(String::as_str)
-    }
-
-    pub(crate) fn label(&self, id: i64) -> Result<&str> {
-        get(&self.labels, id, "label").map(String::as_str)
-    }
-
-    pub(crate) fn dims(&self, id: i64) -> Result<&Dims> {
-        get(&self.dims, id, "dims")
-    }
-
-    pub(crate) fn layout(&self, id: i64) -> Result<LayoutSpec> {
-        get(&self.layouts, id, "layout").copied()
-    }
 }
 
 /// value → id tables for the writer, with rollback of uncommitted entries.

@@ -20,15 +20,15 @@ use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 
 mod cache;
-mod codec;
 mod fault;
 mod pool;
 mod read;
 mod schema;
-mod totals;
 mod write;
 
-use cache::{ReadCache, WriteCache};
+use super::packed::codec;
+use super::packed::names::Names;
+use cache::WriteCache;
 use fault::{corrupt, file_fault, is_busy, open_error};
 use pool::Pool;
 pub use schema::SCHEMA_VERSION;
@@ -65,7 +65,7 @@ const MAX_IDLE_READERS: usize = 8;
 pub struct SqliteStore {
     writer: Mutex<Writer>,
     readers: Option<Pool>,
-    cache: RwLock<ReadCache>,
+    cache: RwLock<Names>,
     path: Option<PathBuf>,
     /// How long a write retries while another process holds the store locked (milliseconds).
     lock_wait_ms: AtomicU64,
@@ -106,7 +106,7 @@ impl SqliteStore {
                 cache: WriteCache::default(),
             }),
             readers: Some(Pool::new(path.clone(), MAX_IDLE_READERS)),
-            cache: RwLock::new(ReadCache::default()),
+            cache: RwLock::new(Names::default()),
             path: Some(path),
             lock_wait_ms: AtomicU64::new(LOCK_WAIT_MS),
         })
@@ -127,7 +127,7 @@ impl SqliteStore {
                 cache: WriteCache::default(),
             }),
             readers: None,
-            cache: RwLock::new(ReadCache::default()),
+            cache: RwLock::new(Names::default()),
             path: None,
             lock_wait_ms: AtomicU64::new(LOCK_WAIT_MS),
         })
@@ -247,7 +247,7 @@ impl SqliteStore {
     ///
     /// `BEGIN` and `COMMIT` are cached statements: parsing them anew on every read was a
     /// measurable part of a short query.
-    fn read<T>(&self, f: impl FnOnce(&Connection, &ReadCache) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&Connection, &Names) -> Result<T>) -> Result<T> {
         let run = |conn: &mut Connection| -> Result<T> {
             conn.prepare_cached("BEGIN")?.execute([])?;
             let result = self.read_in(conn, f);
@@ -271,7 +271,7 @@ impl SqliteStore {
     fn read_in<T>(
         &self,
         tx: &Connection,
-        f: impl FnOnce(&Connection, &ReadCache) -> Result<T>,
+        f: impl FnOnce(&Connection, &Names) -> Result<T>,
     ) -> Result<T> {
         let version = read::stored_version(tx)?;
         let fresh = self
@@ -280,9 +280,9 @@ impl SqliteStore {
             .unwrap_or_else(PoisonError::into_inner)
             .is_fresh_for(version);
         if !fresh {
-            let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
-            if !cache.is_fresh_for(version) {
-                cache.refresh(tx, version)?;
+            let mut names = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+            if !names.is_fresh_for(version) {
+                cache::refresh(&mut names, tx, version)?;
             }
         }
         let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);

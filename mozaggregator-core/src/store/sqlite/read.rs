@@ -6,16 +6,17 @@ use std::collections::{BTreeSet, HashSet};
 use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::cache::ReadCache;
-use super::codec::{self, Accumulator};
 use super::fault::corrupt;
-use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
-use super::totals;
 use crate::error::Result;
-use crate::filter::{Dimension, NormalForm, RowDims};
 use crate::histogram::Histogram;
-use crate::keys::{DateVersion, Dims, Prefix, Process, SeriesKey, Target};
+use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
+use crate::store::packed::codec;
+use crate::store::packed::codes::{
+    prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS,
+};
+use crate::store::packed::names::Names;
+use crate::store::packed::plan::{self, process, Groups, Plan};
 use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -88,17 +89,9 @@ fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
         .map_err(|e| corrupt(format!("histogram column: {e}")))
 }
 
-/// The process of a stored code (an `options` value or a pack entry's).
-fn process<C: Copy + std::fmt::Display + TryInto<i64>>(code: C) -> Result<Process> {
-    code.try_into()
-        .ok()
-        .and_then(Process::from_code)
-        .ok_or_else(|| corrupt(format!("unknown process code {code}")))
-}
-
 pub(super) fn filter_options(
     conn: &Connection,
-    cache: &ReadCache,
+    cache: &Names,
     channel: &str,
     version: &str,
 ) -> Result<Option<FilterOptions>> {
@@ -131,172 +124,16 @@ pub(super) fn filter_options(
     Ok(any.then_some(options))
 }
 
-fn admits_dims(nf: &NormalForm, dims: &Dims) -> bool {
-    [
-        (Dimension::Application, &dims.application),
-        (Dimension::Architecture, &dims.architecture),
-        (Dimension::Os, &dims.os),
-        (Dimension::OsVersion, &dims.os_version),
-    ]
-    .into_iter()
-    .all(|(d, v)| nf.allowed.get(&d).is_none_or(|set| set.contains(v)))
-}
-
-/// One (label, layout) group of a date.
-struct Group {
-    label: i64,
-    layout: i64,
-    acc: Accumulator,
-}
-
-/// The groups of one date being summed.
-#[derive(Default)]
-struct Groups {
-    groups: Vec<Group>,
-    index: Map<(i64, i64), usize>,
-}
-
-impl Groups {
-    /// Adds an encoded histogram to the (label, layout) group.
-    fn add(&mut self, cache: &ReadCache, label: i64, layout: i64, hist: &[u8]) -> Result<()> {
-        let last = self.groups.len().checked_sub(1);
-        let g = match last
-            .filter(|&i| self.groups[i].label == label && self.groups[i].layout == layout)
-        {
-            Some(i) => i,
-            None => match self.index.get(&(label, layout)) {
-                Some(&i) => i,
-                None => {
-                    let spec = cache.layout(layout)?;
-                    self.groups.push(Group {
-                        label,
-                        layout,
-                        acc: Accumulator::new(spec.len()),
-                    });
-                    self.index.insert((label, layout), self.groups.len() - 1);
-                    self.groups.len() - 1
-                }
-            },
-        };
-        self.groups[g].acc.add_blob(hist)
-    }
-}
-
-/// What passes a query's filter, pushed down to stored ids.
-struct Admit<'q> {
-    query: &'q SeriesQuery,
-    nf: NormalForm,
-    processes: [bool; 3],
-    dims_ok: Vec<bool>,
-}
-
-impl Admit<'_> {
-    /// The process of a pack entry, `None` when the filter leaves it out.
-    fn process(&self, code: u64) -> Result<Option<Process>> {
-        let child = process(code)?;
-        Ok(self.processes[child as usize].then_some(child))
-    }
-
-    /// Adds the admitted entries of a `series` pack to `groups`.
-    fn series_row(
-        &self,
-        cache: &ReadCache,
-        groups: &mut Groups,
-        label: i64,
-        pack: &[u8],
-    ) -> Result<()> {
-        for entry in codec::entries(pack)? {
-            let entry = entry?;
-            let Some(child) = self.process(entry.process)? else {
-                continue;
-            };
-            let admitted = usize::try_from(entry.dims)
-                .ok()
-                .and_then(|i| self.dims_ok.get(i).copied());
-            match admitted {
-                Some(true) => {}
-                Some(false) => continue,
-                None => return Err(corrupt(format!("unknown dims id {}", entry.dims))),
-            }
-            if !self.nf.exact {
-                let dims = cache.dims(entry.dims)?;
-                let row_dims = RowDims {
-                    metric: &self.query.metric,
-                    application: &dims.application,
-                    architecture: &dims.architecture,
-                    os: &dims.os,
-                    os_version: &dims.os_version,
-                    child,
-                    label: cache.label(label)?,
-                };
-                if !self.query.filter.matches(&row_dims) {
-                    continue;
-                }
-            }
-            groups.add(cache, label, entry.layout, entry.hist)?;
-        }
-        Ok(())
-    }
-
-    /// True when the filter admits every dims combination, so that `totals` can answer.
-    fn all_dims(&self) -> bool {
-        self.nf.exact
-            && [
-                Dimension::Application,
-                Dimension::Architecture,
-                Dimension::Os,
-                Dimension::OsVersion,
-            ]
-            .iter()
-            .all(|d| !self.nf.allowed.contains_key(d))
-    }
-}
-
-pub(super) fn query(
-    conn: &Connection,
-    cache: &ReadCache,
-    q: &SeriesQuery,
-) -> Result<Vec<QueryRow>> {
-    let Some(&metric_id) = cache.metric_ids.get(&q.metric) else {
+pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result<Vec<QueryRow>> {
+    let Some(plan) = Plan::new(names, q) else {
         return Ok(Vec::new());
     };
-    let nf = q.filter.normal_form();
-    let metric_ok = nf
-        .allowed
-        .get(&Dimension::Metric)
-        .is_none_or(|set| set.contains(&q.metric));
-    if nf.is_empty() || !metric_ok {
-        return Ok(Vec::new());
-    }
-    // Push-down: which processes, dims combinations and labels pass.
-    let processes: [bool; 3] = Process::ALL.map(|p| {
-        nf.allowed
-            .get(&Dimension::Child)
-            .is_none_or(|set| set.contains(p.as_str()))
-    });
-    let dims_ok: Vec<bool> = cache
-        .dims
-        .iter()
-        .map(|d| d.as_ref().is_some_and(|d| admits_dims(&nf, d)))
-        .collect();
-    let label_ids: Option<Vec<i64>> = nf.allowed.get(&Dimension::Label).map(|set| {
-        let mut ids: Vec<i64> = set
-            .iter()
-            .filter_map(|l| cache.label_ids.get(l.as_str()).copied())
-            .collect();
-        ids.sort_unstable();
-        ids
-    });
-    if label_ids.as_ref().is_some_and(Vec::is_empty) {
-        return Ok(Vec::new());
-    }
-    let admit = Admit {
-        query: q,
-        nf,
-        processes,
-        dims_ok,
+    let metric_id = plan.metric_id;
+    let table = if plan.uses_totals() {
+        "totals"
+    } else {
+        "series"
     };
-    let table = if admit.all_dims() { "totals" } else { "series" };
 
     let mut targets: Map<String, i64> = Map::default();
     {
@@ -334,25 +171,18 @@ pub(super) fn query(
         };
         let label: i64 = row.get(1)?;
         if table == "series" {
-            return admit.series_row(cache, groups, label, blob_at(row, 2)?);
+            return plan.series_row(names, groups, label, blob_at(row, 2)?);
         }
         let data = row.get_ref(2)?.as_blob().unwrap_or_default();
-        if !totals::is_complete(data) {
-            // A sum that could not be made: the pack answers (and reports what is wrong).
-            let pack: Option<Vec<u8>> = series_row
-                .query_row(params![target_id, metric_id, label], |r| r.get(0))
-                .optional()?;
-            let pack =
-                pack.ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
-            return admit.series_row(cache, groups, label, &pack);
+        if plan.totals_row(names, groups, label, data)? {
+            return Ok(());
         }
-        for entry in codec::entries(data)? {
-            let entry = entry?;
-            if admit.process(entry.process)?.is_some() {
-                groups.add(cache, label, entry.layout, entry.hist)?;
-            }
-        }
-        Ok(())
+        let pack: Option<Vec<u8>> = series_row
+            .query_row(params![target_id, metric_id, label], |r| r.get(0))
+            .optional()?;
+        let pack =
+            pack.ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
+        plan.series_row(names, groups, label, &pack)
     };
     let (lo, hi) = wanted
         .iter()
@@ -360,7 +190,7 @@ pub(super) fn query(
             (lo.min(id), hi.max(id))
         });
     let span = u64::try_from(hi.saturating_sub(lo)).unwrap_or(u64::MAX);
-    if table == "totals" && label_ids.is_none() && span < 4 * wanted.len() as u64 {
+    if table == "totals" && plan.label_ids.is_none() && span < 4 * wanted.len() as u64 {
         // Dense target ids (a channel's consecutive dates): one range scan of the metric.
         let mut stmt = conn.prepare_cached(
             "SELECT target_id, label_id, data FROM totals
@@ -383,7 +213,7 @@ pub(super) fn query(
             "SELECT target_id, label_id, data FROM {table} WHERE {key} AND label_id = ?3"
         ))?;
         for &(_, target_id) in &wanted {
-            match &label_ids {
+            match &plan.label_ids {
                 None => {
                     let mut rows = all_rows.query(params![target_id, metric_id])?;
                     while let Some(row) = rows.next()? {
@@ -401,28 +231,12 @@ pub(super) fn query(
             }
         }
     }
-    let mut out = Vec::new();
-    for (&(date, _), groups) in wanted.iter().zip(groups) {
-        let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = groups
-            .groups
-            .into_iter()
-            .map(|g| Ok((cache.label(g.label)?, cache.layout(g.layout)?, g.acc)))
-            .collect::<Result<_>>()?;
-        finished.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (label, layout, acc) in finished {
-            out.push(QueryRow {
-                date: date.clone(),
-                label: label.to_string(),
-                histogram: acc.into_histogram(layout)?,
-            });
-        }
-    }
-    Ok(out)
+    plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
 }
 
 pub(super) fn scan(
     conn: &Connection,
-    cache: &ReadCache,
+    cache: &Names,
     selection: &Selection,
     visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
 ) -> Result<()> {

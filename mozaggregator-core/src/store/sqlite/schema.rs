@@ -6,8 +6,6 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::fault::{corrupt, other};
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
-use crate::keys::Prefix;
-use crate::layout::{Kind, LayoutSpec};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
@@ -127,18 +125,11 @@ fn fill_totals(conn: &Connection) -> Result<()> {
             .get_ref(3)?
             .as_blob()
             .map_err(|e| corrupt(format!("series data: {e}")))?;
-        super::totals::of_pack(pack, |id| lens.get(conn, id), &mut out)?;
+        crate::store::packed::totals::of_pack(pack, |id| lens.get(conn, id), &mut out)?;
         insert.execute(rusqlite::params![target, metric, label, out])?;
     }
     Ok(())
 }
-
-/// `options.kind` of a metric id.
-pub(crate) const OPTION_METRIC: i64 = 0;
-/// `options.kind` of a process code.
-pub(crate) const OPTION_PROCESS: i64 = 1;
-/// `options.kind` of a dims id.
-pub(crate) const OPTION_DIMS: i64 = 2;
 
 /// Settings of every connection.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {
@@ -221,54 +212,4 @@ pub(crate) fn check_version(conn: &Connection) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Stored code of a prefix.
-pub(crate) fn prefix_code(prefix: Prefix) -> i64 {
-    match prefix {
-        Prefix::BuildId => 0,
-        Prefix::SubmissionDate => 1,
-    }
-}
-
-/// Inverse of [`prefix_code`].
-pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
-    match code {
-        0 => Ok(Prefix::BuildId),
-        1 => Ok(Prefix::SubmissionDate),
-        _ => Err(corrupt(format!("unknown prefix code {code}"))),
-    }
-}
-
-/// Stored code of a layout kind.
-pub(crate) fn kind_code(kind: Kind) -> i64 {
-    match kind {
-        Kind::Exponential => 0,
-        Kind::Linear => 1,
-        Kind::Boolean => 2,
-        Kind::Flag => 3,
-        Kind::Count => 4,
-        Kind::Enumerated => 5,
-        Kind::Categorical => 6,
-    }
-}
-
-/// The layout a `layouts` row (kind, low, high, n) describes; `None` when it describes none
-/// (callers then treat the id as unknown, failing only what meets it).
-pub(crate) fn layout_from_row(kind: i64, low: i64, high: i64, n: i64) -> Option<LayoutSpec> {
-    LayoutSpec::from_parts(
-        kind_from_code(kind).ok()?,
-        u64::try_from(low).ok()?,
-        u64::try_from(high).ok()?,
-        u32::try_from(n).ok()?,
-    )
-    .ok()
-}
-
-/// Inverse of [`kind_code`].
-pub(crate) fn kind_from_code(code: i64) -> Result<Kind> {
-    Kind::ALL
-        .into_iter()
-        .find(|k| kind_code(*k) == code)
-        .ok_or_else(|| corrupt(format!("unknown layout kind code {code}")))
 }

@@ -1,55 +1,21 @@
 //! The write path: merging batches and trimming old tables.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::cache::WriteCache;
-use super::codec;
-use super::fault::corrupt;
 use super::read::target_id;
-use super::schema::layout_from_row;
-use super::schema::{prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS};
-use super::totals;
 use crate::error::Result;
-use crate::histogram::Histogram;
-use crate::keys::{check_date, Process, Target};
+use crate::keys::{check_date, Target};
 use crate::layout::LayoutSpec;
-use crate::store::{check_row, check_target, Batch, RowReject, WriteReport};
+use crate::store::packed::codes::{layout_from_row, prefix_code, prefix_from_code, OPTION_METRIC};
+use crate::store::packed::merge::{EntryKey, Pack, RowKey};
+use crate::store::packed::totals;
+use crate::store::{check_row, check_target, Batch, WriteReport};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// A `series` row of one target: (metric, label).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct RowKey {
-    metric: i64,
-    label: i64,
-}
-
-/// An entry of a pack: (process, dims, layout).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct EntryKey {
-    process: u8,
-    dims: i64,
-    layout: i64,
-}
-
-/// An entry's histogram as it will be written.
-enum Slot<'a> {
-    /// Stored and untouched by this batch: copied as it is.
-    Stored(Vec<u8>),
-    /// The batch's own histogram (no copy).
-    Borrowed(&'a Histogram),
-    /// A merge.
-    Owned(Histogram),
-}
-
-/// The entries of one row being written.
-#[derive(Default)]
-struct Pack<'a> {
-    entries: BTreeMap<EntryKey, Slot<'a>>,
-}
 
 /// Writes one batch in one transaction (see the [`crate::Store`] contract).
 pub(super) fn write(
@@ -145,7 +111,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             let Some(pack) = packs.get_mut(&row) else {
                 continue;
             };
-            match merge_into(pack, entry, histogram)? {
+            match pack.merge(entry, histogram)? {
                 Ok(()) => report.rows_written += 1,
                 Err(reason) => report.rows_rejected.add(reason, 1),
             }
@@ -164,27 +130,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
              VALUES (?1, ?2, ?3, ?4)",
         )?;
         for (row, pack) in &sorted {
-            codec::start_pack(&mut blob);
-            let mut added = false;
-            for (entry, slot) in &pack.entries {
-                let h: &Histogram = match slot {
-                    Slot::Stored(bytes) => {
-                        codec::put_entry(&mut blob, entry.process, entry.dims, entry.layout, bytes);
-                        continue;
-                    }
-                    Slot::Borrowed(h) => h,
-                    Slot::Owned(h) => h,
-                };
-                if h.is_empty() {
-                    continue;
-                }
-                scratch.clear();
-                codec::encode(h.counts(), h.sum(), h.count(), &mut scratch);
-                codec::put_entry(&mut blob, entry.process, entry.dims, entry.layout, &scratch);
-                options.insert((OPTION_PROCESS, i64::from(entry.process)));
-                options.insert((OPTION_DIMS, entry.dims));
-                added = true;
-            }
+            let added = pack.encode(&mut blob, &mut scratch, &mut options);
             if blob.len() > 1 {
                 upsert.execute(params![target_id, row.metric, row.label, blob])?;
                 totals::of_pack(&blob, |id| lens.get(conn, id), &mut totals_blob)?;
@@ -211,47 +157,6 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
     Ok(report)
 }
 
-/// Merges one row into its pack entry, or rejects it (leaving the entry unchanged).
-///
-/// # Errors
-/// A stored entry that cannot be decoded (the outer error fails the whole write).
-fn merge_into<'a>(
-    pack: &mut Pack<'a>,
-    entry: EntryKey,
-    incoming: &'a Histogram,
-) -> Result<Result<(), RowReject>> {
-    let Some(slot) = pack.entries.get_mut(&entry) else {
-        pack.entries.insert(entry, Slot::Borrowed(incoming));
-        return Ok(Ok(()));
-    };
-    let mut merged = match slot {
-        Slot::Stored(bytes) => codec::decode(bytes, incoming.layout())?,
-        Slot::Borrowed(h) => (*h).clone(),
-        Slot::Owned(h) => std::mem::replace(h, Histogram::empty(incoming.layout())),
-    };
-    // The same order of verdicts as the reference store: overflow first, then the sum rule.
-    let overflows = merged.count().checked_add(incoming.count()).is_none()
-        || merged
-            .counts()
-            .iter()
-            .zip(incoming.counts())
-            .any(|(a, b)| a.checked_add(*b).is_none());
-    let sum_ok = merged
-        .sum()
-        .checked_add(incoming.sum())
-        .is_some_and(|sum| sum <= i64::MAX as u64);
-    let verdict = if overflows {
-        Err(RowReject::MergeOverflow)
-    } else if !sum_ok {
-        Err(RowReject::SumOutOfRange)
-    } else {
-        merged.merge(incoming).map_err(|_| RowReject::MergeOverflow)
-    };
-    // On a reject `merged` is the stored value, unchanged.
-    *slot = Slot::Owned(merged);
-    Ok(verdict)
-}
-
 /// The stored pack of `row` in the target (empty when there is none), entries kept encoded.
 fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> {
     let blob: Option<Vec<u8>> = conn
@@ -260,24 +165,10 @@ fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> 
         )?
         .query_row(params![target_id, row.metric, row.label], |r| r.get(0))
         .optional()?;
-    let mut pack = Pack::default();
-    if let Some(blob) = blob {
-        for entry in codec::entries(&blob)? {
-            let entry = entry?;
-            let process = i64::try_from(entry.process)
-                .ok()
-                .and_then(Process::from_code)
-                .ok_or_else(|| corrupt(format!("unknown process code {}", entry.process)))?
-                .code();
-            let key = EntryKey {
-                process,
-                dims: entry.dims,
-                layout: entry.layout,
-            };
-            pack.entries.insert(key, Slot::Stored(entry.hist.to_vec()));
-        }
+    match blob {
+        Some(blob) => Pack::stored(&blob),
+        None => Ok(Pack::default()),
     }
-    Ok(pack)
 }
 
 /// Bucket counts of layout ids, read from the `layouts` table on first use.

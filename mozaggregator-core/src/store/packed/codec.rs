@@ -273,7 +273,7 @@ fn corrupt_static(what: &str) -> Error {
 
 #[cold]
 fn corrupt(what: impl std::fmt::Display) -> Error {
-    super::fault::corrupt(format!("corrupt histogram blob: {what}"))
+    super::corrupt(format!("corrupt histogram blob: {what}"))
 }
 
 struct Reader<'a> {

@@ -1,0 +1,64 @@
+//! The stored codes of the pack stores: prefixes, layout kinds and option kinds, and the
+//! layout a stored `layouts` row describes.
+
+use super::corrupt;
+use crate::error::Result;
+use crate::keys::Prefix;
+use crate::layout::{Kind, LayoutSpec};
+
+/// `options.kind` of a metric id.
+pub(crate) const OPTION_METRIC: i64 = 0;
+/// `options.kind` of a process code.
+pub(crate) const OPTION_PROCESS: i64 = 1;
+/// `options.kind` of a dims id.
+pub(crate) const OPTION_DIMS: i64 = 2;
+
+/// Stored code of a prefix.
+pub(crate) fn prefix_code(prefix: Prefix) -> i64 {
+    match prefix {
+        Prefix::BuildId => 0,
+        Prefix::SubmissionDate => 1,
+    }
+}
+
+/// Inverse of [`prefix_code`].
+pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
+    match code {
+        0 => Ok(Prefix::BuildId),
+        1 => Ok(Prefix::SubmissionDate),
+        _ => Err(corrupt(format!("unknown prefix code {code}"))),
+    }
+}
+
+/// Stored code of a layout kind.
+pub(crate) fn kind_code(kind: Kind) -> i64 {
+    match kind {
+        Kind::Exponential => 0,
+        Kind::Linear => 1,
+        Kind::Boolean => 2,
+        Kind::Flag => 3,
+        Kind::Count => 4,
+        Kind::Enumerated => 5,
+        Kind::Categorical => 6,
+    }
+}
+
+/// The layout a `layouts` row (kind, low, high, n) describes; `None` when it describes none
+/// (callers then treat the id as unknown, failing only what meets it).
+pub(crate) fn layout_from_row(kind: i64, low: i64, high: i64, n: i64) -> Option<LayoutSpec> {
+    LayoutSpec::from_parts(
+        kind_from_code(kind).ok()?,
+        u64::try_from(low).ok()?,
+        u64::try_from(high).ok()?,
+        u32::try_from(n).ok()?,
+    )
+    .ok()
+}
+
+/// Inverse of [`kind_code`].
+pub(crate) fn kind_from_code(code: i64) -> Result<Kind> {
+    Kind::ALL
+        .into_iter()
+        .find(|k| kind_code(*k) == code)
+        .ok_or_else(|| corrupt(format!("unknown layout kind code {code}")))
+}

@@ -1,0 +1,241 @@
+//! A metric query over packs: what the filter admits, pushed down to stored ids, and the
+//! per-date sums of what passes.
+//!
+//! A store finds the rows (one per requested target, metric and label) with its own SQL and
+//! hands each to [`Plan::series_row`] or [`Plan::totals_row`]; [`finish`] turns the sums into
+//! the answer's [`QueryRow`]s.
+
+use hashbrown::HashMap;
+
+use super::codec::{self, Accumulator};
+use super::corrupt;
+use super::names::Names;
+use super::totals;
+use crate::error::Result;
+use crate::filter::{Dimension, NormalForm, RowDims};
+use crate::keys::{Dims, Process};
+use crate::layout::LayoutSpec;
+use crate::store::{QueryRow, SeriesQuery};
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The process of a stored code (an `options` value or a pack entry's).
+pub(crate) fn process<C: Copy + std::fmt::Display + TryInto<i64>>(code: C) -> Result<Process> {
+    code.try_into()
+        .ok()
+        .and_then(Process::from_code)
+        .ok_or_else(|| corrupt(format!("unknown process code {code}")))
+}
+
+fn admits_dims(nf: &NormalForm, dims: &Dims) -> bool {
+    [
+        (Dimension::Application, &dims.application),
+        (Dimension::Architecture, &dims.architecture),
+        (Dimension::Os, &dims.os),
+        (Dimension::OsVersion, &dims.os_version),
+    ]
+    .into_iter()
+    .all(|(d, v)| nf.allowed.get(&d).is_none_or(|set| set.contains(v)))
+}
+
+/// One (label, layout) group of a date.
+struct Group {
+    label: i64,
+    layout: i64,
+    acc: Accumulator,
+}
+
+/// The groups of one date being summed.
+#[derive(Default)]
+pub(crate) struct Groups {
+    groups: Vec<Group>,
+    index: Map<(i64, i64), usize>,
+}
+
+impl Groups {
+    /// Adds an encoded histogram to the (label, layout) group.
+    fn add(&mut self, names: &Names, label: i64, layout: i64, hist: &[u8]) -> Result<()> {
+        let last = self.groups.len().checked_sub(1);
+        let g = match last
+            .filter(|&i| self.groups[i].label == label && self.groups[i].layout == layout)
+        {
+            Some(i) => i,
+            None => match self.index.get(&(label, layout)) {
+                Some(&i) => i,
+                None => {
+                    let spec = names.layout(layout)?;
+                    self.groups.push(Group {
+                        label,
+                        layout,
+                        acc: Accumulator::new(spec.len()),
+                    });
+                    self.index.insert((label, layout), self.groups.len() - 1);
+                    self.groups.len() - 1
+                }
+            },
+        };
+        self.groups[g].acc.add_blob(hist)
+    }
+}
+
+/// A metric query pushed down to stored ids.
+pub(crate) struct Plan<'q> {
+    query: &'q SeriesQuery,
+    nf: NormalForm,
+    processes: [bool; 3],
+    dims_ok: Vec<bool>,
+    /// The metric's id.
+    pub(crate) metric_id: i64,
+    /// The admitted label ids, sorted; `None` admits every label.
+    pub(crate) label_ids: Option<Vec<i64>>,
+}
+
+impl<'q> Plan<'q> {
+    /// The plan of `query`; `None` when nothing stored can match it (the answer is empty).
+    pub(crate) fn new(names: &Names, query: &'q SeriesQuery) -> Option<Self> {
+        let &metric_id = names.metric_ids.get(&query.metric)?;
+        let nf = query.filter.normal_form();
+        let metric_ok = nf
+            .allowed
+            .get(&Dimension::Metric)
+            .is_none_or(|set| set.contains(&query.metric));
+        if nf.is_empty() || !metric_ok {
+            return None;
+        }
+        let processes: [bool; 3] = Process::ALL.map(|p| {
+            nf.allowed
+                .get(&Dimension::Child)
+                .is_none_or(|set| set.contains(p.as_str()))
+        });
+        let dims_ok: Vec<bool> = names
+            .dims
+            .iter()
+            .map(|d| d.as_ref().is_some_and(|d| admits_dims(&nf, d)))
+            .collect();
+        let label_ids: Option<Vec<i64>> = nf.allowed.get(&Dimension::Label).map(|set| {
+            let mut ids: Vec<i64> = set
+                .iter()
+                .filter_map(|l| names.label_ids.get(l.as_str()).copied())
+                .collect();
+            ids.sort_unstable();
+            ids
+        });
+        if label_ids.as_ref().is_some_and(Vec::is_empty) {
+            return None;
+        }
+        Some(Plan {
+            query,
+            nf,
+            processes,
+            dims_ok,
+            metric_id,
+            label_ids,
+        })
+    }
+
+    /// The process of a pack entry, `None` when the filter leaves it out.
+    fn process(&self, code: u64) -> Result<Option<Process>> {
+        let child = process(code)?;
+        Ok(self.processes[child as usize].then_some(child))
+    }
+
+    /// True when the filter admits every dims combination, so that `totals` rows can answer.
+    pub(crate) fn uses_totals(&self) -> bool {
+        self.nf.exact
+            && [
+                Dimension::Application,
+                Dimension::Architecture,
+                Dimension::Os,
+                Dimension::OsVersion,
+            ]
+            .iter()
+            .all(|d| !self.nf.allowed.contains_key(d))
+    }
+
+    /// Adds the admitted entries of a `series` pack of `label` to `groups`.
+    pub(crate) fn series_row(
+        &self,
+        names: &Names,
+        groups: &mut Groups,
+        label: i64,
+        pack: &[u8],
+    ) -> Result<()> {
+        for entry in codec::entries(pack)? {
+            let entry = entry?;
+            let Some(child) = self.process(entry.process)? else {
+                continue;
+            };
+            let admitted = usize::try_from(entry.dims)
+                .ok()
+                .and_then(|i| self.dims_ok.get(i).copied());
+            match admitted {
+                Some(true) => {}
+                Some(false) => continue,
+                None => return Err(corrupt(format!("unknown dims id {}", entry.dims))),
+            }
+            if !self.nf.exact {
+                let dims = names.dims(entry.dims)?;
+                let row_dims = RowDims {
+                    metric: &self.query.metric,
+                    application: &dims.application,
+                    architecture: &dims.architecture,
+                    os: &dims.os,
+                    os_version: &dims.os_version,
+                    child,
+                    label: names.label(label)?,
+                };
+                if !self.query.filter.matches(&row_dims) {
+                    continue;
+                }
+            }
+            groups.add(names, label, entry.layout, entry.hist)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the admitted entries of a `totals` pack of `label` to `groups`. Returns `false`,
+    /// adding nothing, when the totals could not be made: the caller then reads the row's
+    /// `series` pack ([`Plan::series_row`]), which answers (or reports what is wrong).
+    pub(crate) fn totals_row(
+        &self,
+        names: &Names,
+        groups: &mut Groups,
+        label: i64,
+        data: &[u8],
+    ) -> Result<bool> {
+        if !totals::is_complete(data) {
+            return Ok(false);
+        }
+        for entry in codec::entries(data)? {
+            let entry = entry?;
+            if self.process(entry.process)?.is_some() {
+                groups.add(names, label, entry.layout, entry.hist)?;
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The answer's rows: for each date in order, its groups by label, then layout.
+pub(crate) fn finish<'d>(
+    names: &Names,
+    dates: impl IntoIterator<Item = (&'d String, Groups)>,
+) -> Result<Vec<QueryRow>> {
+    let mut out = Vec::new();
+    for (date, groups) in dates {
+        let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = groups
+            .groups
+            .into_iter()
+            .map(|g| Ok((names.label(g.label)?, names.layout(g.layout)?, g.acc)))
+            .collect::<Result<_>>()?;
+        finished.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (label, layout, acc) in finished {
+            out.push(QueryRow {
+                date: date.clone(),
+                label: label.to_string(),
+                histogram: acc.into_histogram(layout)?,
+            });
+        }
+    }
+    Ok(out)
+}

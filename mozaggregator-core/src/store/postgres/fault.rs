@@ -1,0 +1,76 @@
+//! PostgreSQL failures as [`StoreError`]s of their kind, never echoing a password.
+
+use postgres::error::SqlState;
+
+use crate::error::{Backend, Error, StoreError, StoreErrorKind};
+
+impl From<postgres::Error> for Error {
+    fn from(err: postgres::Error) -> Self {
+        let kind = match err.code() {
+            Some(code) => kind_of(code),
+            // No SQL state: the connection failed or closed (refused, reset, timed out).
+            None => StoreErrorKind::Unavailable,
+        };
+        let message = match err.as_db_error() {
+            Some(db) => format!("postgres: {}: {}", db.severity(), db.message()),
+            None => format!("postgres: {err}"),
+        };
+        Error::Store(StoreError::new(Backend::Postgres, kind, message).with_source(err))
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    fn from(err: r2d2::Error) -> Self {
+        // The pool waited for a connection and got none: the server is down or unreachable.
+        Error::Store(StoreError::new(
+            Backend::Postgres,
+            StoreErrorKind::Unavailable,
+            format!("postgres: no connection to the database: {err}"),
+        ))
+    }
+}
+
+fn kind_of(code: &SqlState) -> StoreErrorKind {
+    if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+        StoreErrorKind::ReadOnly
+    } else if *code == SqlState::DISK_FULL
+        || *code == SqlState::OUT_OF_MEMORY
+        || *code == SqlState::IO_ERROR
+    {
+        StoreErrorKind::Io
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE || *code == SqlState::T_R_DEADLOCK_DETECTED {
+        StoreErrorKind::Locked
+    } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
+        StoreErrorKind::Corrupt
+    } else if *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || *code == SqlState::CANNOT_CONNECT_NOW
+        || *code == SqlState::TOO_MANY_CONNECTIONS
+        || code.code().starts_with("08")
+    {
+        StoreErrorKind::Unavailable
+    } else {
+        StoreErrorKind::Other
+    }
+}
+
+/// Any other failure of the PostgreSQL store, described by `message`.
+pub(crate) fn other(message: impl Into<String>) -> Error {
+    StoreError::new(Backend::Postgres, StoreErrorKind::Other, message).into()
+}
+
+/// Errors of the code the pack stores share name the PostgreSQL backend; errors of a
+/// connection name the database (`shown`: its URL without password).
+pub(crate) fn relabel(err: Error, shown: &str) -> Error {
+    match err {
+        Error::Store(e) => {
+            let e = e.with_backend(Backend::Postgres);
+            let e = match e.kind() {
+                StoreErrorKind::Unavailable => e.context(shown),
+                _ => e,
+            };
+            Error::Store(e)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,249 @@
+//! The PostgreSQL store (feature `postgres`): many stateless servers on one database.
+//!
+//! The schema (see `schema`) keeps the SQLite store's design — interned names, one pack per
+//! (target, metric, label) with its totals beside it, the same codec — in a `series` table
+//! partitioned by target. Writers take one advisory lock per batch, so jobs of several
+//! processes interleave safely by whole batches; readers run on a pool of connections (or on
+//! read replicas), each read in one repeatable-read snapshot, and never wait for a writer.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Duration;
+
+use postgres::{IsolationLevel, NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use crate::error::Result;
+use crate::histogram::Histogram;
+use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
+use crate::store::packed::names::Names;
+
+mod fault;
+mod location;
+mod read;
+mod schema;
+mod write;
+
+use fault::relabel;
+use location::Location;
+pub use location::{is_postgres_url, redact_url};
+pub use schema::PG_SCHEMA_VERSION;
+use write::WriteCache;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// Largest number of connections each pool (the primary's, each replica's) keeps.
+const POOL_SIZE: u32 = 16;
+
+/// How long a read or write waits for a pooled connection before it fails as
+/// [`crate::StoreErrorKind::Unavailable`].
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// A [`Store`] in a PostgreSQL database (feature `postgres`).
+///
+/// [`PostgresStore::open`] creates (or migrates) the `mozaggregator` schema inside an existing
+/// database; creating the database itself is the operator's job. `Send + Sync`: reads use a
+/// pool of connections, each read one snapshot; writes from any number of processes are
+/// serialised per batch by an advisory lock, each batch one transaction.
+pub struct PostgresStore {
+    primary: Pool,
+    replicas: Vec<Pool>,
+    next_replica: AtomicUsize,
+    names: RwLock<Names>,
+    writer: Mutex<WriteCache>,
+    shown: String,
+}
+
+impl PostgresStore {
+    /// Opens the store in the database at `url` (`postgres://user:password@host:port/db`),
+    /// creating or migrating its schema.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] for a URL that cannot be parsed; [`crate::Error::Store`] when
+    /// the database cannot be reached ([`crate::StoreErrorKind::Unavailable`]) or refuses the
+    /// login, when its `mozaggregator` schema is not a store; [`crate::Error::SchemaTooNew`]
+    /// for a schema written by a newer build. Messages never contain the password.
+    pub fn open(url: &str) -> Result<Self> {
+        Self::open_with_replicas(url, &[])
+    }
+
+    /// Like [`PostgresStore::open`], reading from `replicas` (read replicas of the same
+    /// database, in turn) and writing to `url`. The data version is always read from `url`,
+    /// so an ETag never runs ahead of the data a replica has.
+    ///
+    /// # Errors
+    /// As [`PostgresStore::open`], for each URL.
+    pub fn open_with_replicas(url: &str, replicas: &[String]) -> Result<Self> {
+        let location = Location::parse(url)?;
+        let shown = location.shown.clone();
+        let result = (|| {
+            {
+                // A direct connection first: its error says why (refused, authentication).
+                let mut client = location.config.connect(NoTls)?;
+                let mut tx = client.transaction()?;
+                schema::migrate(&mut tx)?;
+                tx.commit()?;
+            }
+            let primary = pool(&location);
+            let replicas = replicas
+                .iter()
+                .map(|url| {
+                    let replica = Location::parse(url)?;
+                    replica
+                        .config
+                        .connect(NoTls)
+                        .map_err(|e| relabel(e.into(), &replica.shown))?;
+                    Ok(pool(&replica))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(PostgresStore {
+                primary,
+                replicas,
+                next_replica: AtomicUsize::new(0),
+                names: RwLock::new(Names::default()),
+                writer: Mutex::new(WriteCache::default()),
+                shown: shown.clone(),
+            })
+        })();
+        result.map_err(|e| relabel(e, &shown))
+    }
+
+    /// The database's URL, without its password.
+    pub fn url(&self) -> &str {
+        &self.shown
+    }
+
+    /// The pool reads go to: the next replica in turn, else the primary.
+    fn read_pool(&self) -> &Pool {
+        if self.replicas.is_empty() {
+            return &self.primary;
+        }
+        let i = self.next_replica.fetch_add(1, Ordering::Relaxed) % self.replicas.len();
+        &self.replicas[i]
+    }
+
+    /// Runs `f` in a read-only repeatable-read transaction (one snapshot) with the interned
+    /// names complete for it.
+    fn read<T>(&self, f: impl FnOnce(&mut Transaction<'_>, &Names) -> Result<T>) -> Result<T> {
+        let run = || -> Result<T> {
+            let mut conn = self.read_pool().get()?;
+            let mut tx = conn
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let version = read::stored_version(&mut tx)?;
+            let fresh = self
+                .names
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_fresh_for(version);
+            if !fresh {
+                let mut names = self.names.write().unwrap_or_else(PoisonError::into_inner);
+                if !names.is_fresh_for(version) {
+                    read::refresh(&mut names, &mut tx, version)?;
+                }
+            }
+            let value = {
+                let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
+                f(&mut tx, &names)?
+            };
+            tx.commit()?;
+            Ok(value)
+        };
+        run().map_err(|e| relabel(e, &self.shown))
+    }
+
+    fn writer(&self) -> MutexGuard<'_, WriteCache> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A pool of connections to `location`, connecting lazily.
+fn pool(location: &Location) -> Pool {
+    let manager = PostgresConnectionManager::new(location.config.clone(), NoTls);
+    r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
+        .min_idle(Some(0))
+        .connection_timeout(POOL_WAIT)
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager)
+}
+
+impl Store for PostgresStore {
+    fn write(&self, batch: &Batch) -> Result<WriteReport> {
+        let mut cache = self.writer();
+        let result = (|| {
+            let mut conn = self.primary.get()?;
+            write::write(&mut conn, &mut cache, batch)
+        })();
+        if result.is_err() {
+            // Ids interned by a transaction that did not commit must not be reused.
+            cache.clear();
+        }
+        result.map_err(|e| relabel(e, &self.shown))
+    }
+
+    fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
+        self.read(|tx, _| read::channels(tx, prefix))
+    }
+
+    fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
+        self.read(|tx, _| read::dates(tx, prefix, channel))
+    }
+
+    fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
+        self.read(|tx, names| read::filter_options(tx, names, channel, version))
+    }
+
+    fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
+        self.read(|tx, names| read::query(tx, names, query))
+    }
+
+    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
+        self.read(|tx, _| read::absorbed(tx, target))
+    }
+
+    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+        let _writer = self.writer();
+        let result = (|| {
+            let mut conn = self.primary.get()?;
+            write::trim(&mut conn, cutoff, dry_run)
+        })();
+        result.map_err(|e| relabel(e, &self.shown))
+    }
+
+    fn data_version(&self) -> Result<u64> {
+        let result = (|| {
+            let mut conn = self.primary.get()?;
+            let mut tx = conn.transaction()?;
+            let version = read::stored_version(&mut tx)?;
+            tx.commit()?;
+            Ok(version)
+        })();
+        result.map_err(|e| relabel(e, &self.shown))
+    }
+
+    fn scan(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+    ) -> Result<()> {
+        // The visitor's own errors pass through as they are (they may come from another
+        // store); only this store's are relabelled.
+        let mut failed = None;
+        let result = self.read(|tx, names| {
+            read::scan(tx, names, selection, &mut |target, key, histogram| {
+                visit(target, key, histogram).map_err(|e| {
+                    failed = Some(e);
+                    crate::Error::invalid("scan", "stopped by its visitor")
+                })
+            })
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => result,
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The read path: listings, filter options, metric queries and scans, each inside the
+//! caller's snapshot, with the interned names complete for it.
+
+use std::collections::{BTreeSet, HashSet};
+
+use hashbrown::HashMap;
+use postgres::types::Type;
+use postgres::Transaction;
+
+use crate::error::Result;
+use crate::histogram::Histogram;
+use crate::keys::{DateVersion, Dims, Prefix, SeriesKey, Target};
+use crate::layout::LayoutSpec;
+use crate::store::packed::codes::{
+    layout_from_row, prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS,
+};
+use crate::store::packed::names::Names;
+use crate::store::packed::plan::{self, process, Groups, Plan};
+use crate::store::packed::{codec, corrupt};
+use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The stored data version counter.
+pub(super) fn stored_version(tx: &mut Transaction<'_>) -> Result<u64> {
+    let v: i64 = tx
+        .query_typed(
+            "SELECT value FROM mozaggregator.meta WHERE key = 'data_version'",
+            &[],
+        )?
+        .first()
+        .map(|r| r.get(0))
+        .ok_or_else(|| corrupt("the data version is missing"))?;
+    u64::try_from(v).map_err(|_| corrupt(format!("negative data version {v}")))
+}
+
+/// Loads the interned rows added since `names` was last refreshed.
+pub(super) fn refresh(names: &mut Names, tx: &mut Transaction<'_>, version: u64) -> Result<()> {
+    let from = names.loaded();
+    let from_i32 = |id: i64| i32::try_from(id).unwrap_or(i32::MAX);
+    for row in tx.query(
+        "SELECT id, name FROM mozaggregator.metrics WHERE id >= $1",
+        &[&from_i32(from.metrics)],
+    )? {
+        names.add_metric(i64::from(row.get::<_, i32>(0)), row.get(1))?;
+    }
+    for row in tx.query(
+        "SELECT id, name FROM mozaggregator.labels WHERE id >= $1",
+        &[&from_i32(from.labels)],
+    )? {
+        names.add_label(i64::from(row.get::<_, i32>(0)), row.get(1))?;
+    }
+    for row in tx.query(
+        "SELECT id, application, architecture, os, os_version FROM mozaggregator.dims
+         WHERE id >= $1",
+        &[&from_i32(from.dims)],
+    )? {
+        let dims = Dims {
+            application: row.get(1),
+            architecture: row.get(2),
+            os: row.get(3),
+            os_version: row.get(4),
+        };
+        names.add_dims(i64::from(row.get::<_, i32>(0)), dims)?;
+    }
+    for row in tx.query(
+        "SELECT id, kind, low, high, n FROM mozaggregator.layouts WHERE id >= $1",
+        &[&from_i32(from.layouts)],
+    )? {
+        let layout = layout_from_row(
+            i64::from(row.get::<_, i32>(1)),
+            row.get(2),
+            row.get(3),
+            i64::from(row.get::<_, i32>(4)),
+        );
+        names.add_layout(i64::from(row.get::<_, i32>(0)), layout)?;
+    }
+    names.mark_fresh(version);
+    Ok(())
+}
+
+fn prefix_param(prefix: Prefix) -> i16 {
+    i16::try_from(prefix_code(prefix)).unwrap_or(i16::MAX)
+}
+
+pub(super) fn channels(tx: &mut Transaction<'_>, prefix: Prefix) -> Result<Vec<String>> {
+    let rows = tx.query_typed(
+        "SELECT DISTINCT channel FROM mozaggregator.targets WHERE prefix = $1 ORDER BY channel",
+        &[(&prefix_param(prefix), Type::INT2)],
+    )?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub(super) fn dates(
+    tx: &mut Transaction<'_>,
+    prefix: Prefix,
+    channel: &str,
+) -> Result<Vec<DateVersion>> {
+    let rows = tx.query_typed(
+        "SELECT DISTINCT date, version FROM mozaggregator.targets
+         WHERE prefix = $1 AND channel = $2",
+        &[(&prefix_param(prefix), Type::INT2), (&channel, Type::TEXT)],
+    )?;
+    let mut dates: Vec<DateVersion> = rows
+        .iter()
+        .map(|r| DateVersion {
+            date: r.get(0),
+            version: r.get(1),
+        })
+        .collect();
+    crate::keys::sort_dates(&mut dates);
+    Ok(dates)
+}
+
+/// The id of `target`, `None` when it has no table.
+pub(super) fn target_id(tx: &mut Transaction<'_>, target: &Target) -> Result<Option<i32>> {
+    let rows = tx.query_typed(
+        "SELECT id FROM mozaggregator.targets
+         WHERE prefix = $1 AND channel = $2 AND version = $3 AND date = $4",
+        &[
+            (&prefix_param(target.prefix), Type::INT2),
+            (&target.channel, Type::TEXT),
+            (&target.version, Type::TEXT),
+            (&target.date, Type::TEXT),
+        ],
+    )?;
+    Ok(rows.first().map(|r| r.get(0)))
+}
+
+pub(super) fn absorbed(tx: &mut Transaction<'_>, target: &Target) -> Result<BTreeSet<String>> {
+    let Some(id) = target_id(tx, target)? else {
+        return Ok(BTreeSet::new());
+    };
+    let rows = tx.query_typed(
+        "SELECT submission_date FROM mozaggregator.absorbed WHERE target_id = $1",
+        &[(&id, Type::INT4)],
+    )?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+pub(super) fn filter_options(
+    tx: &mut Transaction<'_>,
+    names: &Names,
+    channel: &str,
+    version: &str,
+) -> Result<Option<FilterOptions>> {
+    let rows = tx.query_typed(
+        "SELECT kind, value FROM mozaggregator.options WHERE channel = $1 AND version = $2",
+        &[(&channel, Type::TEXT), (&version, Type::TEXT)],
+    )?;
+    let mut options = FilterOptions::default();
+    let mut any = false;
+    for row in rows {
+        let (kind, value) = (
+            i64::from(row.get::<_, i16>(0)),
+            i64::from(row.get::<_, i32>(1)),
+        );
+        match kind {
+            OPTION_METRIC => {
+                any = true;
+                options.metric.insert(names.metric(value)?.to_string());
+            }
+            OPTION_PROCESS => {
+                options.child.insert(process(value)?);
+            }
+            OPTION_DIMS => {
+                let dims = names.dims(value)?;
+                options.application.insert(dims.application.clone());
+                options.architecture.insert(dims.architecture.clone());
+                options
+                    .os
+                    .insert((dims.os.clone(), dims.os_version.clone()));
+            }
+            other => return Err(corrupt(format!("unknown option kind {other}"))),
+        }
+    }
+    Ok(any.then_some(options))
+}
+
+pub(super) fn query(
+    tx: &mut Transaction<'_>,
+    names: &Names,
+    q: &SeriesQuery,
+) -> Result<Vec<QueryRow>> {
+    let Some(plan) = Plan::new(names, q) else {
+        return Ok(Vec::new());
+    };
+    let metric_id = i32::try_from(plan.metric_id).map_err(|_| corrupt("metric id range"))?;
+    let totals = plan.uses_totals();
+
+    // The requested dates that have a table, each once, in request order.
+    let rows = tx.query_typed(
+        "SELECT date, id FROM mozaggregator.targets
+         WHERE prefix = $1 AND channel = $2 AND version = $3 AND date = ANY($4)",
+        &[
+            (&prefix_param(q.prefix), Type::INT2),
+            (&q.channel, Type::TEXT),
+            (&q.version, Type::TEXT),
+            (&q.dates, Type::TEXT_ARRAY),
+        ],
+    )?;
+    let targets: Map<String, i32> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let wanted: Vec<(&String, i32)> = q
+        .dates
+        .iter()
+        .filter(|d| seen.insert(d.as_str()))
+        .filter_map(|d| targets.get(d.as_str()).map(|&id| (d, id)))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let slot: Map<i32, usize> = wanted
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, id))| (id, i))
+        .collect();
+    let ids: Vec<i32> = wanted.iter().map(|&(_, id)| id).collect();
+    let column = if totals { "totals" } else { "data" };
+    let rows = match &plan.label_ids {
+        None => tx.query_typed(
+            &format!(
+                "SELECT target_id, label_id, {column} FROM mozaggregator.series
+                 WHERE target_id = ANY($1) AND metric_id = $2"
+            ),
+            &[(&ids, Type::INT4_ARRAY), (&metric_id, Type::INT4)],
+        )?,
+        Some(labels) => {
+            let labels: Vec<i32> = labels
+                .iter()
+                .filter_map(|&l| i32::try_from(l).ok())
+                .collect();
+            tx.query_typed(
+                &format!(
+                    "SELECT target_id, label_id, {column} FROM mozaggregator.series
+                     WHERE target_id = ANY($1) AND metric_id = $2 AND label_id = ANY($3)"
+                ),
+                &[
+                    (&ids, Type::INT4_ARRAY),
+                    (&metric_id, Type::INT4),
+                    (&labels, Type::INT4_ARRAY),
+                ],
+            )?
+        }
+    };
+    let mut groups: Vec<Groups> = wanted.iter().map(|_| Groups::default()).collect();
+    for row in rows {
+        let target: i32 = row.get(0);
+        let label = i64::from(row.get::<_, i32>(1));
+        let data: &[u8] = row.get(2);
+        let Some(groups) = slot.get(&target).and_then(|&i| groups.get_mut(i)) else {
+            continue;
+        };
+        if !totals {
+            plan.series_row(names, groups, label, data)?;
+        } else if !plan.totals_row(names, groups, label, data)? {
+            // Totals that could not be made: the pack answers (and reports what is wrong).
+            let pack = tx.query_typed(
+                "SELECT data FROM mozaggregator.series
+                 WHERE target_id = $1 AND metric_id = $2 AND label_id = $3",
+                &[
+                    (&target, Type::INT4),
+                    (&metric_id, Type::INT4),
+                    (&row.get::<_, i32>(1), Type::INT4),
+                ],
+            )?;
+            let pack = pack
+                .first()
+                .ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
+            plan.series_row(names, groups, label, pack.get(0))?;
+        }
+    }
+    plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
+}
+
+pub(super) fn scan(
+    tx: &mut Transaction<'_>,
+    names: &Names,
+    selection: &Selection,
+    visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+) -> Result<()> {
+    let mut targets: Vec<(Target, i32)> = Vec::new();
+    for row in tx.query(
+        "SELECT id, prefix, channel, version, date FROM mozaggregator.targets",
+        &[],
+    )? {
+        let target = Target {
+            prefix: prefix_from_code(i64::from(row.get::<_, i16>(1)))?,
+            channel: row.get(2),
+            version: row.get(3),
+            date: row.get(4),
+        };
+        if selection.matches(&target) {
+            targets.push((target, row.get(0)));
+        }
+    }
+    targets.sort();
+    let stmt = tx.prepare(
+        "SELECT metric_id, label_id, data FROM mozaggregator.series WHERE target_id = $1",
+    )?;
+    for (target, id) in &targets {
+        let mut series: Vec<(SeriesKey, LayoutSpec, Histogram)> = Vec::new();
+        for row in tx.query(&stmt, &[id])? {
+            let metric = names.metric(i64::from(row.get::<_, i32>(0)))?;
+            let label = names.label(i64::from(row.get::<_, i32>(1)))?;
+            for entry in codec::entries(row.get(2))? {
+                let entry = entry?;
+                let layout = names.layout(entry.layout)?;
+                let key = SeriesKey {
+                    metric: metric.to_string(),
+                    label: label.to_string(),
+                    process: process(i64::try_from(entry.process).unwrap_or(-1))?,
+                    dims: names.dims(entry.dims)?.clone(),
+                };
+                series.push((key, layout, codec::decode(entry.hist, layout)?));
+            }
+        }
+        series.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        for (key, _, histogram) in &series {
+            visit(target, key, histogram)?;
+        }
+    }
+    Ok(())
+}

@@ -50,7 +50,7 @@ pub use report::Report;
 pub use store::PostgresStore;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,
-    SeriesQuery, Store, WriteReport,
+    SeriesQuery, Store, StoreLocation, WriteReport,
 };
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteStore, StoreStats};

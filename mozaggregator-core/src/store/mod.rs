@@ -14,6 +14,7 @@ use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, Process, SeriesKey, Target};
 use crate::tally::Tally;
 
+mod location;
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod packed;
@@ -24,9 +25,10 @@ mod rules;
 mod sqlite;
 
 pub use crate::reject::RowReject;
+pub use location::{is_postgres_url, redact_url, StoreLocation};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use postgres::{is_postgres_url, redact_url, PostgresStore, PG_SCHEMA_VERSION};
+pub use postgres::{PostgresStore, PG_SCHEMA_VERSION};
 pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};

@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{Aggregator, Options, SqliteStore};
+use mozaggregator_core::{Aggregator, Options, StoreLocation};
 use mozaggregator_server::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -33,9 +33,10 @@ use mozaggregator_server::{Error, Result};
                   rejected or an input damaged, 2 when an input is unreadable or the store fails."
 )]
 pub struct Args {
-    /// The SQLite store to write into (created if absent).
-    #[arg(long, value_name = "PATH", env = "MOZAGGREGATOR_DB")]
-    db: PathBuf,
+    /// The store to write into: a SQLite file (created if absent) or a PostgreSQL database
+    /// URL (`postgres://user@host:port/db`; the schema is created if absent).
+    #[arg(long, value_name = "PATH|URL", env = "MOZAGGREGATOR_DB")]
+    db: String,
 
     /// Aggregate only pings of this submission date (YYYYMMDD); pings without `meta` (straight
     /// from clients) get this date. Without it, dates come from `meta.submissionDate`.
@@ -104,7 +105,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     options.validate()?;
     let (inputs, files_skipped) = discover_listing(&args.inputs)?;
     // Open the store before the long part, so a bad path fails fast.
-    let store = SqliteStore::open(&args.db)?;
+    let store = StoreLocation::parse(&args.db).open(&[])?;
     let aggregator = Aggregator::new(options);
     let options = IngestOptions {
         threads: args.threads,
@@ -137,7 +138,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // (see `Aggregates::write_to`). The write is its own phase of the progress display.
     let writing = Instant::now();
     let write_bar = std::io::stderr().is_terminal().then(write_progress_bar);
-    aggregates.write_to(&store, |part| {
+    aggregates.write_to(store.as_ref(), |part| {
         if let Some(bar) = &write_bar {
             bar.set_length(part.of as u64);
             bar.set_position(part.index as u64);

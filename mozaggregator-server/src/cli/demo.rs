@@ -2,7 +2,6 @@
 //! synthetic main pings for the last few days, aggregates them into a SQLite store, prints what
 //! it did and URLs that answer on that data, then serves the API.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +12,7 @@ use mozaggregator_core::metric_name;
 use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::report::count;
 use mozaggregator_core::{
-    date, Aggregates, Aggregator, Filter, Options, Prefix, SqliteStore, Store,
+    date, Aggregates, Aggregator, Filter, Options, Prefix, Store, StoreLocation,
 };
 use mozaggregator_server::listener::BoundListener;
 use mozaggregator_server::{App, Error, Result};
@@ -25,9 +24,10 @@ use super::serve::{init_logging, runtime, serve_app, ServerArgs};
 /// Arguments of `mozaggregator demo`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The store to create (kept as it is when it already has data).
+    /// The store to create (kept as it is when it already has data): a SQLite file or a
+    /// PostgreSQL database URL.
     #[arg(long, env = "MOZAGGREGATOR_DB", default_value = "demo.sqlite")]
-    pub db: PathBuf,
+    pub db: String,
 
     /// Pings to generate in all (each 100-400 KB of JSON, like real main pings).
     #[arg(long, default_value_t = 1200)]
@@ -69,7 +69,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some((_, listener)) => format!("http://{}", listener.local_addr()),
         None => format!("http://{}", args.server.bind),
     };
-    let store = Arc::new(SqliteStore::open(&args.db)?);
+    let location = StoreLocation::parse(&args.db);
+    let store = location.open(&[])?;
     let has_data = Prefix::ALL
         .iter()
         .map(|p| store.channels(*p))
@@ -79,7 +80,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if has_data {
         println!(
             "{} already holds aggregates: serving them (delete it, or pass another --db, to generate anew)",
-            args.db.display()
+            location
         );
     } else {
         generate_into(&args, store.as_ref())?;
@@ -164,7 +165,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
         report.pings_rejected_total(),
         aggregated.as_secs_f64(),
         count(rows, "series row", "series rows"),
-        args.db.display(),
+        StoreLocation::parse(&args.db),
         started.elapsed().as_secs_f64(),
     );
     Ok(())

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::export::{Exporter, CSV_HEADER};
-use mozaggregator_core::{Histogram, Prefix, Selection, SeriesKey, SqliteStore, Store, Target};
+use mozaggregator_core::{Histogram, Prefix, Selection, SeriesKey, StoreLocation, Target};
 use mozaggregator_server::{Error, Result};
 
 /// Output formats.
@@ -33,9 +33,9 @@ pub enum Format {
                   series key), so two stores with the same content export the same bytes."
 )]
 pub struct Args {
-    /// The SQLite store to read.
-    #[arg(long, value_name = "PATH", env = "MOZAGGREGATOR_DB")]
-    db: PathBuf,
+    /// The store to read: a SQLite file or a PostgreSQL database URL.
+    #[arg(long, value_name = "PATH|URL", env = "MOZAGGREGATOR_DB")]
+    db: String,
 
     /// Only this family: build_id or submission_date.
     #[arg(long, value_name = "PREFIX")]
@@ -71,11 +71,9 @@ fn io_err(path: &str) -> impl Fn(io::Error) -> Error + '_ {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    if !args.db.exists() {
-        return Err(Error::Usage(format!(
-            "{}: no such store",
-            args.db.display()
-        )));
+    let location = StoreLocation::parse(&args.db);
+    if location.is_missing_file() {
+        return Err(Error::Usage(format!("{location}: no such store")));
     }
     let prefix = args
         .prefix
@@ -83,7 +81,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(str::parse::<Prefix>)
         .transpose()?;
     let definitions = Definitions::load(args.histograms.as_deref(), &[] as &[PathBuf])?;
-    let store = SqliteStore::open(&args.db)?;
+    let store = location.open(&[])?;
     let out_name = args
         .out
         .as_ref()

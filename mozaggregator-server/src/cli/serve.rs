@@ -1,6 +1,6 @@
 //! `mozaggregator serve`: the HTTP API over a store.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use mozaggregator_core::access::{
     AccessPolicy, DEFAULT_AUTH_ONLY, DEFAULT_DENY, DEFAULT_PUBLIC_RELEASE,
 };
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::{SqliteStore, Store};
+use mozaggregator_core::{Store, StoreLocation};
 use mozaggregator_server::auth::{load_jwks, load_tokens, Authenticator, JwtConfig};
 use mozaggregator_server::listener::{BoundListener, MAX_URL_BYTES};
 use mozaggregator_server::{App, Error, Limits, Result, ServerConfig};
@@ -19,9 +19,20 @@ use mozaggregator_server::{App, Error, Limits, Result, ServerConfig};
 /// separated by spaces.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The SQLite store to serve.
-    #[arg(long, env = "MOZAGGREGATOR_DB")]
-    pub db: PathBuf,
+    /// The store to serve: a SQLite file or a PostgreSQL database URL
+    /// (`postgres://user@host:port/db`).
+    #[arg(long, value_name = "PATH|URL", env = "MOZAGGREGATOR_DB")]
+    pub db: String,
+
+    /// A read replica of the PostgreSQL database (repeatable): queries go to the replicas in
+    /// turn; the data version (ETags, cache invalidation) is read from `--db`.
+    #[arg(
+        long = "db-replica",
+        value_name = "URL",
+        env = "MOZAGGREGATOR_DB_REPLICA",
+        value_delimiter = ' '
+    )]
+    pub db_replica: Vec<String>,
 
     #[command(flatten)]
     pub server: ServerArgs,
@@ -234,18 +245,20 @@ impl ServerArgs {
     }
 }
 
-/// Opens the store at `path` for serving.
+/// Opens the store at `location` (a SQLite file, which must exist, or a PostgreSQL URL) for
+/// serving, reading from `replicas` when given.
 ///
 /// # Errors
 /// The store cannot be opened.
-pub fn open_store(path: &Path) -> Result<Arc<dyn Store>> {
-    if !path.exists() {
+pub fn open_store(location: &str, replicas: &[String]) -> Result<Arc<dyn Store>> {
+    let location = StoreLocation::parse(location);
+    if location.is_missing_file() {
         return Err(Error::Usage(format!(
-            "{}: no such store (create one with `mozaggregator aggregate` or `mozaggregator demo`)",
-            path.display()
+            "{location}: no such store (create one with `mozaggregator aggregate` or \
+             `mozaggregator demo`)"
         )));
     }
-    Ok(Arc::new(SqliteStore::open(path)?))
+    Ok(location.open(replicas)?)
 }
 
 /// Sets up request logging (`RUST_LOG` filters, default `info`).
@@ -326,7 +339,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     init_logging(&args.server.log_format);
     let config = args.server.config()?;
     let definitions = args.server.definitions()?;
-    let store = open_store(&args.db)?;
+    let store = open_store(&args.db, &args.db_replica)?;
     if !config.auth.is_configured() {
         tracing::info!("no --jwks or --tokens-file: release and auth-only metrics stay closed");
     }

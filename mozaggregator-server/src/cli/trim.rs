@@ -5,11 +5,10 @@
 //! would drop build_id nightly 40 20211231
 //! ```
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::date::{days_before, today_utc};
-use mozaggregator_core::{check_date, SqliteStore, Store};
+use mozaggregator_core::{check_date, StoreLocation};
 use mozaggregator_server::{Error, Result};
 
 /// Arguments of `mozaggregator trim`.
@@ -21,9 +20,9 @@ use mozaggregator_server::{Error, Result};
                   --dry-run, `would drop`."
 )]
 pub struct Args {
-    /// The SQLite store.
-    #[arg(long, value_name = "PATH", env = "MOZAGGREGATOR_DB")]
-    db: PathBuf,
+    /// The store: a SQLite file or a PostgreSQL database URL.
+    #[arg(long, value_name = "PATH|URL", env = "MOZAGGREGATOR_DB")]
+    db: String,
 
     /// Keep tables dated at most this many days before the base date.
     #[arg(long, value_name = "DAYS", default_value_t = 730)]
@@ -43,13 +42,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let base = args.base_date.clone().unwrap_or_else(today_utc);
     check_date("base date", &base)?;
     let cutoff = days_before(&base, args.retention_days)?;
-    if !args.db.exists() {
-        return Err(Error::Usage(format!(
-            "{}: no such store",
-            args.db.display()
-        )));
+    let location = StoreLocation::parse(&args.db);
+    if location.is_missing_file() {
+        return Err(Error::Usage(format!("{location}: no such store")));
     }
-    let store = SqliteStore::open(&args.db)?;
+    let store = location.open(&[])?;
     let targets = store.trim(&cutoff, args.dry_run)?;
     let verb = if args.dry_run {
         "would drop"

@@ -27,7 +27,6 @@ mod write;
 
 use fault::relabel;
 use location::Location;
-pub use location::{is_postgres_url, redact_url};
 pub use schema::PG_SCHEMA_VERSION;
 use write::WriteCache;
 

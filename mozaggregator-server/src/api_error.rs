@@ -49,6 +49,10 @@ pub enum ApiError {
     /// The request took longer than the configured timeout.
     #[error("request timed out after {0} s")]
     Timeout(u64),
+    /// The store cannot be reached (its database is down or unreachable); retrying later may
+    /// succeed. The text goes to the log, never to the client.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// The store or the server failed. The text (the whole error chain) goes to the log, never
     /// to the client: the answer names the request id instead.
     #[error("internal error: {0}")]
@@ -74,6 +78,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,6 +94,7 @@ impl ApiError {
             ApiError::UriTooLong(_) => "uri_too_long",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Timeout(_) => "timeout",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -109,6 +115,13 @@ impl ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!(%request_id, error = %detail, "internal error");
                 format!("internal error (request {request_id}); the server log has the details")
+            }
+            ApiError::Unavailable(detail) => {
+                tracing::error!(%request_id, error = %detail, "store unavailable");
+                format!(
+                    "the store is unavailable (request {request_id}); try again later, the server \
+                     log has the details"
+                )
             }
             other => other.to_string(),
         };
@@ -140,6 +153,9 @@ impl From<mozaggregator_core::Error> for ApiError {
             mozaggregator_core::Error::Invalid { .. } => ApiError::BadRequest(err.to_string()),
             mozaggregator_core::Error::MissingParameter(name) => {
                 ApiError::not_found(format!("Missing parameter `{name}`"))
+            }
+            ref e if e.store_kind() == Some(mozaggregator_core::StoreErrorKind::Unavailable) => {
+                ApiError::Unavailable(chain(e))
             }
             other => ApiError::Internal(chain(&other)),
         }

@@ -396,11 +396,16 @@ impl State {
                 &serde_json::json!({"status": "ok", "checks": {"store": "ok"}, "details": {}}),
             ),
             Err(err) => {
+                // The details go to the log only (they may name hosts and databases).
+                let state = match err {
+                    ApiError::Unavailable(_) => "unavailable",
+                    _ => "error",
+                };
                 tracing::error!(error = %err, "heartbeat: store check failed");
                 json(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &serde_json::json!({"status": "error", "checks": {"store": "error"},
-                        "details": {"store": err.to_string()}}),
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &serde_json::json!({"status": "error", "checks": {"store": state},
+                        "details": {}}),
                 )
             }
         }

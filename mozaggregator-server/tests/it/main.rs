@@ -17,6 +17,7 @@ mod dashboard;
 mod demo;
 mod openapi;
 mod original_service;
+mod postgres;
 mod serve_cli;
 mod serve_tcp;
 mod telemetry_js;

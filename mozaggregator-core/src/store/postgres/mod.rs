@@ -8,10 +8,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
-use std::time::Duration;
 
 use postgres::{IsolationLevel, NoTls, Transaction};
-use r2d2_postgres::PostgresConnectionManager;
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
 use crate::error::Result;
@@ -21,23 +19,16 @@ use crate::store::packed::names::Names;
 
 mod fault;
 mod location;
+mod pool;
 mod read;
 mod schema;
 mod write;
 
 use fault::relabel;
 use location::Location;
+use pool::{pool, Pool};
 pub use schema::PG_SCHEMA_VERSION;
 use write::WriteCache;
-
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-
-/// Largest number of connections each pool (the primary's, each replica's) keeps.
-const POOL_SIZE: u32 = 16;
-
-/// How long a read or write waits for a pooled connection before it fails as
-/// [`crate::StoreErrorKind::Unavailable`].
-const POOL_WAIT: Duration = Duration::from_secs(5);
 
 /// A [`Store`] in a PostgreSQL database (feature `postgres`).
 ///
@@ -128,6 +119,7 @@ impl PostgresStore {
         let run = || -> Result<T> {
             let mut conn = self.read_pool().get()?;
             let mut tx = conn
+                .client()?
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
@@ -159,71 +151,81 @@ impl PostgresStore {
     }
 }
 
-/// A pool of connections to `location`, connecting lazily.
-fn pool(location: &Location) -> Pool {
-    let manager = PostgresConnectionManager::new(location.config.clone(), NoTls);
-    r2d2::Pool::builder()
-        .max_size(POOL_SIZE)
-        .min_idle(Some(0))
-        .connection_timeout(POOL_WAIT)
-        .error_handler(Box::new(r2d2::NopErrorHandler))
-        .build_unchecked(manager)
+/// Runs `f` on the calling thread, or on a new scoped thread when the caller is a worker of an
+/// async (tokio) runtime: the synchronous client drives its connection with a runtime of its
+/// own, which cannot start inside another.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio_rt::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 impl Store for PostgresStore {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
-        let mut cache = self.writer();
-        let result = (|| {
-            let mut conn = self.primary.get()?;
-            write::write(&mut conn, &mut cache, batch)
-        })();
-        if result.is_err() {
-            // Ids interned by a transaction that did not commit must not be reused.
-            cache.clear();
-        }
-        result.map_err(|e| relabel(e, &self.shown))
+        off_runtime(|| {
+            let mut cache = self.writer();
+            let result = (|| {
+                let mut conn = self.primary.get()?;
+                write::write(conn.client()?, &mut cache, batch)
+            })();
+            if result.is_err() {
+                // Ids interned by a transaction that did not commit must not be reused.
+                cache.clear();
+            }
+            result.map_err(|e| relabel(e, &self.shown))
+        })
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
-        self.read(|tx, _| read::channels(tx, prefix))
+        off_runtime(|| self.read(|tx, _| read::channels(tx, prefix)))
     }
 
     fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
-        self.read(|tx, _| read::dates(tx, prefix, channel))
+        off_runtime(|| self.read(|tx, _| read::dates(tx, prefix, channel)))
     }
 
     fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
-        self.read(|tx, names| read::filter_options(tx, names, channel, version))
+        off_runtime(|| self.read(|tx, names| read::filter_options(tx, names, channel, version)))
     }
 
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
-        self.read(|tx, names| read::query(tx, names, query))
+        off_runtime(|| self.read(|tx, names| read::query(tx, names, query)))
     }
 
     fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
-        self.read(|tx, _| read::absorbed(tx, target))
+        off_runtime(|| self.read(|tx, _| read::absorbed(tx, target)))
     }
 
     fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
-        let _writer = self.writer();
-        let result = (|| {
-            let mut conn = self.primary.get()?;
-            write::trim(&mut conn, cutoff, dry_run)
-        })();
-        result.map_err(|e| relabel(e, &self.shown))
+        off_runtime(|| {
+            let _writer = self.writer();
+            let result = (|| {
+                let mut conn = self.primary.get()?;
+                write::trim(conn.client()?, cutoff, dry_run)
+            })();
+            result.map_err(|e| relabel(e, &self.shown))
+        })
     }
 
     fn data_version(&self) -> Result<u64> {
-        let result = (|| {
-            let mut conn = self.primary.get()?;
-            let mut tx = conn.transaction()?;
-            let version = read::stored_version(&mut tx)?;
-            tx.commit()?;
-            Ok(version)
-        })();
-        result.map_err(|e| relabel(e, &self.shown))
+        off_runtime(|| {
+            let result = (|| {
+                let mut conn = self.primary.get()?;
+                let mut tx = conn.client()?.transaction()?;
+                let version = read::stored_version(&mut tx)?;
+                tx.commit()?;
+                Ok(version)
+            })();
+            result.map_err(|e| relabel(e, &self.shown))
+        })
     }
 
+    /// Runs on the calling thread, which must not be an async runtime's worker (the visitor
+    /// need not be `Send`, so it cannot move to another thread).
     fn scan(
         &self,
         selection: &Selection,

@@ -1,0 +1,83 @@
+//! Pools of connections ([`r2d2`]) whose connections may be dropped on any thread.
+//!
+//! The synchronous client drives its connection with a runtime of its own, also to close it,
+//! which cannot run on a worker of another async runtime: a connection (and so a pool, a
+//! store) dropped there would abort the process. Each connection here closes through
+//! [`super::off_runtime`].
+
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+
+use super::location::Location;
+use super::off_runtime;
+use crate::error::Result;
+
+/// A pool of connections to one database.
+pub(super) type Pool = r2d2::Pool<Manager>;
+
+/// Largest number of connections each pool (the primary's, each replica's) keeps.
+const POOL_SIZE: u32 = 16;
+
+/// How long a read or write waits for a pooled connection before it fails as
+/// [`crate::StoreErrorKind::Unavailable`].
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// A pooled client.
+pub(super) struct Conn(Option<Client>);
+
+impl Conn {
+    /// The client (always there until the connection is dropped).
+    pub(super) fn client(&mut self) -> Result<&mut Client> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| super::fault::other("connection already closed"))
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            off_runtime(move || drop(client));
+        }
+    }
+}
+
+/// Makes and checks [`Conn`]s.
+pub(super) struct Manager {
+    config: postgres::Config,
+}
+
+/// A pool of connections to `location`, connecting lazily.
+pub(super) fn pool(location: &Location) -> Pool {
+    let manager = Manager {
+        config: location.config.clone(),
+    };
+    r2d2::Pool::builder()
+        .max_size(POOL_SIZE)
+        .min_idle(Some(0))
+        .connection_timeout(POOL_WAIT)
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager)
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Conn, postgres::Error> {
+        let config = &self.config;
+        off_runtime(|| config.connect(NoTls)).map(|c| Conn(Some(c)))
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
+        match conn.0.as_mut() {
+            Some(client) => off_runtime(|| client.simple_query("")).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.0.as_ref().is_none_or(Client::is_closed)
+    }
+}

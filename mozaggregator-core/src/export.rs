@@ -1,18 +1,45 @@
 //! Stored series as flat export rows (NDJSON or CSV), the form `mozaggregator export` prints
-//! and the Python module returns.
+//! and the Python module returns; [`crate::import`] reads them back.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 
 use serde::Serialize;
 
 use crate::definitions::Definitions;
+use crate::error::{Error, Result};
 use crate::histogram::Histogram;
-use crate::keys::{SeriesKey, Target};
+use crate::keys::{Prefix, SeriesKey, Target};
 use crate::layout::{BucketLayout, Kind, LayoutSpec};
+use crate::store::{Selection, Store};
 
 /// The CSV header of [`ExportRow::write_csv`], in field order.
 pub const CSV_HEADER: &str = "prefix,channel,version,date,metric,label,process,application,\
 architecture,os,os_version,kind,buckets,histogram,sum,count";
+
+/// The CSV header of rows with their target's absorbed dates ([`ExportRow::with_absorbed`]):
+/// [`CSV_HEADER`] and a last column `absorbed`.
+pub const CSV_HEADER_WITH_ABSORBED: &str = "prefix,channel,version,date,metric,label,process,\
+application,architecture,os,os_version,kind,buckets,histogram,sum,count,absorbed";
+
+/// The two forms of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header; the array columns are JSON arrays.
+    Csv,
+}
+
+/// What [`export`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// NDJSON or CSV.
+    pub format: Format,
+    /// Add each row's target's absorbed submission dates (`absorbed`, last), so that
+    /// [`crate::import`] can restore the store exactly.
+    pub with_absorbed: bool,
+}
 
 /// The `buckets` of an export row: lower bounds, or categorical labels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -60,10 +87,25 @@ pub struct ExportRow<'a> {
     pub sum: u64,
     /// Number of contributing histograms.
     pub count: u64,
+    /// The submission dates the row's target absorbed (sorted), when asked for
+    /// ([`ExportRow::with_absorbed`]); not serialized when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub absorbed: Option<&'a [String]>,
 }
 
-impl ExportRow<'_> {
-    /// Appends this row as one CSV line (with `\n`); `buckets` and `histogram` are JSON arrays.
+impl<'a> ExportRow<'a> {
+    /// This row with its target's absorbed submission dates: NDJSON gets a last field
+    /// `"absorbed":["YYYYMMDD",…]`, CSV a last column (the header is then
+    /// [`CSV_HEADER_WITH_ABSORBED`]).
+    pub fn with_absorbed(self, absorbed: &'a [String]) -> Self {
+        Self {
+            absorbed: Some(absorbed),
+            ..self
+        }
+    }
+
+    /// Appends this row as one CSV line (with `\n`); `buckets`, `histogram` (and `absorbed`)
+    /// are JSON arrays.
     pub fn write_csv(&self, out: &mut String) {
         for field in [
             self.prefix,
@@ -85,7 +127,12 @@ impl ExportRow<'_> {
         csv_field(out, &json(&self.buckets));
         out.push(',');
         csv_field(out, &json(&self.histogram));
-        out.push_str(&format!(",{},{}\n", self.sum, self.count));
+        out.push_str(&format!(",{},{}", self.sum, self.count));
+        if let Some(absorbed) = self.absorbed {
+            out.push(',');
+            csv_field(out, &json(absorbed));
+        }
+        out.push('\n');
     }
 
     /// Appends this row as one JSON line (with `\n`).
@@ -187,7 +234,126 @@ impl<'d> Exporter<'d> {
             histogram: histogram.counts(),
             sum: histogram.sum(),
             count: histogram.count(),
+            absorbed: None,
         }
+    }
+}
+
+/// The submission dates every selected target absorbed (sorted), found through
+/// [`Store::channels`], [`Store::dates`] and [`Store::absorbed`] (so before a scan, never
+/// inside one).
+///
+/// # Errors
+/// Storage failures.
+pub fn absorbed_dates(
+    store: &dyn Store,
+    selection: &Selection,
+) -> Result<BTreeMap<Target, Vec<String>>> {
+    let mut out = BTreeMap::new();
+    for prefix in [Prefix::BuildId, Prefix::SubmissionDate] {
+        if selection.prefix.is_some_and(|p| p != prefix) {
+            continue;
+        }
+        for channel in store.channels(prefix)? {
+            if selection.channel.as_ref().is_some_and(|c| *c != channel) {
+                continue;
+            }
+            for dv in store.dates(prefix, &channel)? {
+                let target = Target {
+                    prefix,
+                    channel: channel.clone(),
+                    version: dv.version,
+                    date: dv.date,
+                };
+                if !selection.matches(&target) {
+                    continue;
+                }
+                let absorbed = store.absorbed(&target)?.into_iter().collect();
+                out.insert(target, absorbed);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes every stored series of the selected tables to `out`, in the store's scan order: the
+/// CSV header first (for CSV), then one line per series. Two stores with the same content
+/// export the same bytes; with [`ExportOptions::with_absorbed`], also the same absorbed dates.
+///
+/// ```
+/// use mozaggregator_core::export::{export, ExportOptions, Format};
+/// use mozaggregator_core::{Definitions, MemoryStore, Selection};
+/// let store = MemoryStore::new();
+/// let mut out = Vec::new();
+/// let options = ExportOptions { format: Format::Csv, with_absorbed: true };
+/// export(&store, &Selection::default(), &Definitions::new(), &options, &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "prefix,channel,version,date,metric,label,\
+/// process,application,architecture,os,os_version,kind,buckets,histogram,sum,count,absorbed\n");
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] (path `<output>`) when writing to `out` fails; storage failures; with
+/// absorbed dates, [`Error::Invalid`] when a table appeared during the export (the store was
+/// written meanwhile: export again).
+pub fn export(
+    store: &dyn Store,
+    selection: &Selection,
+    definitions: &Definitions,
+    options: &ExportOptions,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let write_err = |source| Error::Io {
+        path: "<output>".to_string(),
+        source,
+    };
+    let absorbed = if options.with_absorbed {
+        absorbed_dates(store, selection)?
+    } else {
+        BTreeMap::new()
+    };
+    if options.format == Format::Csv {
+        let header = if options.with_absorbed {
+            CSV_HEADER_WITH_ABSORBED
+        } else {
+            CSV_HEADER
+        };
+        writeln!(out, "{header}").map_err(write_err)?;
+    }
+    let mut exporter = Exporter::new(definitions);
+    let mut line = String::new();
+    let mut write_error = None;
+    let scanned = store.scan(
+        selection,
+        &mut |target: &Target, key: &SeriesKey, h: &Histogram| {
+            line.clear();
+            let mut row = exporter.row(target, key, h);
+            if options.with_absorbed {
+                let dates = absorbed.get(target).ok_or_else(|| {
+                    Error::invalid(
+                        "export",
+                        format!(
+                            "table {}/{}/{}/{} appeared during the export; export again",
+                            target.prefix, target.channel, target.version, target.date
+                        ),
+                    )
+                })?;
+                row = row.with_absorbed(dates);
+            }
+            match options.format {
+                Format::Ndjson => row.write_ndjson(&mut line),
+                Format::Csv => row.write_csv(&mut line),
+            }
+            if let Err(e) = out.write_all(line.as_bytes()) {
+                write_error = Some(e);
+                return Err(Error::invalid("output", "write failed"));
+            }
+            Ok(())
+        },
+    );
+    match (scanned, write_error) {
+        (_, Some(source)) => Err(write_err(source)),
+        (Err(e), None) => Err(e),
+        (Ok(()), None) => out.flush().map_err(write_err),
     }
 }
 
@@ -234,6 +400,48 @@ mod tests {
             line,
             "submission_date,beta,60,20180101,CAT,\"x\"\"y\",content,Firefox,x86,Linux,4.1,\
              categorical,\"[\"\"a\"\",\"\"b,c\"\",\"\"spill\"\",\"\"3\"\"]\",\"[1,2,3,4]\",20,2\n"
+        );
+    }
+
+    #[test]
+    fn absorbed_dates_come_last_and_only_when_asked_for() {
+        assert_eq!(CSV_HEADER_WITH_ABSORBED, format!("{CSV_HEADER},absorbed"));
+        let defs = Definitions::new();
+        let target = Target {
+            prefix: Prefix::BuildId,
+            channel: "nightly".into(),
+            version: "42".into(),
+            date: "20150601".into(),
+        };
+        let key = SeriesKey {
+            metric: "A".into(),
+            label: "".into(),
+            process: Process::Parent,
+            dims: Dims::default(),
+        };
+        let h = Histogram::from_parts(LayoutSpec::flag(), vec![0, 3, 0], 3, 3).unwrap();
+        let dates = vec!["20150601".to_string(), "20150602".to_string()];
+        let mut exporter = Exporter::new(&defs);
+        let (mut plain, mut with) = (String::new(), String::new());
+        exporter.row(&target, &key, &h).write_ndjson(&mut plain);
+        exporter
+            .row(&target, &key, &h)
+            .with_absorbed(&dates)
+            .write_ndjson(&mut with);
+        assert!(!plain.contains("absorbed"));
+        assert_eq!(
+            with,
+            plain.replace("}\n", ",\"absorbed\":[\"20150601\",\"20150602\"]}\n")
+        );
+        let (mut plain, mut with) = (String::new(), String::new());
+        exporter.row(&target, &key, &h).write_csv(&mut plain);
+        exporter
+            .row(&target, &key, &h)
+            .with_absorbed(&dates)
+            .write_csv(&mut with);
+        assert_eq!(
+            with,
+            plain.replace("\n", ",\"[\"\"20150601\"\",\"\"20150602\"\"]\"\n")
         );
     }
 }

@@ -321,45 +321,12 @@ pub fn read_input(
 ) -> Result<()> {
     let failed = Arc::new(AtomicBool::new(false));
     let before = bytes.load(Ordering::Relaxed);
-    let raw: Box<dyn Read + Send> = match &input.source {
-        Source::File(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
-        Source::Stdin => Box::new(io::stdin()),
-    };
-    let mut counting = Counting {
-        inner: raw,
+    let counting = Counting {
+        inner: open_raw(input)?,
         bytes: Arc::clone(bytes),
         failed: Arc::clone(&failed),
     };
-    let mut compression = input.compression;
-    let mut head = Vec::new();
-    if input.source == Source::Stdin {
-        // Sniff the magic bytes of gzip (1f 8b) and zstd (28 b5 2f fd).
-        let mut magic = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            match counting.read(&mut magic[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(input.name(), e)),
-            }
-        }
-        head.extend_from_slice(&magic[..got]);
-        if head.starts_with(&[0x1f, 0x8b]) {
-            compression = Compression::Gzip;
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            compression = Compression::Zstd;
-        }
-    }
-    let chained = io::Cursor::new(head).chain(counting);
-    let mut reader: Box<dyn Read + Send> = match compression {
-        Compression::None => Box::new(chained),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(chained)),
-        Compression::Zstd => match zstd::stream::read::Decoder::new(chained) {
-            Ok(d) => Box::new(d),
-            Err(e) => return Err(Error::io(input.name(), e)),
-        },
-    };
+    let (mut reader, compression) = decompress(input, counting)?;
     // A compressed stream that fails is damage (counted, the job goes on); a plain input that
     // fails to read is an error.
     let damage = match compression {
@@ -382,6 +349,76 @@ pub fn read_input(
         }
         (Err(e), _) => Err(Error::io(input.name(), e)),
     }
+}
+
+/// Opens `input` for reading, decompressed: gzip and zstd by the file name (see
+/// [`Input::file`]), or on stdin by their magic bytes. What `aggregate` reads pings with, for
+/// other readers of the same inputs (`import`).
+///
+/// ```
+/// use std::io::Read;
+/// use mozaggregator_core::input::{open, Input};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("rows.ndjson.gz");
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// std::io::Write::write_all(&mut gz, b"{}\n").unwrap();
+/// std::fs::write(&path, gz.finish().unwrap()).unwrap();
+/// let mut text = String::new();
+/// open(&Input::file(&path)).unwrap().read_to_string(&mut text).unwrap();
+/// assert_eq!(text, "{}\n");
+/// ```
+///
+/// # Errors
+/// [`Error::Io`] when the input cannot be opened (or its first bytes read).
+pub fn open(input: &Input) -> Result<Box<dyn Read + Send>> {
+    Ok(decompress(input, open_raw(input)?)?.0)
+}
+
+/// The input's bytes as stored.
+fn open_raw(input: &Input) -> Result<Box<dyn Read + Send>> {
+    Ok(match &input.source {
+        Source::File(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
+        Source::Stdin => Box::new(io::stdin()),
+    })
+}
+
+/// `raw` decompressed as `input` says (on stdin: as its magic bytes say), with the compression
+/// found.
+fn decompress<R: Read + Send + 'static>(
+    input: &Input,
+    mut raw: R,
+) -> Result<(Box<dyn Read + Send>, Compression)> {
+    let mut compression = input.compression;
+    let mut head = Vec::new();
+    if input.source == Source::Stdin {
+        // Sniff the magic bytes of gzip (1f 8b) and zstd (28 b5 2f fd).
+        let mut magic = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            match raw.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(input.name(), e)),
+            }
+        }
+        head.extend_from_slice(&magic[..got]);
+        if head.starts_with(&[0x1f, 0x8b]) {
+            compression = Compression::Gzip;
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            compression = Compression::Zstd;
+        }
+    }
+    let chained = io::Cursor::new(head).chain(raw);
+    let reader: Box<dyn Read + Send> = match compression {
+        Compression::None => Box::new(chained),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(chained)),
+        Compression::Zstd => match zstd::stream::read::Decoder::new(chained) {
+            Ok(d) => Box::new(d),
+            Err(e) => return Err(Error::io(input.name(), e)),
+        },
+    };
+    Ok((reader, compression))
 }
 
 fn read_document(reader: &mut dyn Read, sink: &mut dyn FnMut(Chunk) -> bool) -> io::Result<()> {

@@ -6,7 +6,8 @@
 //! algebra ([`filter`]), the dimensions that address aggregates ([`keys`]) and the storage
 //! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
 //! [`input`]), applies the rules of docs/ingest.md ([`aggregate`]), in parallel ([`ingest`]), and
-//! accounts for everything it read ([`report`]). With the `generate` feature, `generate` makes
+//! accounts for everything it read ([`report`]). [`export`] flattens a store into rows;
+//! [`import`] reads them back. With the `generate` feature, `generate` makes
 //! realistic synthetic pings; with `testing`, `testing` holds the store conformance suite.
 //! [`stats`] computes means, percentiles and distances of served distributions.
 
@@ -22,6 +23,7 @@ pub mod filter;
 #[cfg(feature = "generate")]
 pub mod generate;
 pub mod histogram;
+pub mod import;
 pub mod ingest;
 pub mod input;
 pub mod keys;
@@ -44,7 +46,7 @@ pub use filter::{Dimension, Filter, NormalForm, RowDims};
 pub use histogram::Histogram;
 pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
-pub use reject::{HistogramReject, InputDamage, PingReject, Reason, ScalarReject};
+pub use reject::{HistogramReject, ImportReject, InputDamage, PingReject, Reason, ScalarReject};
 pub use report::Report;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;

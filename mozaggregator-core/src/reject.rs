@@ -265,6 +265,66 @@ reasons! {
     }
 }
 
+reasons! {
+    /// Why a row of an export file is not imported (`rows_rejected` of an
+    /// [`ImportReport`](crate::import::ImportReport); README, "Importing an export").
+    ImportReject {
+        /// Not a JSON object or CSV record that can be read: bad syntax, a truncated line,
+        /// invalid UTF-8, a CSV record with the wrong number of fields.
+        Malformed => "malformed",
+        /// A line longer than the line limit (256 MiB).
+        LineTooLong => "line_too_long",
+        /// A field missing or of the wrong type (a string where a number belongs, a negative
+        /// count, a number beyond 2^64, …).
+        WrongType => "wrong_type",
+        /// `prefix` is neither `build_id` nor `submission_date`.
+        UnknownPrefix => "unknown_prefix",
+        /// `process` is not `parent`, `content` or `gpu`.
+        UnknownProcess => "unknown_process",
+        /// `kind` is not a histogram kind.
+        UnknownKind => "unknown_kind",
+        /// `date`, or one of the `absorbed` dates, is not a `YYYYMMDD` date; or `absorbed` is
+        /// empty.
+        BadDate => "bad_date",
+        /// `buckets` are not the lower bounds of any layout of the row's kind (labels for a
+        /// kind that is not categorical included).
+        LayoutMismatch => "layout_mismatch",
+        /// `histogram` does not have one count per entry of `buckets`.
+        LengthMismatch => "length_mismatch",
+        /// `count` is 0 while `sum` or a bucket is not.
+        InconsistentCounts => "inconsistent_counts",
+        /// `sum` exceeds the signed 64-bit range, alone or merged into the stored row.
+        SumOutOfRange => "sum_out_of_range",
+        /// The metric name has characters outside `[A-Za-z0-9_.\-\[\]]` (or is empty).
+        BadMetricName => "bad_metric_name",
+        /// A dimension or the label contains NUL.
+        NulInDimension => "nul_in_dimension",
+        /// Merging into the stored row would overflow a count or sum.
+        MergeOverflow => "merge_overflow",
+        /// The same series and layout twice in the rows of one target.
+        DuplicateRow => "duplicate_row",
+        /// A row of a target (with the same absorbed dates) that came after that target's rows
+        /// were written, in the same input: an export lists each target's rows together.
+        TargetRepeated => "target_repeated",
+        /// The store already absorbed some, not all, of the target's absorbed dates: the rows
+        /// cannot be added without counting some submission dates twice.
+        PartlyAbsorbed => "partly_absorbed",
+    }
+}
+
+impl From<RowReject> for ImportReject {
+    /// The import reason of a store's row reject.
+    fn from(reason: RowReject) -> Self {
+        match reason {
+            RowReject::BadMetricName => ImportReject::BadMetricName,
+            RowReject::NulInDimension => ImportReject::NulInDimension,
+            RowReject::SumOutOfRange => ImportReject::SumOutOfRange,
+            RowReject::LayoutMismatch => ImportReject::LayoutMismatch,
+            RowReject::MergeOverflow => ImportReject::MergeOverflow,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -307,6 +367,7 @@ mod tests {
         check::<ScalarReject>();
         check::<InputDamage>();
         check::<RowReject>();
+        check::<ImportReject>();
     }
 
     #[test]

@@ -234,7 +234,9 @@ impl Report {
 }
 
 /// The counts of a tally, by reason name.
-fn by_name<R: Reason>(tally: &Tally<R>) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+pub(crate) fn by_name<R: Reason>(
+    tally: &Tally<R>,
+) -> impl Iterator<Item = (&'static str, u64)> + '_ {
     tally.iter().map(|(r, n)| (r.name(), n))
 }
 
@@ -244,7 +246,7 @@ fn by_key(map: &BTreeMap<String, u64>) -> impl Iterator<Item = (&str, u64)> {
 }
 
 /// A titled list of counts, largest first (then by name), at most 20 lines.
-fn write_reasons<'a>(
+pub(crate) fn write_reasons<'a>(
     f: &mut fmt::Formatter<'_>,
     title: &str,
     counts: impl Iterator<Item = (&'a str, u64)>,

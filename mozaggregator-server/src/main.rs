@@ -1,4 +1,5 @@
-//! The `mozaggregator` command-line tool: aggregate pings, serve the API, inspect, export, trim.
+//! The `mozaggregator` command-line tool: aggregate pings, serve the API, inspect, export,
+//! import, trim.
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ enum Command {
     Demo(Box<cli::demo::Args>),
     /// Print every stored row as NDJSON or CSV.
     Export(cli::export::Args),
+    /// Load rows printed by `export` (NDJSON or CSV) into a store.
+    Import(cli::import::Args),
     /// Write realistic synthetic main pings as NDJSON.
     Generate(cli::generate::Args),
     /// Drop tables older than a retention period.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Aggregate(args) => cli::aggregate::run(*args),
         Command::Export(args) => cli::export::run(args),
         Command::Generate(args) => cli::generate::run(args),
+        Command::Import(args) => cli::import::run(args),
         Command::Trim(args) => cli::trim::run(args),
     };
     match result {

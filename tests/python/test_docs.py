@@ -101,7 +101,7 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     import time
 
     examples = readme_shell_examples()
-    assert len(examples) == 3, examples
+    assert len(examples) == 4, examples
     fixture = "mozaggregator-core/tests/fixtures/histograms-quirks.json"
     (tmp_path / fixture).parent.mkdir(parents=True)
     (tmp_path / fixture).write_bytes((REPO / fixture).read_bytes())

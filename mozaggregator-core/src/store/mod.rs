@@ -38,7 +38,8 @@ pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
 pub struct Batch {
     /// The submission date (`YYYYMMDD`) every row of this batch came from.
     pub submission_date: String,
-    /// Rows per target table. A key appears at most once per target and layout.
+    /// Rows per target table. A key appears at most once per target and layout. A target with
+    /// no rows still absorbs the submission date (see the contract of [`Store`]).
     pub tables: BTreeMap<Target, Vec<(SeriesKey, Histogram)>>,
     /// Rows left out by the code that built the batch, by reason: `merge_overflow` for a
     /// submission-date series whose build ids cannot be summed within 2^64. A store does not
@@ -145,6 +146,10 @@ impl Selection {
 ///   absorbed ([`Store::absorbed`]). Writing a batch whose submission date a target already
 ///   absorbed leaves that target unchanged and reports it in
 ///   [`WriteReport::targets_skipped`]; the other targets of the batch are written.
+/// - **Absorbing without rows.** A target in a batch with no rows (an empty `Vec`) absorbs the
+///   batch's submission date like any other: it is written (counted in
+///   [`WriteReport::targets_written`]), [`Store::absorbed`] lists the date, the same date again
+///   is skipped, and no series appears. (`import` records a target's absorbed dates this way.)
 /// - **Rejected rows.** Rows failing [`check_row`] are not written, and are counted by reason.
 ///   A merge that would overflow a count or sum is also rejected, not wrapped. A target failing
 ///   [`check_target`] is not created: all its rows are rejected.

@@ -9,6 +9,8 @@ mod completion;
 mod definitions;
 mod filters;
 mod fuzz;
+#[cfg(feature = "sqlite")]
+mod import;
 mod ingest_bad_pings;
 mod ingest_dataset;
 mod ingest_input;

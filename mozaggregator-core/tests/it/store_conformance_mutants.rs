@@ -24,6 +24,7 @@ enum Mutation {
     RejectsNothingCounted,
     LabelsUnsorted,
     EmptyRowsStored,
+    EmptyTargetsIgnored,
 }
 
 struct Mutant {
@@ -49,6 +50,9 @@ impl Store for Mutant {
                     }
                 }
             }
+        }
+        if self.mutation == Mutation::EmptyTargetsIgnored {
+            batch.tables.retain(|_, rows| !rows.is_empty());
         }
         let mut report = self.inner.write(&batch)?;
         if self.mutation == Mutation::RejectsNothingCounted {
@@ -160,6 +164,7 @@ fn each_mutant_fails_its_check() {
         (Mutation::RejectsNothingCounted, "rejected_rows"),
         (Mutation::LabelsUnsorted, "grouping_and_order"),
         (Mutation::EmptyRowsStored, "empty_rows_not_stored"),
+        (Mutation::EmptyTargetsIgnored, "absorbed_without_rows"),
     ];
     for (mutation, name) in cases {
         let factory = || {

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::export::{Exporter, CSV_HEADER};
-use mozaggregator_core::{Histogram, Prefix, Selection, SeriesKey, StoreLocation, Target};
+use mozaggregator_core::export::{self, ExportOptions};
+use mozaggregator_core::{Error as CoreError, Prefix, Selection, StoreLocation};
 use mozaggregator_server::{Error, Result};
 
 /// Output formats.
@@ -30,7 +30,9 @@ pub enum Format {
                   application, architecture, os, os_version, kind, buckets (lower bounds, or \
                   categorical labels when --histograms defines them), histogram (dense counts, \
                   one per bucket), sum, count. Rows come in the store's scan order (target, then \
-                  series key), so two stores with the same content export the same bytes."
+                  series key), so two stores with the same content export the same bytes. \
+                  --with-absorbed adds `absorbed`, the submission dates each row's table \
+                  absorbed, for `mozaggregator import`."
 )]
 pub struct Args {
     /// The store to read: a SQLite file or a PostgreSQL database URL.
@@ -60,6 +62,12 @@ pub struct Args {
     /// Write here instead of stdout.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+
+    /// Add each row's table's absorbed submission dates, as a last field
+    /// `"absorbed":["YYYYMMDD",…]` (NDJSON) or a last column `absorbed` (CSV): what `import`
+    /// needs to restore the store exactly.
+    #[arg(long)]
+    with_absorbed: bool,
 }
 
 fn io_err(path: &str) -> impl Fn(io::Error) -> Error + '_ {
@@ -91,53 +99,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
-    if args.format == Format::Csv {
-        if let Err(e) = writeln!(out, "{CSV_HEADER}") {
-            return match e.kind() {
-                io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-                _ => Err(io_err(&out_name)(e)),
-            };
-        }
-    }
     let selection = Selection {
         prefix,
         channel: args.channel.clone(),
         version: args.version.clone(),
     };
-    let mut exporter = Exporter::new(&definitions);
-    let mut line = String::new();
-    let mut write_error = None;
-    let scanned = store
-        .scan(
-            &selection,
-            &mut |target: &Target, key: &SeriesKey, h: &Histogram| {
-                line.clear();
-                let row = exporter.row(target, key, h);
-                match args.format {
-                    Format::Ndjson => row.write_ndjson(&mut line),
-                    Format::Csv => row.write_csv(&mut line),
-                }
-                if let Err(e) = out.write_all(line.as_bytes()) {
-                    write_error = Some(e);
-                    return Err(mozaggregator_core::Error::invalid("output", "write failed"));
-                }
-                Ok(())
-            },
-        )
-        .map_err(|e| match write_error.take() {
-            Some(source) => Error::Io {
-                path: out_name.clone(),
-                source,
-            },
-            None => Error::Core(e),
-        });
-    let result = scanned.and_then(|()| out.flush().map_err(io_err(&out_name)));
-    match result {
+    let options = ExportOptions {
+        format: match args.format {
+            Format::Ndjson => export::Format::Ndjson,
+            Format::Csv => export::Format::Csv,
+        },
+        with_absorbed: args.with_absorbed,
+    };
+    match export::export(store.as_ref(), &selection, &definitions, &options, &mut out) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // The reader went away (`| head`): not an error.
-        Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
+        Err(CoreError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => Err(e),
+        // `export` names its output `<output>`; name it as the user gave it.
+        Err(CoreError::Io { source, .. }) => Err(io_err(&out_name)(source)),
+        Err(e) => Err(Error::Core(e)),
     }
 }

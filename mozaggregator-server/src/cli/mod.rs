@@ -5,5 +5,6 @@ pub mod definitions;
 pub mod demo;
 pub mod export;
 pub mod generate;
+pub mod import;
 pub mod serve;
 pub mod trim;

@@ -11,6 +11,7 @@ mod analysis;
 mod api;
 mod auth;
 mod cli_definitions;
+mod cli_import;
 mod cli_ingest;
 mod concurrency;
 mod dashboard;

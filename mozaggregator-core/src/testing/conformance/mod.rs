@@ -31,8 +31,8 @@ pub use reads::{
     grouping_and_order, scan_order_and_selection, versions_order_as_numbers,
 };
 pub use writes::{
-    atomic_multi_target, empty_rows_not_stored, idempotent_per_submission_date, layouts_kept_apart,
-    merge_on_write, rejected_rows,
+    absorbed_without_rows, atomic_multi_target, empty_rows_not_stored,
+    idempotent_per_submission_date, layouts_kept_apart, merge_on_write, rejected_rows,
 };
 
 /// A function returning a fresh, empty store.
@@ -49,6 +49,7 @@ pub const CHECKS: &[(&str, Check)] = &[
         "idempotent_per_submission_date",
         idempotent_per_submission_date,
     ),
+    ("absorbed_without_rows", absorbed_without_rows),
     ("atomic_multi_target", atomic_multi_target),
     ("rejected_rows", rejected_rows),
     ("empty_rows_not_stored", empty_rows_not_stored),

@@ -543,3 +543,68 @@ pub fn empty_rows_not_stored(factory: Factory<'_>) -> Result<(), Failure> {
         &Vec::new(),
     )
 }
+
+/// A target present in a batch with no rows absorbs the batch's submission date: it is written
+/// (and reported so), [`crate::Store::absorbed`] lists the date, the same batch again is
+/// skipped, and no series appears. This is how `import` records every absorbed date of a
+/// target (one write with the rows, then one empty write per further date).
+///
+/// # Errors
+/// The first deviation.
+pub fn absorbed_without_rows(factory: Factory<'_>) -> Result<(), Failure> {
+    const C: &str = "absorbed_without_rows";
+    let store = factory();
+    let t = target(Prefix::BuildId, "nightly", "42", "20150530");
+    let d = dims("Firefox", "x86", "Linux", "4.1");
+    let rows = vec![(key("A", "", Process::Parent, &d), seeded(layout_a(), 2))];
+    let r = ok(
+        C,
+        "write with rows",
+        store.write(&batch("20150601", vec![(t.clone(), rows)])),
+    )?;
+    same(C, "targets written (rows)", &r.targets_written, &1)?;
+    let before = dump(&*store)?;
+    let empty = batch("20150602", vec![(t.clone(), Vec::new())]);
+    let r = ok(C, "write without rows", store.write(&empty))?;
+    same(C, "targets written (no rows)", &r.targets_written, &1)?;
+    same(C, "rows written (no rows)", &r.rows_written, &0)?;
+    let both: BTreeSet<String> = ["20150601".to_string(), "20150602".to_string()].into();
+    same(
+        C,
+        "absorbed after a write without rows",
+        &ok(C, "absorbed", store.absorbed(&t))?,
+        &both,
+    )?;
+    same(
+        C,
+        "series after a write without rows",
+        &dump(&*store)?,
+        &before,
+    )?;
+    let again = ok(C, "the write without rows again", store.write(&empty))?;
+    same(
+        C,
+        "targets skipped (again)",
+        &again.targets_skipped,
+        &vec![t],
+    )?;
+    let fresh = target(Prefix::SubmissionDate, "beta", "41", "20150603");
+    let r = ok(
+        C,
+        "write without rows to a new target",
+        store.write(&batch("20150603", vec![(fresh.clone(), Vec::new())])),
+    )?;
+    same(C, "targets written (new target)", &r.targets_written, &1)?;
+    same(
+        C,
+        "absorbed(new target without rows)",
+        &ok(C, "absorbed", store.absorbed(&fresh))?,
+        &["20150603".to_string()].into(),
+    )?;
+    same(
+        C,
+        "series after writes without rows",
+        &dump(&*store)?,
+        &before,
+    )
+}

@@ -1,0 +1,231 @@
+//! `mozaggregator export --with-absorbed` then `import` end to end, running the binary.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use mozaggregator_core::testing::dataset;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+const TODAY: &str = "20240110";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MOZAGGREGATOR_DB")
+        .env_remove("MOZAGGREGATOR_HISTOGRAMS")
+        .output()
+        .expect("run mozaggregator")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A store of the whole data set: two submission dates, so build-id tables absorbed two.
+fn aggregated(dir: &Path) -> std::path::PathBuf {
+    let pings = dir.join("pings.ndjson");
+    std::fs::write(&pings, dataset::pings(TODAY).unwrap().join("\n") + "\n").unwrap();
+    let db = dir.join("a.sqlite");
+    ok(&["aggregate", "--db", s(&db), s(&pings)]);
+    db
+}
+
+#[test]
+fn export_with_absorbed_then_import_into_a_new_store_exports_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = aggregated(tmp.path());
+    let plain = ok(&["export", "--db", s(&db)]).stdout;
+    for format in ["ndjson", "csv"] {
+        let file = tmp.path().join(format!("rows.{format}"));
+        ok(&[
+            "export",
+            "--db",
+            s(&db),
+            "--format",
+            format,
+            "--with-absorbed",
+            "--out",
+            s(&file),
+        ]);
+        let rows = std::fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&rows);
+        assert!(text.contains("absorbed"), "{format}");
+        assert!(
+            text.contains(r#"["20240108","20240110"]"#)
+                || text.contains(r#"[""20240108"",""20240110""]"#),
+            "{format}: a build-id table absorbed both days"
+        );
+        let new = tmp.path().join(format!("new-{format}.sqlite"));
+        let report = tmp.path().join(format!("report-{format}.json"));
+        let out = ok(&[
+            "import",
+            "--db",
+            s(&new),
+            "--report-json",
+            s(&report),
+            s(&file),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("rejected 0"), "{stderr}");
+        let again = ok(&[
+            "export",
+            "--db",
+            s(&new),
+            "--format",
+            format,
+            "--with-absorbed",
+        ])
+        .stdout;
+        assert!(again == rows, "{format}: the round trip changed the export");
+        assert!(ok(&["export", "--db", s(&new)]).stdout == plain, "{format}");
+
+        let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let lines = text.lines().count() as u64 - u64::from(format == "csv");
+        assert_eq!(r["rows_read"], lines);
+        assert_eq!(r["rows_imported"], lines);
+        assert_eq!(r["rows_skipped"], 0);
+        assert_eq!(r["rows_rejected"], serde_json::json!({}));
+        assert_eq!(r["inputs_read"], 1);
+        assert!(r["targets_written"].as_u64().unwrap() > 2);
+        assert_eq!(r["targets_skipped"], 0);
+
+        // Again: nothing written, every table skipped.
+        let out = ok(&[
+            "import",
+            "--db",
+            s(&new),
+            "--report-json",
+            s(&report),
+            s(&file),
+        ]);
+        let r2: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        assert_eq!(r2["rows_imported"], 0);
+        assert_eq!(r2["rows_skipped"], lines);
+        assert_eq!(r2["targets_skipped"], r["targets_written"]);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("tables skipped (already absorbed)"));
+        assert!(
+            ok(&[
+                "export",
+                "--db",
+                s(&new),
+                "--format",
+                format,
+                "--with-absorbed"
+            ])
+            .stdout
+                == rows
+        );
+    }
+
+    // gzip on stdin.
+    let rows = std::fs::read(tmp.path().join("rows.ndjson")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&rows).unwrap();
+    let gz = gz.finish().unwrap();
+    let piped = tmp.path().join("piped.sqlite");
+    let mut child = Command::new(BIN)
+        .args(["import", "--db", s(&piped), "-"])
+        .env_remove("MOZAGGREGATOR_DB")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ok(&["export", "--db", s(&piped), "--with-absorbed"]).stdout == rows);
+}
+
+#[test]
+fn import_errors_are_clear_and_exit_non_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = tmp.path().join("new.sqlite");
+    let missing = tmp.path().join("missing.ndjson");
+    let out = run(&["import", "--db", s(&new), s(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing.ndjson") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    assert!(
+        !new.exists(),
+        "nothing is created before the inputs are checked"
+    );
+
+    let db = aggregated(tmp.path());
+    // A plain export: build-id rows need --submission-date.
+    let plain = tmp.path().join("plain.ndjson");
+    ok(&["export", "--db", s(&db), "--out", s(&plain)]);
+    let out = run(&["import", "--db", s(&new), s(&plain)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--with-absorbed") && stderr.contains("--submission-date"),
+        "{stderr}"
+    );
+    let out = run(&[
+        "import",
+        "--db",
+        s(&new),
+        "--submission-date",
+        "2024-01-10",
+        s(&plain),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // Not an export's CSV header.
+    let csv = tmp.path().join("other.csv");
+    std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
+    let out = run(&["import", "--db", s(&new), s(&csv)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CSV header"));
+
+    // A bad row: counted, exit 0, or 1 with --strict.
+    let rows = tmp.path().join("rows.ndjson");
+    ok(&[
+        "export",
+        "--db",
+        s(&db),
+        "--with-absorbed",
+        "--out",
+        s(&rows),
+    ]);
+    let mut text = std::fs::read_to_string(&rows).unwrap();
+    text.push_str("{\"prefix\":\n");
+    std::fs::write(&rows, &text).unwrap();
+    let report = tmp.path().join("r.json");
+    let out = run(&[
+        "import",
+        "--db",
+        s(&new),
+        "--strict",
+        "--report-json",
+        s(&report),
+        s(&rows),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["rows_rejected"]["malformed"], 1);
+    let example = &r["rejected_examples"][0];
+    assert_eq!(example["line"], text.lines().count());
+    assert_eq!(example["reason"], "malformed");
+}

@@ -9,10 +9,12 @@ use mozaggregator_core::analysis::MetricRequest;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::params::{expand_dates, parse_group_by};
 use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
-use mozaggregator_core::store::{Batch, FilterOptions, QueryRow, SeriesQuery, WriteReport};
+use mozaggregator_core::store::{
+    is_postgres_url, redact_url, Batch, FilterOptions, QueryRow, SeriesQuery, WriteReport,
+};
 use mozaggregator_core::{
     check_date, DateVersion, Dimension, Error, Filter, Histogram, MemoryStore, Prefix, Selection,
-    SeriesKey, SqliteStore, Store, Target,
+    SeriesKey, SqliteStore, Store, StoreLocation, Target,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -87,9 +89,11 @@ impl PyStore {
         }
     }
 
-    /// Opens (creating if needed) the SQLite store at ``path``. ``lock_timeout`` (seconds,
-    /// default 60) is how long a write waits for another process that holds the file locked
-    /// before it raises ``StoreLockedError``.
+    /// Opens (creating if needed) the SQLite store at ``path``, or the PostgreSQL store at a
+    /// ``postgres://user:password@host:port/db`` URL (its schema is created if needed; the
+    /// password never appears in messages). ``lock_timeout`` (seconds, default 60) is how long
+    /// a write waits for another process that holds a SQLite file locked before it raises
+    /// ``StoreLockedError``.
     #[staticmethod]
     #[pyo3(signature = (path, *, definitions = None, lock_timeout = None))]
     fn open(
@@ -109,6 +113,13 @@ impl PyStore {
             })
             .transpose()
             .py()?;
+        if let Some(url) = path.to_str().filter(|p| is_postgres_url(p)) {
+            let shown = redact_url(url);
+            let store = py
+                .detach(|| StoreLocation::Postgres(url.to_string()).open(&[]))
+                .py()?;
+            return Ok(Self::wrap(store, definitions.as_deref(), shown));
+        }
         let store = py
             .detach(|| -> mozaggregator_core::Result<SqliteStore> {
                 let store = SqliteStore::open(&path)?;

@@ -168,7 +168,8 @@ def aggregate_files(
 
 
 def write(aggregates: Aggregator, db_path: Any) -> dict[str, Any]:
-    """Writes aggregates (from ``aggregate``) into the SQLite store at ``db_path`` (created if
-    needed) and returns the write report of ``Aggregator.write``. Writing the same
-    submission date twice changes nothing the second time."""
+    """Writes aggregates (from ``aggregate``) into the store at ``db_path`` — a SQLite file
+    (created if needed) or a ``postgres://`` URL — and returns the write report of
+    ``Aggregator.write``. Writing the same submission date twice changes nothing the second
+    time."""
     return aggregates.write(Store.open(db_path))

@@ -493,3 +493,38 @@ fn a_job_killed_during_its_writes_leaves_whole_batches_and_a_rerun_completes_it(
     );
     eprintln!("{partial} of 4 kills left a partly written store");
 }
+
+#[test]
+fn export_then_import_into_postgres_and_back_is_exact() {
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sqlite = tmp.path().join("source.sqlite");
+    for (day, seed) in [(DAY1, 11), (DAY2, 12)] {
+        ok(&[
+            "aggregate",
+            "--db",
+            s(&sqlite),
+            s(&day_file(tmp.path(), day, 6, seed)),
+        ]);
+    }
+    let dump = tmp.path().join("dump.ndjson");
+    ok(&[
+        "export",
+        "--db",
+        s(&sqlite),
+        "--with-absorbed",
+        "--out",
+        s(&dump),
+    ]);
+    ok(&["import", "--db", &url, s(&dump)]);
+    let again = ok(&["export", "--db", &url, "--with-absorbed"]).stdout;
+    assert_eq!(again, std::fs::read(&dump).unwrap());
+    // And back into a new SQLite store.
+    let back = tmp.path().join("back.sqlite");
+    let dump2 = tmp.path().join("dump2.ndjson");
+    std::fs::write(&dump2, &again).unwrap();
+    ok(&["import", "--db", s(&back), s(&dump2)]);
+    assert_eq!(export(s(&back)), export(s(&sqlite)));
+}

@@ -30,6 +30,23 @@ skip_summary() {
 }
 trap skip_summary EXIT
 
+# The PostgreSQL store's tests start private clusters (initdb + pg_ctl; see
+# mozaggregator-core/src/testing/postgres.rs). CI installs Debian's server when it is missing;
+# elsewhere those tests are listed as skips.
+pg_bin_found() {
+    [ -n "${MOZAGGREGATOR_PG_BIN:-}" ] || compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ||
+        { command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; }
+}
+if ! pg_bin_found; then
+    if [ "$(id -u)" = 0 ] && [ -n "${CI:-}" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "scripts/test.sh: PostgreSQL is missing; installing Debian's postgresql (CI, root)"
+        apt-get install -y --no-install-recommends postgresql >/dev/null
+    else
+        echo "scripts/test.sh: no PostgreSQL server binaries (initdb, pg_ctl): the PostgreSQL" \
+            "store's tests will be skipped (apt-get install postgresql, or set MOZAGGREGATOR_PG_BIN)"
+    fi
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 lap "fmt + clippy"

@@ -58,6 +58,14 @@ pyo3::create_exception!(
      limit, a failing device); a write that failed left the store as it was."
 );
 
+pyo3::create_exception!(
+    mozaggregator,
+    StoreUnavailableError,
+    StoreError,
+    "The store's database server cannot be reached (down, restarting, unreachable, refusing \
+     connections); trying again later may succeed."
+);
+
 /// Adds the exception classes to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -68,6 +76,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotAStoreError", py.get_type::<NotAStoreError>())?;
     m.add("StoreVersionError", py.get_type::<StoreVersionError>())?;
     m.add("StoreDiskError", py.get_type::<StoreDiskError>())?;
+    m.add(
+        "StoreUnavailableError",
+        py.get_type::<StoreUnavailableError>(),
+    )?;
     Ok(())
 }
 
@@ -78,7 +90,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// | bad input: layouts, arguments, parse errors, definitions, overflow, layout mismatch | `ValueError` |
 /// | unknown metric | `KeyError` |
 /// | file I/O | `OSError` (the errno subclass, e.g. `FileNotFoundError`, with `filename` set) |
-/// | a store failure of kind locked, read-only, corrupt (damaged pages or rows), not a store, I/O | `StoreLockedError`, `StoreReadOnlyError`, `StoreDamagedError`, `NotAStoreError`, `StoreDiskError` |
+/// | a store failure of kind locked, read-only, corrupt (damaged pages or rows), not a store, I/O, unavailable (database unreachable) | `StoreLockedError`, `StoreReadOnlyError`, `StoreDamagedError`, `NotAStoreError`, `StoreDiskError`, `StoreUnavailableError` |
 /// | a store written by a newer version | `StoreVersionError` |
 /// | other store failures | `StoreError` |
 /// | anything else | `RuntimeError` |
@@ -118,6 +130,7 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
             StoreErrorKind::Corrupt => StoreDamagedError::new_err(message),
             StoreErrorKind::NotAStore => NotAStoreError::new_err(message),
             StoreErrorKind::Io => StoreDiskError::new_err(message),
+            StoreErrorKind::Unavailable => StoreUnavailableError::new_err(message),
             _ => StoreError::new_err(message),
         },
         Error::SchemaTooNew { .. } => StoreVersionError::new_err(message),

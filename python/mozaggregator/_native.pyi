@@ -52,6 +52,9 @@ class StoreVersionError(StoreError):
 class StoreDiskError(StoreError):
     """The disk or the system refused a read or write of the store."""
 
+class StoreUnavailableError(StoreError):
+    """The store's database server cannot be reached; trying again later may succeed."""
+
 def exponential_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's exponential bucket lower bounds (ValueError on invalid parameters)."""
 

@@ -39,7 +39,7 @@ def filled(path, date="20240102"):
 
 def test_the_hierarchy():
     for cls in (StoreLockedError, StoreReadOnlyError, StoreDamagedError, NotAStoreError,
-                StoreVersionError, StoreDiskError):
+                StoreVersionError, StoreDiskError, mozaggregator.StoreUnavailableError):
         assert issubclass(cls, StoreError) and cls is not StoreError
         assert cls.__module__ == "mozaggregator" and getattr(mozaggregator, cls.__name__) is cls
     # Store errors were RuntimeErrors before: `except RuntimeError` still catches them.

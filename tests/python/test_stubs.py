@@ -91,7 +91,7 @@ def test_stub_exception_classes_have_the_runtime_bases():
     exceptions = {n for n in classes if is_exception(n)}
     assert exceptions == {"StoreError", "StoreLockedError", "StoreReadOnlyError",
                           "StoreDamagedError", "NotAStoreError", "StoreVersionError",
-                          "StoreDiskError"}
+                          "StoreDiskError", "StoreUnavailableError"}
     for name in exceptions:
         bases = [b.id for b in classes[name].bases]
         assert [b.__name__ for b in getattr(native, name).__bases__] == bases, name

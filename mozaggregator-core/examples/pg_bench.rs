@@ -286,6 +286,36 @@ fn run(o: Options) -> Result<(), Error> {
     let pg_bytes = size_of(&mut store_meta, "n.nspname = 'mozaggregator'")?;
     let original_bytes = size_of(&mut original, "n.nspname = 'public'")?;
 
+    if std::env::var_os("PG_BENCH_EXPLAIN").is_some() {
+        // Where a query's time goes, on the server side.
+        let ids: Vec<i32> = store_meta
+            .query("SELECT id FROM mozaggregator.targets", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let metric: i32 = store_meta
+            .query_one(
+                "SELECT id FROM mozaggregator.metrics WHERE name = $1",
+                &[&data.hot_plain_metric()],
+            )?
+            .get(0);
+        for row in store_meta.query(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT target_id, label_id, totals FROM mozaggregator.series
+             WHERE target_id = ANY($1) AND metric_id = $2",
+            &[&ids, &metric],
+        )? {
+            eprintln!("{}", row.get::<_, String>(0));
+        }
+    }
+    if std::env::var_os("PG_BENCH_EXPLAIN").is_some() {
+        let v = measure(200, || pg.data_version().map(|_| ()).map_err(Into::into))?;
+        eprintln!("data_version: p50 {:.3} ms", v.p50);
+        let c = measure(200, || Ok(drop(pg.channels(data.shape().prefix)?)))?;
+        eprintln!("channels: p50 {:.3} ms", c.p50);
+        let mut raw = postgres::Client::connect(&store_url, postgres::NoTls)?;
+        let r = measure(200, || Ok(drop(raw.simple_query("SELECT 1")?)))?;
+        eprintln!("raw SELECT 1: p50 {:.3} ms", r.p50);
+    }
     eprintln!("querying…");
     let mut lines = Vec::new();
     for (name, q, filter) in queries(&data) {

@@ -74,3 +74,19 @@ pub(crate) fn relabel(err: Error, shown: &str) -> Error {
         other => other,
     }
 }
+
+/// Column `i` of `row`; a column of another type than the schema's, or a NULL, is a damaged
+/// store, never a panic.
+pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(
+    row: &'a postgres::Row,
+    i: usize,
+) -> crate::error::Result<T> {
+    row.try_get(i).map_err(|e| {
+        StoreError::new(
+            Backend::Postgres,
+            StoreErrorKind::Corrupt,
+            format!("unexpected column {i}: {e}"),
+        )
+        .into()
+    })
+}

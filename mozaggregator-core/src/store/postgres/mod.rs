@@ -26,7 +26,7 @@ mod write;
 
 use fault::relabel;
 use location::Location;
-use pool::{pool, Pool};
+use pool::{pool, Pool, Statements};
 pub use schema::PG_SCHEMA_VERSION;
 use write::WriteCache;
 
@@ -115,11 +115,14 @@ impl PostgresStore {
 
     /// Runs `f` in a read-only repeatable-read transaction (one snapshot) with the interned
     /// names complete for it.
-    fn read<T>(&self, f: impl FnOnce(&mut Transaction<'_>, &Names) -> Result<T>) -> Result<T> {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>, &mut Statements, &Names) -> Result<T>,
+    ) -> Result<T> {
         let run = || -> Result<T> {
             let mut conn = self.read_pool().get()?;
-            let mut tx = conn
-                .client()?
+            let (client, statements) = conn.parts()?;
+            let mut tx = client
                 .build_transaction()
                 .isolation_level(IsolationLevel::RepeatableRead)
                 .read_only(true)
@@ -138,7 +141,7 @@ impl PostgresStore {
             }
             let value = {
                 let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
-                f(&mut tx, &names)?
+                f(&mut tx, statements, &names)?
             };
             tx.commit()?;
             Ok(value)
@@ -181,23 +184,23 @@ impl Store for PostgresStore {
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
-        off_runtime(|| self.read(|tx, _| read::channels(tx, prefix)))
+        off_runtime(|| self.read(|tx, _, _| read::channels(tx, prefix)))
     }
 
     fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
-        off_runtime(|| self.read(|tx, _| read::dates(tx, prefix, channel)))
+        off_runtime(|| self.read(|tx, _, _| read::dates(tx, prefix, channel)))
     }
 
     fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
-        off_runtime(|| self.read(|tx, names| read::filter_options(tx, names, channel, version)))
+        off_runtime(|| self.read(|tx, _, names| read::filter_options(tx, names, channel, version)))
     }
 
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
-        off_runtime(|| self.read(|tx, names| read::query(tx, names, query)))
+        off_runtime(|| self.read(|tx, statements, names| read::query(tx, statements, names, query)))
     }
 
     fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
-        off_runtime(|| self.read(|tx, _| read::absorbed(tx, target)))
+        off_runtime(|| self.read(|tx, _, _| read::absorbed(tx, target)))
     }
 
     fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
@@ -234,7 +237,7 @@ impl Store for PostgresStore {
         // The visitor's own errors pass through as they are (they may come from another
         // store); only this store's are relabelled.
         let mut failed = None;
-        let result = self.read(|tx, names| {
+        let result = self.read(|tx, _, names| {
             read::scan(tx, names, selection, &mut |target, key, histogram| {
                 visit(target, key, histogram).map_err(|e| {
                     failed = Some(e);

@@ -5,9 +5,10 @@
 //! store) dropped there would abort the process. Each connection here closes through
 //! [`super::off_runtime`].
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement, Transaction};
 
 use super::location::Location;
 use super::off_runtime;
@@ -23,22 +24,53 @@ const POOL_SIZE: u32 = 16;
 /// [`crate::StoreErrorKind::Unavailable`].
 const POOL_WAIT: Duration = Duration::from_secs(5);
 
-/// A pooled client.
-pub(super) struct Conn(Option<Client>);
+/// A pooled client, with the statements prepared on it.
+pub(super) struct Conn(Option<Client>, Statements);
+
+/// Most statements kept prepared on one connection (then they are all forgotten).
+const MAX_STATEMENTS: usize = 512;
+
+/// The statements prepared on one connection, by SQL text. Their plans are generic (the
+/// connection's `plan_cache_mode`) and made once: a metric query names its tables' ids in its
+/// text, so its plan is pruned to those partitions once, not at every execution.
+#[derive(Default)]
+pub(super) struct Statements(HashMap<String, Statement>);
+
+impl Statements {
+    /// The statement of `sql`, prepared on the connection of `tx` on first use.
+    pub(super) fn get(&mut self, tx: &mut Transaction<'_>, sql: String) -> Result<Statement> {
+        if let Some(statement) = self.0.get(&sql) {
+            return Ok(statement.clone());
+        }
+        let statement = tx.prepare(&sql)?;
+        if self.0.len() >= MAX_STATEMENTS {
+            self.0.clear();
+        }
+        self.0.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
 
 impl Conn {
     /// The client (always there until the connection is dropped).
     pub(super) fn client(&mut self) -> Result<&mut Client> {
-        self.0
-            .as_mut()
-            .ok_or_else(|| super::fault::other("connection already closed"))
+        self.parts().map(|(client, _)| client)
+    }
+
+    /// The client and its prepared statements.
+    pub(super) fn parts(&mut self) -> Result<(&mut Client, &mut Statements)> {
+        match self.0.as_mut() {
+            Some(client) => Ok((client, &mut self.1)),
+            None => Err(super::fault::other("connection already closed")),
+        }
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        let statements = std::mem::take(&mut self.1);
         if let Some(client) = self.0.take() {
-            off_runtime(move || drop(client));
+            off_runtime(move || drop((statements, client)));
         }
     }
 }
@@ -67,7 +99,11 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
         let config = &self.config;
-        off_runtime(|| config.connect(NoTls)).map(|c| Conn(Some(c)))
+        off_runtime(|| {
+            let mut client = config.connect(NoTls)?;
+            client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
+            Ok(Conn(Some(client), Statements::default()))
+        })
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {

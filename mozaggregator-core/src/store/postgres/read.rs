@@ -7,6 +7,8 @@ use hashbrown::HashMap;
 use postgres::types::Type;
 use postgres::Transaction;
 
+use super::fault::col;
+use super::pool::Statements;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Dims, Prefix, SeriesKey, Target};
@@ -23,14 +25,14 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The stored data version counter.
 pub(super) fn stored_version(tx: &mut Transaction<'_>) -> Result<u64> {
-    let v: i64 = tx
-        .query_typed(
-            "SELECT value FROM mozaggregator.meta WHERE key = 'data_version'",
-            &[],
-        )?
+    let rows = tx.query_typed(
+        "SELECT value FROM mozaggregator.meta WHERE key = 'data_version'",
+        &[],
+    )?;
+    let row = rows
         .first()
-        .map(|r| r.get(0))
         .ok_or_else(|| corrupt("the data version is missing"))?;
+    let v: i64 = col(row, 0)?;
     u64::try_from(v).map_err(|_| corrupt(format!("negative data version {v}")))
 }
 
@@ -42,13 +44,13 @@ pub(super) fn refresh(names: &mut Names, tx: &mut Transaction<'_>, version: u64)
         "SELECT id, name FROM mozaggregator.metrics WHERE id >= $1",
         &[&from_i32(from.metrics)],
     )? {
-        names.add_metric(i64::from(row.get::<_, i32>(0)), row.get(1))?;
+        names.add_metric(i64::from(col::<i32>(&row, 0)?), col(&row, 1)?)?;
     }
     for row in tx.query(
         "SELECT id, name FROM mozaggregator.labels WHERE id >= $1",
         &[&from_i32(from.labels)],
     )? {
-        names.add_label(i64::from(row.get::<_, i32>(0)), row.get(1))?;
+        names.add_label(i64::from(col::<i32>(&row, 0)?), col(&row, 1)?)?;
     }
     for row in tx.query(
         "SELECT id, application, architecture, os, os_version FROM mozaggregator.dims
@@ -56,24 +58,24 @@ pub(super) fn refresh(names: &mut Names, tx: &mut Transaction<'_>, version: u64)
         &[&from_i32(from.dims)],
     )? {
         let dims = Dims {
-            application: row.get(1),
-            architecture: row.get(2),
-            os: row.get(3),
-            os_version: row.get(4),
+            application: col(&row, 1)?,
+            architecture: col(&row, 2)?,
+            os: col(&row, 3)?,
+            os_version: col(&row, 4)?,
         };
-        names.add_dims(i64::from(row.get::<_, i32>(0)), dims)?;
+        names.add_dims(i64::from(col::<i32>(&row, 0)?), dims)?;
     }
     for row in tx.query(
         "SELECT id, kind, low, high, n FROM mozaggregator.layouts WHERE id >= $1",
         &[&from_i32(from.layouts)],
     )? {
         let layout = layout_from_row(
-            i64::from(row.get::<_, i32>(1)),
-            row.get(2),
-            row.get(3),
-            i64::from(row.get::<_, i32>(4)),
+            i64::from(col::<i32>(&row, 1)?),
+            col(&row, 2)?,
+            col(&row, 3)?,
+            i64::from(col::<i32>(&row, 4)?),
         );
-        names.add_layout(i64::from(row.get::<_, i32>(0)), layout)?;
+        names.add_layout(i64::from(col::<i32>(&row, 0)?), layout)?;
     }
     names.mark_fresh(version);
     Ok(())
@@ -88,7 +90,7 @@ pub(super) fn channels(tx: &mut Transaction<'_>, prefix: Prefix) -> Result<Vec<S
         "SELECT DISTINCT channel FROM mozaggregator.targets WHERE prefix = $1 ORDER BY channel",
         &[(&prefix_param(prefix), Type::INT2)],
     )?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    rows.iter().map(|r| col(r, 0)).collect()
 }
 
 pub(super) fn dates(
@@ -103,11 +105,13 @@ pub(super) fn dates(
     )?;
     let mut dates: Vec<DateVersion> = rows
         .iter()
-        .map(|r| DateVersion {
-            date: r.get(0),
-            version: r.get(1),
+        .map(|r| {
+            Ok(DateVersion {
+                date: col(r, 0)?,
+                version: col(r, 1)?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     crate::keys::sort_dates(&mut dates);
     Ok(dates)
 }
@@ -124,7 +128,7 @@ pub(super) fn target_id(tx: &mut Transaction<'_>, target: &Target) -> Result<Opt
             (&target.date, Type::TEXT),
         ],
     )?;
-    Ok(rows.first().map(|r| r.get(0)))
+    rows.first().map(|r| col(r, 0)).transpose()
 }
 
 pub(super) fn absorbed(tx: &mut Transaction<'_>, target: &Target) -> Result<BTreeSet<String>> {
@@ -135,7 +139,7 @@ pub(super) fn absorbed(tx: &mut Transaction<'_>, target: &Target) -> Result<BTre
         "SELECT submission_date FROM mozaggregator.absorbed WHERE target_id = $1",
         &[(&id, Type::INT4)],
     )?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    rows.iter().map(|r| col(r, 0)).collect()
 }
 
 pub(super) fn filter_options(
@@ -152,8 +156,8 @@ pub(super) fn filter_options(
     let mut any = false;
     for row in rows {
         let (kind, value) = (
-            i64::from(row.get::<_, i16>(0)),
-            i64::from(row.get::<_, i32>(1)),
+            i64::from(col::<i16>(&row, 0)?),
+            i64::from(col::<i32>(&row, 1)?),
         );
         match kind {
             OPTION_METRIC => {
@@ -179,6 +183,7 @@ pub(super) fn filter_options(
 
 pub(super) fn query(
     tx: &mut Transaction<'_>,
+    statements: &mut Statements,
     names: &Names,
     q: &SeriesQuery,
 ) -> Result<Vec<QueryRow>> {
@@ -199,7 +204,10 @@ pub(super) fn query(
             (&q.dates, Type::TEXT_ARRAY),
         ],
     )?;
-    let targets: Map<String, i32> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let targets: Map<String, i32> = rows
+        .iter()
+        .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+        .collect::<Result<_>>()?;
     let mut seen: HashSet<&str> = HashSet::new();
     let wanted: Vec<(&String, i32)> = q
         .dates
@@ -215,39 +223,44 @@ pub(super) fn query(
         .enumerate()
         .map(|(i, &(_, id))| (id, i))
         .collect();
-    let ids: Vec<i32> = wanted.iter().map(|&(_, id)| id).collect();
+    // One branch per table, each pruned to its partition and one index descent: a single
+    // `target_id = ANY(…)` condition would be searched in every partition, once per id. The
+    // ids are part of the text (integers from the store, not user input), and the prepared
+    // statement's plan is made once per connection.
+    let mut ids: Vec<i32> = wanted.iter().map(|&(_, id)| id).collect();
+    ids.sort_unstable();
     let column = if totals { "totals" } else { "data" };
-    let rows = match &plan.label_ids {
-        None => tx.query_typed(
-            &format!(
+    let labels = if plan.label_ids.is_some() {
+        " AND label_id = ANY($2)"
+    } else {
+        ""
+    };
+    let sql = ids
+        .iter()
+        .map(|id| {
+            format!(
                 "SELECT target_id, label_id, {column} FROM mozaggregator.series
-                 WHERE target_id = ANY($1) AND metric_id = $2"
-            ),
-            &[(&ids, Type::INT4_ARRAY), (&metric_id, Type::INT4)],
-        )?,
+                 WHERE target_id = {id} AND metric_id = $1{labels}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let statement = statements.get(tx, sql)?;
+    let rows = match &plan.label_ids {
+        None => tx.query(&statement, &[&metric_id])?,
         Some(labels) => {
             let labels: Vec<i32> = labels
                 .iter()
                 .filter_map(|&l| i32::try_from(l).ok())
                 .collect();
-            tx.query_typed(
-                &format!(
-                    "SELECT target_id, label_id, {column} FROM mozaggregator.series
-                     WHERE target_id = ANY($1) AND metric_id = $2 AND label_id = ANY($3)"
-                ),
-                &[
-                    (&ids, Type::INT4_ARRAY),
-                    (&metric_id, Type::INT4),
-                    (&labels, Type::INT4_ARRAY),
-                ],
-            )?
+            tx.query(&statement, &[&metric_id, &labels])?
         }
     };
     let mut groups: Vec<Groups> = wanted.iter().map(|_| Groups::default()).collect();
     for row in rows {
-        let target: i32 = row.get(0);
-        let label = i64::from(row.get::<_, i32>(1));
-        let data: &[u8] = row.get(2);
+        let target: i32 = col(&row, 0)?;
+        let label = i64::from(col::<i32>(&row, 1)?);
+        let data: &[u8] = col(&row, 2)?;
         let Some(groups) = slot.get(&target).and_then(|&i| groups.get_mut(i)) else {
             continue;
         };
@@ -261,13 +274,13 @@ pub(super) fn query(
                 &[
                     (&target, Type::INT4),
                     (&metric_id, Type::INT4),
-                    (&row.get::<_, i32>(1), Type::INT4),
+                    (&col::<i32>(&row, 1)?, Type::INT4),
                 ],
             )?;
             let pack = pack
                 .first()
                 .ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
-            plan.series_row(names, groups, label, pack.get(0))?;
+            plan.series_row(names, groups, label, col(pack, 0)?)?;
         }
     }
     plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
@@ -285,13 +298,13 @@ pub(super) fn scan(
         &[],
     )? {
         let target = Target {
-            prefix: prefix_from_code(i64::from(row.get::<_, i16>(1)))?,
-            channel: row.get(2),
-            version: row.get(3),
-            date: row.get(4),
+            prefix: prefix_from_code(i64::from(col::<i16>(&row, 1)?))?,
+            channel: col(&row, 2)?,
+            version: col(&row, 3)?,
+            date: col(&row, 4)?,
         };
         if selection.matches(&target) {
-            targets.push((target, row.get(0)));
+            targets.push((target, col(&row, 0)?));
         }
     }
     targets.sort();
@@ -301,9 +314,9 @@ pub(super) fn scan(
     for (target, id) in &targets {
         let mut series: Vec<(SeriesKey, LayoutSpec, Histogram)> = Vec::new();
         for row in tx.query(&stmt, &[id])? {
-            let metric = names.metric(i64::from(row.get::<_, i32>(0)))?;
-            let label = names.label(i64::from(row.get::<_, i32>(1)))?;
-            for entry in codec::entries(row.get(2))? {
+            let metric = names.metric(i64::from(col::<i32>(&row, 0)?))?;
+            let label = names.label(i64::from(col::<i32>(&row, 1)?))?;
+            for entry in codec::entries(col(&row, 2)?)? {
                 let entry = entry?;
                 let layout = names.layout(entry.layout)?;
                 let key = SeriesKey {

@@ -112,12 +112,11 @@ pub(crate) fn migrate(tx: &mut Transaction<'_>) -> Result<()> {
 
 /// The schema version of the database: 0 without the `mozaggregator` schema.
 pub(crate) fn stored_version(tx: &mut Transaction<'_>) -> Result<i64> {
-    let exists: bool = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'mozaggregator')",
-            &[],
-        )?
-        .get(0);
+    let row = tx.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'mozaggregator')",
+        &[],
+    )?;
+    let exists: bool = super::fault::col(&row, 0)?;
     if !exists {
         return Ok(0);
     }
@@ -126,14 +125,22 @@ pub(crate) fn stored_version(tx: &mut Transaction<'_>) -> Result<i64> {
         &[],
     );
     match row {
-        Ok(Some(row)) => Ok(row.get(0)),
-        _ => Err(StoreError::new(
-            Backend::Postgres,
-            StoreErrorKind::NotAStore,
-            "the database has a `mozaggregator` schema that is not a mozaggregator store",
-        )
-        .into()),
+        Ok(Some(row)) => match row.try_get::<_, i64>(0) {
+            Ok(version) => Ok(version),
+            Err(_) => Err(not_a_store()),
+        },
+        _ => Err(not_a_store()),
     }
+}
+
+/// The error for a `mozaggregator` schema that is not ours.
+fn not_a_store() -> Error {
+    StoreError::new(
+        Backend::Postgres,
+        StoreErrorKind::NotAStore,
+        "the database has a `mozaggregator` schema that is not a mozaggregator store",
+    )
+    .into()
 }
 
 /// The name of the partition of `series` holding target `id`.

@@ -14,6 +14,7 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 
+use super::fault::col;
 use super::read::target_id;
 use super::schema::{partition, WRITE_LOCK};
 use crate::error::Result;
@@ -66,22 +67,22 @@ impl WriteCache {
         if let Some(&len) = self.lens.get(&id) {
             return Ok(len);
         }
-        let len = match i32::try_from(id) {
-            Ok(id32) => tx
-                .query_opt(
-                    "SELECT kind, low, high, n FROM mozaggregator.layouts WHERE id = $1",
-                    &[&id32],
-                )?
-                .and_then(|r| {
-                    layout_from_row(
-                        i64::from(r.get::<_, i32>(0)),
-                        r.get(1),
-                        r.get(2),
-                        i64::from(r.get::<_, i32>(3)),
-                    )
-                })
-                .map(|spec| spec.len()),
+        let row = match i32::try_from(id) {
+            Ok(id32) => tx.query_opt(
+                "SELECT kind, low, high, n FROM mozaggregator.layouts WHERE id = $1",
+                &[&id32],
+            )?,
             Err(_) => None,
+        };
+        let len = match row {
+            Some(r) => layout_from_row(
+                i64::from(col::<i32>(&r, 0)?),
+                col(&r, 1)?,
+                col(&r, 2)?,
+                i64::from(col::<i32>(&r, 3)?),
+            )
+            .map(|spec| spec.len()),
+            None => None,
         };
         self.lens.insert(id, len);
         Ok(len)
@@ -209,14 +210,12 @@ fn id32(id: i64) -> Result<i32> {
 /// Creates the target's row and its (empty) partition; returns its id.
 fn create_target(tx: &mut Transaction<'_>, target: &Target) -> Result<i32> {
     let prefix = i16::try_from(prefix_code(target.prefix)).unwrap_or(i16::MAX);
-    let id: i32 = tx
-        .query_one(
-            "INSERT INTO mozaggregator.targets (prefix, channel, version, date)
-             VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&prefix, &target.channel, &target.version, &target.date],
-        )?
-        .get(0);
-    Ok(id)
+    let row = tx.query_one(
+        "INSERT INTO mozaggregator.targets (prefix, channel, version, date)
+         VALUES ($1, $2, $3, $4) RETURNING id",
+        &[&prefix, &target.channel, &target.version, &target.date],
+    )?;
+    col(&row, 0)
 }
 
 /// Loads the stored packs of the rows `keyed` touches in target `id`.
@@ -244,10 +243,10 @@ fn load<'a>(
     )?;
     for row in rows {
         let key = RowKey {
-            metric: i64::from(row.get::<_, i32>(0)),
-            label: i64::from(row.get::<_, i32>(1)),
+            metric: i64::from(col::<i32>(&row, 0)?),
+            label: i64::from(col::<i32>(&row, 1)?),
         };
-        packs.insert(key, Pack::stored(row.get(2))?);
+        packs.insert(key, Pack::stored(col(&row, 2)?)?);
     }
     Ok(())
 }
@@ -379,7 +378,7 @@ fn intern(tx: &mut Transaction<'_>, cache: &mut WriteCache, batch: &Batch) -> Re
             &format!("SELECT name, id FROM mozaggregator.{table} WHERE name = ANY($1)"),
             &[&names],
         )? {
-            ids.insert(row.get(0), row.get(1));
+            ids.insert(col(&row, 0)?, col(&row, 1)?);
         }
     }
     if !dims.is_empty() {
@@ -406,12 +405,12 @@ fn intern(tx: &mut Transaction<'_>, cache: &mut WriteCache, batch: &Batch) -> Re
             &params,
         )? {
             let key = Dims {
-                application: row.get(0),
-                architecture: row.get(1),
-                os: row.get(2),
-                os_version: row.get(3),
+                application: col(&row, 0)?,
+                architecture: col(&row, 1)?,
+                os: col(&row, 2)?,
+                os_version: col(&row, 3)?,
             };
-            cache.dims.insert(key, row.get(4));
+            cache.dims.insert(key, col(&row, 4)?);
         }
     }
     if !layouts.is_empty() {
@@ -440,13 +439,13 @@ fn intern(tx: &mut Transaction<'_>, cache: &mut WriteCache, batch: &Batch) -> Re
             &params,
         )? {
             let spec = layout_from_row(
-                i64::from(row.get::<_, i32>(0)),
-                row.get(1),
-                row.get(2),
-                i64::from(row.get::<_, i32>(3)),
+                i64::from(col::<i32>(&row, 0)?),
+                col(&row, 1)?,
+                col(&row, 2)?,
+                i64::from(col::<i32>(&row, 3)?),
             );
             if let Some(spec) = spec {
-                let id: i32 = row.get(4);
+                let id: i32 = col(&row, 4)?;
                 cache.layouts.insert(spec, id);
                 cache.lens.insert(i64::from(id), Some(spec.len()));
             }
@@ -472,12 +471,12 @@ pub(super) fn trim(client: &mut Client, cutoff: &str, dry_run: bool) -> Result<V
         &[&cutoff],
     )? {
         let target = Target {
-            prefix: prefix_from_code(i64::from(row.get::<_, i16>(1)))?,
-            channel: row.get(2),
-            version: row.get(3),
-            date: row.get(4),
+            prefix: prefix_from_code(i64::from(col::<i16>(&row, 1)?))?,
+            channel: col(&row, 2)?,
+            version: col(&row, 3)?,
+            date: col(&row, 4)?,
         };
-        old.push((target, row.get(0)));
+        old.push((target, col(&row, 0)?));
     }
     old.sort();
     if dry_run || old.is_empty() {

@@ -394,3 +394,52 @@ fn a_connection_failure_is_a_clear_error_without_the_password() {
     assert!(matches!(err, Error::Invalid { .. }), "{err}");
     assert!(!err.to_string().contains("s3cret-pw"), "{err}");
 }
+
+#[test]
+fn recorded_dates_are_absorbed_and_a_table_with_bad_ones_is_not_imported() {
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let mut client = original::client(&url).unwrap();
+    let scalar = LayoutSpec::scalar().len();
+    let good = "build_id_beta_41_20150530";
+    let bad = "build_id_beta_41_20150531";
+    for table in [good, bad] {
+        insert(
+            &mut client,
+            table,
+            &dims("SCALARS_A.B", "\"false\"", ""),
+            &array(scalar, 5, 1),
+        );
+        insert(
+            &mut client,
+            table,
+            &dims("SCALARS_A.B", "\"true\"", ""),
+            &array(scalar, 5, 1),
+        );
+    }
+    original::create_update_dates(&mut client).unwrap();
+    client
+        .execute(
+            "INSERT INTO table_update_dates VALUES ($1, ARRAY['20150602', '20150601']), \
+             ($2, ARRAY['2015-06-01'])",
+            &[&good, &bad],
+        )
+        .unwrap();
+    let dest = MemoryStore::new();
+    let report = run(&dest, &url, Definitions::new());
+    sum_ok(&report);
+    assert_eq!(report.rows_read, 4);
+    assert_eq!(report.rows_imported, 2, "{report}");
+    assert_eq!(
+        report.rows_rejected.count(ImportReject::BadDate),
+        2,
+        "{report}"
+    );
+    assert_eq!(report.tables_not_imported.len(), 1, "{report}");
+    assert!(report.tables_not_imported[0].starts_with(bad), "{report}");
+    assert!(report.tables_without_dates.is_empty());
+    let got = absorbed(&dest);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got.values().next().unwrap(), &["20150601", "20150602"]);
+}

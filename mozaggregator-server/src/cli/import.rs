@@ -55,11 +55,11 @@ pub struct Args {
     from_original: Option<String>,
 
     /// With --from-original: a Histograms.json giving the layouts of histograms.
-    #[arg(long, value_name = "FILE", requires = "from_original")]
+    #[arg(long, value_name = "FILE")]
     histograms: Option<PathBuf>,
 
     /// With --from-original: a Scalars.yaml file (repeatable).
-    #[arg(long, value_name = "FILE", requires = "from_original")]
+    #[arg(long, value_name = "FILE")]
     scalars: Vec<PathBuf>,
 
     /// The inputs' format (default: told by each input's first line).
@@ -88,6 +88,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let report = match &args.from_original {
         Some(url) => from_original(&args, url)?,
+        None if args.histograms.is_some() || !args.scalars.is_empty() => {
+            return Err(Error::Usage(
+                "--histograms and --scalars go with --from-original (an export carries its \
+                 layouts)"
+                    .into(),
+            ));
+        }
         None => from_exports(&args)?,
     };
     eprint!("{report}");

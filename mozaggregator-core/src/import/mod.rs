@@ -2,6 +2,10 @@
 //! `mozaggregator export`, exact when the export carries its absorbed dates
 //! (`export --with-absorbed`).
 //!
+//! The retired original service's PostgreSQL database is the other source
+//! ([`OriginalImport`], feature `postgres`): both write each table the same way and add up the
+//! same [`ImportReport`].
+//!
 //! Each row is rebuilt as a [`Target`], a [`SeriesKey`] and a [`Histogram`] whose
 //! [`LayoutSpec`] is the layout of the row's kind whose lower bounds are the row's `buckets`
 //! (categorical labels: a categorical layout with one bucket per entry). Rows are read one at a

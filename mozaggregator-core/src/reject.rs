@@ -309,6 +309,21 @@ reasons! {
         /// The store already absorbed some, not all, of the target's absorbed dates: the rows
         /// cannot be added without counting some submission dates twice.
         PartlyAbsorbed => "partly_absorbed",
+        /// Original service: the metric has no layout: not a `SCALARS_`, `SIMPLE_MEASURES_`,
+        /// `[[COUNT]]_` or use counter name, and no definition given names it.
+        UnknownMetric => "unknown_metric",
+        /// Original service: the `histogram` array is not one count per bucket of the
+        /// metric's layout followed by the sum and the count.
+        ArrayLength => "array_length",
+        /// Original service: the `histogram` array is NULL, not a one-dimensional `bigint[]`,
+        /// or holds a NULL or negative number.
+        BadArray => "bad_array",
+        /// Original service: `dimensions` is not a JSON object with the string keys `metric`,
+        /// `label`, `application`, `architecture`, `os`, `osVersion` and a `child`.
+        MalformedDimensions => "malformed_dimensions",
+        /// Original service: `child` is none of `"false"`/`false` (parent), `"true"`/`true`
+        /// (content), `"gpu"` (also `"parent"`, `"content"`).
+        UnknownChild => "unknown_child",
     }
 }
 

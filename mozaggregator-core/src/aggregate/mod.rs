@@ -16,6 +16,7 @@ mod codec;
 mod interner;
 mod parse;
 mod rules;
+mod stored_layout;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +25,7 @@ use hashbrown::hash_map::Entry;
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 pub use aggregator::{Aggregator, Options, CHANNELS};
+pub use stored_layout::stored_layout;
 
 use crate::error::Result;
 use crate::histogram::Histogram;

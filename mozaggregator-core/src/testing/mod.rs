@@ -5,6 +5,8 @@
 pub mod conformance;
 pub mod dataset;
 #[cfg(feature = "postgres")]
+pub mod original;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod synthetic;
 

@@ -11,6 +11,8 @@ mod filters;
 mod fuzz;
 #[cfg(feature = "sqlite")]
 mod import;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+mod import_original;
 mod ingest_bad_pings;
 mod ingest_dataset;
 mod ingest_input;

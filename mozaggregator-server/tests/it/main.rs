@@ -12,6 +12,7 @@ mod api;
 mod auth;
 mod cli_definitions;
 mod cli_import;
+mod cli_import_original;
 mod cli_ingest;
 mod concurrency;
 mod dashboard;

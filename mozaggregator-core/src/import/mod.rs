@@ -2,6 +2,10 @@
 //! `mozaggregator export`, exact when the export carries its absorbed dates
 //! (`export --with-absorbed`).
 //!
+//! The retired original service's PostgreSQL database is the other source
+//! ([`OriginalImport`], feature `postgres`): both write each table the same way and add up the
+//! same [`ImportReport`].
+//!
 //! Each row is rebuilt as a [`Target`], a [`SeriesKey`] and a [`Histogram`] whose
 //! [`LayoutSpec`] is the layout of the row's kind whose lower bounds are the row's `buckets`
 //! (categorical labels: a categorical layout with one bucket per entry). Rows are read one at a
@@ -32,11 +36,10 @@
 //! ```
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, BufRead};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::export::{Format, CSV_HEADER, CSV_HEADER_WITH_ABSORBED};
@@ -44,12 +47,17 @@ use crate::histogram::Histogram;
 use crate::keys::{check_date, Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::{Kind, LayoutSpec, MAX_BUCKETS};
 use crate::reject::ImportReject;
-use crate::report::{by_name, count, write_reasons};
-use crate::store::{check_row, Batch, Store};
-use crate::tally::Tally;
+use crate::store::{check_row, Store};
 
-/// How many rejected rows an [`ImportReport`] describes ([`ImportReport::rejected_examples`]).
-pub const MAX_EXAMPLES: usize = 20;
+#[cfg(feature = "postgres")]
+mod original;
+mod report;
+mod write;
+
+#[cfg(feature = "postgres")]
+pub use original::{OriginalImport, OriginalOptions, FETCH_ROWS};
+pub use report::{ImportReport, RejectedRow, MAX_EXAMPLES};
+use write::{table_name, write_table, TableRows};
 
 /// How far below the last bound an exponential layout's `high` is searched for: the bounds of a
 /// layout with more buckets than its range can hold go past `high` one by one.
@@ -80,110 +88,6 @@ impl Default for ImportOptions {
             submission_date: None,
             max_line: 256 << 20,
         }
-    }
-}
-
-/// One rejected row, for the report: where it is, why, and the parser's or checker's words.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedRow {
-    /// The input's name (`<stdin>` for standard input).
-    pub input: String,
-    /// The line the row starts on (1-based; the CSV header is line 1).
-    pub line: u64,
-    /// Why.
-    pub reason: ImportReject,
-    /// Details.
-    pub detail: String,
-}
-
-/// What an import did. Every row read is imported, skipped or rejected:
-/// `rows_read == rows_imported + rows_skipped + rows_rejected.total()`.
-///
-/// ```
-/// use mozaggregator_core::import::ImportReport;
-/// let report = ImportReport { rows_read: 3, rows_imported: 3, targets_written: 1,
-///     ..ImportReport::default() };
-/// assert!(report.to_string().starts_with("read 3 rows"));
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ImportReport {
-    /// Inputs read.
-    pub inputs_read: u64,
-    /// Rows read (CSV headers and blank lines are not rows).
-    pub rows_read: u64,
-    /// Rows written into the store (merged into what it held).
-    pub rows_imported: u64,
-    /// Rows of tables that had already absorbed every date of the rows: not written.
-    pub rows_skipped: u64,
-    /// Rows not imported, by reason.
-    pub rows_rejected: Tally<ImportReject>,
-    /// The first rejected rows ([`MAX_EXAMPLES`] at most), with their line.
-    pub rejected_examples: Vec<RejectedRow>,
-    /// Tables written.
-    pub targets_written: u64,
-    /// Tables skipped because they had already absorbed every date of their rows.
-    pub targets_skipped: u64,
-    /// The skipped tables, `prefix/channel/version/date`.
-    pub skipped_tables: Vec<String>,
-    /// Tables that had absorbed some, not all, of their rows' dates: left as they were, rows
-    /// rejected (`partly_absorbed`).
-    pub partly_absorbed_tables: Vec<String>,
-}
-
-impl ImportReport {
-    fn reject(&mut self, input: &str, line: u64, reason: ImportReject, n: u64, detail: String) {
-        self.rows_rejected.add(reason, n);
-        if self.rejected_examples.len() < MAX_EXAMPLES {
-            self.rejected_examples.push(RejectedRow {
-                input: input.to_string(),
-                line,
-                reason,
-                detail,
-            });
-        }
-    }
-}
-
-impl fmt::Display for ImportReport {
-    /// A human-readable summary (what the CLI prints on stderr).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "read {} ({}): imported {}, skipped {} (already absorbed), rejected {}",
-            count(self.rows_read, "row", "rows"),
-            count(self.inputs_read, "input", "inputs"),
-            self.rows_imported,
-            self.rows_skipped,
-            self.rows_rejected.total()
-        )?;
-        write_reasons(f, "rows rejected", by_name(&self.rows_rejected))?;
-        if !self.rejected_examples.is_empty() {
-            writeln!(f, "  first rejected rows:")?;
-            for r in &self.rejected_examples {
-                writeln!(f, "    {}:{}: {}: {}", r.input, r.line, r.reason, r.detail)?;
-            }
-        }
-        writeln!(
-            f,
-            "  tables written {}, tables skipped (already absorbed) {}",
-            self.targets_written, self.targets_skipped
-        )?;
-        if !self.partly_absorbed_tables.is_empty() {
-            writeln!(
-                f,
-                "WARNING: {} had already absorbed some, not all, of the submission dates of \
-                 their rows: NOT written (that would count those dates twice):",
-                count(self.partly_absorbed_tables.len() as u64, "table", "tables")
-            )?;
-            for t in self.partly_absorbed_tables.iter().take(50) {
-                writeln!(f, "  partly absorbed {t}")?;
-            }
-            if self.partly_absorbed_tables.len() > 50 {
-                writeln!(f, "  … and {} more", self.partly_absorbed_tables.len() - 50)?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -221,18 +125,10 @@ struct RawRow {
 /// A rejected row: why, and details.
 type Rejected = (ImportReject, String);
 
-/// The rows of one target with one set of absorbed dates, waiting to be written.
-struct Group {
-    target: Target,
-    absorbed: Vec<String>,
-    rows: BTreeMap<(SeriesKey, LayoutSpec), Histogram>,
-    first_line: u64,
-}
-
 /// What one input's reading remembers.
 struct InputState<'n> {
     name: &'n str,
-    current: Option<Group>,
+    current: Option<TableRows>,
     /// (target, absorbed dates) already written from this input.
     written: HashSet<(Target, Vec<String>)>,
 }
@@ -302,7 +198,7 @@ impl<'s> Importer<'s> {
             Format::Csv => self.read_csv(&mut state, reader)?,
         }
         if let Some(group) = state.current.take() {
-            self.flush(name, group)?;
+            write_table(self.store, &mut self.report, name, group)?;
         }
         self.report.inputs_read += 1;
         Ok(())
@@ -428,15 +324,10 @@ impl<'s> Importer<'s> {
                 state
                     .written
                     .insert((group.target.clone(), group.absorbed.clone()));
-                self.flush(state.name, group)?;
+                write_table(self.store, &mut self.report, state.name, group)?;
             }
             let (target, absorbed) = group_key;
-            state.current = Some(Group {
-                target,
-                absorbed,
-                rows: BTreeMap::new(),
-                first_line: line,
-            });
+            state.current = Some(TableRows::new(target, absorbed, line));
         }
         let Some(group) = state.current.as_mut() else {
             return Ok(());
@@ -453,6 +344,7 @@ impl<'s> Importer<'s> {
             }
             std::collections::btree_map::Entry::Vacant(slot) => {
                 slot.insert(histogram);
+                group.rows_read += 1;
             }
         }
         Ok(())
@@ -569,81 +461,6 @@ impl<'s> Importer<'s> {
             }
         }
     }
-
-    /// Writes one group: skipped when its table absorbed all its dates, refused when it
-    /// absorbed some, otherwise one write of the first date with every row and one empty write
-    /// per further date.
-    fn flush(&mut self, input: &str, group: Group) -> Result<()> {
-        let n = group.rows.len() as u64;
-        let name = table_name(&group.target);
-        let had = self.store.absorbed(&group.target)?;
-        if group.absorbed.iter().all(|d| had.contains(d)) {
-            self.report.rows_skipped += n;
-            self.report.targets_skipped += 1;
-            self.report.skipped_tables.push(name);
-            return Ok(());
-        }
-        if group.absorbed.iter().any(|d| had.contains(d)) {
-            let detail = format!(
-                "table {name} already absorbed {:?} of {:?}",
-                group
-                    .absorbed
-                    .iter()
-                    .filter(|d| had.contains(*d))
-                    .collect::<Vec<_>>(),
-                group.absorbed
-            );
-            self.report.reject(
-                input,
-                group.first_line,
-                ImportReject::PartlyAbsorbed,
-                n,
-                detail,
-            );
-            self.report.partly_absorbed_tables.push(name);
-            return Ok(());
-        }
-        let mut dates = group.absorbed.into_iter();
-        let Some(first) = dates.next() else {
-            return Ok(());
-        };
-        let mut batch = Batch {
-            submission_date: first,
-            ..Batch::default()
-        };
-        batch.tables.insert(
-            group.target.clone(),
-            group.rows.into_iter().map(|((k, _), h)| (k, h)).collect(),
-        );
-        let written = self.store.write(&batch)?;
-        if !written.targets_skipped.is_empty() {
-            // Another writer got there between the check and the write.
-            self.report.rows_skipped += n;
-            self.report.targets_skipped += 1;
-            self.report.skipped_tables.push(name);
-            return Ok(());
-        }
-        self.report.rows_imported += written.rows_written;
-        for (reason, k) in written.rows_rejected.iter() {
-            self.report.reject(
-                input,
-                group.first_line,
-                reason.into(),
-                k,
-                format!("table {name}: the store refused {k} of its rows: {reason}"),
-            );
-        }
-        for date in dates {
-            let mut empty = Batch {
-                submission_date: date,
-                ..Batch::default()
-            };
-            empty.tables.insert(group.target.clone(), Vec::new());
-            self.store.write(&empty)?;
-        }
-        self.report.targets_written += 1;
-        Ok(())
-    }
 }
 
 /// A checked row ([`Importer::check`] gives `None` for a `build_id` row that needs a
@@ -702,11 +519,6 @@ pub fn layout_of(kind: Kind, bounds: &[u64]) -> Option<LayoutSpec> {
                 .find_map(|high| exact(LayoutSpec::exponential(low, high, n).ok()?))
         }
     }
-}
-
-/// `prefix/channel/version/date`, as reports name tables.
-fn table_name(t: &Target) -> String {
-    format!("{}/{}/{}/{}", t.prefix, t.channel, t.version, t.date)
 }
 
 fn csv_error(name: &str, e: csv::Error) -> Error {

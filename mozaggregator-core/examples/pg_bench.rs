@@ -64,6 +64,11 @@ fn parse() -> Result<Options, Error> {
     Ok(o)
 }
 
+/// `r` without its value.
+fn done<T, E: Into<Error>>(r: Result<T, E>) -> Result<(), Error> {
+    r.map(drop).map_err(Into::into)
+}
+
 /// Latency percentiles of one query, in milliseconds.
 #[derive(Clone, Copy, Default)]
 struct Latency {
@@ -308,12 +313,12 @@ fn run(o: Options) -> Result<(), Error> {
         }
     }
     if std::env::var_os("PG_BENCH_EXPLAIN").is_some() {
-        let v = measure(200, || pg.data_version().map(|_| ()).map_err(Into::into))?;
+        let v = measure(200, || done(pg.data_version()))?;
         eprintln!("data_version: p50 {:.3} ms", v.p50);
-        let c = measure(200, || Ok(drop(pg.channels(data.shape().prefix)?)))?;
+        let c = measure(200, || done(pg.channels(data.shape().prefix)))?;
         eprintln!("channels: p50 {:.3} ms", c.p50);
         let mut raw = postgres::Client::connect(&store_url, postgres::NoTls)?;
-        let r = measure(200, || Ok(drop(raw.simple_query("SELECT 1")?)))?;
+        let r = measure(200, || done(raw.simple_query("SELECT 1")))?;
         eprintln!("raw SELECT 1: p50 {:.3} ms", r.p50);
     }
     eprintln!("querying…");
@@ -333,10 +338,10 @@ fn run(o: Options) -> Result<(), Error> {
         } else {
             o.iterations
         };
-        let lite = measure(n.max(10), || Ok(drop(sqlite.query(&q)?)))?;
-        let post = measure(n.max(10), || Ok(drop(pg.query(&q)?)))?;
+        let lite = measure(n.max(10), || done(sqlite.query(&q)))?;
+        let post = measure(n.max(10), || done(pg.query(&q)))?;
         let orig = measure((n / 4).max(10), || {
-            Ok(drop(query_original(&mut original, &data, &filter)?))
+            done(query_original(&mut original, &data, &filter))
         })?;
         lines.push((name, lite, post, orig));
     }

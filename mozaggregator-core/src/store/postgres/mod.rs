@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
-use postgres::{IsolationLevel, NoTls, Transaction};
+use postgres::{Client, NoTls};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
 use crate::error::Result;
@@ -117,34 +117,38 @@ impl PostgresStore {
     /// names complete for it.
     fn read<T>(
         &self,
-        f: impl FnOnce(&mut Transaction<'_>, &mut Statements, &Names) -> Result<T>,
+        f: impl FnOnce(&mut Client, &mut Statements, &Names) -> Result<T>,
     ) -> Result<T> {
         let run = || -> Result<T> {
             let mut conn = self.read_pool().get()?;
             let (client, statements) = conn.parts()?;
-            let mut tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let version = read::stored_version(&mut tx)?;
-            let fresh = self
-                .names
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_fresh_for(version);
-            if !fresh {
-                let mut names = self.names.write().unwrap_or_else(PoisonError::into_inner);
-                if !names.is_fresh_for(version) {
-                    read::refresh(&mut names, &mut tx, version)?;
+            let version = read::begin_snapshot(client)?;
+            let result = (|| {
+                let fresh = self
+                    .names
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_fresh_for(version);
+                if !fresh {
+                    let mut names = self.names.write().unwrap_or_else(PoisonError::into_inner);
+                    if !names.is_fresh_for(version) {
+                        read::refresh(&mut names, client, version)?;
+                    }
+                }
+                let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
+                f(client, statements, &names)
+            })();
+            match result {
+                Ok(value) => {
+                    client.batch_execute("COMMIT")?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    // A connection goes back to the pool outside any transaction (or broken).
+                    let _ = client.batch_execute("ROLLBACK");
+                    Err(e)
                 }
             }
-            let value = {
-                let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
-                f(&mut tx, statements, &names)?
-            };
-            tx.commit()?;
-            Ok(value)
         };
         run().map_err(|e| relabel(e, &self.shown))
     }
@@ -217,11 +221,9 @@ impl Store for PostgresStore {
     fn data_version(&self) -> Result<u64> {
         off_runtime(|| {
             let result = (|| {
+                // One statement: its own snapshot, no transaction around it.
                 let mut conn = self.primary.get()?;
-                let mut tx = conn.client()?.transaction()?;
-                let version = read::stored_version(&mut tx)?;
-                tx.commit()?;
-                Ok(version)
+                read::stored_version(conn.client()?)
             })();
             result.map_err(|e| relabel(e, &self.shown))
         })

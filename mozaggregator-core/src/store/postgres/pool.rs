@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use postgres::{Client, NoTls, Statement, Transaction};
+use postgres::{Client, GenericClient, NoTls, Statement};
 
 use super::location::Location;
 use super::off_runtime;
@@ -38,7 +38,7 @@ pub(super) struct Statements(HashMap<String, Statement>);
 
 impl Statements {
     /// The statement of `sql`, prepared on the connection of `tx` on first use.
-    pub(super) fn get(&mut self, tx: &mut Transaction<'_>, sql: String) -> Result<Statement> {
+    pub(super) fn get(&mut self, tx: &mut impl GenericClient, sql: String) -> Result<Statement> {
         if let Some(statement) = self.0.get(&sql) {
             return Ok(statement.clone());
         }
@@ -89,6 +89,9 @@ pub(super) fn pool(location: &Location) -> Pool {
         .max_size(POOL_SIZE)
         .min_idle(Some(0))
         .connection_timeout(POOL_WAIT)
+        // No round trip to test each connection handed out: a connection that broke fails
+        // its request (503 when the database is away) and is dropped when it comes back.
+        .test_on_check_out(false)
         .error_handler(Box::new(r2d2::NopErrorHandler))
         .build_unchecked(manager)
 }

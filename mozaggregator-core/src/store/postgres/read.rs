@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use hashbrown::HashMap;
 use postgres::types::Type;
-use postgres::Transaction;
+use postgres::{GenericClient, SimpleQueryMessage};
 
 use super::fault::col;
 use super::pool::Statements;
@@ -23,8 +23,27 @@ use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// Starts a read-only repeatable-read transaction and reads the data version of its snapshot,
+/// in one round trip.
+pub(super) fn begin_snapshot(client: &mut impl GenericClient) -> Result<u64> {
+    let messages = client.simple_query(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+         SELECT value FROM mozaggregator.meta WHERE key = 'data_version'",
+    )?;
+    let value = messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row.get(0)),
+        _ => None,
+    });
+    let value = value
+        .flatten()
+        .ok_or_else(|| corrupt("the data version is missing"))?;
+    value
+        .parse()
+        .map_err(|_| corrupt(format!("invalid data version {value}")))
+}
+
 /// The stored data version counter.
-pub(super) fn stored_version(tx: &mut Transaction<'_>) -> Result<u64> {
+pub(super) fn stored_version(tx: &mut impl GenericClient) -> Result<u64> {
     let rows = tx.query_typed(
         "SELECT value FROM mozaggregator.meta WHERE key = 'data_version'",
         &[],
@@ -37,7 +56,7 @@ pub(super) fn stored_version(tx: &mut Transaction<'_>) -> Result<u64> {
 }
 
 /// Loads the interned rows added since `names` was last refreshed.
-pub(super) fn refresh(names: &mut Names, tx: &mut Transaction<'_>, version: u64) -> Result<()> {
+pub(super) fn refresh(names: &mut Names, tx: &mut impl GenericClient, version: u64) -> Result<()> {
     let from = names.loaded();
     let from_i32 = |id: i64| i32::try_from(id).unwrap_or(i32::MAX);
     for row in tx.query(
@@ -85,7 +104,7 @@ fn prefix_param(prefix: Prefix) -> i16 {
     i16::try_from(prefix_code(prefix)).unwrap_or(i16::MAX)
 }
 
-pub(super) fn channels(tx: &mut Transaction<'_>, prefix: Prefix) -> Result<Vec<String>> {
+pub(super) fn channels(tx: &mut impl GenericClient, prefix: Prefix) -> Result<Vec<String>> {
     let rows = tx.query_typed(
         "SELECT DISTINCT channel FROM mozaggregator.targets WHERE prefix = $1 ORDER BY channel",
         &[(&prefix_param(prefix), Type::INT2)],
@@ -94,7 +113,7 @@ pub(super) fn channels(tx: &mut Transaction<'_>, prefix: Prefix) -> Result<Vec<S
 }
 
 pub(super) fn dates(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     prefix: Prefix,
     channel: &str,
 ) -> Result<Vec<DateVersion>> {
@@ -117,7 +136,7 @@ pub(super) fn dates(
 }
 
 /// The id of `target`, `None` when it has no table.
-pub(super) fn target_id(tx: &mut Transaction<'_>, target: &Target) -> Result<Option<i32>> {
+pub(super) fn target_id(tx: &mut impl GenericClient, target: &Target) -> Result<Option<i32>> {
     let rows = tx.query_typed(
         "SELECT id FROM mozaggregator.targets
          WHERE prefix = $1 AND channel = $2 AND version = $3 AND date = $4",
@@ -131,7 +150,7 @@ pub(super) fn target_id(tx: &mut Transaction<'_>, target: &Target) -> Result<Opt
     rows.first().map(|r| col(r, 0)).transpose()
 }
 
-pub(super) fn absorbed(tx: &mut Transaction<'_>, target: &Target) -> Result<BTreeSet<String>> {
+pub(super) fn absorbed(tx: &mut impl GenericClient, target: &Target) -> Result<BTreeSet<String>> {
     let Some(id) = target_id(tx, target)? else {
         return Ok(BTreeSet::new());
     };
@@ -143,7 +162,7 @@ pub(super) fn absorbed(tx: &mut Transaction<'_>, target: &Target) -> Result<BTre
 }
 
 pub(super) fn filter_options(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     names: &Names,
     channel: &str,
     version: &str,
@@ -182,7 +201,7 @@ pub(super) fn filter_options(
 }
 
 pub(super) fn query(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     statements: &mut Statements,
     names: &Names,
     q: &SeriesQuery,
@@ -287,7 +306,7 @@ pub(super) fn query(
 }
 
 pub(super) fn scan(
-    tx: &mut Transaction<'_>,
+    tx: &mut impl GenericClient,
     names: &Names,
     selection: &Selection,
     visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,

@@ -272,7 +272,13 @@ fn two_servers_on_one_database_agree_before_and_after_a_new_day_lands() {
         s(&day_file(tmp.path(), DAY1, 30, 3)),
     ]);
     let poll = ["--data-version-poll-ms", "100"];
-    let servers = [serve(&url, &poll), serve(&url, &poll)];
+    // The second reads through a "replica" (the same database under another URL): queries go
+    // there, the data version comes from --db.
+    let replica = format!("{url}?application_name=replica");
+    let servers = [
+        serve(&url, &poll),
+        serve(&url, &[poll[0], poll[1], "--db-replica", &replica]),
+    ];
     let urls = urls(&servers[0].addr);
     let answers = |server: &Server| -> Vec<(u16, Option<String>, String)> {
         urls.iter().map(|u| get(&server.addr, u)).collect()

@@ -2,14 +2,13 @@
 //! the original service's schema on the private PostgreSQL cluster.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use mozaggregator_core::testing::{dataset, original, postgres};
 use mozaggregator_core::SqliteStore;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+use crate::common::cli::{ok, run, s};
+
 const TODAY: &str = "20240110";
 
 /// The dataset's histograms that need a definition, except the categorical one (whose
@@ -21,30 +20,6 @@ const HISTOGRAMS_JSON: &str = r#"{
   "MESSAGE_MANAGER_MESSAGE_SIZE": {"kind": "exponential", "high": 1000, "n_buckets": 20},
   "VIDEO_DETAILED_DROPPED_FRAMES_PROPORTION": {"kind": "exponential", "high": 1000, "n_buckets": 20}
 }"#;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("MOZAGGREGATOR_DB")
-        .env_remove("MOZAGGREGATOR_HISTOGRAMS")
-        .output()
-        .expect("run mozaggregator")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn lines(bytes: &[u8]) -> BTreeSet<String> {
     String::from_utf8_lossy(bytes)

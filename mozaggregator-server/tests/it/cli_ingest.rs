@@ -2,37 +2,14 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use mozaggregator_core::testing::dataset;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+use crate::common::cli::{ok, run, s, BIN};
+
 const TODAY: &str = "20240110";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("MOZAGGREGATOR_DB")
-        .env_remove("MOZAGGREGATOR_HISTOGRAMS")
-        .output()
-        .expect("run mozaggregator")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A ninth of the data set (both styles of ping, both submission dates).
 fn pings() -> Vec<String> {

@@ -5,39 +5,16 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use mozaggregator_core::testing::postgres::{self, Cluster};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+use crate::common::cli::{command, ok, s};
+
 const DAY1: &str = "20240117";
 const DAY2: &str = "20240118";
-
-fn command(args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_remove("MOZAGGREGATOR_DB")
-        .env_remove("MOZAGGREGATOR_DB_REPLICA")
-        .env_remove("MOZAGGREGATOR_HISTOGRAMS");
-    c
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = command(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Generated pings of one submission date, as an NDJSON file in `dir`.
 fn day_file(dir: &Path, day: &str, pings: u32, seed: u32) -> PathBuf {

@@ -15,6 +15,7 @@ pub(crate) mod codec;
 pub(crate) mod codes;
 pub(crate) mod merge;
 pub(crate) mod names;
+pub(crate) mod options;
 pub(crate) mod plan;
 pub(crate) mod totals;
 

@@ -75,6 +75,20 @@ pub(crate) fn relabel(err: Error, shown: &str) -> Error {
     }
 }
 
+/// The layout a `layouts` row describes, its (kind, low, high, n) in columns `first` to
+/// `first + 3`; `None` when it describes none.
+pub(crate) fn layout_at(
+    row: &postgres::Row,
+    first: usize,
+) -> crate::error::Result<Option<crate::layout::LayoutSpec>> {
+    Ok(crate::store::packed::codes::layout_from_row(
+        i64::from(col::<i32>(row, first)?),
+        col(row, first + 1)?,
+        col(row, first + 2)?,
+        i64::from(col::<i32>(row, first + 3)?),
+    ))
+}
+
 /// Column `i` of `row`; a column of another type than the schema's, or a NULL, is a damaged
 /// store, never a panic.
 pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(

@@ -7,16 +7,15 @@ use hashbrown::HashMap;
 use postgres::types::Type;
 use postgres::{GenericClient, SimpleQueryMessage};
 
-use super::fault::col;
+use super::fault::{col, layout_at};
 use super::pool::Statements;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Dims, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
-use crate::store::packed::codes::{
-    layout_from_row, prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS,
-};
+use crate::store::packed::codes::{prefix_code, prefix_from_code};
 use crate::store::packed::names::Names;
+use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
 use crate::store::packed::{codec, corrupt};
 use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
@@ -88,12 +87,7 @@ pub(super) fn refresh(names: &mut Names, tx: &mut impl GenericClient, version: u
         "SELECT id, kind, low, high, n FROM mozaggregator.layouts WHERE id >= $1",
         &[&from_i32(from.layouts)],
     )? {
-        let layout = layout_from_row(
-            i64::from(col::<i32>(&row, 1)?),
-            col(&row, 2)?,
-            col(&row, 3)?,
-            i64::from(col::<i32>(&row, 4)?),
-        );
+        let layout = layout_at(&row, 1)?;
         names.add_layout(i64::from(col::<i32>(&row, 0)?), layout)?;
     }
     names.mark_fresh(version);
@@ -171,33 +165,16 @@ pub(super) fn filter_options(
         "SELECT kind, value FROM mozaggregator.options WHERE channel = $1 AND version = $2",
         &[(&channel, Type::TEXT), (&version, Type::TEXT)],
     )?;
-    let mut options = FilterOptions::default();
-    let mut any = false;
-    for row in rows {
-        let (kind, value) = (
-            i64::from(col::<i16>(&row, 0)?),
-            i64::from(col::<i32>(&row, 1)?),
-        );
-        match kind {
-            OPTION_METRIC => {
-                any = true;
-                options.metric.insert(names.metric(value)?.to_string());
-            }
-            OPTION_PROCESS => {
-                options.child.insert(process(value)?);
-            }
-            OPTION_DIMS => {
-                let dims = names.dims(value)?;
-                options.application.insert(dims.application.clone());
-                options.architecture.insert(dims.architecture.clone());
-                options
-                    .os
-                    .insert((dims.os.clone(), dims.os_version.clone()));
-            }
-            other => return Err(corrupt(format!("unknown option kind {other}"))),
-        }
-    }
-    Ok(any.then_some(options))
+    let pairs = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                i64::from(col::<i16>(row, 0)?),
+                i64::from(col::<i32>(row, 1)?),
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    options::filter_options(names, pairs)
 }
 
 pub(super) fn query(

@@ -14,16 +14,14 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 
-use super::fault::col;
+use super::fault::{col, layout_at};
 use super::read::target_id;
 use super::schema::{partition, WRITE_LOCK};
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{check_date, Dims, Target};
 use crate::layout::LayoutSpec;
-use crate::store::packed::codes::{
-    kind_code, layout_from_row, prefix_code, prefix_from_code, OPTION_METRIC,
-};
+use crate::store::packed::codes::{kind_code, prefix_code, prefix_from_code, OPTION_METRIC};
 use crate::store::packed::corrupt;
 use crate::store::packed::merge::{EntryKey, Pack, RowKey};
 use crate::store::packed::totals;
@@ -75,13 +73,7 @@ impl WriteCache {
             Err(_) => None,
         };
         let len = match row {
-            Some(r) => layout_from_row(
-                i64::from(col::<i32>(&r, 0)?),
-                col(&r, 1)?,
-                col(&r, 2)?,
-                i64::from(col::<i32>(&r, 3)?),
-            )
-            .map(|spec| spec.len()),
+            Some(r) => layout_at(&r, 0)?.map(|spec| spec.len()),
             None => None,
         };
         self.lens.insert(id, len);
@@ -438,12 +430,7 @@ fn intern(tx: &mut Transaction<'_>, cache: &mut WriteCache, batch: &Batch) -> Re
                USING (kind, low, high, n)",
             &params,
         )? {
-            let spec = layout_from_row(
-                i64::from(col::<i32>(&row, 0)?),
-                col(&row, 1)?,
-                col(&row, 2)?,
-                i64::from(col::<i32>(&row, 3)?),
-            );
+            let spec = layout_at(&row, 0)?;
             if let Some(spec) = spec {
                 let id: i32 = col(&row, 4)?;
                 cache.layouts.insert(spec, id);

@@ -12,10 +12,9 @@ use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 use crate::store::packed::codec;
-use crate::store::packed::codes::{
-    prefix_code, prefix_from_code, OPTION_DIMS, OPTION_METRIC, OPTION_PROCESS,
-};
+use crate::store::packed::codes::{prefix_code, prefix_from_code};
 use crate::store::packed::names::Names;
+use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
 use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
 
@@ -97,31 +96,10 @@ pub(super) fn filter_options(
 ) -> Result<Option<FilterOptions>> {
     let mut stmt =
         conn.prepare_cached("SELECT kind, value FROM options WHERE channel = ?1 AND version = ?2")?;
-    let mut rows = stmt.query(params![channel, version])?;
-    let mut options = FilterOptions::default();
-    let mut any = false;
-    while let Some(row) = rows.next()? {
-        let (kind, value): (i64, i64) = (row.get(0)?, row.get(1)?);
-        match kind {
-            OPTION_METRIC => {
-                any = true;
-                options.metric.insert(cache.metric(value)?.to_string());
-            }
-            OPTION_PROCESS => {
-                options.child.insert(process(value)?);
-            }
-            OPTION_DIMS => {
-                let dims = cache.dims(value)?;
-                options.application.insert(dims.application.clone());
-                options.architecture.insert(dims.architecture.clone());
-                options
-                    .os
-                    .insert((dims.os.clone(), dims.os_version.clone()));
-            }
-            other => return Err(corrupt(format!("unknown option kind {other}"))),
-        }
-    }
-    Ok(any.then_some(options))
+    let pairs = stmt
+        .query_map(params![channel, version], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+    options::filter_options(cache, pairs)
 }
 
 pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result<Vec<QueryRow>> {

@@ -1,0 +1,39 @@
+//! Running the `mozaggregator` binary in tests, without the caller's store settings.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The binary built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mozaggregator");
+
+/// `mozaggregator ARGS…` without the environment's store, replicas or definitions.
+pub fn command(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_remove("MOZAGGREGATOR_DB")
+        .env_remove("MOZAGGREGATOR_DB_REPLICA")
+        .env_remove("MOZAGGREGATOR_HISTOGRAMS");
+    c
+}
+
+/// Runs `mozaggregator ARGS…` to completion.
+pub fn run(args: &[&str]) -> Output {
+    command(args).output().expect("run mozaggregator")
+}
+
+/// Runs `mozaggregator ARGS…`, which must succeed.
+pub fn ok(args: &[&str]) -> Output {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A path as the `&str` an argument list takes.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

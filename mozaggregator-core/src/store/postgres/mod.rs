@@ -27,6 +27,7 @@ mod write;
 use fault::relabel;
 use location::Location;
 use pool::{pool, Pool, Statements};
+use read::{Snapshot, TableIds};
 pub use schema::PG_SCHEMA_VERSION;
 use write::WriteCache;
 
@@ -41,6 +42,7 @@ pub struct PostgresStore {
     replicas: Vec<Pool>,
     next_replica: AtomicUsize,
     names: RwLock<Names>,
+    table_ids: Mutex<TableIds>,
     writer: Mutex<WriteCache>,
     shown: String,
 }
@@ -92,6 +94,7 @@ impl PostgresStore {
                 replicas,
                 next_replica: AtomicUsize::new(0),
                 names: RwLock::new(Names::default()),
+                table_ids: Mutex::new(TableIds::default()),
                 writer: Mutex::new(WriteCache::default()),
                 shown: shown.clone(),
             })
@@ -117,7 +120,7 @@ impl PostgresStore {
     /// names complete for it.
     fn read<T>(
         &self,
-        f: impl FnOnce(&mut Client, &mut Statements, &Names) -> Result<T>,
+        f: impl FnOnce(&mut Client, &mut Statements, &Snapshot<'_>, &Names) -> Result<T>,
     ) -> Result<T> {
         let run = || -> Result<T> {
             let mut conn = self.read_pool().get()?;
@@ -136,7 +139,11 @@ impl PostgresStore {
                     }
                 }
                 let names = self.names.read().unwrap_or_else(PoisonError::into_inner);
-                f(client, statements, &names)
+                let snapshot = Snapshot {
+                    version,
+                    table_ids: &self.table_ids,
+                };
+                f(client, statements, &snapshot, &names)
             })();
             match result {
                 Ok(value) => {
@@ -188,23 +195,29 @@ impl Store for PostgresStore {
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
-        off_runtime(|| self.read(|tx, _, _| read::channels(tx, prefix)))
+        off_runtime(|| self.read(|tx, _, _, _| read::channels(tx, prefix)))
     }
 
     fn dates(&self, prefix: Prefix, channel: &str) -> Result<Vec<DateVersion>> {
-        off_runtime(|| self.read(|tx, _, _| read::dates(tx, prefix, channel)))
+        off_runtime(|| self.read(|tx, _, _, _| read::dates(tx, prefix, channel)))
     }
 
     fn filter_options(&self, channel: &str, version: &str) -> Result<Option<FilterOptions>> {
-        off_runtime(|| self.read(|tx, _, names| read::filter_options(tx, names, channel, version)))
+        off_runtime(|| {
+            self.read(|tx, _, _, names| read::filter_options(tx, names, channel, version))
+        })
     }
 
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
-        off_runtime(|| self.read(|tx, statements, names| read::query(tx, statements, names, query)))
+        off_runtime(|| {
+            self.read(|tx, statements, snapshot, names| {
+                read::query(tx, statements, snapshot, names, query)
+            })
+        })
     }
 
     fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
-        off_runtime(|| self.read(|tx, _, _| read::absorbed(tx, target)))
+        off_runtime(|| self.read(|tx, _, _, _| read::absorbed(tx, target)))
     }
 
     fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
@@ -239,7 +252,7 @@ impl Store for PostgresStore {
         // The visitor's own errors pass through as they are (they may come from another
         // store); only this store's are relabelled.
         let mut failed = None;
-        let result = self.read(|tx, _, names| {
+        let result = self.read(|tx, _, _, names| {
             read::scan(tx, names, selection, &mut |target, key, histogram| {
                 visit(target, key, histogram).map_err(|e| {
                     failed = Some(e);

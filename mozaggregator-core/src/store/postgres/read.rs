@@ -1,7 +1,8 @@
 //! The read path: listings, filter options, metric queries and scans, each inside the
 //! caller's snapshot, with the interned names complete for it.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap as StdMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use hashbrown::HashMap;
 use postgres::types::Type;
@@ -21,6 +22,71 @@ use crate::store::packed::{codec, corrupt};
 use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The table ids of each (prefix, channel, version) by date, as of one data version: they change
+/// only with it (creating or dropping a table bumps it), so queries at that version read them
+/// from memory instead of the database.
+#[derive(Default)]
+pub(super) struct TableIds {
+    version: Option<u64>,
+    by: StdMap<(Prefix, String, String), Arc<Map<String, i32>>>,
+}
+
+/// What a read knows of its snapshot: its data version, and the table ids shared by reads.
+pub(super) struct Snapshot<'a> {
+    pub(super) version: u64,
+    pub(super) table_ids: &'a Mutex<TableIds>,
+}
+
+impl Snapshot<'_> {
+    /// The table ids by date of the query's (prefix, channel, version) in this snapshot.
+    fn table_ids(
+        &self,
+        tx: &mut impl GenericClient,
+        q: &SeriesQuery,
+    ) -> Result<Arc<Map<String, i32>>> {
+        let key = (q.prefix, q.channel.clone(), q.version.clone());
+        {
+            let cache = self
+                .table_ids
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if cache.version == Some(self.version) {
+                if let Some(ids) = cache.by.get(&key) {
+                    return Ok(Arc::clone(ids));
+                }
+            }
+        }
+        let rows = tx.query_typed(
+            "SELECT date, id FROM mozaggregator.targets
+             WHERE prefix = $1 AND channel = $2 AND version = $3",
+            &[
+                (&prefix_param(q.prefix), Type::INT2),
+                (&q.channel, Type::TEXT),
+                (&q.version, Type::TEXT),
+            ],
+        )?;
+        let ids: Arc<Map<String, i32>> = Arc::new(
+            rows.iter()
+                .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+                .collect::<Result<_>>()?,
+        );
+        let mut cache = self
+            .table_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.version != Some(self.version) {
+            // Snapshots of another version may still run: keep only the newest version.
+            if cache.version.is_some_and(|v| v > self.version) {
+                return Ok(ids);
+            }
+            cache.by.clear();
+            cache.version = Some(self.version);
+        }
+        cache.by.insert(key, Arc::clone(&ids));
+        Ok(ids)
+    }
+}
 
 /// Starts a read-only repeatable-read transaction and reads the data version of its snapshot,
 /// in one round trip.
@@ -180,6 +246,7 @@ pub(super) fn filter_options(
 pub(super) fn query(
     tx: &mut impl GenericClient,
     statements: &mut Statements,
+    snapshot: &Snapshot<'_>,
     names: &Names,
     q: &SeriesQuery,
 ) -> Result<Vec<QueryRow>> {
@@ -190,20 +257,7 @@ pub(super) fn query(
     let totals = plan.uses_totals();
 
     // The requested dates that have a table, each once, in request order.
-    let rows = tx.query_typed(
-        "SELECT date, id FROM mozaggregator.targets
-         WHERE prefix = $1 AND channel = $2 AND version = $3 AND date = ANY($4)",
-        &[
-            (&prefix_param(q.prefix), Type::INT2),
-            (&q.channel, Type::TEXT),
-            (&q.version, Type::TEXT),
-            (&q.dates, Type::TEXT_ARRAY),
-        ],
-    )?;
-    let targets: Map<String, i32> = rows
-        .iter()
-        .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
-        .collect::<Result<_>>()?;
+    let targets = snapshot.table_ids(tx, q)?;
     let mut seen: HashSet<&str> = HashSet::new();
     let wanted: Vec<(&String, i32)> = q
         .dates

@@ -409,7 +409,7 @@ fn run(o: Options) -> Result<(), Error> {
 }
 
 /// How the baselines are built and measured (printed with the results).
-const NOTE: &str = "The original's schema is loaded as its job left it (one table per date, `dimensions jsonb` with a `jsonb_path_ops` GIN index, `[buckets…, sum, count]` arrays, text `COPY`, index built after the load) and queried with one statement over all dates that sums the arrays with `unnest … WITH ORDINALITY … GROUP BY` — faster than the original service's own plpgsql `aggregate_histograms`, so the ratios are conservative. `fsync=off` applies to both stores alike; with durable commits the absolute write rates drop, the ratio much less. Bytes per row: SQLite the file size, PostgreSQL `pg_total_relation_size` of every table (heap, TOAST, indexes) of the store's schema, each divided by the series rows.";
+const NOTE: &str = "The original's schema is loaded as its job left it (one table per date, `dimensions jsonb` with a `jsonb_path_ops` GIN index, `[buckets…, sum, count]` arrays, text `COPY`, index built after the load) and queried with one statement over all dates that sums the arrays with `unnest … WITH ORDINALITY … GROUP BY` — faster than the original service's own plpgsql `aggregate_histograms`, so the ratios are conservative. `fsync=off` applies to both PostgreSQL schemas alike (SQLite runs as it ships: WAL, `synchronous=NORMAL`); with durable commits the PostgreSQL write rates drop. Bytes per row: SQLite the file size, PostgreSQL `pg_total_relation_size` of every table (heap, TOAST, indexes) of the store's schema, each divided by the series rows.";
 
 fn pg_version(client: &mut postgres::Client) -> Result<String, Error> {
     Ok(client.query_one("SHOW server_version", &[])?.get(0))

@@ -49,3 +49,42 @@ fn postgres_store_conforms() {
     })
     .unwrap();
 }
+
+/// A read that fails inside its snapshot (here: a table renamed away under the store) rolls
+/// its transaction back, so the pooled connection serves the next read once the table is back.
+#[test]
+fn postgres_reads_recover_after_a_failed_snapshot() {
+    use mozaggregator_core::testing::postgres;
+    use mozaggregator_core::{PostgresStore, Prefix};
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let store = PostgresStore::open(&url).unwrap();
+    use conformance::fixtures::{batch, dims, hist, key, layout_a, target};
+    let row = (
+        key(
+            "GC_MS",
+            "",
+            mozaggregator_core::Process::Parent,
+            &dims("Firefox", "x86", "Linux", "6"),
+        ),
+        hist(layout_a(), &[(0, 3)], 3, 1),
+    );
+    let t = target(Prefix::SubmissionDate, "nightly", "42", "20150601");
+    store
+        .write(&batch("20150601", vec![(t, vec![row])]))
+        .unwrap();
+    let before = store.channels(Prefix::SubmissionDate).unwrap();
+    assert!(!before.is_empty());
+    let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    admin
+        .batch_execute("ALTER TABLE mozaggregator.meta RENAME TO meta_away")
+        .unwrap();
+    for _ in 0..3 {
+        assert!(store.channels(Prefix::SubmissionDate).is_err());
+    }
+    admin
+        .batch_execute("ALTER TABLE mozaggregator.meta_away RENAME TO meta")
+        .unwrap();
+    assert_eq!(store.channels(Prefix::SubmissionDate).unwrap(), before);
+}

@@ -125,8 +125,8 @@ impl PostgresStore {
         let run = || -> Result<T> {
             let mut conn = self.read_pool().get()?;
             let (client, statements) = conn.parts()?;
-            let version = read::begin_snapshot(client)?;
             let result = (|| {
+                let version = read::begin_snapshot(client)?;
                 let fresh = self
                     .names
                     .read()

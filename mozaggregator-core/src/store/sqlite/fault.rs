@@ -29,10 +29,8 @@ fn sqlite(err: rusqlite::Error) -> StoreError {
     StoreError::new(Backend::Sqlite, kind, format!("sqlite: {err}")).with_source(err)
 }
 
-/// A store whose content cannot be read: a corrupt row, an id without its interned value.
-pub(crate) fn corrupt(message: impl Into<String>) -> Error {
-    StoreError::new(Backend::Sqlite, StoreErrorKind::Corrupt, message).into()
-}
+/// A store whose content cannot be read (the pack stores' one constructor, which names SQLite).
+pub(crate) use crate::store::packed::corrupt;
 
 /// Any other failure of the SQLite store, described by `message`.
 pub(crate) fn other(message: impl Into<String>) -> Error {

@@ -115,7 +115,7 @@ fn run() -> Result<(), Error> {
         let defs = &defs;
         Box::new(move || {
             let response = r.run(store, defs)?.ok_or("no data")?;
-            Ok(serde_json::to_vec(&response)?.len())
+            Ok(response.to_json().len())
         })
     };
 

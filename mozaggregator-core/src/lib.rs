@@ -26,6 +26,7 @@ pub mod histogram;
 pub mod import;
 pub mod ingest;
 pub mod input;
+mod json;
 pub mod keys;
 pub mod layout;
 pub mod metric_name;

@@ -509,7 +509,7 @@ impl State {
                 let response = request
                     .run(store, definitions)?
                     .ok_or_else(|| ApiError::not_found("No data found for this metric."))?;
-                to_json(&response)
+                Ok(response.to_json())
             },
         )
         .await

@@ -18,6 +18,7 @@ mod ingest_dataset;
 mod ingest_input;
 mod ingest_real_pings;
 mod ingest_store;
+mod json;
 mod layouts;
 mod properties;
 mod query;

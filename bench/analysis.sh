@@ -6,7 +6,9 @@
 #  2. over HTTP: the latency of a lone request — one keep-alive connection that sleeps 50 ms
 #     between requests — for /__lbheartbeat__ and an uncached 30-date metric query (the
 #     server runs with its response cache off), next to the same requests back to back
-#     (mozaggregator-server/examples/idle_latency.rs).
+#     (mozaggregator-server/examples/idle_latency.rs);
+#  3. over HTTP: what the statistics cost a client — the plain 30-date query and the same with
+#     seven statistics, alternated on one connection (400 pairs), as a ratio in the same run.
 # Writes bench/results-analysis.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,15 @@ latency() { # $1: label, $2...: extra serve flags
     ./target/release/examples/idle_latency --addr "127.0.0.1:$port" --idle-ms 50 --requests 200 \
         "/__lbheartbeat__" \
         "$q" "$q&os=Windows_NT" "$q&os=Windows_NT&os=Darwin&os=Linux" "$q&stats=mean,p5,p25,p50,p75,p95,p99"
+    echo
+    echo "### What the statistics cost a client ($label)"
+    echo
+    echo "The plain uncached 30-date query and the same with \`stats=mean,p5,p25,p50,p75,p95,p99\`,"
+    echo "alternated on one keep-alive connection, 400 of each after 3 warm-up pairs; target: the"
+    echo "statistics cost ≤ 1.2× the plain query."
+    echo
+    ./target/release/examples/idle_latency --addr "127.0.0.1:$port" --idle-ms 50 --requests 400 --ratios \
+        "$q" "$q&stats=mean,p5,p25,p50,p75,p95,p99"
     kill "${servers[-1]}"
 }
 {
@@ -45,7 +56,7 @@ latency() { # $1: label, $2...: extra serve flags
     echo "## Latency of a lone request (HTTP, one keep-alive connection)"
     echo
     echo "\`mozaggregator serve --cache-max-entries 0\` on the same store (every metric query is"
-    echo "computed, never cached); 200 requests per series after 3 warm-up requests; load average"
+    echo "computed, never cached); 200 requests per path, sent round-robin, after 3 warm-up rounds; load average"
     echo "before: $(cut -d' ' -f1-3 /proc/loadavg). Target: the uncached 30-date query after ≥ 50 ms"
     echo "of idle answers in ≤ 1 ms p50. The baseline in the same run is the same request back to"
     echo "back; \`/__lbheartbeat__\` shows the wake-up cost alone. The back-to-back column also gives"

@@ -1,11 +1,13 @@
 //! Latency of a lone request: a dashboard sends sporadic requests, not a stream. This client
 //! keeps one keep-alive HTTP/1.1 connection, sleeps `--idle-ms` between requests, and reports
 //! the p50/p90/p99 time from the first byte sent to the last byte received, for each URL path
-//! given, next to the same requests sent back to back (idle 0) in the same run.
+//! given, next to the same requests sent back to back (idle 0) in the same run. The paths are
+//! sent round-robin (each once per round), so load bursts hit them alike; `--ratios` adds each
+//! path's p50 as a ratio to the first path's.
 //!
 //! ```text
 //! cargo run --release -p mozaggregator-server --example idle_latency -- \
-//!     --addr 127.0.0.1:5000 [--idle-ms 50] [--requests 200] PATH...
+//!     --addr 127.0.0.1:5000 [--idle-ms 50] [--requests 200] [--ratios] PATH...
 //! ```
 //!
 //! A path containing `{i}` gets the request number substituted, so that every request can be
@@ -72,22 +74,27 @@ fn percentiles(mut t: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.9), at(0.99))
 }
 
-fn series(addr: &str, path: &str, idle: Duration, n: usize) -> Result<Vec<f64>, Error> {
+/// Sends every path once per round, round-robin on one connection, sleeping `idle` before
+/// each request, so that load bursts on a shared machine hit every path alike; returns the
+/// times of each path after 3 warm-up rounds.
+fn rounds(addr: &str, paths: &[String], idle: Duration, n: usize) -> Result<Vec<Vec<f64>>, Error> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
-    let mut times = Vec::with_capacity(n);
+    let mut times = vec![Vec::with_capacity(n); paths.len()];
     for i in 0..n + 3 {
-        std::thread::sleep(idle);
-        let p = path.replace("{i}", &i.to_string());
-        let started = Instant::now();
-        let (status, _) = get(&mut stream, &mut reader, addr, &p)?;
-        let ms = started.elapsed().as_secs_f64() * 1e3;
-        if status != 200 {
-            return Err(format!("{p}: status {status}").into());
-        }
-        if i >= 3 {
-            times.push(ms);
+        for (path, t) in paths.iter().zip(&mut times) {
+            std::thread::sleep(idle);
+            let p = path.replace("{i}", &i.to_string());
+            let started = Instant::now();
+            let (status, _) = get(&mut stream, &mut reader, addr, &p)?;
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            if status != 200 {
+                return Err(format!("{p}: status {status}").into());
+            }
+            if i >= 3 {
+                t.push(ms);
+            }
         }
     }
     Ok(times)
@@ -97,6 +104,7 @@ fn run() -> Result<(), Error> {
     let mut addr = "127.0.0.1:5000".to_string();
     let mut idle_ms = 50u64;
     let mut n = 200usize;
+    let mut ratios = false;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -105,20 +113,47 @@ fn run() -> Result<(), Error> {
             "--addr" => addr = value()?,
             "--idle-ms" => idle_ms = value()?.parse()?,
             "--requests" => n = value()?.parse()?,
+            "--ratios" => ratios = true,
             p => paths.push(p.to_string()),
         }
     }
-    println!(
-        "| path | back to back p50 / p90 / p99 ms | after {idle_ms} ms idle p50 / p90 / p99 ms |"
+    let busy = rounds(&addr, &paths, Duration::ZERO, n)?;
+    let idle = rounds(&addr, &paths, Duration::from_millis(idle_ms), n)?;
+    let (busy, idle): (Vec<_>, Vec<_>) = (
+        busy.into_iter().map(percentiles).collect(),
+        idle.into_iter().map(percentiles).collect(),
     );
-    println!("|---|---|---|");
-    for path in &paths {
-        let busy = percentiles(series(&addr, path, Duration::ZERO, n)?);
-        let idle = percentiles(series(&addr, path, Duration::from_millis(idle_ms), n)?);
+    if ratios {
         println!(
-            "| `{path}` | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} |",
-            busy.0, busy.1, busy.2, idle.0, idle.1, idle.2
+            "| path | back to back p50 / p90 / p99 ms | ratio (p50) | after {idle_ms} ms idle p50 / p90 / p99 ms | ratio (p50) |"
         );
+        println!("|---|---|---|---|---|");
+    } else {
+        println!(
+            "| path | back to back p50 / p90 / p99 ms | after {idle_ms} ms idle p50 / p90 / p99 ms |"
+        );
+        println!("|---|---|---|");
+    }
+    for ((path, b), i) in paths.iter().zip(&busy).zip(&idle) {
+        let cells = |(p50, p90, p99): (f64, f64, f64)| format!("{p50:.3} / {p90:.3} / {p99:.3}");
+        if ratios {
+            let ratio = |p50: f64, base: f64| {
+                if std::ptr::eq(path, &paths[0]) {
+                    "baseline".to_string()
+                } else {
+                    format!("{:.2}×", p50 / base)
+                }
+            };
+            println!(
+                "| `{path}` | {} | {} | {} | {} |",
+                cells(*b),
+                ratio(b.0, busy[0].0),
+                cells(*i),
+                ratio(i.0, idle[0].0)
+            );
+        } else {
+            println!("| `{path}` | {} | {} |", cells(*b), cells(*i));
+        }
     }
     Ok(())
 }

@@ -15,6 +15,8 @@
 //!   signed `cdf_squared`.
 //! - [`Stat`], [`summarize`] and [`Summary`]: a list of requested statistics, parsed from
 //!   `"mean,p5,p50,p95"`, computed in one pass and serialised in request order.
+//! - [`jackknife`] and [`t_quantile`]: leave-one-group-out intervals over replicate groups of
+//!   clients, at a [`Confidence`] level.
 //!
 //! Every formula, edge case and source is in `docs/statistics.md`.
 //!
@@ -34,11 +36,13 @@
 use crate::layout::Kind;
 
 mod distance;
+mod jackknife;
 mod percentile;
 mod summary;
 mod tmo;
 
 pub use distance::{distances, Distances};
+pub use jackknife::{jackknife, t_quantile, Confidence, Interval, REPLICATE_COUNTS};
 pub use percentile::{percentile, percentiles, Bucket, Percentile, PercentileMethod};
 pub use summary::{summarize, Plan, Stat, Summary};
 pub use tmo::tmo_mean;

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use mozaggregator_core::export::{absorbed_dates, export, ExportOptions, Format};
 use mozaggregator_core::import::{import, ImportOptions, ImportReport, Importer};
 use mozaggregator_core::testing::conformance::fixtures::{batch, dims, key, seeded, target};
-use mozaggregator_core::testing::dataset;
 use mozaggregator_core::{
-    Aggregates, Aggregator, Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore,
-    Options, Prefix, Process, Selection, SeriesKey, SqliteStore, Store, Target,
+    Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore, Prefix, Process,
+    Selection, SeriesKey, SqliteStore, Store, Target,
 };
 
 const BUILD: &str = "20150601";
@@ -159,19 +158,7 @@ fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
 #[test]
 fn the_original_services_data_set_round_trips() {
     const TODAY: &str = "20240110";
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut aggregates = Aggregates::new();
-    for ping in dataset::pings(TODAY).unwrap() {
-        aggregator.add_json(&mut aggregates, ping.as_bytes());
-    }
-    let source = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
-            source
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
-                .unwrap();
-        }
-    }
+    let source = crate::common::dataset_store(TODAY);
     let want = absorbed(&source);
     assert!(want.values().any(|dates| dates.len() > 1));
     for format in [Format::Ndjson, Format::Csv] {

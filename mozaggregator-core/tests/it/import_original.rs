@@ -9,32 +9,13 @@ use mozaggregator_core::aggregate::stored_layout;
 use mozaggregator_core::definitions::Definition;
 use mozaggregator_core::export::{absorbed_dates, export, ExportOptions, Format};
 use mozaggregator_core::import::{ImportReport, OriginalImport, OriginalOptions};
-use mozaggregator_core::testing::{dataset, original, postgres};
+use mozaggregator_core::testing::{original, postgres};
 use mozaggregator_core::{
-    Aggregates, Aggregator, BucketLayout, Definitions, Error, ImportReject, LayoutSpec,
-    MemoryStore, Options, PostgresStore, Prefix, Process, Selection, SqliteStore, Store,
-    StoreErrorKind, Target,
+    BucketLayout, Definitions, Error, ImportReject, LayoutSpec, MemoryStore, PostgresStore, Prefix,
+    Process, Selection, SqliteStore, Store, StoreErrorKind, Target,
 };
 
 const TODAY: &str = "20240110";
-
-/// The original service's test data set, aggregated by our ingest.
-fn dataset_store() -> MemoryStore {
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut aggregates = Aggregates::new();
-    for ping in dataset::pings(TODAY).unwrap() {
-        aggregator.add_json(&mut aggregates, ping.as_bytes());
-    }
-    let store = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
-            store
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
-                .unwrap();
-        }
-    }
-    store
-}
 
 /// Definitions giving every stored histogram that needs one the layout it is stored under
 /// (use counters, scalars, simple measures and count histograms need none).
@@ -107,7 +88,7 @@ fn the_original_database_imports_exactly_into_sqlite_and_postgres_and_again_is_a
     let Some(url) = postgres::database() else {
         return;
     };
-    let source = dataset_store();
+    let source = crate::common::dataset_store(TODAY);
     let written = original::write_store(&url, &source, true).unwrap();
     assert!(written.rows > 1000 && written.tables > 10, "{written:?}");
     let want = exported(&source);
@@ -153,7 +134,7 @@ fn without_definitions_histograms_are_rejected_and_the_fixed_layouts_imported() 
     let Some(url) = postgres::database() else {
         return;
     };
-    let source = dataset_store();
+    let source = crate::common::dataset_store(TODAY);
     let written = original::write_store(&url, &source, true).unwrap();
     let dest = MemoryStore::new();
     let report = run(&dest, &url, Definitions::new());

@@ -114,14 +114,6 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>)> {
     ]
 }
 
-fn sum_ok(report: &ImportReport) {
-    assert_eq!(
-        report.rows_read,
-        report.rows_imported + report.rows_skipped + report.rows_rejected.total(),
-        "{report:?}"
-    );
-}
-
 #[test]
 fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
     for (source_name, source) in stores() {
@@ -139,7 +131,7 @@ fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
                 assert_eq!(report.targets_written, want_absorbed.len() as u64, "{case}");
                 assert_eq!(report.rows_imported, report.rows_read, "{case}");
                 assert!(report.rows_read > 100, "{case}");
-                sum_ok(&report);
+                crate::common::sum_ok(&report);
                 assert!(
                     exported(&*dest, format, true) == text,
                     "{case}: exports differ"
@@ -189,7 +181,7 @@ fn importing_twice_writes_nothing_and_reports_the_tables_skipped() {
     assert!(second
         .skipped_tables
         .contains(&"build_id/nightly/42/20150601".to_string()));
-    sum_ok(&second);
+    crate::common::sum_ok(&second);
     assert!(exported(&dest, Format::Ndjson, true) == before);
     assert_eq!(dest.data_version().unwrap(), version);
     // The same file twice in one run: the second copy is skipped the same way.
@@ -252,7 +244,7 @@ fn importing_merges_other_submission_dates_and_refuses_partly_absorbed_tables() 
         vec!["build_id/release/40/20150520".to_string()]
     );
     assert_eq!(report.rejected_examples[0].line, 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     assert!(exported(&partly, Format::Ndjson, true) == before);
 }
 
@@ -383,7 +375,7 @@ fn bad_ndjson_rows_are_counted_by_reason_and_the_good_ones_imported() {
     assert_eq!(got, want, "{report}");
     assert_eq!(report.rows_imported, 2);
     assert_eq!(report.rows_read, lines.len() as u64 - 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     // The first rejected row is line 2, the truncated one.
     let first = &report.rejected_examples[0];
     assert_eq!((first.line, first.reason), (2, ImportReject::Malformed));
@@ -433,7 +425,7 @@ fn bad_csv_rows_are_counted_by_reason_and_a_wrong_header_is_an_error() {
     assert_eq!(report.rows_rejected.count(ImportReject::BadDate), 1);
     assert_eq!(report.rows_rejected.count(ImportReject::WrongType), 1);
     assert_eq!(report.rejected_examples[0].line, 3);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
 
     let wrong = text.replacen("os_version,kind", "os_version,type", 1);
     let err = import(&store, &mut wrong.as_bytes(), &ImportOptions::default()).unwrap_err();
@@ -511,7 +503,7 @@ fn a_table_whose_rows_come_apart_in_one_input_is_reported_not_lost() {
         .unwrap();
     assert_eq!(repeated.line, moved.len() as u64);
     assert_eq!(report.rows_imported, lines.len() as u64 - 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
 }
 
 #[test]

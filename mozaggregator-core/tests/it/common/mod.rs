@@ -146,3 +146,12 @@ pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
     }
     store
 }
+
+/// Asserts that an import report accounts for every row read: imported, skipped or rejected.
+pub fn sum_ok(report: &mozaggregator_core::import::ImportReport) {
+    assert_eq!(
+        report.rows_read,
+        report.rows_imported + report.rows_skipped + report.rows_rejected.total(),
+        "{report:?}"
+    );
+}

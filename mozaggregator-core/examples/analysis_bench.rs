@@ -19,19 +19,12 @@ use mozaggregator_core::analysis::{Evolution, MetricRequest};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::stats::{PercentileMethod, Stat};
+use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
 use mozaggregator_core::{Dimension, Filter, SqliteStore};
 
-type Error = Box<dyn std::error::Error>;
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("analysis_bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::exit_code("analysis_bench", run())
 }
 
 /// A measured request: what it computes, returning the bytes of its answer.
@@ -58,8 +51,7 @@ fn measure_all(iterations: usize, jobs: &mut [Job<'_>]) -> Result<Vec<(f64, f64)
         .into_iter()
         .map(|mut t| {
             t.sort_by(f64::total_cmp);
-            let at = |q: f64| t[((t.len() as f64 * q).ceil() as usize).clamp(1, t.len()) - 1];
-            (at(0.5), at(0.99))
+            (bench::nearest_rank(&t, 0.5), bench::nearest_rank(&t, 0.99))
         })
         .collect())
 }
@@ -68,13 +60,12 @@ fn run() -> Result<(), Error> {
     let mut store_path = PathBuf::from("target/bench/store.sqlite");
     let mut iterations = 300usize;
     let mut out: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
+    let mut args = Args::new();
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--store" => store_path = PathBuf::from(value()?),
-            "--iterations" => iterations = value()?.parse()?,
-            "--out" => out = Some(PathBuf::from(value()?)),
+            "--store" => store_path = PathBuf::from(args.value(&arg)?),
+            "--iterations" => iterations = args.value(&arg)?.parse()?,
+            "--out" => out = Some(PathBuf::from(args.value(&arg)?)),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -171,53 +162,29 @@ fn run() -> Result<(), Error> {
         "| measurement | p50 ms | p99 ms | ratio (p50) | target |"
     )?;
     writeln!(report, "|---|---|---|---|---|")?;
-    let mut line = |name: &str, t: (f64, f64), ratio: Option<f64>, target: &str| {
-        let ratio = ratio.map_or("—".to_string(), |r| format!("{r:.2}×"));
-        let _ = writeln!(
+    // Each measurement: its times, the baseline its p50 ratio is against, its target.
+    #[rustfmt::skip]
+    let rows = [
+        ("(a) plain metric, 30 dates", plain, None, "baseline"),
+        ("(a) + stats=mean,p5,p25,p50,p75,p95,p99", stats_time, Some(plain), "≤ 1.2× (a)"),
+        ("os=Windows_NT (one value)", single, None, "baseline"),
+        ("3 separate requests, one OS each (sum)", separate, None, "baseline"),
+        ("os=Windows_NT&os=Darwin&os=Linux (one request)", or3, Some(separate), "≤ 0.5× the 3 requests"),
+        ("  the same OR against one value", or3, Some(single), "≤ 1.5× one value"),
+        ("(d) keyed metric, 20 labels", keyed_plain, None, "baseline"),
+        ("(d) + top=5", keyed_top, Some(keyed_plain), "≤ 1.2× (d)"),
+        ("evolution/, 30 dates, default stats", evolution, None, "≤ 1 ms p50"),
+    ];
+    for (name, t, baseline, target) in rows {
+        let ratio = baseline.map_or("—".to_string(), |b: (f64, f64)| {
+            format!("{:.2}×", t.0 / b.0)
+        });
+        writeln!(
             report,
             "| {name} | {:.3} | {:.3} | {ratio} | {target} |",
             t.0, t.1
-        );
-    };
-    line("(a) plain metric, 30 dates", plain, None, "baseline");
-    line(
-        "(a) + stats=mean,p5,p25,p50,p75,p95,p99",
-        stats_time,
-        Some(stats_time.0 / plain.0),
-        "≤ 1.2× (a)",
-    );
-    line("os=Windows_NT (one value)", single, None, "baseline");
-    line(
-        "3 separate requests, one OS each (sum)",
-        separate,
-        None,
-        "baseline",
-    );
-    line(
-        "os=Windows_NT&os=Darwin&os=Linux (one request)",
-        or3,
-        Some(or3.0 / separate.0),
-        "≤ 0.5× the 3 requests",
-    );
-    line(
-        "  the same OR against one value",
-        or3,
-        Some(or3.0 / single.0),
-        "≤ 1.5× one value",
-    );
-    line("(d) keyed metric, 20 labels", keyed_plain, None, "baseline");
-    line(
-        "(d) + top=5",
-        keyed_top,
-        Some(keyed_top.0 / keyed_plain.0),
-        "≤ 1.2× (d)",
-    );
-    line(
-        "evolution/, 30 dates, default stats",
-        evolution,
-        None,
-        "≤ 1 ms p50",
-    );
+        )?;
+    }
     print!("{report}");
     if let Some(path) = out {
         std::fs::write(path, report)?;

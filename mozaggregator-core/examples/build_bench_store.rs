@@ -9,30 +9,23 @@
 
 use std::process::ExitCode;
 
+use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
 use mozaggregator_core::SqliteStore;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("build_bench_store: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::exit_code("build_bench_store", run())
 }
 
-fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+fn run() -> Result<(), Error> {
+    let mut args = Args::new();
     let mut path = None;
     let mut shape = Shape::default();
     let mut force = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--dates" => shape.dates = args.next().ok_or("--dates needs a number")?.parse()?,
-            "--rows" => {
-                shape.rows_per_date = args.next().ok_or("--rows needs a number")?.parse()?
-            }
+            "--dates" => shape.dates = args.value(&arg)?.parse()?,
+            "--rows" => shape.rows_per_date = args.value(&arg)?.parse()?,
             "--force" => force = true,
             "-h" | "--help" => {
                 println!("usage: build_bench_store PATH [--dates N] [--rows N] [--force]");

@@ -20,13 +20,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::postgres::Cluster;
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
 use mozaggregator_core::{
     Batch, Dimension, Filter, PostgresStore, Process, SeriesQuery, SqliteStore, Store,
 };
-
-type Error = Box<dyn std::error::Error>;
 
 struct Options {
     sqlite: PathBuf,
@@ -36,13 +35,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    match parse().and_then(run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("pg_bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::exit_code("pg_bench", parse().and_then(run))
 }
 
 fn parse() -> Result<Options, Error> {
@@ -52,15 +45,14 @@ fn parse() -> Result<Options, Error> {
         out: None,
         shape: Shape::default(),
     };
-    let mut args = std::env::args().skip(1);
+    let mut args = Args::new();
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--sqlite" => o.sqlite = value()?.into(),
-            "--iterations" => o.iterations = value()?.parse()?,
-            "--out" => o.out = Some(value()?.into()),
-            "--dates" => o.shape.dates = value()?.parse()?,
-            "--rows" => o.shape.rows_per_date = value()?.parse()?,
+            "--sqlite" => o.sqlite = args.value(&arg)?.into(),
+            "--iterations" => o.iterations = args.value(&arg)?.parse()?,
+            "--out" => o.out = Some(args.value(&arg)?.into()),
+            "--dates" => o.shape.dates = args.value(&arg)?.parse()?,
+            "--rows" => o.shape.rows_per_date = args.value(&arg)?.parse()?,
             _ => return Err(format!("unexpected argument `{arg}`").into()),
         }
     }
@@ -79,35 +71,17 @@ struct Latency {
     p99: f64,
 }
 
-fn measure(iterations: usize, mut f: impl FnMut() -> Result<(), Error>) -> Result<Latency, Error> {
-    for _ in 0..5.min(iterations) {
-        f()?;
-    }
-    let mut times: Vec<f64> = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let started = Instant::now();
-        f()?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+fn measure(iterations: usize, f: impl FnMut() -> Result<(), Error>) -> Result<Latency, Error> {
+    let (times, ()) = bench::timed_runs(iterations, f)?;
     Ok(Latency {
-        p50: at(0.50),
-        p99: at(0.99),
+        p50: bench::nearest_rank(&times, 0.50),
+        p99: bench::nearest_rank(&times, 0.99),
     })
 }
 
 /// The store benchmark's four queries: (name, query, the original's containment filter).
 fn queries(data: &Synthetic) -> Vec<(&'static str, SeriesQuery, serde_json::Value)> {
-    let s = data.shape();
-    let q = |metric: &str, filter: Filter| SeriesQuery {
-        prefix: s.prefix,
-        channel: s.channel.clone(),
-        version: s.version.clone(),
-        dates: data.dates().to_vec(),
-        metric: metric.into(),
-        filter,
-    };
+    let q = |metric: &str, filter: Filter| data.query(metric, filter);
     let plain = data.hot_plain_metric();
     let keyed = data.hot_keyed_metric();
     vec![

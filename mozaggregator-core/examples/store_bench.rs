@@ -15,14 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
 use mozaggregator_core::{
     Batch, Dimension, Filter, Histogram, MemoryStore, QueryRow, RowDims, SeriesQuery, SqliteStore,
     Store,
 };
 use rusqlite::{params, Connection};
-
-type Error = Box<dyn std::error::Error>;
 
 struct Options {
     store: PathBuf,
@@ -35,13 +34,7 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    match parse().and_then(run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("store_bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::exit_code("store_bench", parse().and_then(run))
 }
 
 fn parse() -> Result<Options, Error> {
@@ -54,18 +47,17 @@ fn parse() -> Result<Options, Error> {
         naive: true,
         shape: Shape::default(),
     };
-    let mut args = std::env::args().skip(1);
+    let mut args = Args::new();
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--store" => o.store = value()?.into(),
+            "--store" => o.store = args.value(&arg)?.into(),
             "--rebuild" => o.rebuild = true,
-            "--iterations" => o.iterations = value()?.parse()?,
-            "--out" => o.out = Some(value()?.into()),
+            "--iterations" => o.iterations = args.value(&arg)?.parse()?,
+            "--out" => o.out = Some(args.value(&arg)?.into()),
             "--no-memory" => o.memory = false,
             "--no-naive" => o.naive = false,
-            "--dates" => o.shape.dates = value()?.parse()?,
-            "--rows" => o.shape.rows_per_date = value()?.parse()?,
+            "--dates" => o.shape.dates = args.value(&arg)?.parse()?,
+            "--rows" => o.shape.rows_per_date = args.value(&arg)?.parse()?,
             _ => return Err(format!("unexpected argument `{arg}`").into()),
         }
     }
@@ -81,28 +73,21 @@ struct Latency {
     rows: usize,
 }
 
-fn measure(
-    iterations: usize,
-    mut f: impl FnMut() -> Result<usize, Error>,
-) -> Result<Latency, Error> {
-    let mut rows = 0;
-    for _ in 0..5.min(iterations) {
-        rows = f()?;
-    }
-    let mut times: Vec<f64> = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let started = Instant::now();
-        rows = f()?;
-        times.push(started.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1];
+fn measure(iterations: usize, f: impl FnMut() -> Result<usize, Error>) -> Result<Latency, Error> {
+    let (times, rows) = bench::timed_runs(iterations, f)?;
     Ok(Latency {
-        p50: at(0.50),
-        p99: at(0.99),
+        p50: bench::nearest_rank(&times, 0.50),
+        p99: bench::nearest_rank(&times, 0.99),
         mean: times.iter().sum::<f64>() / times.len().max(1) as f64,
         rows,
     })
+}
+
+/// How many times to run the query `name` out of `iterations`: the keyed case (d) over
+/// `divisors[0]`, the others over `divisors[1]`, at least 10.
+fn runs(name: &str, iterations: usize, divisors: [usize; 2]) -> usize {
+    let divisor = divisors[usize::from(!name.starts_with("(d)"))];
+    (iterations / divisor).max(10)
 }
 
 fn remove_store(path: &Path) {
@@ -115,15 +100,7 @@ fn remove_store(path: &Path) {
 
 /// The four benchmark queries: (name, query).
 fn queries(data: &Synthetic) -> Vec<(&'static str, SeriesQuery)> {
-    let s = data.shape();
-    let q = |metric: &str, filter: Filter| SeriesQuery {
-        prefix: s.prefix,
-        channel: s.channel.clone(),
-        version: s.version.clone(),
-        dates: data.dates().to_vec(),
-        metric: metric.into(),
-        filter,
-    };
+    let q = |metric: &str, filter: Filter| data.query(metric, filter);
     vec![
         (
             "(a) plain metric, no filter",
@@ -220,12 +197,8 @@ fn run(o: Options) -> Result<(), Error> {
     let qs = queries(&data);
     let mut sqlite_lat = Vec::new();
     for (name, q) in &qs {
-        let n = if name.starts_with("(d)") {
-            o.iterations / 3
-        } else {
-            o.iterations
-        };
-        sqlite_lat.push(measure(n.max(10), || Ok(store.query(q)?.len()))?);
+        let n = runs(name, o.iterations, [3, 1]);
+        sqlite_lat.push(measure(n, || Ok(store.query(q)?.len()))?);
     }
 
     // 4. Baselines.
@@ -256,14 +229,8 @@ fn run(o: Options) -> Result<(), Error> {
         eprintln!("querying the naive baseline…");
         let mut lat = Vec::new();
         for (name, q) in &qs {
-            let n = if name.starts_with("(d)") {
-                o.iterations / 10
-            } else {
-                o.iterations / 3
-            };
-            lat.push(measure(n.max(10), || {
-                naive_query(&conn, q).map(|r| r.len())
-            })?);
+            let n = runs(name, o.iterations, [10, 3]);
+            lat.push(measure(n, || naive_query(&conn, q).map(|r| r.len()))?);
         }
         // The naive answers must equal the store's: the comparison is between equal work.
         for (_, q) in &qs {
@@ -284,12 +251,8 @@ fn run(o: Options) -> Result<(), Error> {
         data.write_all(&mem, |_, _| {})?;
         let mut lat = Vec::new();
         for (name, q) in &qs {
-            let n = if name.starts_with("(d)") {
-                o.iterations / 10
-            } else {
-                o.iterations / 5
-            };
-            lat.push(measure(n.max(10), || Ok(mem.query(q)?.len()))?);
+            let n = runs(name, o.iterations, [10, 5]);
+            lat.push(measure(n, || Ok(mem.query(q)?.len()))?);
         }
         for (_, q) in &qs {
             if mem.query(q)? != store.query(q)? {

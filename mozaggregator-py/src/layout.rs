@@ -88,12 +88,15 @@ impl From<BucketLayout> for PyBucketLayout {
     }
 }
 
-#[pymethods]
 impl PyBucketLayout {
-    /// Exponential buckets, ``exponential_buckets(low, high, n)``.
-    #[staticmethod]
-    fn exponential(low: i64, high: i64, n: i64) -> PyResult<Self> {
-        BucketLayout::exponential(
+    /// The layout `make` builds from `low`, `high` and `n` (each checked not negative).
+    fn ranged(
+        make: fn(u64, u64, u32) -> mozaggregator_core::Result<BucketLayout>,
+        low: i64,
+        high: i64,
+        n: i64,
+    ) -> PyResult<Self> {
+        make(
             unsigned(low, "low")?,
             unsigned(high, "high")?,
             unsigned(n, "n")?,
@@ -101,17 +104,20 @@ impl PyBucketLayout {
         .map(Self::from)
         .py()
     }
+}
+
+#[pymethods]
+impl PyBucketLayout {
+    /// Exponential buckets, ``exponential_buckets(low, high, n)``.
+    #[staticmethod]
+    fn exponential(low: i64, high: i64, n: i64) -> PyResult<Self> {
+        Self::ranged(BucketLayout::exponential, low, high, n)
+    }
 
     /// Linear buckets, ``linear_buckets(low, high, n)``.
     #[staticmethod]
     fn linear(low: i64, high: i64, n: i64) -> PyResult<Self> {
-        BucketLayout::linear(
-            unsigned(low, "low")?,
-            unsigned(high, "high")?,
-            unsigned(n, "n")?,
-        )
-        .map(Self::from)
-        .py()
+        Self::ranged(BucketLayout::linear, low, high, n)
     }
 
     /// Enumerated buckets ``[0, 1, …, n_values]``.

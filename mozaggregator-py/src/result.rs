@@ -20,10 +20,20 @@ const STATE_VERSION: u8 = 1;
 #[pyclass(module = "mozaggregator._native", name = "QueryResult", frozen)]
 pub(crate) struct PyQueryResult {
     response: MetricResponse,
+    /// The metric queried.
+    #[pyo3(get)]
     metric: String,
+    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
+    #[pyo3(get)]
     buckets: Py<PyList>,
+    /// The kind of the layout served.
+    #[pyo3(get)]
     kind: String,
+    /// The metric's description from the definitions, ``""`` when there is none.
+    #[pyo3(get)]
     description: String,
+    /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
+    #[pyo3(get)]
     data: Py<PyAny>,
 }
 
@@ -67,36 +77,6 @@ impl PyQueryResult {
 
 #[pymethods]
 impl PyQueryResult {
-    /// The metric queried.
-    #[getter]
-    fn metric(&self) -> &str {
-        &self.metric
-    }
-
-    /// Bucket lower bounds (categorical: labels followed by ``"spill"``; flags: ``[0, 1]``).
-    #[getter]
-    fn buckets(&self, py: Python<'_>) -> Py<PyList> {
-        self.buckets.clone_ref(py)
-    }
-
-    /// The kind of the layout served.
-    #[getter]
-    fn kind(&self) -> &str {
-        &self.kind
-    }
-
-    /// The metric's description from the definitions, ``""`` when there is none.
-    #[getter]
-    fn description(&self) -> &str {
-        &self.description
-    }
-
-    /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
-    #[getter]
-    fn data(&self, py: Python<'_>) -> Py<PyAny> {
-        self.data.clone_ref(py)
-    }
-
     /// The whole answer as the HTTP API's JSON object (a dict).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);

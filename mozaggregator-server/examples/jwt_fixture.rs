@@ -11,18 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use mozaggregator_core::testing::bench::{self, Error};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 
-type Error = Box<dyn std::error::Error>;
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("jwt_fixture: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    bench::exit_code("jwt_fixture", run())
 }
 
 fn run() -> Result<(), Error> {

@@ -1,7 +1,9 @@
 //! Test support shared by every crate of the project (feature `testing`): the store
-//! conformance suite, a generator of the original service's test data set, synthetic
-//! aggregates for benchmarks, and visible skips of tests whose optional data is absent.
+//! conformance suite, what the benchmark examples share, a generator of the original
+//! service's test data set, synthetic aggregates for benchmarks, and visible skips of tests
+//! whose optional data is absent.
 
+pub mod bench;
 pub mod conformance;
 pub mod dataset;
 #[cfg(feature = "postgres")]

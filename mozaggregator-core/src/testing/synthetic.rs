@@ -23,10 +23,11 @@ use rand::{Rng, SeedableRng};
 
 use crate::date::add_days;
 use crate::error::Result;
+use crate::filter::Filter;
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
-use crate::store::{Batch, Store, WriteReport};
+use crate::store::{Batch, SeriesQuery, Store, WriteReport};
 
 /// The size and addressing of a synthetic data set.
 #[derive(Clone, Debug, PartialEq)]
@@ -230,6 +231,18 @@ impl Synthetic {
     /// The shape.
     pub fn shape(&self) -> &Shape {
         &self.shape
+    }
+
+    /// The query of `metric` (filtered by `filter`) over every date of the data.
+    pub fn query(&self, metric: &str, filter: Filter) -> SeriesQuery {
+        SeriesQuery {
+            prefix: self.shape.prefix,
+            channel: self.shape.channel.clone(),
+            version: self.shape.version.clone(),
+            dates: self.dates.clone(),
+            metric: metric.into(),
+            filter,
+        }
     }
 
     /// The plain metric with every series on every date (72 per date).

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use mozaggregator_core::export::{absorbed_dates, export, ExportOptions, Format};
 use mozaggregator_core::import::{import, ImportOptions, ImportReport, Importer};
 use mozaggregator_core::testing::conformance::fixtures::{batch, dims, key, seeded, target};
-use mozaggregator_core::testing::dataset;
 use mozaggregator_core::{
-    Aggregates, Aggregator, Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore,
-    Options, Prefix, Process, Selection, SeriesKey, SqliteStore, Store, Target,
+    Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore, Prefix, Process,
+    Selection, SeriesKey, SqliteStore, Store, Target,
 };
 
 const BUILD: &str = "20150601";
@@ -115,14 +114,6 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>)> {
     ]
 }
 
-fn sum_ok(report: &ImportReport) {
-    assert_eq!(
-        report.rows_read,
-        report.rows_imported + report.rows_skipped + report.rows_rejected.total(),
-        "{report:?}"
-    );
-}
-
 #[test]
 fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
     for (source_name, source) in stores() {
@@ -140,7 +131,7 @@ fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
                 assert_eq!(report.targets_written, want_absorbed.len() as u64, "{case}");
                 assert_eq!(report.rows_imported, report.rows_read, "{case}");
                 assert!(report.rows_read > 100, "{case}");
-                sum_ok(&report);
+                crate::common::sum_ok(&report);
                 assert!(
                     exported(&*dest, format, true) == text,
                     "{case}: exports differ"
@@ -159,19 +150,7 @@ fn ndjson_and_csv_round_trips_are_exact_for_every_store() {
 #[test]
 fn the_original_services_data_set_round_trips() {
     const TODAY: &str = "20240110";
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut aggregates = Aggregates::new();
-    for ping in dataset::pings(TODAY).unwrap() {
-        aggregator.add_json(&mut aggregates, ping.as_bytes());
-    }
-    let source = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
-            source
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
-                .unwrap();
-        }
-    }
+    let source = crate::common::dataset_store(TODAY);
     let want = absorbed(&source);
     assert!(want.values().any(|dates| dates.len() > 1));
     for format in [Format::Ndjson, Format::Csv] {
@@ -202,7 +181,7 @@ fn importing_twice_writes_nothing_and_reports_the_tables_skipped() {
     assert!(second
         .skipped_tables
         .contains(&"build_id/nightly/42/20150601".to_string()));
-    sum_ok(&second);
+    crate::common::sum_ok(&second);
     assert!(exported(&dest, Format::Ndjson, true) == before);
     assert_eq!(dest.data_version().unwrap(), version);
     // The same file twice in one run: the second copy is skipped the same way.
@@ -265,7 +244,7 @@ fn importing_merges_other_submission_dates_and_refuses_partly_absorbed_tables() 
         vec!["build_id/release/40/20150520".to_string()]
     );
     assert_eq!(report.rejected_examples[0].line, 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     assert!(exported(&partly, Format::Ndjson, true) == before);
 }
 
@@ -396,7 +375,7 @@ fn bad_ndjson_rows_are_counted_by_reason_and_the_good_ones_imported() {
     assert_eq!(got, want, "{report}");
     assert_eq!(report.rows_imported, 2);
     assert_eq!(report.rows_read, lines.len() as u64 - 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     // The first rejected row is line 2, the truncated one.
     let first = &report.rejected_examples[0];
     assert_eq!((first.line, first.reason), (2, ImportReject::Malformed));
@@ -446,7 +425,7 @@ fn bad_csv_rows_are_counted_by_reason_and_a_wrong_header_is_an_error() {
     assert_eq!(report.rows_rejected.count(ImportReject::BadDate), 1);
     assert_eq!(report.rows_rejected.count(ImportReject::WrongType), 1);
     assert_eq!(report.rejected_examples[0].line, 3);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
 
     let wrong = text.replacen("os_version,kind", "os_version,type", 1);
     let err = import(&store, &mut wrong.as_bytes(), &ImportOptions::default()).unwrap_err();
@@ -524,7 +503,7 @@ fn a_table_whose_rows_come_apart_in_one_input_is_reported_not_lost() {
         .unwrap();
     assert_eq!(repeated.line, moved.len() as u64);
     assert_eq!(report.rows_imported, lines.len() as u64 - 1);
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
 }
 
 #[test]

@@ -9,32 +9,13 @@ use mozaggregator_core::aggregate::stored_layout;
 use mozaggregator_core::definitions::Definition;
 use mozaggregator_core::export::{absorbed_dates, export, ExportOptions, Format};
 use mozaggregator_core::import::{ImportReport, OriginalImport, OriginalOptions};
-use mozaggregator_core::testing::{dataset, original, postgres};
+use mozaggregator_core::testing::{original, postgres};
 use mozaggregator_core::{
-    Aggregates, Aggregator, BucketLayout, Definitions, Error, ImportReject, LayoutSpec,
-    MemoryStore, Options, PostgresStore, Prefix, Process, Selection, SqliteStore, Store,
-    StoreErrorKind, Target,
+    BucketLayout, Definitions, Error, ImportReject, LayoutSpec, MemoryStore, PostgresStore, Prefix,
+    Process, Selection, SqliteStore, Store, StoreErrorKind, Target,
 };
 
 const TODAY: &str = "20240110";
-
-/// The original service's test data set, aggregated by our ingest.
-fn dataset_store() -> MemoryStore {
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut aggregates = Aggregates::new();
-    for ping in dataset::pings(TODAY).unwrap() {
-        aggregator.add_json(&mut aggregates, ping.as_bytes());
-    }
-    let store = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
-            store
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
-                .unwrap();
-        }
-    }
-    store
-}
 
 /// Definitions giving every stored histogram that needs one the layout it is stored under
 /// (use counters, scalars, simple measures and count histograms need none).
@@ -94,20 +75,12 @@ fn run(store: &dyn Store, url: &str, definitions: Definitions) -> ImportReport {
     import.finish()
 }
 
-fn sum_ok(report: &ImportReport) {
-    assert_eq!(
-        report.rows_read,
-        report.rows_imported + report.rows_skipped + report.rows_rejected.total(),
-        "{report:?}"
-    );
-}
-
 #[test]
 fn the_original_database_imports_exactly_into_sqlite_and_postgres_and_again_is_a_no_op() {
     let Some(url) = postgres::database() else {
         return;
     };
-    let source = dataset_store();
+    let source = crate::common::dataset_store(TODAY);
     let written = original::write_store(&url, &source, true).unwrap();
     assert!(written.rows > 1000 && written.tables > 10, "{written:?}");
     let want = exported(&source);
@@ -140,7 +113,7 @@ fn the_original_database_imports_exactly_into_sqlite_and_postgres_and_again_is_a
         assert_eq!(again.targets_skipped, written.tables, "{name}");
         assert_eq!(again.rows_skipped, written.rows, "{name}");
         assert_eq!(again.rows_imported, 0, "{name}");
-        sum_ok(&again);
+        crate::common::sum_ok(&again);
         assert!(
             exported(dest.as_ref()) == want,
             "{name}: changed by a re-import"
@@ -153,11 +126,11 @@ fn without_definitions_histograms_are_rejected_and_the_fixed_layouts_imported() 
     let Some(url) = postgres::database() else {
         return;
     };
-    let source = dataset_store();
+    let source = crate::common::dataset_store(TODAY);
     let written = original::write_store(&url, &source, true).unwrap();
     let dest = MemoryStore::new();
     let report = run(&dest, &url, Definitions::new());
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     let unknown = report.rows_rejected.count(ImportReject::UnknownMetric);
     assert!(unknown > 0, "{report}");
     assert_eq!(report.rows_rejected.total(), unknown, "{report}");
@@ -312,7 +285,7 @@ fn bad_rows_are_counted_by_reason_and_the_good_ones_imported() {
 
     let dest = SqliteStore::open_in_memory().unwrap();
     let report = run(&dest, &url, Definitions::new());
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     let mut want: BTreeMap<ImportReject, u64> = BTreeMap::new();
     for (_, _, reason) in &bad {
         *want.entry(*reason).or_default() += 1;
@@ -428,7 +401,7 @@ fn recorded_dates_are_absorbed_and_a_table_with_bad_ones_is_not_imported() {
         .unwrap();
     let dest = MemoryStore::new();
     let report = run(&dest, &url, Definitions::new());
-    sum_ok(&report);
+    crate::common::sum_ok(&report);
     assert_eq!(report.rows_read, 4);
     assert_eq!(report.rows_imported, 2, "{report}");
     assert_eq!(

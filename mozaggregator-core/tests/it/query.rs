@@ -1,7 +1,7 @@
 //! The service-level metric query rules (docs/api.md, "Metric queries") against a MemoryStore.
 
 use mozaggregator_core::definitions::{Definition, Definitions};
-use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery};
+use mozaggregator_core::query::{ApiFilterOptions, Bucket, MetricQuery, MetricResponse};
 use mozaggregator_core::*;
 
 const D1: &str = "20150601";
@@ -19,6 +19,11 @@ fn key(metric: &str, label: &str, process: Process, os: &str) -> SeriesKey {
             os_version: "6.1".into(),
         },
     }
+}
+
+/// A content-process series on Linux, no label.
+fn content(metric: &str) -> SeriesKey {
+    key(metric, "", Process::Content, "Linux")
 }
 
 fn hist(spec: LayoutSpec, counts: &[u64], sum: u64, count: u64) -> Histogram {
@@ -48,6 +53,11 @@ fn write(store: &MemoryStore, date: &str, rows: Vec<(SeriesKey, Histogram)>) {
     };
     batch.tables.insert(target, rows);
     store.write(&batch).unwrap();
+}
+
+/// The answer to `q` on `store` (found).
+fn answer(store: &MemoryStore, defs: &Definitions, q: MetricQuery) -> MetricResponse {
+    q.run(store, defs).unwrap().unwrap()
 }
 
 fn query(metric: &str, dates: &[&str], filter: Filter) -> MetricQuery {
@@ -88,10 +98,7 @@ fn scalars_and_simple_measures_use_fixed_labels() {
                 key("SCALARS_A.B", "", Process::Parent, "Linux"),
                 scalar(42, 3),
             ),
-            (
-                key("SCALARS_A.B", "", Process::Content, "Linux"),
-                scalar(42, 2),
-            ),
+            (content("SCALARS_A.B"), scalar(42, 2)),
             (
                 key("SIMPLE_MEASURES_UPTIME", "", Process::Parent, "Linux"),
                 sm,
@@ -105,10 +112,7 @@ fn scalars_and_simple_measures_use_fixed_labels() {
         BucketLayout::new(LayoutSpec::scalar()),
         "A scalar",
     ));
-    let r = query("SCALARS_A.B", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("SCALARS_A.B", &[D1], Filter::All));
     assert_eq!(r.kind, "exponential");
     assert_eq!(r.description, "A scalar");
     assert_eq!(r.buckets, nums(&LayoutSpec::scalar().bounds()));
@@ -116,26 +120,25 @@ fn scalars_and_simple_measures_use_fixed_labels() {
     assert_eq!((r.data[0].count, r.data[0].sum), (5, 210));
     assert_eq!(r.data[0].histogram[28], 5);
 
-    let r = query("SIMPLE_MEASURES_UPTIME", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &defs,
+        query("SIMPLE_MEASURES_UPTIME", &[D1], Filter::All),
+    );
     assert_eq!(r.buckets.len(), 50);
     assert_eq!(r.data[0].histogram[15], 1);
     assert_eq!(r.description, "");
 
     // A filter narrows the merge.
     let f = Filter::from_param("child", &["false"]).unwrap();
-    let r = query("SCALARS_A.B", &[D1], f)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("SCALARS_A.B", &[D1], f));
     assert_eq!(r.data[0].count, 3);
     // Data without a definition is still served, with an empty description.
-    let r = query("SCALARS_A.B", &[D1], Filter::All)
-        .run(&store, &Definitions::new())
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &Definitions::new(),
+        query("SCALARS_A.B", &[D1], Filter::All),
+    );
     assert_eq!(r.description, "");
 }
 
@@ -165,10 +168,7 @@ fn nothing_matching_is_not_found() {
         .unwrap()
         .is_none());
     // An unknown date next to a known one contributes nothing.
-    let r = query("SCALARS_A.B", &[D2, D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("SCALARS_A.B", &[D2, D1], Filter::All));
     assert_eq!(r.data.len(), 1);
 }
 
@@ -184,10 +184,11 @@ fn count_histograms_from_store_or_definition() {
         )],
     );
     // Known as count only because the store holds [[COUNT]]_M.
-    let r = query("PING_COUNT", &[D1], Filter::All)
-        .run(&store, &Definitions::new())
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &Definitions::new(),
+        query("PING_COUNT", &[D1], Filter::All),
+    );
     assert_eq!(r.kind, "count");
     assert_eq!(r.buckets.len(), 100);
     assert_eq!(r.data[0].histogram[28], 4);
@@ -200,10 +201,7 @@ fn count_histograms_from_store_or_definition() {
         BucketLayout::count(),
         "Pings",
     ));
-    let r2 = query("PING_COUNT", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r2 = answer(&store, &defs, query("PING_COUNT", &[D1], Filter::All));
     assert_eq!(
         (r2.kind.as_str(), r2.description.as_str()),
         ("count", "Pings")
@@ -230,10 +228,7 @@ fn kind_follows_definition_only_when_layouts_agree() {
         BucketLayout::exponential(1, 10000, 50).unwrap(),
         "GC",
     ));
-    let r = query("GC_MS", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("GC_MS", &[D1], Filter::All));
     assert_eq!(
         r.kind, "linear",
         "the stored layout wins when the definition disagrees"
@@ -258,10 +253,7 @@ fn kind_follows_definition_only_when_layouts_agree() {
         BucketLayout::enumerated(10).unwrap(),
         "",
     ));
-    let r = query("ENUM", &[D2], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("ENUM", &[D2], Filter::All));
     assert_eq!(r.kind, "enumerated");
     assert_eq!(r.buckets.len(), 11);
 }
@@ -296,20 +288,14 @@ fn flags_and_categoricals() {
         BucketLayout::categorical(labels, None).unwrap(),
         "",
     ));
-    let r = query("F", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("F", &[D1], Filter::All));
     assert_eq!(
         (r.kind.as_str(), r.buckets.clone()),
         ("flag", nums(&[0, 1]))
     );
     assert_eq!(r.data[0].histogram, vec![0, 3, 0]);
 
-    let r = query("CAT", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("CAT", &[D1], Filter::All));
     assert_eq!(r.kind, "categorical");
     let names: Vec<Bucket> = ["CommonLabel", "Label2", "Label3", "spill"]
         .iter()
@@ -320,10 +306,7 @@ fn flags_and_categoricals() {
     let json = serde_json::to_string(&r.buckets).unwrap();
     assert_eq!(json, r#"["CommonLabel","Label2","Label3","spill"]"#);
 
-    let r = query("CAT_NODEF", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("CAT_NODEF", &[D1], Filter::All));
     assert_eq!(
         (r.kind.as_str(), r.buckets.clone()),
         ("categorical", nums(&[0, 1, 2, 3]))
@@ -348,10 +331,11 @@ fn the_layout_with_the_most_histograms_is_served() {
         D2,
         vec![(key("M", "", Process::Parent, "Linux"), hist(a, &[1], 1, 2))],
     );
-    let r = query("M", &[D1, D2], Filter::All)
-        .run(&store, &Definitions::new())
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &Definitions::new(),
+        query("M", &[D1, D2], Filter::All),
+    );
     assert_eq!(r.buckets.len(), 10, "layout a has 4 histograms, b has 3");
     assert_eq!(r.data.len(), 2);
     assert!(r
@@ -380,10 +364,7 @@ fn keyed_metrics_give_one_point_per_date_and_label_in_date_order() {
         );
     }
     let defs = Definitions::new();
-    let r = query("SCALARS_K", &[D2, D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("SCALARS_K", &[D2, D1], Filter::All));
     let got: Vec<(&str, &str)> = r
         .data
         .iter()
@@ -394,10 +375,7 @@ fn keyed_metrics_give_one_point_per_date_and_label_in_date_order() {
         vec![(D2, "FIRST"), (D2, "SECOND"), (D1, "FIRST"), (D1, "SECOND")]
     );
     let f = Filter::eq(Dimension::Label, "SECOND");
-    let r = query("SCALARS_K", &[D1, D2], f)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(&store, &defs, query("SCALARS_K", &[D1, D2], f));
     assert_eq!(r.data.len(), 2);
 }
 
@@ -411,29 +389,19 @@ fn use_counters_are_composed_with_their_denominator() {
         D1,
         vec![
             (
-                key("USE_COUNTER2_X_PAGE", "", Process::Content, "Linux"),
+                content("USE_COUNTER2_X_PAGE"),
                 hist(boolean, &[0, 640, 0], 640, 320),
             ),
             (
-                key("USE_COUNTER2_X_DOCUMENT", "", Process::Content, "Linux"),
+                content("USE_COUNTER2_X_DOCUMENT"),
                 hist(boolean, &[0, 320, 0], 320, 320),
             ),
             (
-                key(
-                    "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED",
-                    "",
-                    Process::Content,
-                    "Linux",
-                ),
+                content("[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED"),
                 scalar(19, 320),
             ),
             (
-                key(
-                    "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED",
-                    "",
-                    Process::Content,
-                    "Linux",
-                ),
+                content("[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED"),
                 scalar(17, 320),
             ),
         ],
@@ -443,30 +411,21 @@ fn use_counters_are_composed_with_their_denominator() {
         D2,
         vec![
             (
-                key(
-                    "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED",
-                    "",
-                    Process::Content,
-                    "Linux",
-                ),
+                content("[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED"),
                 scalar(19, 10),
             ),
             (
-                key(
-                    "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED",
-                    "",
-                    Process::Content,
-                    "Linux",
-                ),
+                content("[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED"),
                 scalar(17, 10),
             ),
         ],
     );
     let defs = Definitions::new();
-    let r = query("USE_COUNTER2_X_PAGE", &[D1, D2], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &defs,
+        query("USE_COUNTER2_X_PAGE", &[D1, D2], Filter::All),
+    );
     assert_eq!(
         (r.kind.as_str(), r.buckets.clone()),
         ("boolean", nums(&[0, 1, 2]))
@@ -480,17 +439,19 @@ fn use_counters_are_composed_with_their_denominator() {
         (0, 10, "")
     );
 
-    let r = query("USE_COUNTER2_X_DOCUMENT", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &defs,
+        query("USE_COUNTER2_X_DOCUMENT", &[D1], Filter::All),
+    );
     assert_eq!(r.data[0].histogram, vec![17 * 320 - 320, 320, 0]);
 
     // A counter that never appears: the denominator alone.
-    let r = query("USE_COUNTER2_ABSENT_DOCUMENT", &[D1], Filter::All)
-        .run(&store, &defs)
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &defs,
+        query("USE_COUNTER2_ABSENT_DOCUMENT", &[D1], Filter::All),
+    );
     assert_eq!(r.data[0].histogram, vec![17 * 320, 0, 0]);
     assert_eq!((r.data[0].sum, r.data[0].count), (0, 320));
 
@@ -511,24 +472,20 @@ fn use_counter_arithmetic_saturates() {
         D1,
         vec![
             (
-                key("USE_COUNTER2_Y_PAGE", "", Process::Content, "Linux"),
+                content("USE_COUNTER2_Y_PAGE"),
                 hist(boolean, &[0, 50, 60], 110, 5),
             ),
             (
-                key(
-                    "[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED",
-                    "",
-                    Process::Content,
-                    "Linux",
-                ),
+                content("[[COUNT]]_TOP_LEVEL_CONTENT_DOCUMENTS_DESTROYED"),
                 scalar(10, 1),
             ),
         ],
     );
-    let r = query("USE_COUNTER2_Y_PAGE", &[D1], Filter::All)
-        .run(&store, &Definitions::new())
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &Definitions::new(),
+        query("USE_COUNTER2_Y_PAGE", &[D1], Filter::All),
+    );
     assert_eq!(r.data[0].histogram, vec![0, 50, 60]);
     // Only the counter, no denominator: served as it is.
     let store = MemoryStore::new();
@@ -536,14 +493,15 @@ fn use_counter_arithmetic_saturates() {
         &store,
         D1,
         vec![(
-            key("USE_COUNTER2_Z_PAGE", "", Process::Content, "Linux"),
+            content("USE_COUNTER2_Z_PAGE"),
             hist(boolean, &[1, 2, 3], 5, 6),
         )],
     );
-    let r = query("USE_COUNTER2_Z_PAGE", &[D1], Filter::All)
-        .run(&store, &Definitions::new())
-        .unwrap()
-        .unwrap();
+    let r = answer(
+        &store,
+        &Definitions::new(),
+        query("USE_COUNTER2_Z_PAGE", &[D1], Filter::All),
+    );
     assert_eq!(r.data[0].histogram, vec![1, 2, 3]);
     assert_eq!((r.data[0].sum, r.data[0].count), (5, 6));
 }

@@ -313,34 +313,14 @@ async fn unknown_parameters_answer_405_with_the_allowed_url() {
         let r = c.get(format!("{url}{extra}")).send().await;
         r.assert_status(StatusCode::METHOD_NOT_ALLOWED);
         assert_common_headers(&r);
-        let allow =
-            r.0.headers()
-                .get("allow")
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_string();
+        let allow = header(&r, "allow");
         assert_eq!(
             allow, url,
             "the Allow header is the URL without the unknown parameters"
         );
         let (path, query) = allow.split_once('?').unwrap();
         assert_eq!(path, "/aggregates_by/build_id/channels/nightly/");
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
-        let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "application",
-                "architecture",
-                "child",
-                "dates",
-                "metric",
-                "os",
-                "osVersion",
-                "version"
-            ]
-        );
+        assert_eq!(query_keys(query), METRIC_PARAMS);
     }
     // The unknown parameter in the middle, the known ones kept in request order.
     let r = c
@@ -486,13 +466,7 @@ async fn etag_cache_control_and_304() {
         .send()
         .await;
     r.assert_status_is_ok();
-    let new_etag =
-        r.0.headers()
-            .get("etag")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
+    let new_etag = header(&r, "etag");
     assert_ne!(new_etag, etag);
     let url3 = METRIC_URL.replace("20150602", "20150602,20150603");
     let r = c.get(&url3).send().await;
@@ -526,12 +500,7 @@ async fn build_id_and_listing_cache_headers() {
         let r = c.get(url).header("if-none-match", "*").send().await;
         r.assert_status_is_ok();
         r.assert_header_is_not_exist("etag");
-        let cc =
-            r.0.headers()
-                .get("cache-control")
-                .unwrap()
-                .to_str()
-                .unwrap();
+        let cc = header(&r, "cache-control");
         let age: u64 = cc.strip_prefix("max-age=").unwrap().parse().unwrap();
         assert!(age > 0 && age <= 86_400 + 3600, "{cc}");
     }
@@ -543,12 +512,7 @@ async fn build_id_and_listing_cache_headers() {
         let r = c.get(url).send().await;
         r.assert_status_is_ok();
         r.assert_header_is_not_exist("etag");
-        let cc =
-            r.0.headers()
-                .get("cache-control")
-                .unwrap()
-                .to_str()
-                .unwrap();
+        let cc = header(&r, "cache-control");
         let age: u64 = cc.strip_prefix("max-age=").unwrap().parse().unwrap();
         assert!(age > 3600 && age <= 86_400 + 3600, "{cc}");
     }

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use mozaggregator_core::testing::dataset;
 use serde_json::Value;
 
-use crate::common::cli::{ok, run, s, BIN};
+use crate::common::cli::{ok, ok_reporting, run, s, BIN};
 
 const TODAY: &str = "20240110";
 
@@ -80,15 +80,7 @@ fn export_with_absorbed_then_import_into_a_new_store_exports_the_same_bytes() {
         assert_eq!(r["targets_skipped"], 0);
 
         // Again: nothing written, every table skipped.
-        let out = ok(&[
-            "import",
-            "--db",
-            s(&new),
-            "--report-json",
-            s(&report),
-            s(&file),
-        ]);
-        let r2: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let (out, r2) = ok_reporting(&report, &["import", "--db", s(&new), s(&file)]);
         assert_eq!(r2["rows_imported"], 0);
         assert_eq!(r2["rows_skipped"], lines);
         assert_eq!(r2["targets_skipped"], r["targets_written"]);

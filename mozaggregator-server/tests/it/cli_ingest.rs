@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use mozaggregator_core::testing::dataset;
 use serde_json::Value;
 
-use crate::common::cli::{ok, run, s, BIN};
+use crate::common::cli::{ok, ok_reporting, run, s, BIN};
 
 const TODAY: &str = "20240110";
 
@@ -223,19 +223,19 @@ fn submission_date_scope_and_clients_pings() {
     let files = write_parts(&tmp.path().join("in"), &pings, 1);
     let db = tmp.path().join("a.sqlite");
     let report = tmp.path().join("r.json");
-    ok(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--submission-date",
-        TODAY,
-        "--channels",
-        "nightly,beta",
-        "--report-json",
-        s(&report),
-        s(&files[0]),
-    ]);
-    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let (_, r) = ok_reporting(
+        &report,
+        &[
+            "aggregate",
+            "--db",
+            s(&db),
+            "--submission-date",
+            TODAY,
+            "--channels",
+            "nightly,beta",
+            s(&files[0]),
+        ],
+    );
     let used = r["pings_used"].as_u64().unwrap();
     let other_date = r["pings_rejected"]["other_submission_date"]
         .as_u64()
@@ -300,16 +300,7 @@ fn generate_is_deterministic_and_aggregates_cleanly() {
 
     let db = tmp.path().join("g.sqlite");
     let report = tmp.path().join("r.json");
-    ok(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--strict",
-        "--report-json",
-        s(&report),
-        s(&b),
-    ]);
-    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let (_, r) = ok_reporting(&report, &["aggregate", "--db", s(&db), "--strict", s(&b)]);
     assert_eq!(r["pings_used"], 12);
     assert!(r["histograms_rejected"].as_object().unwrap().is_empty());
     assert!(r["unplaced_samples"].as_object().unwrap().is_empty());
@@ -525,15 +516,7 @@ fn the_report_names_damaged_inputs_skipped_files_and_skipped_tables() {
     );
 
     let report = tmp.path().join("r.json");
-    ok(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--report-json",
-        s(&report),
-        s(&late),
-    ]);
-    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let (_, v) = ok_reporting(&report, &["aggregate", "--db", s(&db), s(&late)]);
     assert_eq!(
         v["skipped_tables"].as_array().unwrap().len() as u64,
         v["targets_skipped"].as_u64().unwrap()
@@ -551,15 +534,7 @@ fn a_json_file_that_is_not_a_ping_is_a_counted_reject() {
     std::fs::write(dir.join("config.json"), r#"{"setting": 1}"#).unwrap();
     let report = tmp.path().join("r.json");
     let db = tmp.path().join("c.sqlite");
-    ok(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--report-json",
-        s(&report),
-        s(&dir),
-    ]);
-    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let (_, v) = ok_reporting(&report, &["aggregate", "--db", s(&db), s(&dir)]);
     assert_eq!(v["pings_read"], 4);
     assert_eq!(v["pings_rejected"]["missing_submission_date"], 1, "{v}");
     assert_eq!(v["files_skipped"], serde_json::json!([]));
@@ -595,15 +570,7 @@ fn a_submission_date_merge_that_overflows_is_counted_not_fatal() {
     .unwrap();
     let report = tmp.path().join("r.json");
     let db = tmp.path().join("o.sqlite");
-    ok(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--report-json",
-        s(&report),
-        s(&file),
-    ]);
-    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let (_, v) = ok_reporting(&report, &["aggregate", "--db", s(&db), s(&file)]);
     assert_eq!(v["pings_used"], 2, "{v}");
     assert_eq!(v["rows_rejected"]["merge_overflow"], 1, "{v}");
     assert_eq!(v["rows_rejected"]["sum_out_of_range"], 1, "{v}");

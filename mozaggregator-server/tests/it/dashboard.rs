@@ -28,13 +28,7 @@ async fn the_page_is_served_at_the_root_with_its_own_csp() {
 async fn assets_are_immutable_and_revalidate_with_etags() {
     let c = client();
     let r = c.get("/").send().await;
-    let etag =
-        r.0.headers()
-            .get("etag")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
+    let etag = common::header(&r, "etag");
     let html = r.0.into_body().into_string().await.unwrap();
     let not_modified = c.get("/").header("if-none-match", &etag).send().await;
     not_modified.assert_status(poem::http::StatusCode::NOT_MODIFIED);

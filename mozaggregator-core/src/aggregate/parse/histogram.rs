@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::fields::HistogramField;
-use super::{wrong_type, Entries, FieldKey, Section};
-use crate::aggregate::rules::{Ctx, HistogramFields, RangeField, Scratch};
+use super::{any_seed, next_section, section, wrong_type, FieldKey};
+use crate::aggregate::rules::{Ctx, HistogramFields, RangeField};
 use crate::completion::parse_key;
 use crate::keys::Process;
 use crate::ping::{drain_seq, Scalar};
@@ -20,28 +20,12 @@ const IGNORED_KEYED_HISTOGRAMS: [&str; 2] = [
     "VIDEO_DETAILED_DROPPED_FRAMES_PROPORTION",
 ];
 
-/// `histograms`: name → histogram.
-#[derive(Clone, Copy)]
-pub(super) struct Histograms {
-    pub(super) process: Process,
-}
-
-impl Entries for Histograms {
-    fn expecting(self) -> &'static str {
-        "histograms"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_hist(HistogramReject::SectionNotAnObject);
-    }
-
+section! {
+    /// `histograms`: name → histogram.
+    pub(super) struct Histograms { pub(super) process: Process }
+    expecting "histograms", else reject_hist(HistogramReject::SectionNotAnObject);
     #[inline]
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        name: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
+    fn entry(self, ctx, name, map) {
         let metric = ctx.intern(name);
         map.next_value_seed(HistogramSeed {
             ctx,
@@ -52,66 +36,27 @@ impl Entries for Histograms {
     }
 }
 
-/// `keyedHistograms`: name → key → histogram.
-#[derive(Clone, Copy)]
-pub(super) struct KeyedHistograms {
-    pub(super) process: Process,
-}
-
-impl Entries for KeyedHistograms {
-    fn expecting(self) -> &'static str {
-        "keyed histograms"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_hist(HistogramReject::SectionNotAnObject);
-    }
-
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        name: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
+section! {
+    /// `keyedHistograms`: name → key → histogram.
+    pub(super) struct KeyedHistograms { pub(super) process: Process }
+    expecting "keyed histograms", else reject_hist(HistogramReject::SectionNotAnObject);
+    fn entry(self, ctx, name, map) {
         if IGNORED_KEYED_HISTOGRAMS.contains(&name) {
             map.next_value::<IgnoredAny>()?;
             ctx.scratch.reject_hist(HistogramReject::IgnoredByName);
             return Ok(());
         }
         let metric = ctx.intern(name);
-        map.next_value_seed(Section {
-            ctx,
-            entries: HistogramKeys {
-                metric,
-                process: self.process,
-            },
-        })
+        next_section(map, ctx, HistogramKeys { metric, process: self.process })
     }
 }
 
-/// The keys of one keyed histogram: key → histogram, the key as label (case kept).
-#[derive(Clone, Copy)]
-struct HistogramKeys {
-    metric: Option<u32>,
-    process: Process,
-}
-
-impl Entries for HistogramKeys {
-    fn expecting(self) -> &'static str {
-        "a keyed histogram"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_hist(HistogramReject::NotAnObject);
-    }
-
+section! {
+    /// The keys of one keyed histogram: key → histogram, the key as label (case kept).
+    struct HistogramKeys { metric: Option<u32>, process: Process }
+    expecting "a keyed histogram", else reject_hist(HistogramReject::NotAnObject);
     #[inline]
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        key: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
+    fn entry(self, ctx, key, map) {
         let label = ctx.intern(key);
         map.next_value_seed(HistogramSeed {
             ctx,
@@ -130,29 +75,10 @@ struct HistogramSeed<'c, 's> {
     process: Process,
 }
 
-impl<'de> DeserializeSeed<'de> for HistogramSeed<'_, '_> {
-    type Value = ();
+any_seed! {
+    HistogramSeed<'_, '_> => (), "a histogram";
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HistogramSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a histogram")
-    }
-
-    wrong_type!(primitives, |s: Self| s
-        .ctx
-        .scratch
-        .reject_hist(HistogramReject::NotAnObject));
-    wrong_type!(seq, |s: Self| s
-        .ctx
-        .scratch
-        .reject_hist(HistogramReject::NotAnObject));
+    wrong_type!(primitives, seq; |s: Self| s.ctx.scratch.reject_hist(HistogramReject::NotAnObject));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
@@ -205,23 +131,10 @@ struct ValuesSeed<'v> {
     values: &'v mut Vec<(Option<i64>, Scalar)>,
 }
 
-impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
-    type Value = bool;
+any_seed! {
+    ValuesSeed<'_> => bool, "histogram values";
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValuesSeed<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("histogram values")
-    }
-
-    wrong_type!(primitives, |_| false);
-    wrong_type!(seq, |_| false);
+    wrong_type!(primitives, seq; |_| false);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         while let Some(Key(key)) = map.next_key::<Key>()? {
@@ -235,23 +148,10 @@ impl<'de> Visitor<'de> for ValuesSeed<'_> {
 /// `range`: the first two elements of an array.
 struct RangeSeed;
 
-impl<'de> DeserializeSeed<'de> for RangeSeed {
-    type Value = RangeField;
+any_seed! {
+    RangeSeed => RangeField, "a histogram range";
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RangeField, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RangeSeed {
-    type Value = RangeField;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a histogram range")
-    }
-
-    wrong_type!(primitives, |_| RangeField::Invalid);
-    wrong_type!(map, |_| RangeField::Invalid);
+    wrong_type!(primitives, map; |_| RangeField::Invalid);
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RangeField, A::Error> {
         let low = seq.next_element::<Scalar>()?;

@@ -26,8 +26,11 @@ use payload::Payload;
 
 /// Implements the `visit_*` of the JSON types a visitor does not read as "wrong type": skip
 /// the value and return `$wrong(self)`. `primitives`: every type but arrays and objects;
-/// `seq`: arrays; `map`: objects.
+/// `seq`: arrays; `map`: objects; `primitives, seq; $wrong`: several kinds at once.
 macro_rules! wrong_type {
+    ($($kind:ident),+; $wrong:expr) => {
+        $(wrong_type!($kind, $wrong);)+
+    };
     (primitives, $wrong:expr) => {
         fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok(($wrong)(self))
@@ -65,6 +68,67 @@ macro_rules! wrong_type {
     };
 }
 pub(crate) use wrong_type;
+
+/// Implements `DeserializeSeed` (reading any JSON type) and `Visitor` for a seed: `$ty` reads
+/// a `$value` and is `$expecting`; the items given are the rest of its `Visitor` impl.
+macro_rules! any_seed {
+    ($ty:ty => $value:ty, $expecting:literal; $($visit:tt)*) => {
+        impl<'de> serde::de::DeserializeSeed<'de> for $ty {
+            type Value = $value;
+
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+
+        impl<'de> serde::de::Visitor<'de> for $ty {
+            type Value = $value;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($expecting)
+            }
+
+            $($visit)*
+        }
+    };
+}
+pub(crate) use any_seed;
+
+/// Declares a section type (`Copy`) and its [`Entries`]: what it is (`expecting`), the
+/// [`Scratch`] reject method and reason counted when it is not an object (`else`), and how it
+/// reads one entry (`fn entry(self, ctx, key, map)`, the arguments of [`Entries::entry`]).
+macro_rules! section {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident $body:tt
+        expecting $expecting:expr, else $reject:ident($reason:expr);
+        $(#[$entry_attr:meta])*
+        fn entry($self:ident, $ctx:ident, $key:ident, $map:ident) $entry:block
+    ) => {
+        $(#[$attr])*
+        #[derive(Clone, Copy)]
+        $vis struct $name $body
+
+        impl $crate::aggregate::parse::Entries for $name {
+            fn expecting($self) -> &'static str {
+                $expecting
+            }
+
+            fn not_an_object($self, scratch: &mut $crate::aggregate::rules::Scratch) {
+                scratch.$reject($reason);
+            }
+
+            $(#[$entry_attr])*
+            fn entry<'de, A: serde::de::MapAccess<'de>>(
+                $self,
+                $ctx: &mut $crate::aggregate::rules::Ctx<'_>,
+                $key: &str,
+                $map: &mut A,
+            ) -> Result<(), A::Error> $entry
+        }
+    };
+}
+pub(crate) use section;
 
 /// A map key read as the field `F` of an object (no allocation): `None` for a key the parser
 /// does not read.
@@ -137,8 +201,7 @@ impl<'de, S: Entries> Visitor<'de> for Section<'_, '_, S> {
         f.write_str(self.entries.expecting())
     }
 
-    wrong_type!(primitives, |s: Self| s.entries.not_an_object(s.ctx.scratch));
-    wrong_type!(seq, |s: Self| s.entries.not_an_object(s.ctx.scratch));
+    wrong_type!(primitives, seq; |s: Self| s.entries.not_an_object(s.ctx.scratch));
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (ctx, entries) = (self.ctx, self.entries);
@@ -147,6 +210,16 @@ impl<'de, S: Entries> Visitor<'de> for Section<'_, '_, S> {
         }
         Ok(())
     }
+}
+
+/// Reads the value of `map`'s current entry as a section whose entries `entries` reads.
+#[inline]
+pub(super) fn next_section<'de, A: MapAccess<'de>, E: Entries>(
+    map: &mut A,
+    ctx: &mut Ctx<'_>,
+    entries: E,
+) -> Result<(), A::Error> {
+    map.next_value_seed(Section { ctx, entries })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -158,23 +231,10 @@ pub(crate) struct PingSeed<'c, 's> {
     pub(crate) ctx: &'c mut Ctx<'s>,
 }
 
-impl<'de> DeserializeSeed<'de> for PingSeed<'_, '_> {
-    type Value = Option<Envelope<'de>>;
+any_seed! {
+    PingSeed<'_, '_> => Option<Envelope<'de>>, "a ping";
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for PingSeed<'_, '_> {
-    type Value = Option<Envelope<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a ping")
-    }
-
-    wrong_type!(primitives, |_| None);
-    wrong_type!(seq, |_| None);
+    wrong_type!(primitives, seq; |_| None);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut envelope = Envelope::default();

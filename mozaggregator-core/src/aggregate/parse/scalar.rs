@@ -1,13 +1,10 @@
 //! Scalar sections and simple measurements (docs/ingest.md, "What is extracted" and "Scalars, …"): each value becomes a record of
 //! a `SCALARS_…` or `SIMPLE_MEASURES_…` series, names (and keyed scalars' keys) uppercased.
 
-use std::fmt;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess};
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserializer;
-
-use super::{Entries, Section};
-use crate::aggregate::rules::{push_upper, Ctx, Scratch};
+use super::{any_seed, next_section, section};
+use crate::aggregate::rules::{push_upper, Ctx};
 use crate::keys::Process;
 use crate::layout::LayoutSpec;
 use crate::metric_name;
@@ -25,139 +22,61 @@ fn scalar_metric(ctx: &mut Ctx<'_>, name: &str) -> Option<u32> {
     ctx.intern_name()
 }
 
-/// `scalars`: name → value.
-#[derive(Clone, Copy)]
-pub(super) struct Scalars {
-    pub(super) process: Process,
+/// Skips the value of a scalar whose name is never aggregated (counted as such): `true` when
+/// `name` is one.
+fn skip_ignored<'de, A: MapAccess<'de>>(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    map: &mut A,
+) -> Result<bool, A::Error> {
+    if !name.starts_with(IGNORED_SCALAR_PREFIX) {
+        return Ok(false);
+    }
+    map.next_value::<IgnoredAny>()?;
+    ctx.scratch.reject_scalar(ScalarReject::IgnoredByName);
+    Ok(true)
 }
 
-impl Entries for Scalars {
-    fn expecting(self) -> &'static str {
-        "scalars"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_scalar(ScalarReject::SectionNotAnObject);
-    }
-
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        name: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        if name.starts_with(IGNORED_SCALAR_PREFIX) {
-            map.next_value::<IgnoredAny>()?;
-            ctx.scratch.reject_scalar(ScalarReject::IgnoredByName);
-            return Ok(());
+section! {
+    /// `scalars` (name → value) or, `keyed`, `keyedScalars` (name → key → value).
+    pub(super) struct Scalars { pub(super) process: Process, pub(super) keyed: bool }
+    expecting if self.keyed { "keyed scalars" } else { "scalars" },
+    else reject_scalar(ScalarReject::SectionNotAnObject);
+    fn entry(self, ctx, name, map) {
+        if skip_ignored(ctx, name, map)? {
+            Ok(())
+        } else if self.keyed {
+            let metric = scalar_metric(ctx, name);
+            next_section(map, ctx, ScalarKeys { metric, process: self.process })
+        } else {
+            let value: Scalar = map.next_value()?;
+            let metric = scalar_metric(ctx, name);
+            ctx.scalar(metric, Some(0), self.process, LayoutSpec::scalar(), value);
+            Ok(())
         }
-        let value: Scalar = map.next_value()?;
-        let metric = scalar_metric(ctx, name);
-        ctx.scalar(metric, Some(0), self.process, LayoutSpec::scalar(), value);
-        Ok(())
     }
 }
 
-/// `keyedScalars`: name → key → value.
-#[derive(Clone, Copy)]
-pub(super) struct KeyedScalars {
-    pub(super) process: Process,
-}
-
-impl Entries for KeyedScalars {
-    fn expecting(self) -> &'static str {
-        "keyed scalars"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_scalar(ScalarReject::SectionNotAnObject);
-    }
-
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        name: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        if name.starts_with(IGNORED_SCALAR_PREFIX) {
-            map.next_value::<IgnoredAny>()?;
-            ctx.scratch.reject_scalar(ScalarReject::IgnoredByName);
-            return Ok(());
-        }
-        let metric = scalar_metric(ctx, name);
-        map.next_value_seed(Section {
-            ctx,
-            entries: ScalarKeys {
-                metric,
-                process: self.process,
-            },
-        })
-    }
-}
-
-/// The keys of one keyed scalar: key → value, the key uppercased as label.
-#[derive(Clone, Copy)]
-struct ScalarKeys {
-    metric: Option<u32>,
-    process: Process,
-}
-
-impl Entries for ScalarKeys {
-    fn expecting(self) -> &'static str {
-        "a keyed scalar"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_scalar(ScalarReject::NotAnObject);
-    }
-
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        key: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
+section! {
+    /// The keys of one keyed scalar: key → value, the key uppercased as label.
+    struct ScalarKeys { metric: Option<u32>, process: Process }
+    expecting "a keyed scalar", else reject_scalar(ScalarReject::NotAnObject);
+    fn entry(self, ctx, key, map) {
         let value: Scalar = map.next_value()?;
         ctx.scratch.label.clear();
         push_upper(&mut ctx.scratch.label, key);
         let label = ctx.intern_label();
-        ctx.scalar(
-            self.metric,
-            label,
-            self.process,
-            LayoutSpec::scalar(),
-            value,
-        );
+        ctx.scalar(self.metric, label, self.process, LayoutSpec::scalar(), value);
         Ok(())
     }
 }
 
-/// `simpleMeasurements`: name → value, or name → sub-name → value.
-#[derive(Clone, Copy)]
-pub(super) struct Measures {
-    pub(super) process: Process,
-}
-
-impl Entries for Measures {
-    fn expecting(self) -> &'static str {
-        "simple measurements"
-    }
-
-    fn not_an_object(self, scratch: &mut Scratch) {
-        scratch.reject_scalar(ScalarReject::SectionNotAnObject);
-    }
-
-    fn entry<'de, A: MapAccess<'de>>(
-        self,
-        ctx: &mut Ctx<'_>,
-        name: &str,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        map.next_value_seed(MeasureSeed {
-            ctx,
-            name,
-            process: self.process,
-        })
+section! {
+    /// `simpleMeasurements`: name → value, or name → sub-name → value.
+    pub(super) struct Measures { pub(super) process: Process }
+    expecting "simple measurements", else reject_scalar(ScalarReject::SectionNotAnObject);
+    fn entry(self, ctx, name, map) {
+        map.next_value_seed(MeasureSeed { ctx, name, process: self.process })
     }
 }
 
@@ -166,14 +85,6 @@ struct MeasureSeed<'c, 's, 'n> {
     ctx: &'c mut Ctx<'s>,
     name: &'n str,
     process: Process,
-}
-
-impl<'de> DeserializeSeed<'de> for MeasureSeed<'_, '_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
 }
 
 impl MeasureSeed<'_, '_, '_> {
@@ -204,12 +115,8 @@ impl MeasureSeed<'_, '_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for MeasureSeed<'_, '_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a simple measurement")
-    }
+any_seed! {
+    MeasureSeed<'_, '_, '_> => (), "a simple measurement";
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
         self.leaf(Scalar::Bool(v));

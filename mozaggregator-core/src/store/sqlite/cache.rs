@@ -109,25 +109,16 @@ impl WriteCache {
             dims.os,
             dims.os_version
         ];
-        let found = conn
-            .prepare_cached(
-                "SELECT id FROM dims WHERE application = ?1 AND architecture = ?2
-                 AND os = ?3 AND os_version = ?4",
-            )?
-            .query_row(values, |r| r.get(0))
-            .optional()?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO dims (application, architecture, os, os_version)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(values)?;
-                self.pending.push(Pending::Dims(dims.clone()));
-                conn.last_insert_rowid()
-            }
-        };
+        let (id, new) = find_or_insert(
+            conn,
+            "SELECT id FROM dims WHERE application = ?1 AND architecture = ?2
+             AND os = ?3 AND os_version = ?4",
+            "INSERT INTO dims (application, architecture, os, os_version) VALUES (?1, ?2, ?3, ?4)",
+            values,
+        )?;
+        if new {
+            self.pending.push(Pending::Dims(dims.clone()));
+        }
         self.dims.insert(dims.clone(), id);
         Ok(id)
     }
@@ -142,23 +133,15 @@ impl WriteCache {
             i64::try_from(spec.high()).map_err(|_| other("layout high too large"))?,
             i64::from(spec.bucket_count())
         ];
-        let found = conn
-            .prepare_cached(
-                "SELECT id FROM layouts WHERE kind = ?1 AND low = ?2 AND high = ?3 AND n = ?4",
-            )?
-            .query_row(values, |r| r.get(0))
-            .optional()?;
-        let id = match found {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO layouts (kind, low, high, n) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(values)?;
-                self.pending.push(Pending::Layout(spec));
-                conn.last_insert_rowid()
-            }
-        };
+        let (id, new) = find_or_insert(
+            conn,
+            "SELECT id FROM layouts WHERE kind = ?1 AND low = ?2 AND high = ?3 AND n = ?4",
+            "INSERT INTO layouts (kind, low, high, n) VALUES (?1, ?2, ?3, ?4)",
+            values,
+        )?;
+        if new {
+            self.pending.push(Pending::Layout(spec));
+        }
         self.layouts.insert(spec, id);
         Ok(id)
     }
@@ -186,14 +169,29 @@ fn cached_name(
 }
 
 fn intern_text(conn: &Connection, table: &str, name: &str) -> Result<(i64, bool)> {
+    find_or_insert(
+        conn,
+        &format!("SELECT id FROM {table} WHERE name = ?1"),
+        &format!("INSERT INTO {table} (name) VALUES (?1)"),
+        [name],
+    )
+}
+
+/// The id `select` finds for `values`, or the id of the row `insert` adds with them; `true`
+/// when the row is new.
+fn find_or_insert(
+    conn: &Connection,
+    select: &str,
+    insert: &str,
+    values: impl rusqlite::Params + Copy,
+) -> Result<(i64, bool)> {
     let found = conn
-        .prepare_cached(&format!("SELECT id FROM {table} WHERE name = ?1"))?
-        .query_row([name], |r| r.get(0))
+        .prepare_cached(select)?
+        .query_row(values, |r| r.get(0))
         .optional()?;
     if let Some(id) = found {
         return Ok((id, false));
     }
-    conn.prepare_cached(&format!("INSERT INTO {table} (name) VALUES (?1)"))?
-        .execute([name])?;
+    conn.prepare_cached(insert)?.execute(values)?;
     Ok((conn.last_insert_rowid(), true))
 }

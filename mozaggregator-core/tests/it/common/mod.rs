@@ -126,3 +126,32 @@ pub fn expected_for(definitions_json: &str, expected: &Map<String, Value>) -> Ve
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
+
+/// The original service's test data set (its pings of `today`), aggregated by our ingest into
+/// a memory store.
+pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
+    use mozaggregator_core::{Aggregates, Aggregator, MemoryStore, Options, Store};
+    let mut aggregator = Aggregator::new(Options::default());
+    let mut aggregates = Aggregates::new();
+    for ping in mozaggregator_core::testing::dataset::pings(today).unwrap() {
+        aggregator.add_json(&mut aggregates, ping.as_bytes());
+    }
+    let store = MemoryStore::new();
+    for date in aggregates.submission_dates() {
+        for (channel, version) in aggregates.channel_versions(&date) {
+            store
+                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
+                .unwrap();
+        }
+    }
+    store
+}
+
+/// Asserts that an import report accounts for every row read: imported, skipped or rejected.
+pub fn sum_ok(report: &mozaggregator_core::import::ImportReport) {
+    assert_eq!(
+        report.rows_read,
+        report.rows_imported + report.rows_skipped + report.rows_rejected.total(),
+        "{report:?}"
+    );
+}

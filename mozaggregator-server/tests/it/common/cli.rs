@@ -37,3 +37,14 @@ pub fn ok(args: &[&str]) -> Output {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Runs `mozaggregator SUBCOMMAND --report-json REPORT ARGS…` (`args` starting with the
+/// subcommand), which must succeed: its output and the report it wrote.
+pub fn ok_reporting(report: &Path, args: &[&str]) -> (Output, serde_json::Value) {
+    let (subcommand, rest) = args.split_first().expect("a subcommand");
+    let mut all = vec![*subcommand, "--report-json", s(report)];
+    all.extend_from_slice(rest);
+    let out = ok(&all);
+    let report = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    (out, report)
+}

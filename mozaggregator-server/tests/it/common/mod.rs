@@ -146,6 +146,38 @@ pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
+/// The value of `resp`'s header `name` (present, and text).
+pub fn header(resp: &poem::test::TestResponse, name: &str) -> String {
+    resp.0
+        .headers()
+        .get(name)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every parameter of a metric query, sorted.
+pub const METRIC_PARAMS: [&str; 8] = [
+    "application",
+    "architecture",
+    "child",
+    "dates",
+    "metric",
+    "os",
+    "osVersion",
+    "version",
+];
+
+/// The parameter names of a URL's `query` (after the `?`), in their order.
+pub fn query_keys(query: &str) -> Vec<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
+}
+
 // ---- JWT ----
 
 pub struct Keys {

@@ -6,14 +6,14 @@
 #  2. over HTTP: the latency of a lone request — one keep-alive connection that sleeps 50 ms
 #     between requests — for /__lbheartbeat__ and an uncached 30-date metric query (the
 #     server runs with its response cache off), next to the same requests back to back
-#     (mozaggregator-server/examples/idle_latency.rs);
+#     (mozaggregator/examples/idle_latency.rs);
 #  3. over HTTP: what the statistics cost a client — the plain 30-date query and the same with
 #     seven statistics, alternated on one connection (400 pairs), as a ratio in the same run.
 # Writes bench/results-analysis.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p mozaggregator-core --example analysis_bench
-cargo build --release -p mozaggregator-server --bin mozaggregator --example idle_latency
+cargo build --release -p mozaggregator --bin mozaggregator --example idle_latency
 mkdir -p target/bench
 out=bench/results-analysis.md
 ./target/release/examples/analysis_bench --store target/bench/store.sqlite --out "$out.tmp"

@@ -24,9 +24,10 @@ rm -rf "$tree"
 git worktree add --detach "$tree" "$base_rev" >/dev/null
 trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true' EXIT
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
-(cd "$tree" && CARGO_TARGET_DIR="$target_dir" cargo build --release -q -p mozaggregator-server)
+# The binary's package: `mozaggregator` (before the HTTP library split: `mozaggregator-server`).
+(cd "$tree" && CARGO_TARGET_DIR="$target_dir" cargo build --release -q --bin mozaggregator)
 cp "$target_dir/release/mozaggregator" "$WORK/mozaggregator-base"
-cargo build --release -q -p mozaggregator-server
+cargo build --release -q -p mozaggregator
 cp "$target_dir/release/mozaggregator" "$WORK/mozaggregator-head"
 
 corpora=()

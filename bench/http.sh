@@ -25,7 +25,7 @@ BIN="$ROOT/target/release/mozaggregator"
 HOST="127.0.0.1"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release -q -p mozaggregator-server --bin mozaggregator
+cargo build --release -q -p mozaggregator --bin mozaggregator
 
 if [ ! -f "$STORE" ]; then
   mkdir -p "$(dirname "$STORE")"
@@ -116,7 +116,7 @@ stop_server
 
 # 4-5. The same query with a valid JWT (RS256, verified on every request): a server with a
 # JWKS, cached and uncached. A fresh key and token come from the jwt_fixture example.
-cargo build --release -q -p mozaggregator-server --example jwt_fixture
+cargo build --release -q -p mozaggregator --example jwt_fixture
 JWKS="$(mktemp)"
 ISSUER="https://issuer.bench/"
 AUDIENCE="https://aggregates.bench/"

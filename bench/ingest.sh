@@ -16,7 +16,7 @@ RUNS=${RUNS:-3}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
 
-cargo build --release -q -p mozaggregator-server
+cargo build --release -q -p mozaggregator
 cargo build --release -q --manifest-path bench/ingest-bench/Cargo.toml
 BIN=target/release/mozaggregator
 BENCH=bench/ingest-bench/target/release/ingest-bench

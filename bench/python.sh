@@ -10,7 +10,7 @@ REPEAT=${2:-3}
 VENV=${VENV:-.venv}
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
-cargo build --release --quiet -p mozaggregator-server --bin mozaggregator
+cargo build --release --quiet -p mozaggregator --bin mozaggregator
 maturin develop --release --quiet
 DATA=target/bench-python
 mkdir -p "$DATA"

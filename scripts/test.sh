@@ -85,7 +85,7 @@ lap "python venv"
 # The extension module (debug profile: the tests are small; benchmarks use --release) and the
 # CLI binary that tests/python compares the Python results against.
 maturin develop --quiet
-cargo build --quiet -p mozaggregator-server --bin mozaggregator
+cargo build --quiet -p mozaggregator --bin mozaggregator
 export MOZAGGREGATOR_BIN="$target_dir/debug/mozaggregator"
 lap "python module + CLI build"
 # Spark (tests/python/test_spark.py) listens on the loopback only.

@@ -73,7 +73,7 @@ def cli() -> Path:
     binary = cli_binary()
     if binary is None:
         pytest.fail(
-            "the mozaggregator CLI is not built: run `cargo build --release -p mozaggregator-server` "
+            "the mozaggregator CLI is not built: run `cargo build --release -p mozaggregator` "
             "(scripts/test.sh does) or set MOZAGGREGATOR_BIN"
         )
     assert binary.exists(), binary

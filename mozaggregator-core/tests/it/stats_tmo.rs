@@ -10,7 +10,7 @@
 //! Optional: runs only when `TELEMETRY_JS` names a local copy of telemetry.js (it is not part of
 //! this repository, and nothing is fetched) and `node` is installed; otherwise it records a skip
 //! (`testing::skip`), which scripts/test.sh lists at the end, as
-//! mozaggregator-server/tests/telemetry_js.rs does.
+//! mozaggregator/tests/it/telemetry_js.rs does.
 
 use mozaggregator_core::stats::{percentiles, tmo_mean, Distribution, PercentileMethod};
 use mozaggregator_core::{exponential_buckets, linear_buckets, Kind, LayoutSpec};

@@ -3,7 +3,7 @@
 //! --jwt-issuer ISS --jwt-audience AUD`, then `Authorization: Bearer TOKEN`).
 //!
 //! ```text
-//! cargo run --release -p mozaggregator-server --example jwt_fixture -- JWKS_FILE ISSUER AUDIENCE
+//! cargo run --release -p mozaggregator --example jwt_fixture -- JWKS_FILE ISSUER AUDIENCE
 //! ```
 
 use std::process::ExitCode;

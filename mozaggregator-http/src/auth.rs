@@ -63,7 +63,7 @@ pub struct JwtConfig {
 /// Decides whether a request is authorized.
 ///
 /// ```
-/// use mozaggregator_server::auth::Authenticator;
+/// use mozaggregator_http::auth::Authenticator;
 /// let auth = Authenticator::new(None, vec!["s3cret".into()]);
 /// assert!(auth.check(Some("Bearer s3cret")).is_ok());
 /// assert!(auth.check(Some("Bearer nope")).is_err());

@@ -6,7 +6,7 @@
 //! path's p50 as a ratio to the first path's.
 //!
 //! ```text
-//! cargo run --release -p mozaggregator-server --example idle_latency -- \
+//! cargo run --release -p mozaggregator --example idle_latency -- \
 //!     --addr 127.0.0.1:5000 [--idle-ms 50] [--requests 200] [--ratios] PATH...
 //! ```
 //!

@@ -2,7 +2,7 @@
 //! static tokens, and loading the JWKS and token files.
 
 use crate::common::*;
-use mozaggregator_server::auth::{load_jwks, load_tokens};
+use mozaggregator_http::auth::{load_jwks, load_tokens};
 use poem::http::StatusCode;
 
 const GATED: [&str; 4] = [
@@ -164,7 +164,7 @@ async fn every_bad_token_is_403() {
 #[tokio::test]
 async fn without_any_auth_configured_nothing_is_authorized() {
     let mut cfg = config(None);
-    cfg.auth = mozaggregator_server::auth::Authenticator::default();
+    cfg.auth = mozaggregator_http::auth::Authenticator::default();
     let (_, c) = app_with(store(), cfg);
     for token in [TOKEN.to_string(), valid_jwt()] {
         c.get("/authed")

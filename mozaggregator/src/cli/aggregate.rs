@@ -18,7 +18,7 @@ use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
 use mozaggregator_core::{Aggregator, Options, StoreLocation};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
 #[derive(clap::Args)]

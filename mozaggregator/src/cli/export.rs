@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::export::{self, ExportOptions};
 use mozaggregator_core::{Error as CoreError, Prefix, Selection, StoreLocation};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

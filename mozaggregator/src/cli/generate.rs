@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator generate`.
 #[derive(clap::Args)]

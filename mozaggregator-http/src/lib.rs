@@ -1,8 +1,9 @@
-//! # mozaggregator-server
+//! # mozaggregator-http
 //!
-//! The HTTP API of mozaggregator (poem) and the pieces of the `mozaggregator` command-line tool.
-//! Thin by design: it parses requests and arguments into `mozaggregator-core` types, calls the
-//! core, and serializes the answer.
+//! The HTTP API of mozaggregator (poem), as a library: the `mozaggregator` command-line tool
+//! serves it (`mozaggregator serve`), and another server can mount [`App`] itself. Thin by
+//! design: it parses requests into `mozaggregator-core` types, calls the core, and serializes
+//! the answer.
 //!
 //! - [`app`]: the API endpoint (routes, caching, limits, headers);
 //! - [`auth`]: bearer tokens (RS256 JWTs against a JWKS, static tokens);

@@ -14,8 +14,8 @@ use mozaggregator_core::report::count;
 use mozaggregator_core::{
     date, Aggregates, Aggregator, Filter, Options, Prefix, Store, StoreLocation,
 };
-use mozaggregator_server::listener::BoundListener;
-use mozaggregator_server::{App, Error, Result};
+use mozaggregator_http::listener::BoundListener;
+use mozaggregator_http::{App, Error, Result};
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 

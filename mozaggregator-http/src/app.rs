@@ -36,7 +36,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 /// ```
 /// use std::sync::Arc;
 /// use mozaggregator_core::{definitions::Definitions, MemoryStore};
-/// use mozaggregator_server::{app::App, config::ServerConfig};
+/// use mozaggregator_http::{app::App, config::ServerConfig};
 /// let app = App::new(Arc::new(MemoryStore::new()), Arc::new(Definitions::new()),
 ///     ServerConfig::default());
 /// # let _ = app;

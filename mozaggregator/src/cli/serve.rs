@@ -10,9 +10,9 @@ use mozaggregator_core::access::{
 };
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::{Store, StoreLocation};
-use mozaggregator_server::auth::{load_jwks, load_tokens, Authenticator, JwtConfig};
-use mozaggregator_server::listener::{BoundListener, MAX_URL_BYTES};
-use mozaggregator_server::{App, Error, Limits, Result, ServerConfig};
+use mozaggregator_http::auth::{load_jwks, load_tokens, Authenticator, JwtConfig};
+use mozaggregator_http::listener::{BoundListener, MAX_URL_BYTES};
+use mozaggregator_http::{App, Error, Limits, Result, ServerConfig};
 
 /// Arguments of `mozaggregator serve`. Every flag can also be set with the environment
 /// variable `MOZAGGREGATOR_<FLAG>` (e.g. `MOZAGGREGATOR_DB`); lists in the environment are

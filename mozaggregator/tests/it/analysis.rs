@@ -15,7 +15,7 @@ const KEYED: &str = "version=42&dates=20150601,20150602&metric=KEYED_MS";
 
 /// The common store plus version 42 with a keyed metric of 20 labels: label `Lnn` has `nn + 1`
 /// pings per date (so `L19` has the most).
-fn analysis_client() -> TestClient<mozaggregator_server::App> {
+fn analysis_client() -> TestClient<mozaggregator_http::App> {
     let store = store();
     for date in [D1, D2] {
         let mut batch = Batch {
@@ -51,7 +51,7 @@ fn analysis_client() -> TestClient<mozaggregator_server::App> {
     client
 }
 
-async fn get(c: &TestClient<mozaggregator_server::App>, url: &str) -> (StatusCode, Value) {
+async fn get(c: &TestClient<mozaggregator_http::App>, url: &str) -> (StatusCode, Value) {
     let r = c.get(url).send().await;
     status_json(r).await
 }
@@ -63,7 +63,7 @@ async fn status_json(r: TestResponse) -> (StatusCode, Value) {
     (status, v)
 }
 
-async fn raw(c: &TestClient<mozaggregator_server::App>, url: &str) -> Vec<u8> {
+async fn raw(c: &TestClient<mozaggregator_http::App>, url: &str) -> Vec<u8> {
     let r = c.get(url).send().await;
     r.0.into_body().into_bytes().await.unwrap().to_vec()
 }

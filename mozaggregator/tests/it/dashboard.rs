@@ -2,9 +2,9 @@
 //! unchanged. (The dashboard itself is tested in a browser by `dashboard/tests`.)
 
 use crate::common;
-use mozaggregator_server::headers::{CSP, DASHBOARD_CSP};
+use mozaggregator_http::headers::{CSP, DASHBOARD_CSP};
 
-fn client() -> poem::test::TestClient<mozaggregator_server::App> {
+fn client() -> poem::test::TestClient<mozaggregator_http::App> {
     common::app_with(common::store(), common::config(None)).1
 }
 
@@ -74,7 +74,7 @@ async fn definitions_are_served_for_the_metric_search() {
             r#"{"GC_MS": {"kind": "exponential", "high": "10000", "n_buckets": 50, "description": "Time spent running JS GC (ms)"}}"#,
         )
         .unwrap();
-    let app = mozaggregator_server::App::new(
+    let app = mozaggregator_http::App::new(
         common::store(),
         std::sync::Arc::new(definitions),
         common::config(None),

@@ -15,7 +15,7 @@ use crate::common::{app_with, bearer, claims, config, jwt_config, keys, sign, TO
 use mozaggregator_core::definitions::{Definition, Definitions};
 use mozaggregator_core::testing::dataset;
 use mozaggregator_core::*;
-use mozaggregator_server::App;
+use mozaggregator_http::App;
 use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{json, Value};

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use mozaggregator_core::date::{days_before, today_utc};
 use mozaggregator_core::{check_date, StoreLocation};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator trim`.
 #[derive(clap::Args)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::{Prefix, SqliteStore, Store};
-use mozaggregator_server::App;
+use mozaggregator_http::App;
 use poem::test::TestClient;
 
 #[tokio::test]

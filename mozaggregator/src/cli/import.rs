@@ -21,7 +21,7 @@ use mozaggregator_core::import::{
 };
 use mozaggregator_core::input::{self, Input};
 use mozaggregator_core::{export, Store, StoreLocation};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 
 use super::export::Format;
 

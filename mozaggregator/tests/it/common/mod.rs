@@ -11,8 +11,8 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::*;
-use mozaggregator_server::auth::{Authenticator, JwtConfig};
-use mozaggregator_server::{App, ServerConfig};
+use mozaggregator_http::auth::{Authenticator, JwtConfig};
+use mozaggregator_http::{App, ServerConfig};
 use poem::test::TestClient;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 

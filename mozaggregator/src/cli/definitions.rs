@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::definitions::{Definition, Definitions};
-use mozaggregator_server::{Error, Result};
+use mozaggregator_http::{Error, Result};
 use serde::Serialize;
 
 /// Arguments of `mozaggregator definitions`.

@@ -6,7 +6,7 @@ use crate::common;
 use std::sync::Arc;
 
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_server::App;
+use mozaggregator_http::App;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -56,7 +56,7 @@ pub fn preflight(allow: &'static str) -> Response {
 /// quoted, unquoted and weak (`W/`) forms, comma-separated lists and `*`.
 ///
 /// ```
-/// use mozaggregator_server::headers::etag_matches;
+/// use mozaggregator_http::headers::etag_matches;
 /// assert!(etag_matches("\"v1\"", "\"v1\""));
 /// assert!(etag_matches("v1", "\"v1\""));
 /// assert!(etag_matches("W/\"v0\", W/\"v1\"", "\"v1\""));

@@ -48,7 +48,7 @@ struct Inner {
 ///
 /// ```
 /// use std::time::Duration;
-/// use mozaggregator_server::cache::{CacheLimits, ResponseCache};
+/// use mozaggregator_http::cache::{CacheLimits, ResponseCache};
 /// let cache = ResponseCache::new(CacheLimits { timeout: Duration::from_secs(60),
 ///     max_entries: 10, max_bytes: 1 << 20 });
 /// let key = ("/status".to_string(), false);

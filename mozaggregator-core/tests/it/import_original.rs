@@ -26,10 +26,10 @@ fn dataset_store() -> MemoryStore {
         aggregator.add_json(&mut aggregates, ping.as_bytes());
     }
     let store = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
+    for date in aggregates.submission_dates().unwrap() {
+        for (channel, version) in aggregates.channel_versions(date) {
             store
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
+                .write(&aggregates.batch_part(date, &channel, &version).unwrap())
                 .unwrap();
         }
     }
@@ -85,7 +85,11 @@ fn exported(store: &dyn Store) -> String {
 }
 
 fn absorbed(store: &dyn Store) -> BTreeMap<Target, Vec<String>> {
-    absorbed_dates(store, &Selection::default()).unwrap()
+    absorbed_dates(store, &Selection::default())
+        .unwrap()
+        .into_iter()
+        .map(|(t, dates)| (t, dates.iter().map(ToString::to_string).collect()))
+        .collect()
 }
 
 fn run(store: &dyn Store, url: &str, definitions: Definitions) -> ImportReport {
@@ -338,7 +342,7 @@ fn bad_rows_are_counted_by_reason_and_the_good_ones_imported() {
         prefix,
         channel: "nightly".into(),
         version: "42".into(),
-        date: date.into(),
+        date: date.parse().unwrap(),
     };
     let got = absorbed(&dest);
     assert_eq!(got[&t(Prefix::SubmissionDate, "20150601")], ["20150601"]);

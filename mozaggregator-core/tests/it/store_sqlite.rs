@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mozaggregator_core::date::add_days;
 use mozaggregator_core::error::{Backend, StoreErrorKind};
-use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
+use mozaggregator_core::testing::conformance::fixtures::{
+    batch, date, dims, dump, hist, key, target,
+};
 use mozaggregator_core::{
     Dimension, Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey,
     SeriesQuery, SqliteStore, Store, Target,
@@ -56,7 +57,7 @@ fn query_m(dates: &[&str], filter: Filter) -> SeriesQuery {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        dates: dates.iter().map(|d| d.to_string()).collect(),
+        dates: dates.iter().map(|d| date(d)).collect(),
         metric: "M".into(),
         filter,
     }
@@ -96,7 +97,7 @@ fn readers_never_see_half_a_batch() {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        dates: vec!["20150601".into(), "20150602".into()],
+        dates: vec![date("20150601"), date("20150602")],
         metric: "M".into(),
         filter: Filter::All,
     };
@@ -141,7 +142,7 @@ fn readers_never_see_half_a_batch() {
                     .map(|(i, k)| (k.clone(), one(i)))
                     .collect();
                 let b = batch(
-                    &add_days("20150603", k).unwrap(),
+                    &date("20150603").add_days(k).unwrap().to_string(),
                     targets.iter().map(|t| (t.clone(), rows.clone())).collect(),
                 );
                 let report = store.write(&b).unwrap();

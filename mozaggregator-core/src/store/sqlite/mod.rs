@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use crate::date::Date;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
@@ -32,6 +33,13 @@ use cache::WriteCache;
 use fault::{corrupt, file_fault, is_busy, open_error};
 use pool::Pool;
 pub use schema::SCHEMA_VERSION;
+
+/// Dates are stored as their `YYYYMMDD` text (read back with `read::date_at`).
+impl rusqlite::ToSql for Date {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.to_string().into())
+    }
+}
 
 /// Largest number of idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
@@ -314,11 +322,11 @@ impl Store for SqliteStore {
         self.read(|tx, cache| read::query(tx, cache, query))
     }
 
-    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<Date>> {
         self.read(|tx, _| read::absorbed(tx, target))
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
         let mut writer = self.writer();
         let lock_wait = self.lock_wait();
         retry_busy(lock_wait, || write::trim(&mut writer.conn, cutoff, dry_run))

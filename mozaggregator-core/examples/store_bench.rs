@@ -593,7 +593,7 @@ fn naive_query(conn: &Connection, q: &SeriesQuery) -> Result<Vec<QueryRow>, Erro
                 .merge(&h)?;
         }
         out.extend(groups.into_iter().map(|((label, _), histogram)| QueryRow {
-            date: date.clone(),
+            date: *date,
             label,
             histogram,
         }));

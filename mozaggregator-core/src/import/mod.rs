@@ -31,7 +31,7 @@
 //! assert_eq!((report.rows_read, report.rows_imported), (2, 1));
 //! assert_eq!(report.rows_rejected["wrong_type"], 1);
 //! let target = Target { prefix: Prefix::BuildId, channel: "nightly".into(),
-//!     version: "42".into(), date: "20150601".into() };
+//!     version: "42".into(), date: "20150601".parse().unwrap() };
 //! assert_eq!(store.absorbed(&target).unwrap().len(), 2);
 //! ```
 

@@ -58,12 +58,12 @@ const MAX_IDLE_READERS: usize = 8;
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = SqliteStore::open(dir.path().join("aggregates.sqlite")).unwrap();
 /// let target = Target { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
-///     version: "42".into(), date: "20150601".into() };
+///     version: "42".into(), date: "20150601".parse().unwrap() };
 /// let key = SeriesKey { metric: "GC_MS".into(), label: "".into(), process: Process::Parent,
 ///     dims: Dims::default() };
 /// let mut h = Histogram::empty(LayoutSpec::scalar());
 /// h.record(42).unwrap();
-/// let mut batch = Batch { submission_date: "20150601".into(), ..Batch::default() };
+/// let mut batch = Batch::new("20150601".parse().unwrap());
 /// batch.tables.insert(target.clone(), vec![(key, h)]);
 /// assert_eq!(store.write(&batch).unwrap().rows_written, 1);
 /// // The same submission date again changes nothing.

@@ -401,6 +401,41 @@ fn corrupt_rows_are_errors_not_panics() {
     drop(before);
 }
 
+#[test]
+fn a_stored_date_that_is_not_a_date_is_a_corrupt_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let (t, rows) = rows(3);
+    store
+        .write(&batch("20150601", vec![(t.clone(), rows)]))
+        .unwrap();
+    let corrupt = |what: &str, kind: Option<StoreErrorKind>| {
+        assert_eq!(kind, Some(StoreErrorKind::Corrupt), "{what}");
+    };
+    let conn = raw(&path);
+    for bad in ["2015-06-01", "20150231", ""] {
+        conn.execute("UPDATE targets SET date = ?1", [bad]).unwrap();
+        let kind = |r: mozaggregator_core::Result<()>| r.err().and_then(|e| e.store_kind());
+        corrupt(bad, kind(store.dates(Prefix::BuildId, "nightly").map(drop)));
+        corrupt(
+            bad,
+            kind(store.query(&query_m(&["20150601"], Filter::All)).map(drop)),
+        );
+        corrupt(
+            bad,
+            kind(store.scan(&Selection::default(), &mut |_, _, _| Ok(()))),
+        );
+        corrupt(bad, kind(store.trim(date("20990101"), true).map(drop)));
+    }
+    conn.execute("UPDATE targets SET date = '20150601'", [])
+        .unwrap();
+    conn.execute("UPDATE absorbed SET submission_date = 'june'", [])
+        .unwrap();
+    let kind = store.absorbed(&t).err().and_then(|e| e.store_kind());
+    corrupt("absorbed", kind);
+}
+
 /// Queries that need no dims read `totals`; they answer exactly what the packs answer, over
 /// merges of several batches, with and without process and label filters.
 #[test]

@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [pings, store, rest @ ..] => (
             PathBuf::from(pings),
             PathBuf::from(store),
-            rest.first().cloned(),
+            rest.first().map(|d| d.parse()).transpose()?,
         ),
         _ => {
             // No arguments: make a small file of synthetic pings to aggregate.
@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
             Generator::new(GenerateOptions {
                 seed: 1,
-                submission_date: Some("20240115".into()),
+                submission_date: Some("20240115".parse()?),
                 template: None,
             })?
             .write_ndjson(50, &mut file)?;

@@ -76,8 +76,12 @@ fn run() -> Result<(), Error> {
         s.prefix,
         s.channel,
         s.version,
-        data.dates().first().map_or("", String::as_str),
-        data.dates().last().map_or("", String::as_str)
+        data.dates()
+            .first()
+            .map_or(String::new(), ToString::to_string),
+        data.dates()
+            .last()
+            .map_or(String::new(), ToString::to_string)
     );
     println!("hot plain metric:  {}", data.hot_plain_metric());
     println!("hot keyed metric:  {}", data.hot_keyed_metric());

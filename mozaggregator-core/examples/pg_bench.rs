@@ -207,7 +207,7 @@ fn as_original(
             .chain([h.sum(), h.count()].iter())
             .map(|&v| i64::try_from(v))
             .collect::<Result<Vec<_>, _>>()?;
-        out.insert((row.date, row.label), values);
+        out.insert((row.date.to_string(), row.label), values);
     }
     Ok(out)
 }

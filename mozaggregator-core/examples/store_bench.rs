@@ -152,7 +152,7 @@ fn run(o: Options) -> Result<(), Error> {
         let first = sample.batch(0);
         store.write(&first)?;
         let mut again: Batch = first.clone();
-        again.submission_date = "20991231".into();
+        again.submission_date = "20991231".parse()?;
         let started = Instant::now();
         let r = store.write(&again)?;
         r.rows_written as f64 / started.elapsed().as_secs_f64()
@@ -556,7 +556,7 @@ fn naive_query(conn: &Connection, q: &SeriesQuery) -> Result<Vec<QueryRow>, Erro
                 .merge(&h)?;
         }
         out.extend(groups.into_iter().map(|((label, _), histogram)| QueryRow {
-            date: date.clone(),
+            date: *date,
             label,
             histogram,
         }));

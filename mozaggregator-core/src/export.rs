@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
@@ -62,7 +63,7 @@ pub struct ExportRow<'a> {
     /// Major version.
     pub version: &'a str,
     /// Build-id date or submission date.
-    pub date: &'a str,
+    pub date: Date,
     /// Stored metric name.
     pub metric: &'a str,
     /// Label (`""` when unkeyed).
@@ -90,14 +91,14 @@ pub struct ExportRow<'a> {
     /// The submission dates the row's target absorbed (sorted), when asked for
     /// ([`ExportRow::with_absorbed`]); not serialized when `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub absorbed: Option<&'a [String]>,
+    pub absorbed: Option<&'a [Date]>,
 }
 
 impl<'a> ExportRow<'a> {
     /// This row with its target's absorbed submission dates: NDJSON gets a last field
     /// `"absorbed":["YYYYMMDD",…]`, CSV a last column (the header is then
     /// [`CSV_HEADER_WITH_ABSORBED`]).
-    pub fn with_absorbed(self, absorbed: &'a [String]) -> Self {
+    pub fn with_absorbed(self, absorbed: &'a [Date]) -> Self {
         Self {
             absorbed: Some(absorbed),
             ..self
@@ -107,11 +108,12 @@ impl<'a> ExportRow<'a> {
     /// Appends this row as one CSV line (with `\n`); `buckets`, `histogram` (and `absorbed`)
     /// are JSON arrays.
     pub fn write_csv(&self, out: &mut String) {
+        let date = self.date.to_string();
         for field in [
             self.prefix,
             self.channel,
             self.version,
-            self.date,
+            &date,
             self.metric,
             self.label,
             self.process,
@@ -166,7 +168,7 @@ fn csv_field(out: &mut String, s: &str) {
 /// let defs = Definitions::new();
 /// let mut exporter = Exporter::new(&defs);
 /// let target = Target { prefix: Prefix::BuildId, channel: "nightly".into(),
-///     version: "42".into(), date: "20150601".into() };
+///     version: "42".into(), date: "20150601".parse().unwrap() };
 /// let key = SeriesKey { metric: "A11Y_FLAG".into(), label: "".into(),
 ///     process: Process::Parent, dims: Dims::default() };
 /// let h = Histogram::from_parts(LayoutSpec::flag(), vec![0, 3, 0], 3, 3).unwrap();
@@ -221,7 +223,7 @@ impl<'d> Exporter<'d> {
             prefix: target.prefix.as_str(),
             channel: &target.channel,
             version: &target.version,
-            date: &target.date,
+            date: target.date,
             metric: &key.metric,
             label: &key.label,
             process: key.process.as_str(),
@@ -248,7 +250,7 @@ impl<'d> Exporter<'d> {
 pub fn absorbed_dates(
     store: &dyn Store,
     selection: &Selection,
-) -> Result<BTreeMap<Target, Vec<String>>> {
+) -> Result<BTreeMap<Target, Vec<Date>>> {
     let mut out = BTreeMap::new();
     for prefix in [Prefix::BuildId, Prefix::SubmissionDate] {
         if selection.prefix.is_some_and(|p| p != prefix) {
@@ -373,7 +375,7 @@ mod tests {
             prefix: Prefix::SubmissionDate,
             channel: "beta".into(),
             version: "60".into(),
-            date: "20180101".into(),
+            date: Date::parse("20180101").unwrap(),
         };
         let key = SeriesKey {
             metric: "CAT".into(),
@@ -411,7 +413,7 @@ mod tests {
             prefix: Prefix::BuildId,
             channel: "nightly".into(),
             version: "42".into(),
-            date: "20150601".into(),
+            date: Date::parse("20150601").unwrap(),
         };
         let key = SeriesKey {
             metric: "A".into(),
@@ -420,7 +422,10 @@ mod tests {
             dims: Dims::default(),
         };
         let h = Histogram::from_parts(LayoutSpec::flag(), vec![0, 3, 0], 3, 3).unwrap();
-        let dates = vec!["20150601".to_string(), "20150602".to_string()];
+        let dates = vec![
+            Date::parse("20150601").unwrap(),
+            Date::parse("20150602").unwrap(),
+        ];
         let mut exporter = Exporter::new(&defs);
         let (mut plain, mut with) = (String::new(), String::new());
         exporter.row(&target, &key, &h).write_ndjson(&mut plain);

@@ -15,13 +15,13 @@
 //! use mozaggregator_core::generate::{GenerateOptions, Generator};
 //! let mut g = Generator::new(GenerateOptions {
 //!     seed: 7,
-//!     submission_date: Some("20240115".into()),
+//!     submission_date: Some("20240115".parse().unwrap()),
 //!     template: None,
 //! })
 //! .unwrap();
 //! let ping = g.ping();
 //! assert!(ping.len() > 50_000);
-//! let again = Generator::new(GenerateOptions { seed: 7, submission_date: Some("20240115".into()),
+//! let again = Generator::new(GenerateOptions { seed: 7, submission_date: Some("20240115".parse().unwrap()),
 //!     template: None }).unwrap().ping();
 //! assert_eq!(ping, again);
 //! ```
@@ -31,9 +31,8 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use crate::date::add_days;
+use crate::date::Date;
 use crate::error::{Error, Result};
-use crate::keys::check_date;
 use crate::layout::{exponential_buckets, linear_buckets};
 
 /// The base date of pings generated without a submission date.
@@ -47,7 +46,7 @@ pub struct GenerateOptions {
     /// When set, pings carry `meta` with this submission date (and a sample id), as pings from
     /// Mozilla's pipeline do, and build ids precede it. When not, pings are as clients send
     /// them (no `meta`) and build ids precede [`DEFAULT_DATE`].
-    pub submission_date: Option<String>,
+    pub submission_date: Option<Date>,
     /// A real main ping (JSON text) to vary instead of generating from scratch.
     pub template: Option<String>,
 }
@@ -371,29 +370,26 @@ struct Dims {
 pub struct Generator {
     rng: Rng,
     catalogue: Catalogue,
-    submission_date: Option<String>,
-    base_date: String,
+    submission_date: Option<Date>,
+    base_date: Date,
     template: Option<Value>,
     /// Build dates: base date minus 0..7 days.
-    build_dates: Vec<String>,
+    build_dates: Vec<Date>,
 }
 
 impl Generator {
     /// A generator.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a bad submission date; [`Error::Parse`] for a template that is
-    /// not a JSON object.
+    /// [`Error::Invalid`] for a submission date less than a week after 0000-01-01;
+    /// [`Error::Parse`] for a template that is not a JSON object.
     pub fn new(options: GenerateOptions) -> Result<Self> {
-        if let Some(d) = &options.submission_date {
-            check_date("submission date", d)?;
-        }
-        let base_date = options
-            .submission_date
-            .clone()
-            .unwrap_or_else(|| DEFAULT_DATE.to_string());
+        let base_date = match options.submission_date {
+            Some(d) => d,
+            None => Date::parse(DEFAULT_DATE)?,
+        };
         let build_dates = (0..7)
-            .map(|d| add_days(&base_date, -d))
+            .map(|d| base_date.add_days(-d))
             .collect::<Result<Vec<_>>>()?;
         let template = match &options.template {
             None => None,
@@ -506,10 +502,10 @@ impl Generator {
         push_json_str(out, &id);
         let _ = write!(
             out,
-            ",\"creationDate\":\"{}-{}-{}T{:02}:{:02}:{:02}.{:03}Z\",\"version\":4,\"clientId\":",
-            &self.base_date[..4],
-            &self.base_date[4..6],
-            &self.base_date[6..],
+            ",\"creationDate\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"version\":4,\"clientId\":",
+            self.base_date.year(),
+            self.base_date.month(),
+            self.base_date.day(),
             self.rng.below(24),
             self.rng.below(60),
             self.rng.below(60),
@@ -1044,7 +1040,7 @@ mod tests {
     fn pings_are_valid_json_of_realistic_size_and_deterministic() {
         let options = GenerateOptions {
             seed: 42,
-            submission_date: Some("20240301".into()),
+            submission_date: Some(Date::parse("20240301").unwrap()),
             template: None,
         };
         let pings: Vec<String> = Generator::new(options.clone()).unwrap().take(30).collect();

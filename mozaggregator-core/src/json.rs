@@ -17,13 +17,15 @@ impl MetricResponse {
     ///
     /// ```
     /// use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
+    /// use mozaggregator_core::Date;
     /// let response = MetricResponse {
     ///     buckets: vec![Bucket::Number(0), Bucket::Number(1)],
     ///     kind: "linear".into(),
     ///     description: "a \"quoted\" text".into(),
-    ///     data: vec![DataPoint::new("20240101".into(), String::new(), 2, 3, vec![1, 2])],
+    ///     data: vec![DataPoint::new(Date::parse("20240101")?, String::new(), 2, 3, vec![1, 2])],
     /// };
-    /// assert_eq!(response.to_json(), serde_json::to_vec(&response).unwrap());
+    /// assert_eq!(response.to_json(), serde_json::to_vec(&response)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_json(&self) -> Vec<u8> {
         // Entries are about 20 bytes per bucket; one allocation fits most answers.

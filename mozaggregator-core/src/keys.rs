@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::Date;
 use crate::error::{Error, Result};
 
 /// The two aggregate families (docs/ingest.md, "Aggregates and merging").
@@ -108,18 +109,6 @@ impl FromStr for Process {
     }
 }
 
-/// Checks a `YYYYMMDD` date: eight ASCII digits forming a real calendar date (`20150231` is
-/// refused). The one rule of the whole crate: it is [`crate::date::parse`]'s, used by ingest
-/// (submission dates, build ids), stores (batches, trim), queries and the CLI alike.
-///
-/// # Errors
-/// [`Error::Invalid`] naming `what`.
-pub fn check_date(what: &'static str, date: &str) -> Result<()> {
-    crate::date::parse(date)
-        .map(|_| ())
-        .map_err(|_| Error::invalid(what, format!("`{date}` is not a YYYYMMDD date")))
-}
-
 /// One aggregate table: (prefix, channel, version, date). The date is the build-id date or the
 /// submission date, `YYYYMMDD`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -130,8 +119,8 @@ pub struct Target {
     pub channel: String,
     /// Major version, e.g. `"42"`.
     pub version: String,
-    /// `YYYYMMDD`.
-    pub date: String,
+    /// The build-id date or the submission date.
+    pub date: Date,
 }
 
 /// The non-metric dimensions of a series (docs/ingest.md, "Aggregates and merging").
@@ -166,8 +155,8 @@ pub struct SeriesKey {
 /// A date and the version it was seen with, as `/dates/` lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DateVersion {
-    /// `YYYYMMDD`.
-    pub date: String,
+    /// The date of the tables.
+    pub date: Date,
     /// Major version.
     pub version: String,
 }
@@ -225,23 +214,5 @@ mod tests {
         }
         assert!("true".parse::<Process>().is_err());
         assert!("builds".parse::<Prefix>().is_err());
-    }
-
-    #[test]
-    fn dates_are_checked() {
-        assert!(check_date("date", "20150630").is_ok());
-        assert!(check_date("date", "20240229").is_ok());
-        for bad in [
-            "2015063",
-            "2015-06-30",
-            "20151330",
-            "20150600",
-            "20150231",
-            "20230229",
-            "2015063x",
-            "",
-        ] {
-            assert!(check_date("date", bad).is_err(), "{bad}");
-        }
     }
 }

@@ -41,11 +41,12 @@ pub mod tally;
 
 pub use aggregate::{Aggregates, Aggregator, Options, WritePart, CHANNELS};
 pub use completion::{complete, Completion};
+pub use date::Date;
 pub use definitions::{Definition, Definitions};
 pub use error::{Error, Result, StoreError, StoreErrorKind};
 pub use filter::{Dimension, Filter, NormalForm, RowDims};
 pub use histogram::Histogram;
-pub use keys::{check_date, DateVersion, Dims, Prefix, Process, SeriesKey, Target};
+pub use keys::{DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
 pub use reject::{HistogramReject, ImportReject, InputDamage, PingReject, Reason, ScalarReject};
 pub use report::Report;

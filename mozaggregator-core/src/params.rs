@@ -18,10 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use crate::date;
+use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::filter::{param_dimension, parse_param_dimension, Dimension, Filter};
-use crate::keys::check_date;
 use crate::stats::{PercentileMethod, Stat};
 
 /// The widest date list one query may name, ranges expanded, before the server's own (smaller)
@@ -370,6 +369,7 @@ pub fn parse_group_by(value: &str) -> Result<Dimension> {
 /// ```
 /// use mozaggregator_core::params::expand_dates;
 /// let d = expand_dates("20240130..20240202,20240131, 20240301").unwrap();
+/// let d: Vec<String> = d.iter().map(|d| d.to_string()).collect();
 /// assert_eq!(d, ["20240130", "20240131", "20240201", "20240202", "20240301"]);
 /// assert!(expand_dates("20240105..20240101").is_err());
 /// ```
@@ -378,11 +378,11 @@ pub fn parse_group_by(value: &str) -> Result<Dimension> {
 /// [`Error::Invalid`]: what `date` for a malformed date (the API answers 404 for it, as the
 /// original did), what `dates` for a malformed or inverted range or more than
 /// [`MAX_EXPANDED_DATES`] dates.
-pub fn expand_dates(value: &str) -> Result<Vec<String>> {
+pub fn expand_dates(value: &str) -> Result<Vec<Date>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut push = |d: String, out: &mut Vec<String>| -> Result<()> {
-        if seen.insert(d.clone()) {
+    let mut push = |d: Date, out: &mut Vec<Date>| -> Result<()> {
+        if seen.insert(d) {
             if out.len() >= MAX_EXPANDED_DATES {
                 return Err(Error::invalid(
                     "dates",
@@ -396,15 +396,12 @@ pub fn expand_dates(value: &str) -> Result<Vec<String>> {
     for token in value.split(',').map(str::trim) {
         match token.split_once("..") {
             None => {
-                check_date("date", token)?;
-                push(token.to_string(), &mut out)?;
+                push(Date::parse(token)?, &mut out)?;
             }
             Some((start, end)) => {
                 let bad = |e: Error| Error::invalid("dates", format!("range `{token}`: {e}"));
-                let (from, to) = (
-                    date::to_days(start).map_err(bad)?,
-                    date::to_days(end).map_err(bad)?,
-                );
+                let start = Date::parse(start).map_err(bad)?;
+                let (from, to) = (start.to_days(), Date::parse(end).map_err(bad)?.to_days());
                 if to < from {
                     return Err(Error::invalid(
                         "dates",
@@ -419,7 +416,7 @@ pub fn expand_dates(value: &str) -> Result<Vec<String>> {
                     ));
                 }
                 for offset in 0..=(to - from) {
-                    push(date::add_days(start, offset)?, &mut out)?;
+                    push(start.add_days(offset)?, &mut out)?;
                 }
             }
         }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::Result;
 use crate::filter::Filter;
@@ -27,8 +28,8 @@ pub struct MetricQuery {
     pub channel: String,
     /// Major version.
     pub version: String,
-    /// Dates (`YYYYMMDD`), in the order the answer lists them.
-    pub dates: Vec<String>,
+    /// Dates, in the order the answer lists them.
+    pub dates: Vec<Date>,
     /// The metric as the API names it (count histograms without `[[COUNT]]_`).
     pub metric: String,
     /// Which series to include.
@@ -55,8 +56,8 @@ pub enum Bucket {
 /// travels (Python pickles it).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct DataPoint {
-    /// `YYYYMMDD`.
-    pub date: String,
+    /// The date of the table (`YYYYMMDD` in JSON).
+    pub date: Date,
     /// The label (`""` for unkeyed metrics).
     pub label: String,
     /// Number of contributing histograms.
@@ -75,7 +76,7 @@ pub struct DataPoint {
 
 impl DataPoint {
     /// A point without group or statistics.
-    pub fn new(date: String, label: String, count: u64, sum: u64, histogram: Vec<u64>) -> Self {
+    pub fn new(date: Date, label: String, count: u64, sum: u64, histogram: Vec<u64>) -> Self {
         Self {
             date,
             label,
@@ -114,11 +115,12 @@ impl Serialize for DataPoint {
 ///
 /// ```
 /// use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
+/// use mozaggregator_core::Date;
 /// let response = MetricResponse {
 ///     buckets: vec![Bucket::Number(0), Bucket::Number(1)],
 ///     kind: "linear".into(),
 ///     description: String::new(),
-///     data: vec![DataPoint::new("20240101".into(), String::new(), 2, 3, vec![1, 2])],
+///     data: vec![DataPoint::new(Date::parse("20240101").unwrap(), String::new(), 2, 3, vec![1, 2])],
 /// };
 /// let json = serde_json::to_string(&response).unwrap();
 /// assert_eq!(serde_json::from_str::<MetricResponse>(&json).unwrap(), response);
@@ -156,16 +158,16 @@ impl MetricQuery {
     /// use mozaggregator_core::*;
     /// let store = MemoryStore::new();
     /// let target = Target { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
-    ///     version: "42".into(), date: "20150601".into() };
+    ///     version: "42".into(), date: "20150601".parse().unwrap() };
     /// let key = SeriesKey { metric: "SCALARS_A.B".into(), label: "".into(),
     ///     process: Process::Parent, dims: Dims::default() };
     /// let mut h = Histogram::empty(LayoutSpec::scalar());
     /// h.record(42).unwrap();
-    /// let mut batch = Batch { submission_date: "20150601".into(), ..Batch::default() };
+    /// let mut batch = Batch::new("20150601".parse().unwrap());
     /// batch.tables.insert(target, vec![(key, h)]);
     /// store.write(&batch).unwrap();
     /// let q = MetricQuery { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
-    ///     version: "42".into(), dates: vec!["20150601".into()], metric: "SCALARS_A.B".into(),
+    ///     version: "42".into(), dates: vec!["20150601".parse().unwrap()], metric: "SCALARS_A.B".into(),
     ///     filter: Filter::All };
     /// let r = q.run(&store, &definitions::Definitions::new()).unwrap().unwrap();
     /// assert_eq!(r.kind, "exponential");
@@ -248,9 +250,9 @@ impl MetricQuery {
             return Ok(None);
         }
         // The denominator is unkeyed: one (sum, count) per date.
-        let mut per_date: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        let mut per_date: BTreeMap<Date, (u64, u64)> = BTreeMap::new();
         for row in &denominators {
-            let slot = per_date.entry(row.date.as_str()).or_default();
+            let slot = per_date.entry(row.date).or_default();
             slot.0 = slot.0.saturating_add(row.histogram.sum());
             slot.1 = slot.1.saturating_add(row.histogram.count());
         }
@@ -264,10 +266,10 @@ impl MetricQuery {
         let mut data = Vec::new();
         let mut seen = BTreeSet::new();
         for date in &self.dates {
-            if !seen.insert(date.as_str()) {
+            if !seen.insert(*date) {
                 continue;
             }
-            let denominator = per_date.get(date.as_str()).copied();
+            let denominator = per_date.get(date).copied();
             let mut any = false;
             for row in counters.iter().filter(|r| r.date == *date) {
                 any = true;
@@ -282,7 +284,7 @@ impl MetricQuery {
             }
             if let (false, Some((den_sum, den_count))) = (any, denominator) {
                 data.push(DataPoint::new(
-                    date.clone(),
+                    *date,
                     String::new(),
                     den_count,
                     0,
@@ -303,8 +305,8 @@ impl MetricQuery {
         let dates = self
             .dates
             .iter()
-            .filter(|d| seen.insert(d.as_str()))
-            .cloned()
+            .filter(|d| seen.insert(**d))
+            .copied()
             .collect();
         store.query(&SeriesQuery {
             prefix: self.prefix,
@@ -376,7 +378,7 @@ fn point(row: &QueryRow, length: Option<usize>) -> DataPoint {
         histogram.resize(n, 0);
     }
     DataPoint::new(
-        row.date.clone(),
+        row.date,
         row.label.clone(),
         row.histogram.count(),
         row.histogram.sum(),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{ingest, IngestOptions};
 use mozaggregator_core::input::discover;
-use mozaggregator_core::{Aggregates, Aggregator, MemoryStore, Options, Report, Selection, Store};
+use mozaggregator_core::{
+    Aggregates, Aggregator, Date, MemoryStore, Options, Report, Selection, Store,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
@@ -81,7 +83,11 @@ impl PyAggregator {
     ) -> PyResult<Self> {
         let channels = channels.unwrap_or_else(|| Options::default().channels);
         let options = Options {
-            submission_date,
+            submission_date: submission_date
+                .as_deref()
+                .map(|d| Date::parse_as("submission_date", d))
+                .transpose()
+                .py()?,
             channels,
             prefer_definitions,
             full_os_version,
@@ -251,8 +257,9 @@ impl PyAggregator {
     }
 
     /// The submission dates aggregated, sorted.
-    fn submission_dates(&self) -> Vec<String> {
-        self.aggregates.submission_dates()
+    fn submission_dates(&self) -> PyResult<Vec<String>> {
+        let dates = self.aggregates.submission_dates().py()?;
+        Ok(dates.iter().map(ToString::to_string).collect())
     }
 
     /// The aggregates as a list of dicts, one per series, with the fields of the CLI's
@@ -363,7 +370,7 @@ impl PyAggregator {
                 this.to_bytes(py),
                 this.definitions.as_ref().map(|d| d.clone_ref(py)),
                 options.channels.clone(),
-                options.submission_date.clone(),
+                options.submission_date.map(|d| d.to_string()),
                 options.prefer_definitions,
                 options.full_os_version,
             ),),

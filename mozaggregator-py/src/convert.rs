@@ -82,7 +82,7 @@ pub(crate) fn rows_to_python<'py>(
         d.set_item("prefix", row.prefix)?;
         d.set_item("channel", row.channel)?;
         d.set_item("version", row.version)?;
-        d.set_item("date", row.date)?;
+        d.set_item("date", row.date.to_string())?;
         d.set_item("metric", row.metric)?;
         d.set_item("label", row.label)?;
         d.set_item("process", row.process)?;

@@ -1,6 +1,7 @@
 //! `generate_pings`: realistic synthetic main pings, deterministic for a seed.
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
+use mozaggregator_core::Date;
 use pyo3::prelude::*;
 
 use crate::args::unsigned;
@@ -34,6 +35,10 @@ pub(crate) fn generate_pings(
     let n: usize = unsigned(n, "n")?;
     let seed: u64 = unsigned(seed, "seed")?;
     py.detach(|| {
+        let submission_date = submission_date
+            .as_deref()
+            .map(|d| Date::parse_as("submission date", d))
+            .transpose()?;
         let mut generator = Generator::new(GenerateOptions {
             seed,
             submission_date,

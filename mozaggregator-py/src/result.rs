@@ -146,7 +146,7 @@ impl PyQueryResult {
         let mut out = Vec::with_capacity(response.data.len());
         for point in &response.data {
             let dict = PyDict::new(py);
-            dict.set_item("date", &point.date)?;
+            dict.set_item("date", point.date.to_string())?;
             dict.set_item("label", &point.label)?;
             if let Some(group) = &point.group {
                 dict.set_item("group", group)?;

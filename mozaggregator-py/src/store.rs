@@ -13,7 +13,7 @@ use mozaggregator_core::store::{
     is_postgres_url, redact_url, Batch, FilterOptions, QueryRow, SeriesQuery, WriteReport,
 };
 use mozaggregator_core::{
-    check_date, DateVersion, Dimension, Error, Filter, Histogram, MemoryStore, Prefix, Selection,
+    Date, DateVersion, Dimension, Error, Filter, Histogram, MemoryStore, Prefix, Selection,
     SeriesKey, SqliteStore, Store, StoreLocation, Target,
 };
 use pyo3::prelude::*;
@@ -357,10 +357,10 @@ impl Store for Closable {
     fn query(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Vec<QueryRow>> {
         self.get()?.query(query)
     }
-    fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<Date>> {
         self.get()?.absorbed(target)
     }
-    fn trim(&self, cutoff: &str, dry_run: bool) -> mozaggregator_core::Result<Vec<Target>> {
+    fn trim(&self, cutoff: Date, dry_run: bool) -> mozaggregator_core::Result<Vec<Target>> {
         self.get()?.trim(cutoff, dry_run)
     }
     fn data_version(&self) -> mozaggregator_core::Result<u64> {
@@ -415,7 +415,7 @@ fn date_arg(date: &Bound<'_, PyAny>) -> PyResult<String> {
 /// query).
 fn date_token(text: &str) -> mozaggregator_core::Result<String> {
     if !text.contains("..") {
-        check_date("date", text)?;
+        Date::parse(text)?;
     }
     Ok(text.to_owned())
 }

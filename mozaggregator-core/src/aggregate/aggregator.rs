@@ -9,10 +9,10 @@ use serde::de::DeserializeSeed;
 use super::parse::PingSeed;
 use super::rules::{Ctx, Scratch, What};
 use super::{Aggregates, GroupKey, Map};
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
-use crate::keys::check_date;
 use crate::layout::{BucketLayout, LayoutSpec};
 use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
 use crate::reject::{HistogramReject, PingReject, Reason, ScalarReject};
@@ -23,9 +23,9 @@ pub const CHANNELS: [&str; 4] = ["nightly", "aurora", "beta", "release"];
 /// How an [`Aggregator`] selects pings and lays out histograms.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Only pings of this submission date (`YYYYMMDD`) are aggregated; pings without `meta`
-    /// get this date. `None`: any date from `meta`, and pings without one are rejected.
-    pub submission_date: Option<String>,
+    /// Only pings of this submission date are aggregated; pings without `meta` get this date.
+    /// `None`: any date from `meta`, and pings without one are rejected.
+    pub submission_date: Option<Date>,
     /// Channels to aggregate, a subset of [`CHANNELS`] (default: all four).
     pub channels: Vec<String>,
     /// Lay histograms out by their definition when there is one (the original rule, for exact
@@ -50,9 +50,9 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Checks the options every front end (CLI, Python, Spark) accepts alike: the submission
-    /// date is a real `YYYYMMDD` date ([`check_date`]), the channels are a non-empty subset of
-    /// [`CHANNELS`], and `prefer_definitions` comes with definitions to prefer.
+    /// Checks the options every front end (CLI, Python, Spark) accepts alike: the channels are
+    /// a non-empty subset of [`CHANNELS`], and `prefer_definitions` comes with definitions to
+    /// prefer. (The submission date is a [`Date`]: it was checked when it was parsed.)
     ///
     /// ```
     /// use mozaggregator_core::Options;
@@ -62,8 +62,6 @@ impl Options {
     ///     bad.validate().unwrap_err().to_string(),
     ///     "invalid channels: `esr` is not one of nightly, aurora, beta, release"
     /// );
-    /// let bad = Options { submission_date: Some("20150231".into()), ..Options::default() };
-    /// assert!(bad.validate().is_err());
     /// let bad = Options { prefer_definitions: true, ..Options::default() };
     /// assert!(bad.validate().is_err());
     /// ```
@@ -71,9 +69,6 @@ impl Options {
     /// # Errors
     /// [`Error::Invalid`] naming the first option that is wrong.
     pub fn validate(&self) -> Result<()> {
-        if let Some(date) = &self.submission_date {
-            check_date("submission_date", date)?;
-        }
         if self.channels.is_empty() {
             return Err(Error::invalid(
                 "channels",
@@ -108,7 +103,7 @@ impl Options {
 /// ```
 /// use mozaggregator_core::{Aggregates, Aggregator, Options};
 /// let mut aggregator = Aggregator::new(Options {
-///     submission_date: Some("20240102".into()),
+///     submission_date: Some("20240102".parse().unwrap()),
 ///     ..Options::default()
 /// });
 /// let mut out = Aggregates::new();
@@ -121,6 +116,8 @@ impl Options {
 #[derive(Clone, Debug)]
 pub struct Aggregator {
     options: Arc<Options>,
+    /// `options.submission_date` as the text pings carry, to compare and intern.
+    submission_date: Option<String>,
     layouts: Map<LayoutSpec, BucketLayout>,
     scratch: Scratch,
 }
@@ -134,6 +131,7 @@ impl Aggregator {
     /// An aggregator sharing `options` with others.
     pub fn shared(options: Arc<Options>) -> Self {
         Self {
+            submission_date: options.submission_date.map(|d| d.to_string()),
             options,
             layouts: Map::default(),
             scratch: Scratch::default(),
@@ -174,7 +172,7 @@ impl Aggregator {
             Ok(None) => return out.report.reject_ping(PingReject::NotAPingObject),
             Err(e) => return out.report.reject_ping(parse_error_reason(&e)),
         };
-        let dims = match dimensions(&self.options, &envelope) {
+        let dims = match dimensions(&self.options, self.submission_date.as_deref(), &envelope) {
             Ok(d) => d,
             Err(reason) => return out.report.reject_ping(reason),
         };
@@ -284,6 +282,7 @@ fn required<'p>(
 /// ping is rejected.
 fn dimensions<'p>(
     options: &'p Options,
+    wanted_date: Option<&'p str>,
     ping: &'p Envelope<'_>,
 ) -> Result<[&'p str; 8], PingReject> {
     let meta = match &ping.meta {
@@ -294,23 +293,16 @@ fn dimensions<'p>(
     // Submission date: meta's, else the caller's.
     let submission_date = match meta.and_then(|m| m.submission_date.as_ref()) {
         Some(Text::Str(d)) => {
-            if check_date("submission date", d).is_err() {
+            if Date::parse(d).is_err() {
                 return Err(PingReject::InvalidSubmissionDate);
             }
-            if options
-                .submission_date
-                .as_deref()
-                .is_some_and(|want| want != d)
-            {
+            if wanted_date.is_some_and(|want| want != d) {
                 return Err(PingReject::OtherSubmissionDate);
             }
             &**d
         }
         Some(Text::Invalid(_)) => return Err(PingReject::InvalidSubmissionDate),
-        None => options
-            .submission_date
-            .as_deref()
-            .ok_or(PingReject::MissingSubmissionDate)?,
+        None => wanted_date.ok_or(PingReject::MissingSubmissionDate)?,
     };
     // Sample id: meta's (a number), else crc32(clientId) mod 100, which is always < 100.
     match meta.and_then(|m| m.sample_id) {
@@ -355,7 +347,7 @@ fn dimensions<'p>(
         PingReject::InvalidBuildId,
     )?;
     let build_id = build_id.get(..8).ok_or(PingReject::InvalidBuildId)?;
-    if check_date("build id", build_id).is_err() {
+    if Date::parse(build_id).is_err() {
         return Err(PingReject::InvalidBuildId);
     }
     let application = required(

@@ -9,6 +9,7 @@
 //! ```
 
 use super::{Aggregates, GroupKey, Interner, Series, SeriesId};
+use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::Process;
@@ -162,6 +163,15 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
             *k = r.id(n)?;
         }
         let key = GroupKey::from_ids(ids);
+        for (what, id) in [
+            ("submission date", key.submission_date),
+            ("build id", key.build_id),
+        ] {
+            let text = a.strings.name(id);
+            if Date::parse(text).is_err() {
+                return Err(bad(format!("{what} {text:?} is not a YYYYMMDD date")));
+            }
+        }
         let n_series = r.len()?;
         let mut series = Series::default();
         series.reserve(n_series);

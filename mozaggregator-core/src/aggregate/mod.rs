@@ -27,6 +27,7 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 pub use aggregator::{Aggregator, Options, CHANNELS};
 pub use stored_layout::stored_layout;
 
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
@@ -156,7 +157,7 @@ pub(crate) type Series = Map<SeriesId, Histogram>;
 /// let batches = a.batches().unwrap();
 /// assert_eq!(batches.len(), 1);
 /// let (target, rows) = batches[0].tables.iter().next().unwrap();
-/// assert_eq!((target.date.as_str(), target.version.as_str()), ("20240101", "120"));
+/// assert_eq!((target.date.to_string(), target.version.as_str()), ("20240101".into(), "120"));
 /// assert_eq!(rows[0].0.metric, "SIMPLE_MEASURES_UPTIME");
 /// assert_eq!((rows[0].1.sum(), rows[0].1.count()), (84, 2));
 /// ```
@@ -329,13 +330,22 @@ impl Aggregates {
     }
 
     /// The submission dates present, sorted.
-    pub fn submission_dates(&self) -> Vec<String> {
-        let ids: BTreeSet<&str> = self
-            .groups
-            .keys()
-            .map(|k| self.strings.name(k.submission_date))
-            .collect();
-        ids.into_iter().map(str::to_string).collect()
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] if an interned submission date is not a date, which ingest and
+    /// [`Aggregates::from_bytes`] never let in.
+    pub fn submission_dates(&self) -> Result<Vec<Date>> {
+        let ids: BTreeSet<u32> = self.groups.keys().map(|k| k.submission_date).collect();
+        let dates: BTreeSet<Date> = ids
+            .into_iter()
+            .map(|id| self.date(id))
+            .collect::<Result<_>>()?;
+        Ok(dates.into_iter().collect())
+    }
+
+    /// The interned date `id` (a submission date or build-id date) as a [`Date`].
+    fn date(&self, id: u32) -> Result<Date> {
+        Date::parse(self.strings.name(id))
     }
 
     /// The batch of one submission date: its build-id aggregates (targets dated by build id)
@@ -345,14 +355,15 @@ impl Aggregates {
     /// [`Batch::rows_refused`] as `merge_overflow`.
     ///
     /// # Errors
-    /// None today; the `Result` leaves room for builders that can fail.
-    pub fn batch(&self, submission_date: &str) -> Result<Batch> {
+    /// [`crate::Error::Invalid`] for an interned date that is not a date (see
+    /// [`Aggregates::submission_dates`]).
+    pub fn batch(&self, submission_date: Date) -> Result<Batch> {
         self.build_batch(submission_date, None)
     }
 
     /// The (channel, version) pairs present on a submission date, sorted.
-    pub fn channel_versions(&self, submission_date: &str) -> Vec<(String, String)> {
-        let Some(date) = self.strings.get(submission_date) else {
+    pub fn channel_versions(&self, submission_date: Date) -> Vec<(String, String)> {
+        let Some(date) = self.strings.get(&submission_date.to_string()) else {
             return Vec::new();
         };
         let pairs: BTreeSet<(&str, &str)> = self
@@ -374,22 +385,16 @@ impl Aggregates {
     ///
     /// # Errors
     /// As [`Aggregates::batch`].
-    pub fn batch_part(&self, submission_date: &str, channel: &str, version: &str) -> Result<Batch> {
+    pub fn batch_part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Batch> {
         match (self.strings.get(channel), self.strings.get(version)) {
             (Some(c), Some(v)) => self.build_batch(submission_date, Some((c, v))),
-            _ => Ok(Batch {
-                submission_date: submission_date.to_string(),
-                ..Batch::default()
-            }),
+            _ => Ok(Batch::new(submission_date)),
         }
     }
 
-    fn build_batch(&self, submission_date: &str, part: Option<(u32, u32)>) -> Result<Batch> {
-        let mut batch = Batch {
-            submission_date: submission_date.to_string(),
-            ..Batch::default()
-        };
-        let Some(date) = self.strings.get(submission_date) else {
+    fn build_batch(&self, submission_date: Date, part: Option<(u32, u32)>) -> Result<Batch> {
+        let mut batch = Batch::new(submission_date);
+        let Some(date) = self.strings.get(&submission_date.to_string()) else {
             return Ok(batch);
         };
         let selected = |k: &GroupKey| {
@@ -400,7 +405,7 @@ impl Aggregates {
         // order of the build ids.
         let mut by_date: Map<(GroupKey, SeriesId), Option<Histogram>> = Map::default();
         for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
-            let target = self.target(Prefix::BuildId, key, key.build_id);
+            let target = self.target(Prefix::BuildId, key, key.build_id)?;
             let dims = self.dims(key);
             let rows = batch.tables.entry(target).or_default();
             rows.reserve(series.len());
@@ -427,12 +432,13 @@ impl Aggregates {
                 refused += 1;
                 continue;
             };
-            let (target, dims) = dims_cache.entry(short).or_insert_with(|| {
-                (
-                    self.target(Prefix::SubmissionDate, &short, short.submission_date),
+            let (target, dims) = match dims_cache.entry(short) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => v.insert((
+                    self.target(Prefix::SubmissionDate, &short, short.submission_date)?,
                     self.dims(&short),
-                )
-            });
+                )),
+            };
             let key = self.series_key(&sid, dims);
             batch
                 .tables
@@ -464,13 +470,13 @@ impl Aggregates {
         store: &dyn Store,
         mut on_part: impl FnMut(WritePart<'_>),
     ) -> Result<WriteReport> {
-        let parts: Vec<(String, String, String)> = self
-            .submission_dates()
+        let parts: Vec<(Date, String, String)> = self
+            .submission_dates()?
             .into_iter()
             .flat_map(|date| {
-                self.channel_versions(&date)
+                self.channel_versions(date)
                     .into_iter()
-                    .map(move |(channel, version)| (date.clone(), channel, version))
+                    .map(move |(channel, version)| (date, channel, version))
             })
             .collect();
         let mut total = WriteReport::default();
@@ -478,11 +484,11 @@ impl Aggregates {
             on_part(WritePart {
                 index,
                 of: parts.len(),
-                date,
+                date: *date,
                 channel,
                 version,
             });
-            let batch = self.batch_part(date, channel, version)?;
+            let batch = self.batch_part(*date, channel, version)?;
             let written = store.write(&batch)?;
             self.report.add_write(&written);
             self.report.add_refused(&batch.rows_refused);
@@ -500,19 +506,19 @@ impl Aggregates {
     /// # Errors
     /// As [`Aggregates::batch`].
     pub fn batches(&self) -> Result<Vec<Batch>> {
-        self.submission_dates()
-            .iter()
+        self.submission_dates()?
+            .into_iter()
             .map(|d| self.batch(d))
             .collect()
     }
 
-    fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Target {
-        Target {
+    fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Result<Target> {
+        Ok(Target {
             prefix,
             channel: self.strings.name(key.channel).to_string(),
             version: self.strings.name(key.version).to_string(),
-            date: self.strings.name(date).to_string(),
-        }
+            date: self.date(date)?,
+        })
     }
 
     fn dims(&self, key: &GroupKey) -> Dims {
@@ -555,7 +561,7 @@ pub struct WritePart<'a> {
     /// How many parts the write has.
     pub of: usize,
     /// Submission date.
-    pub date: &'a str,
+    pub date: Date,
     /// Channel.
     pub channel: &'a str,
     /// Major version.

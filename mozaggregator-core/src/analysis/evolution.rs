@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::Result;
 use crate::stats::{samples, Distribution, Summary};
@@ -39,8 +40,8 @@ pub struct Series {
 /// One date of a [`Series`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct EvolutionPoint {
-    /// `YYYYMMDD`.
-    pub date: String,
+    /// The date (`YYYYMMDD` in JSON).
+    pub date: Date,
     /// Contributing histograms (pings).
     pub pings: u64,
     /// Samples (Σ buckets).

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
 use crate::filter::{Dimension, Filter};
@@ -30,11 +31,11 @@ pub(super) fn grouped(
         .into_iter()
         .filter(|v| allowed.as_ref().is_none_or(|a| a.contains(v)))
         .collect();
-    let order: HashMap<&str, usize> = query
+    let order: HashMap<Date, usize> = query
         .dates
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.as_str(), i))
+        .map(|(i, d)| (*d, i))
         .collect();
     let mut data = Vec::new();
     for value in values {
@@ -55,7 +56,7 @@ pub(super) fn grouped(
         }));
     }
     data.sort_by(|a, b| {
-        let rank = |p: &DataPoint| order.get(p.date.as_str()).copied().unwrap_or(usize::MAX);
+        let rank = |p: &DataPoint| order.get(&p.date).copied().unwrap_or(usize::MAX);
         (rank(a), &a.label, &a.group).cmp(&(rank(b), &b.label, &b.group))
     });
     whole.data = data;
@@ -114,11 +115,11 @@ pub(super) fn keep_top(response: &mut MetricResponse, k: usize, metric: &str) ->
     // entries.
     let mut others: Vec<DataPoint> = Vec::new();
     let flush = |out: &mut Vec<DataPoint>, others: &mut Vec<DataPoint>| out.append(others);
-    let mut current_date: Option<String> = None;
+    let mut current_date: Option<Date> = None;
     for p in std::mem::take(&mut response.data) {
-        if current_date.as_deref() != Some(p.date.as_str()) {
+        if current_date != Some(p.date) {
             flush(&mut out, &mut others);
-            current_date = Some(p.date.clone());
+            current_date = Some(p.date);
         }
         if kept.contains(&p.label) {
             out.push(p);

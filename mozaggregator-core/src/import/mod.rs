@@ -31,7 +31,7 @@
 //! assert_eq!((report.rows_read, report.rows_imported), (2, 1));
 //! assert_eq!(report.rows_rejected["wrong_type"], 1);
 //! let target = Target { prefix: Prefix::BuildId, channel: "nightly".into(),
-//!     version: "42".into(), date: "20150601".into() };
+//!     version: "42".into(), date: "20150601".parse().unwrap() };
 //! assert_eq!(store.absorbed(&target).unwrap().len(), 2);
 //! ```
 
@@ -41,10 +41,11 @@ use std::io::{self, BufRead};
 
 use serde::Deserialize;
 
+use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::export::{Format, CSV_HEADER, CSV_HEADER_WITH_ABSORBED};
 use crate::histogram::Histogram;
-use crate::keys::{check_date, Dims, Prefix, Process, SeriesKey, Target};
+use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::{Kind, LayoutSpec, MAX_BUCKETS};
 use crate::reject::ImportReject;
 use crate::store::{check_row, Store};
@@ -73,9 +74,9 @@ pub struct ImportOptions {
     /// header).
     pub format: Option<Format>,
     /// The submission date whose data the `build_id` rows of an export *without* absorbed dates
-    /// hold (`YYYYMMDD`). Rows with absorbed dates ignore it; `submission_date` rows without
-    /// them absorbed their own date.
-    pub submission_date: Option<String>,
+    /// hold. Rows with absorbed dates ignore it; `submission_date` rows without them absorbed
+    /// their own date.
+    pub submission_date: Option<Date>,
     /// Longest NDJSON line read, in bytes: a longer one is rejected (`line_too_long`) without
     /// being held in memory.
     pub max_line: usize,
@@ -130,7 +131,7 @@ struct InputState<'n> {
     name: &'n str,
     current: Option<TableRows>,
     /// (target, absorbed dates) already written from this input.
-    written: HashSet<(Target, Vec<String>)>,
+    written: HashSet<(Target, Vec<Date>)>,
 }
 
 /// Imports export rows into a store, input after input, adding up one [`ImportReport`].
@@ -143,19 +144,13 @@ pub struct Importer<'s> {
 
 impl<'s> Importer<'s> {
     /// An importer writing into `store`.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] when `options.submission_date` is not a `YYYYMMDD` date.
-    pub fn new(store: &'s dyn Store, options: ImportOptions) -> Result<Self> {
-        if let Some(date) = &options.submission_date {
-            check_date("submission date", date)?;
-        }
-        Ok(Self {
+    pub fn new(store: &'s dyn Store, options: ImportOptions) -> Self {
+        Self {
             store,
             options,
             report: ImportReport::default(),
             layouts: HashMap::new(),
-        })
+        }
     }
 
     /// The report so far.
@@ -364,22 +359,22 @@ impl<'s> Importer<'s> {
             .kind
             .parse()
             .map_err(|e: Error| (ImportReject::UnknownKind, e.to_string()))?;
-        check_date("date", &raw.date).map_err(|e| (ImportReject::BadDate, e.to_string()))?;
+        let date = Date::parse(&raw.date).map_err(|e| (ImportReject::BadDate, e.to_string()))?;
         let absorbed = match raw.absorbed {
             Some(dates) => {
-                for d in &dates {
-                    check_date("absorbed date", d)
-                        .map_err(|e| (ImportReject::BadDate, e.to_string()))?;
-                }
-                let dates: BTreeSet<String> = dates.into_iter().collect();
+                let dates = dates
+                    .iter()
+                    .map(|d| Date::parse_as("absorbed date", d))
+                    .collect::<Result<BTreeSet<Date>>>()
+                    .map_err(|e| (ImportReject::BadDate, e.to_string()))?;
                 if dates.is_empty() {
                     return Err((ImportReject::BadDate, "`absorbed` is empty".to_string()));
                 }
                 dates.into_iter().collect()
             }
             None => match (prefix, &self.options.submission_date) {
-                (Prefix::SubmissionDate, _) => vec![raw.date.clone()],
-                (Prefix::BuildId, Some(date)) => vec![date.clone()],
+                (Prefix::SubmissionDate, _) => vec![date],
+                (Prefix::BuildId, Some(date)) => vec![*date],
                 (Prefix::BuildId, None) => return Ok(None),
             },
         };
@@ -416,7 +411,7 @@ impl<'s> Importer<'s> {
             prefix,
             channel: raw.channel,
             version: raw.version,
-            date: raw.date,
+            date,
         };
         let key = SeriesKey {
             metric: raw.metric,
@@ -469,19 +464,19 @@ struct Checked {
     target: Target,
     key: SeriesKey,
     histogram: Histogram,
-    absorbed: Vec<String>,
+    absorbed: Vec<Date>,
 }
 
 /// Imports one input (see [`Importer::import`]; the input is named `<input>` in messages).
 ///
 /// # Errors
-/// As [`Importer::new`] and [`Importer::import`].
+/// As [`Importer::import`].
 pub fn import(
     store: &dyn Store,
     reader: &mut dyn BufRead,
     options: &ImportOptions,
 ) -> Result<ImportReport> {
-    let mut importer = Importer::new(store, options.clone())?;
+    let mut importer = Importer::new(store, options.clone());
     importer.import("<input>", reader)?;
     Ok(importer.finish())
 }

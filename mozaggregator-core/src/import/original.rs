@@ -37,10 +37,11 @@ use serde::Deserialize;
 use super::report::ImportReport;
 use super::write::{table_name, write_table, TableRows};
 use crate::aggregate::stored_layout;
+use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
-use crate::keys::{check_date, Dims, Prefix, Process, SeriesKey, Target};
+use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 use crate::reject::ImportReject;
 use crate::store::{check_row, redact_url, Store};
@@ -150,14 +151,13 @@ impl<'s> OriginalImport<'s> {
         &mut self,
         table: &Table,
         recorded: Option<&Vec<Option<String>>>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<Date>, String> {
         let mut dates = BTreeSet::new();
         for date in recorded.into_iter().flatten() {
             let Some(date) = date else {
                 return Err(format!("{UPDATE_DATES} lists NULL for it"));
             };
-            check_date("absorbed date", date).map_err(|e| e.to_string())?;
-            dates.insert(date.clone());
+            dates.insert(Date::parse_as("absorbed date", date).map_err(|e| e.to_string())?);
         }
         if dates.is_empty() {
             if table.target.prefix == Prefix::BuildId {
@@ -165,13 +165,13 @@ impl<'s> OriginalImport<'s> {
                     .tables_without_dates
                     .push(table_name(&table.target));
             }
-            dates.insert(table.target.date.clone());
+            dates.insert(table.target.date);
         }
         Ok(dates.into_iter().collect())
     }
 
     /// Reads one table through a cursor and writes its rows.
-    fn table(&mut self, client: &mut Client, table: &Table, absorbed: Vec<String>) -> Result<()> {
+    fn table(&mut self, client: &mut Client, table: &Table, absorbed: Vec<Date>) -> Result<()> {
         let mut rows = TableRows::new(table.target.clone(), absorbed, 1);
         let mut tx = client.build_transaction().read_only(true).start()?;
         let stmt = tx.prepare(&format!(
@@ -425,14 +425,15 @@ fn parse_table_name(name: &str) -> Option<Result<Target, String>> {
     if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Err(format!("version `{version}` is not a number")));
     }
-    if let Err(e) = check_date("table date", date) {
-        return Some(Err(e.to_string()));
-    }
+    let date = match Date::parse_as("table date", date) {
+        Ok(date) => date,
+        Err(e) => return Some(Err(e.to_string())),
+    };
     Some(Ok(Target {
         prefix,
         channel: channel.to_string(),
         version: version.to_string(),
-        date: date.to_string(),
+        date,
     }))
 }
 
@@ -505,7 +506,7 @@ mod tests {
                 prefix: Prefix::BuildId,
                 channel: "nightly".into(),
                 version: "42".into(),
-                date: "20150601".into(),
+                date: Date::parse("20150601").unwrap(),
             })
         );
         let t = parse_table_name("submission_date_beta_41_20150602").and_then(Result::ok);

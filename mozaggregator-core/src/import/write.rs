@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::report::ImportReport;
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{SeriesKey, Target};
@@ -18,7 +19,7 @@ pub(crate) struct TableRows {
     /// The table.
     pub(crate) target: Target,
     /// The submission dates its rows hold (sorted, not empty).
-    pub(crate) absorbed: Vec<String>,
+    pub(crate) absorbed: Vec<Date>,
     /// One histogram per series and layout.
     pub(crate) rows: BTreeMap<(SeriesKey, LayoutSpec), Histogram>,
     /// Input rows these hold (more than `rows.len()` when a source merged rows of one series).
@@ -29,7 +30,7 @@ pub(crate) struct TableRows {
 
 impl TableRows {
     /// No rows yet.
-    pub(crate) fn new(target: Target, absorbed: Vec<String>, first_line: u64) -> Self {
+    pub(crate) fn new(target: Target, absorbed: Vec<Date>, first_line: u64) -> Self {
         Self {
             target,
             absorbed,
@@ -89,10 +90,7 @@ pub(crate) fn write_table(
     let Some(first) = dates.next() else {
         return Ok(());
     };
-    let mut batch = Batch {
-        submission_date: first,
-        ..Batch::default()
-    };
+    let mut batch = Batch::new(first);
     batch.tables.insert(
         table.target.clone(),
         table.rows.into_iter().map(|((k, _), h)| (k, h)).collect(),
@@ -118,10 +116,7 @@ pub(crate) fn write_table(
         );
     }
     for date in dates {
-        let mut empty = Batch {
-            submission_date: date,
-            ..Batch::default()
-        };
+        let mut empty = Batch::new(date);
         empty.tables.insert(table.target.clone(), Vec::new());
         store.write(&empty)?;
     }

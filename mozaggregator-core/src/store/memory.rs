@@ -7,15 +7,16 @@ use super::{
     check_row, check_target, Batch, FilterOptions, QueryRow, RowReject, Selection, SeriesQuery,
     Store, WriteReport,
 };
+use crate::date::Date;
 use crate::error::Result;
 use crate::filter::RowDims;
 use crate::histogram::Histogram;
-use crate::keys::{check_date, DateVersion, Prefix, SeriesKey, Target};
+use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 
 #[derive(Default)]
 struct Table {
-    absorbed: BTreeSet<String>,
+    absorbed: BTreeSet<Date>,
     rows: BTreeMap<(SeriesKey, LayoutSpec), Histogram>,
 }
 
@@ -51,7 +52,6 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
-        check_date("submission date", &batch.submission_date)?;
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let mut report = WriteReport::default();
         // Work on copies so that the write is all-or-nothing even if a later step fails.
@@ -92,7 +92,7 @@ impl Store for MemoryStore {
                 }
             }
             table.rows.retain(|_, h| !h.is_empty());
-            table.absorbed.insert(batch.submission_date.clone());
+            table.absorbed.insert(batch.submission_date);
             staged.insert(target.clone(), table);
             report.targets_written += 1;
         }
@@ -121,7 +121,7 @@ impl Store for MemoryStore {
             .keys()
             .filter(|t| t.prefix == prefix && t.channel == channel)
             .map(|t| DateVersion {
-                date: t.date.clone(),
+                date: t.date,
                 version: t.version.clone(),
             })
             .collect();
@@ -163,7 +163,7 @@ impl Store for MemoryStore {
                 prefix: query.prefix,
                 channel: query.channel.clone(),
                 version: query.version.clone(),
-                date: date.clone(),
+                date: *date,
             };
             let Some(table) = inner.tables.get(&target) else {
                 continue;
@@ -179,7 +179,7 @@ impl Store for MemoryStore {
                 group.merge(histogram)?;
             }
             out.extend(groups.into_iter().map(|((label, _), histogram)| QueryRow {
-                date: date.clone(),
+                date: *date,
                 label: label.to_string(),
                 histogram,
             }));
@@ -187,7 +187,7 @@ impl Store for MemoryStore {
         Ok(out)
     }
 
-    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {
         Ok(self
             .read()
             .tables
@@ -196,13 +196,12 @@ impl Store for MemoryStore {
             .unwrap_or_default())
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
-        check_date("cutoff date", cutoff)?;
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let old: Vec<Target> = inner
             .tables
             .keys()
-            .filter(|t| t.date.as_str() < cutoff)
+            .filter(|t| t.date < cutoff)
             .cloned()
             .collect();
         if !dry_run && !old.is_empty() {

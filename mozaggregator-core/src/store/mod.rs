@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::date::Date;
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::histogram::Histogram;
@@ -34,10 +35,10 @@ pub use rules::{check_row, check_target};
 pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
 
 /// Aggregates that came from the pings of one submission date, ready to be written.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
-    /// The submission date (`YYYYMMDD`) every row of this batch came from.
-    pub submission_date: String,
+    /// The submission date every row of this batch came from.
+    pub submission_date: Date,
     /// Rows per target table. A key appears at most once per target and layout. A target with
     /// no rows still absorbs the submission date (see the contract of [`Store`]).
     pub tables: BTreeMap<Target, Vec<(SeriesKey, Histogram)>>,
@@ -49,6 +50,15 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// A batch of `submission_date` without tables.
+    pub fn new(submission_date: Date) -> Batch {
+        Batch {
+            submission_date,
+            tables: BTreeMap::new(),
+            rows_refused: Tally::default(),
+        }
+    }
+
     /// Number of series rows in the batch.
     pub fn rows(&self) -> usize {
         self.tables.values().map(Vec::len).sum()
@@ -92,8 +102,8 @@ pub struct SeriesQuery {
     pub channel: String,
     /// Major version.
     pub version: String,
-    /// Dates (`YYYYMMDD`) to read; unknown dates contribute nothing.
-    pub dates: Vec<String>,
+    /// Dates to read; unknown dates contribute nothing.
+    pub dates: Vec<Date>,
     /// Stored metric name (`[[COUNT]]_…` for count histograms).
     pub metric: String,
     /// Which series to include. [`Filter::All`] matches every series.
@@ -105,7 +115,7 @@ pub struct SeriesQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryRow {
     /// The date of the table the rows came from.
-    pub date: String,
+    pub date: Date,
     /// The label (`""` for unkeyed metrics).
     pub label: String,
     /// The merged histogram (its layout included).
@@ -198,14 +208,14 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     /// Storage failures.
-    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>>;
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>>;
 
-    /// Drops every table whose date is older than `cutoff` (`YYYYMMDD`, exclusive) and returns
-    /// the targets dropped; with `dry_run`, drops nothing and returns what would go.
+    /// Drops every table whose date is older than `cutoff` (exclusive) and returns the targets
+    /// dropped; with `dry_run`, drops nothing and returns what would go.
     ///
     /// # Errors
-    /// Storage failures; an invalid `cutoff`.
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>>;
+    /// Storage failures.
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>>;
 
     /// A number that changes whenever stored data changes (for HTTP ETags).
     ///

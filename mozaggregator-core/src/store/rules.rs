@@ -11,7 +11,7 @@ use crate::reject::RowReject;
 /// use mozaggregator_core::{check_row, Histogram, LayoutSpec, RowReject};
 /// # use mozaggregator_core::{Dims, Prefix, Process, SeriesKey, Target};
 /// let target = Target { prefix: Prefix::BuildId, channel: "nightly".into(),
-///     version: "42".into(), date: "20150601".into() };
+///     version: "42".into(), date: "20150601".parse().unwrap() };
 /// let key = SeriesKey { metric: "GC MS".into(), label: "".into(), process: Process::Parent,
 ///     dims: Dims::default() };
 /// let h = Histogram::empty(LayoutSpec::flag());
@@ -54,13 +54,14 @@ pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Res
     Ok(())
 }
 
-/// Checks the dimensions of a target table (no NUL in channel, version or date). Every row of
+/// Checks the dimensions of a target table (no NUL in channel or version; a [`crate::Date`]
+/// never holds one). Every row of
 /// a target failing this is rejected, and stores do not create the target.
 ///
 /// # Errors
 /// [`RowReject::NulInDimension`].
 pub fn check_target(target: &Target) -> Result<(), RowReject> {
-    if [&target.channel, &target.version, &target.date]
+    if [&target.channel, &target.version]
         .iter()
         .any(|s| s.contains('\0'))
     {

@@ -16,6 +16,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::date::Date;
 use crate::error::Result;
 use crate::keys::Process;
 
@@ -317,12 +318,13 @@ pub fn expected_simple_measure_count(process: Process) -> u64 {
     }
 }
 
-/// The two submission dates, `[today − 2 days, today]`.
+/// The two submission dates as pings and URLs spell them, `[today − 2 days, today]`.
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] when `today` is not a `YYYYMMDD` date.
 pub fn submission_dates(today: &str) -> Result<[String; 2]> {
-    Ok([crate::date::add_days(today, -2)?, today.to_string()])
+    let today = Date::parse(today)?;
+    Ok([today.add_days(-2)?.to_string(), today.to_string()])
 }
 
 /// The two build ids as sent (`YYYYMMDD000000`), `[today − 2 days, today − 1 day]`.
@@ -330,9 +332,10 @@ pub fn submission_dates(today: &str) -> Result<[String; 2]> {
 /// # Errors
 /// As [`submission_dates`].
 pub fn build_ids(today: &str) -> Result<[String; 2]> {
+    let today = Date::parse(today)?;
     Ok([
-        format!("{}000000", crate::date::add_days(today, -2)?),
-        format!("{}000000", crate::date::add_days(today, -1)?),
+        format!("{}000000", today.add_days(-2)?),
+        format!("{}000000", today.add_days(-1)?),
     ])
 }
 

@@ -130,7 +130,11 @@ pub fn write_store(url: &str, store: &dyn Store, update_dates: bool) -> Result<W
             Ok(())
         })?;
         for target in targets {
-            let dates: Vec<String> = store.absorbed(&target)?.into_iter().collect();
+            let dates: Vec<String> = store
+                .absorbed(&target)?
+                .iter()
+                .map(ToString::to_string)
+                .collect();
             tx.execute(
                 "INSERT INTO table_update_dates VALUES ($1, $2)",
                 &[&table_name(&target), &dates],

@@ -21,7 +21,7 @@ use std::time::Instant;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use crate::date::add_days;
+use crate::date::Date;
 use crate::error::Result;
 use crate::filter::Filter;
 use crate::histogram::Histogram;
@@ -48,8 +48,8 @@ pub struct Shape {
     pub channel: String,
     /// Version of the target tables.
     pub version: String,
-    /// First date (`YYYYMMDD`).
-    pub first_date: String,
+    /// First date.
+    pub first_date: Date,
 }
 
 impl Default for Shape {
@@ -63,7 +63,8 @@ impl Default for Shape {
             prefix: Prefix::SubmissionDate,
             channel: "nightly".into(),
             version: "130".into(),
-            first_date: "20240101".into(),
+            first_date: Date::from_ymd(2024, 1, 1)
+                .unwrap_or_else(|e| unreachable!("2024-01-01 is a day: {e}")),
         }
     }
 }
@@ -83,7 +84,7 @@ pub struct Synthetic {
     shape: Shape,
     metrics: Vec<Metric>,
     dims: Vec<Dims>,
-    dates: Vec<String>,
+    dates: Vec<Date>,
 }
 
 const PROCESS_WEIGHT: [f64; 3] = [1.0, 0.9, 0.45];
@@ -212,7 +213,10 @@ impl Synthetic {
         }
         let dates = (0..shape.dates)
             .map(|i| {
-                add_days(&shape.first_date, i as i64).unwrap_or_else(|_| shape.first_date.clone())
+                shape
+                    .first_date
+                    .add_days(i as i64)
+                    .unwrap_or(shape.first_date)
             })
             .collect();
         Self {
@@ -224,7 +228,7 @@ impl Synthetic {
     }
 
     /// The dates, oldest first.
-    pub fn dates(&self) -> &[String] {
+    pub fn dates(&self) -> &[Date] {
         &self.dates
     }
 
@@ -261,7 +265,7 @@ impl Synthetic {
             prefix: self.shape.prefix,
             channel: self.shape.channel.clone(),
             version: self.shape.version.clone(),
-            date: self.dates.get(i).cloned().unwrap_or_default(),
+            date: self.dates.get(i).copied().unwrap_or(self.shape.first_date),
         }
     }
 
@@ -289,10 +293,7 @@ impl Synthetic {
                 }
             }
         }
-        let mut batch = Batch {
-            submission_date: target.date.clone(),
-            ..Batch::default()
-        };
+        let mut batch = Batch::new(target.date);
         batch.tables.insert(target, rows);
         batch
     }

@@ -36,7 +36,7 @@ fn fixture() -> &'static Fixture {
         for (i, day) in DAYS.iter().enumerate() {
             let mut generator = Generator::new(GenerateOptions {
                 seed: 7 + i as u64,
-                submission_date: Some((*day).to_string()),
+                submission_date: Some(day.parse().unwrap()),
                 template: None,
             })
             .unwrap();
@@ -104,7 +104,7 @@ fn query(channel: &str, version: &str, metric: &str, dates: &[&str]) -> MetricQu
         prefix: Prefix::SubmissionDate,
         channel: channel.into(),
         version: version.into(),
-        dates: dates.iter().map(|d| d.to_string()).collect(),
+        dates: dates.iter().map(|d| d.parse().unwrap()).collect(),
         metric: metric.into(),
         filter: Filter::All,
     }
@@ -133,7 +133,7 @@ fn totals(r: &MetricResponse) -> BTreeMap<(String, String), (u64, u64, Vec<u64>)
     let mut out: BTreeMap<(String, String), (u64, u64, Vec<u64>)> = BTreeMap::new();
     for p in &r.data {
         let t = out
-            .entry((p.date.clone(), p.label.clone()))
+            .entry((p.date.to_string(), p.label.clone()))
             .or_insert_with(|| (0, 0, vec![0; p.histogram.len()]));
         t.0 += p.count;
         t.1 += p.sum;

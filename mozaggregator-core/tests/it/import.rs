@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use mozaggregator_core::export::{absorbed_dates, export, ExportOptions, Format};
 use mozaggregator_core::import::{import, ImportOptions, ImportReport, Importer};
-use mozaggregator_core::testing::conformance::fixtures::{batch, dims, key, seeded, target};
+use mozaggregator_core::testing::conformance::fixtures::{batch, date, dims, key, seeded, target};
 use mozaggregator_core::{
-    Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore, Prefix, Process,
+    Date, Definitions, Error, Histogram, ImportReject, LayoutSpec, MemoryStore, Prefix, Process,
     Selection, SeriesKey, SqliteStore, Store, Target,
 };
 
@@ -103,7 +103,7 @@ fn imported(store: &dyn Store, text: &str) -> ImportReport {
     import(store, &mut text.as_bytes(), &ImportOptions::default()).unwrap()
 }
 
-fn absorbed(store: &dyn Store) -> BTreeMap<Target, Vec<String>> {
+fn absorbed(store: &dyn Store) -> BTreeMap<Target, Vec<Date>> {
     absorbed_dates(store, &Selection::default()).unwrap()
 }
 
@@ -185,7 +185,7 @@ fn importing_twice_writes_nothing_and_reports_the_tables_skipped() {
     assert!(exported(&dest, Format::Ndjson, true) == before);
     assert_eq!(dest.data_version().unwrap(), version);
     // The same file twice in one run: the second copy is skipped the same way.
-    let mut importer = Importer::new(&dest, ImportOptions::default()).unwrap();
+    let mut importer = Importer::new(&dest, ImportOptions::default());
     for name in ["a", "b"] {
         importer.import(name, &mut text.as_bytes()).unwrap();
     }
@@ -461,24 +461,19 @@ fn rows_without_absorbed_dates_need_a_submission_date_for_build_ids() {
     let store = MemoryStore::new();
     imported(&store, &submission);
     let t = target(Prefix::SubmissionDate, "nightly", "42", "20150602");
-    assert_eq!(store.absorbed(&t).unwrap(), ["20150602".to_string()].into());
+    assert_eq!(store.absorbed(&t).unwrap(), [date("20150602")].into());
     assert!(exported(&store, Format::Ndjson, false) == submission);
 
     // With --submission-date, build-id rows absorb it.
     let options = ImportOptions {
-        submission_date: Some("20150610".into()),
+        submission_date: Some("20150610".parse().unwrap()),
         ..ImportOptions::default()
     };
     let store = MemoryStore::new();
     import(&store, &mut plain.as_bytes(), &options).unwrap();
     let t = target(Prefix::BuildId, "nightly", "42", BUILD);
-    assert_eq!(store.absorbed(&t).unwrap(), ["20150610".to_string()].into());
+    assert_eq!(store.absorbed(&t).unwrap(), [date("20150610")].into());
     assert!(exported(&store, Format::Ndjson, false) == plain);
-    let bad = ImportOptions {
-        submission_date: Some("june".into()),
-        ..ImportOptions::default()
-    };
-    assert!(Importer::new(&store, bad).is_err());
 }
 
 #[test]

@@ -66,7 +66,11 @@ fn exported(store: &dyn Store) -> String {
 }
 
 fn absorbed(store: &dyn Store) -> BTreeMap<Target, Vec<String>> {
-    absorbed_dates(store, &Selection::default()).unwrap()
+    absorbed_dates(store, &Selection::default())
+        .unwrap()
+        .into_iter()
+        .map(|(t, dates)| (t, dates.iter().map(ToString::to_string).collect()))
+        .collect()
 }
 
 fn run(store: &dyn Store, url: &str, definitions: Definitions) -> ImportReport {
@@ -311,7 +315,7 @@ fn bad_rows_are_counted_by_reason_and_the_good_ones_imported() {
         prefix,
         channel: "nightly".into(),
         version: "42".into(),
-        date: date.into(),
+        date: date.parse().unwrap(),
     };
     let got = absorbed(&dest);
     assert_eq!(got[&t(Prefix::SubmissionDate, "20150601")], ["20150601"]);

@@ -401,7 +401,7 @@ fn submission_date_channel_and_sample_id_come_from_the_caller_when_needed() {
     // Out of scope for the requested date.
     let a = run_with(
         Options {
-            submission_date: Some("20240103".into()),
+            submission_date: Some("20240103".parse().unwrap()),
             ..Options::default()
         },
         &[base()],
@@ -412,19 +412,22 @@ fn submission_date_channel_and_sample_id_come_from_the_caller_when_needed() {
     p.as_object_mut().unwrap().remove("meta");
     let a = run_with(
         Options {
-            submission_date: Some("20240105".into()),
+            submission_date: Some("20240105".parse().unwrap()),
             ..Options::default()
         },
         &[p.clone()],
     );
     assert_eq!(a.report().pings_used, 1);
-    assert_eq!(a.submission_dates(), vec!["20240105".to_string()]);
+    assert_eq!(
+        a.submission_dates().unwrap(),
+        vec!["20240105".parse().unwrap()]
+    );
     let a = run(&[p.clone()]);
     assert_eq!(a.report().pings_rejected["missing_submission_date"], 1);
     p.as_object_mut().unwrap().remove("clientId");
     let a = run_with(
         Options {
-            submission_date: Some("20240105".into()),
+            submission_date: Some("20240105".parse().unwrap()),
             ..Options::default()
         },
         &[p],

@@ -40,10 +40,10 @@ fn index(aggregates: &Aggregates, prefix: Prefix) -> Index {
         for (target, rows) in batch.tables.iter().filter(|(t, _)| t.prefix == prefix) {
             for (key, histogram) in rows {
                 let group = [
-                    batch.submission_date.clone(),
+                    batch.submission_date.to_string(),
                     target.channel.clone(),
                     target.version.clone(),
-                    target.date.clone(),
+                    target.date.to_string(),
                     key.dims.application.clone(),
                     key.dims.architecture.clone(),
                     key.dims.os.clone(),
@@ -252,16 +252,16 @@ fn the_ping_order_and_split_do_not_matter() {
 #[test]
 fn batch_parts_add_up_to_the_batch() {
     let (_, aggregates) = dataset_aggregates();
-    let dates = aggregates.submission_dates();
+    let dates = aggregates.submission_dates().unwrap();
     assert_eq!(dates.len(), 2);
-    for date in &dates {
+    for &date in &dates {
         let whole = aggregates.batch(date).unwrap();
         let pairs = aggregates.channel_versions(date);
         assert_eq!(pairs.len(), 3 * 2, "channels × versions");
         let mut tables = std::collections::BTreeMap::new();
         for (channel, version) in &pairs {
             let part = aggregates.batch_part(date, channel, version).unwrap();
-            assert_eq!(&part.submission_date, date);
+            assert_eq!(part.submission_date, date);
             for (target, rows) in part.tables {
                 assert_eq!((&target.channel, &target.version), (channel, version));
                 assert!(
@@ -273,7 +273,7 @@ fn batch_parts_add_up_to_the_batch() {
         assert_eq!(tables, whole.tables);
     }
     assert!(aggregates
-        .batch_part(&dates[0], "esr", "40")
+        .batch_part(dates[0], "esr", "40")
         .unwrap()
         .tables
         .is_empty());

@@ -16,7 +16,7 @@ fn data(name: &str) -> Option<Vec<u8>> {
 
 fn options(date: &str) -> Options {
     Options {
-        submission_date: Some(date.to_string()),
+        submission_date: Some(date.parse().unwrap()),
         ..Options::default()
     }
 }
@@ -176,13 +176,13 @@ fn firefox_45_sample_ping_aggregates() {
         return;
     };
     let batch = &a.batches().unwrap()[0];
-    assert_eq!(batch.submission_date, "20151105");
+    assert_eq!(batch.submission_date.to_string(), "20151105");
     let (target, rows) = batch.tables.iter().next().unwrap();
     assert_eq!(
         (
             target.channel.as_str(),
             target.version.as_str(),
-            target.date.as_str()
+            target.date.to_string().as_str()
         ),
         ("beta", "45", "20151103")
     );
@@ -351,7 +351,7 @@ fn good_histogram_aggregates() {
     assert_eq!(h.samples(), 10);
     assert_eq!(
         a.batches().unwrap()[0].tables.keys().next().unwrap().date,
-        "20151103"
+        "20151103".parse().unwrap()
     );
     let batches = a.batches().unwrap();
     let dims = &batches[0].tables.values().next().unwrap()[0].0.dims;

@@ -21,10 +21,10 @@ fn store(options: Options) -> (tempfile::TempDir, SqliteStore) {
     }
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path().join("a.sqlite")).unwrap();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
+    for date in aggregates.submission_dates().unwrap() {
+        for (channel, version) in aggregates.channel_versions(date) {
             store
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
+                .write(&aggregates.batch_part(date, &channel, &version).unwrap())
                 .unwrap();
         }
     }
@@ -33,8 +33,8 @@ fn store(options: Options) -> (tempfile::TempDir, SqliteStore) {
 
 fn query(store: &SqliteStore, prefix: Prefix, metric: &str, filter: Filter) -> Vec<Histogram> {
     let date = match prefix {
-        Prefix::BuildId => dataset::build_ids(TODAY).unwrap()[1][..8].to_string(),
-        Prefix::SubmissionDate => TODAY.to_string(),
+        Prefix::BuildId => dataset::build_ids(TODAY).unwrap()[1][..8].parse().unwrap(),
+        Prefix::SubmissionDate => TODAY.parse().unwrap(),
     };
     store
         .query(&SeriesQuery {

@@ -4,7 +4,7 @@
 
 use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
 use mozaggregator_core::stats::{Distribution, PercentileMethod, Plan, Stat};
-use mozaggregator_core::Kind;
+use mozaggregator_core::{Date, Kind};
 use proptest::prelude::*;
 
 const METHODS: [PercentileMethod; 3] = [
@@ -38,7 +38,8 @@ fn response() -> impl Strategy<Value = MetricResponse> {
             let bounds = proptest::collection::btree_set(0u64..u64::MAX / 2, n)
                 .prop_map(|b| b.into_iter().collect::<Vec<_>>());
             let point = (
-                "[0-9]{8}",
+                (1900u32..2100, 1u32..=12, 1u32..=28)
+                    .prop_map(|(y, m, d)| Date::from_ymd(y, m, d).unwrap()),
                 text(),
                 any::<u64>(),
                 any::<u64>(),
@@ -108,8 +109,20 @@ proptest! {
 fn to_json_writes_nulls_as_serde_does() {
     let bounds = [0u64, 1, 10, 100];
     let plan = Plan::new(&Stat::parse_list("mean,p0,p50,p100").unwrap()).unwrap();
-    let mut empty = DataPoint::new("20240101".into(), String::new(), 0, 0, vec![0; 4]);
-    let mut overflow = DataPoint::new("20240102".into(), "a".into(), 1, 500, vec![0, 0, 0, 5]);
+    let mut empty = DataPoint::new(
+        Date::parse("20240101").unwrap(),
+        String::new(),
+        0,
+        0,
+        vec![0; 4],
+    );
+    let mut overflow = DataPoint::new(
+        Date::parse("20240102").unwrap(),
+        "a".into(),
+        1,
+        500,
+        vec![0, 0, 0, 5],
+    );
     for (p, method) in [
         (&mut empty, PercentileMethod::Interp),
         (&mut overflow, PercentileMethod::Tmo),

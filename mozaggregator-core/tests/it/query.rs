@@ -45,12 +45,9 @@ fn write(store: &MemoryStore, date: &str, rows: Vec<(SeriesKey, Histogram)>) {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        date: date.into(),
+        date: date.parse().unwrap(),
     };
-    let mut batch = Batch {
-        submission_date: date.into(),
-        ..Batch::default()
-    };
+    let mut batch = Batch::new(date.parse().unwrap());
     batch.tables.insert(target, rows);
     store.write(&batch).unwrap();
 }
@@ -65,7 +62,7 @@ fn query(metric: &str, dates: &[&str], filter: Filter) -> MetricQuery {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        dates: dates.iter().map(|d| d.to_string()).collect(),
+        dates: dates.iter().map(|d| d.parse().unwrap()).collect(),
         metric: metric.into(),
         filter,
     }
@@ -365,14 +362,19 @@ fn keyed_metrics_give_one_point_per_date_and_label_in_date_order() {
     }
     let defs = Definitions::new();
     let r = answer(&store, &defs, query("SCALARS_K", &[D2, D1], Filter::All));
-    let got: Vec<(&str, &str)> = r
+    let got: Vec<(String, &str)> = r
         .data
         .iter()
-        .map(|p| (p.date.as_str(), p.label.as_str()))
+        .map(|p| (p.date.to_string(), p.label.as_str()))
         .collect();
     assert_eq!(
         got,
-        vec![(D2, "FIRST"), (D2, "SECOND"), (D1, "FIRST"), (D1, "SECOND")]
+        vec![
+            (D2.to_string(), "FIRST"),
+            (D2.to_string(), "SECOND"),
+            (D1.to_string(), "FIRST"),
+            (D1.to_string(), "SECOND")
+        ]
     );
     let f = Filter::eq(Dimension::Label, "SECOND");
     let r = answer(&store, &defs, query("SCALARS_K", &[D1, D2], f));

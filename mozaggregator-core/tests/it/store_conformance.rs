@@ -88,3 +88,65 @@ fn postgres_reads_recover_after_a_failed_snapshot() {
         .unwrap();
     assert_eq!(store.channels(Prefix::SubmissionDate).unwrap(), before);
 }
+
+/// A stored date that is not a `YYYYMMDD` date is a corrupt store on every read path of the
+/// PostgreSQL store, never a panic.
+#[test]
+fn postgres_stored_dates_that_do_not_parse_are_corrupt() {
+    use conformance::fixtures::{batch, date, dims, hist, key, layout_a, target};
+    use mozaggregator_core::testing::postgres;
+    use mozaggregator_core::{
+        Filter, PostgresStore, Prefix, Selection, SeriesQuery, StoreErrorKind,
+    };
+    let Some(url) = postgres::database() else {
+        return;
+    };
+    let store = PostgresStore::open(&url).unwrap();
+    let row = (
+        key(
+            "GC_MS",
+            "",
+            mozaggregator_core::Process::Parent,
+            &dims("Firefox", "x86", "Linux", "6"),
+        ),
+        hist(layout_a(), &[(0, 3)], 3, 1),
+    );
+    let t = target(Prefix::BuildId, "beta", "41", "20150601");
+    store
+        .write(&batch("20150601", vec![(t.clone(), vec![row])]))
+        .unwrap();
+    let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "UPDATE mozaggregator.targets SET date = '2015-06-01' WHERE channel = 'beta'",
+        )
+        .unwrap();
+    let kind = |r: mozaggregator_core::Result<()>| r.err().and_then(|e| e.store_kind());
+    let corrupt = Some(StoreErrorKind::Corrupt);
+    assert_eq!(
+        kind(store.dates(Prefix::BuildId, "beta").map(drop)),
+        corrupt
+    );
+    let q = SeriesQuery {
+        prefix: Prefix::BuildId,
+        channel: "beta".into(),
+        version: "41".into(),
+        dates: vec![date("20150601")],
+        metric: "GC_MS".into(),
+        filter: Filter::All,
+    };
+    assert_eq!(kind(store.query(&q).map(drop)), corrupt);
+    let selection = Selection {
+        channel: Some("beta".into()),
+        ..Selection::default()
+    };
+    assert_eq!(kind(store.scan(&selection, &mut |_, _, _| Ok(()))), corrupt);
+    admin
+        .batch_execute(
+            "UPDATE mozaggregator.targets SET date = '20150601' WHERE channel = 'beta';
+             UPDATE mozaggregator.absorbed SET submission_date = 'june'
+             WHERE target_id IN (SELECT id FROM mozaggregator.targets WHERE channel = 'beta')",
+        )
+        .unwrap();
+    assert_eq!(kind(store.absorbed(&t).map(drop)), corrupt);
+}

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use mozaggregator_core::testing::conformance::{self, Check, CHECKS};
 use mozaggregator_core::{
-    Batch, DateVersion, Filter, FilterOptions, Histogram, MemoryStore, Prefix, QueryRow, Result,
-    Selection, SeriesKey, SeriesQuery, Store, Target, WriteReport,
+    Batch, Date, DateVersion, Filter, FilterOptions, Histogram, MemoryStore, Prefix, QueryRow,
+    Result, Selection, SeriesKey, SeriesQuery, Store, Target, WriteReport,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,9 +36,10 @@ struct Mutant {
 impl Store for Mutant {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
         let mut batch = batch.clone();
-        if self.mutation == Mutation::NotIdempotent && batch.submission_date.len() == 8 {
+        if self.mutation == Mutation::NotIdempotent {
             let n = self.fresh.fetch_add(1, Ordering::SeqCst);
-            batch.submission_date = format!("1999{:02}{:02}", 1 + n / 28 % 12, 1 + n % 28);
+            batch.submission_date =
+                Date::from_ymd(1999, 1 + n as u32 / 28 % 12, 1 + n as u32 % 28)?;
         }
         if self.mutation == Mutation::EmptyRowsStored {
             for rows in batch.tables.values_mut() {
@@ -94,7 +95,7 @@ impl Store for Mutant {
             Mutation::RepeatsDates => {
                 let mut out = Vec::new();
                 for date in &query.dates {
-                    q.dates = vec![date.clone()];
+                    q.dates = vec![*date];
                     out.extend(self.inner.query(&q)?);
                 }
                 return Ok(out);
@@ -108,11 +109,11 @@ impl Store for Mutant {
         Ok(out)
     }
 
-    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {
         self.inner.absorbed(target)
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
         self.inner
             .trim(cutoff, dry_run && self.mutation != Mutation::DryRunDrops)
     }

@@ -10,8 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mozaggregator_core::date::add_days;
-use mozaggregator_core::testing::conformance::fixtures::{batch, dims, hist, key, target};
+use mozaggregator_core::testing::conformance::fixtures::{batch, date, dims, hist, key, target};
 use mozaggregator_core::{LayoutSpec, Prefix, Process, Selection, SqliteStore, Store, Target};
 
 const PATH_VAR: &str = "MOZAGG_KILL_TEST_STORE";
@@ -42,7 +41,7 @@ fn child_batch(k: i64) -> mozaggregator_core::Batch {
         })
         .collect();
     batch(
-        &add_days("20150101", k).unwrap(),
+        &date("20150101").add_days(k).unwrap().to_string(),
         vec![(the_target(), rows)],
     )
 }

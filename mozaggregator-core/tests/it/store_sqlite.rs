@@ -5,9 +5,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mozaggregator_core::date::add_days;
 use mozaggregator_core::error::{Backend, StoreErrorKind};
-use mozaggregator_core::testing::conformance::fixtures::{batch, dims, dump, hist, key, target};
+use mozaggregator_core::testing::conformance::fixtures::{
+    batch, date, dims, dump, hist, key, target,
+};
 use mozaggregator_core::{
     Dimension, Error, Filter, Histogram, LayoutSpec, Prefix, Process, Selection, SeriesKey,
     SeriesQuery, SqliteStore, Store, Target,
@@ -56,7 +57,7 @@ fn query_m(dates: &[&str], filter: Filter) -> SeriesQuery {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        dates: dates.iter().map(|d| d.to_string()).collect(),
+        dates: dates.iter().map(|d| date(d)).collect(),
         metric: "M".into(),
         filter,
     }
@@ -96,7 +97,7 @@ fn readers_never_see_half_a_batch() {
         prefix: Prefix::BuildId,
         channel: "nightly".into(),
         version: "42".into(),
-        dates: vec!["20150601".into(), "20150602".into()],
+        dates: vec![date("20150601"), date("20150602")],
         metric: "M".into(),
         filter: Filter::All,
     };
@@ -141,7 +142,7 @@ fn readers_never_see_half_a_batch() {
                     .map(|(i, k)| (k.clone(), one(i)))
                     .collect();
                 let b = batch(
-                    &add_days("20150603", k).unwrap(),
+                    &date("20150603").add_days(k).unwrap().to_string(),
                     targets.iter().map(|t| (t.clone(), rows.clone())).collect(),
                 );
                 let report = store.write(&b).unwrap();
@@ -398,6 +399,41 @@ fn corrupt_rows_are_errors_not_panics() {
     assert!(matches!(fresh.query(&query), Err(Error::Store(_))));
     assert_eq!(fresh.channels(Prefix::BuildId).unwrap(), vec!["nightly"]);
     drop(before);
+}
+
+#[test]
+fn a_stored_date_that_is_not_a_date_is_a_corrupt_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let (t, rows) = rows(3);
+    store
+        .write(&batch("20150601", vec![(t.clone(), rows)]))
+        .unwrap();
+    let corrupt = |what: &str, kind: Option<StoreErrorKind>| {
+        assert_eq!(kind, Some(StoreErrorKind::Corrupt), "{what}");
+    };
+    let conn = raw(&path);
+    for bad in ["2015-06-01", "20150231", ""] {
+        conn.execute("UPDATE targets SET date = ?1", [bad]).unwrap();
+        let kind = |r: mozaggregator_core::Result<()>| r.err().and_then(|e| e.store_kind());
+        corrupt(bad, kind(store.dates(Prefix::BuildId, "nightly").map(drop)));
+        corrupt(
+            bad,
+            kind(store.query(&query_m(&["20150601"], Filter::All)).map(drop)),
+        );
+        corrupt(
+            bad,
+            kind(store.scan(&Selection::default(), &mut |_, _, _| Ok(()))),
+        );
+        corrupt(bad, kind(store.trim(date("20990101"), true).map(drop)));
+    }
+    conn.execute("UPDATE targets SET date = '20150601'", [])
+        .unwrap();
+    conn.execute("UPDATE absorbed SET submission_date = 'june'", [])
+        .unwrap();
+    let kind = store.absorbed(&t).err().and_then(|e| e.store_kind());
+    corrupt("absorbed", kind);
 }
 
 /// Queries that need no dims read `totals`; they answer exactly what the packs answer, over

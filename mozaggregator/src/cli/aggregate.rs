@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{Aggregator, Options, StoreLocation};
+use mozaggregator_core::{Aggregator, Date, Options, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -96,7 +96,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let definitions = Definitions::load(args.histograms.as_deref(), &args.scalars)?;
     let options = Options {
-        submission_date: args.submission_date.clone(),
+        submission_date: args
+            .submission_date
+            .as_deref()
+            .map(|d| Date::parse_as("submission_date", d))
+            .transpose()?,
         channels,
         prefer_definitions: args.prefer_definitions,
         full_os_version: args.full_os_version,

@@ -12,7 +12,7 @@ use mozaggregator_core::metric_name;
 use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::report::count;
 use mozaggregator_core::{
-    date, Aggregates, Aggregator, Filter, Options, Prefix, Store, StoreLocation,
+    Aggregates, Aggregator, Date, Filter, Options, Prefix, Store, StoreLocation,
 };
 use mozaggregator_http::listener::BoundListener;
 use mozaggregator_http::{App, Error, Result};
@@ -98,7 +98,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
     if args.days == 0 || args.pings == 0 {
         return Err(Error::Usage("--pings and --days must be at least 1".into()));
     }
-    let today = date::today_utc();
+    let today = Date::today_utc();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let started = Instant::now();
     let mut total = Aggregates::new();
@@ -110,14 +110,13 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
         count(threads as u64, "thread", "threads"),
     );
     for day in 0..args.days {
-        let submission_date = date::days_before(&today, args.days - 1 - day)?;
+        let submission_date = today.days_before(args.days - 1 - day)?;
         let share = args.pings / u64::from(args.days)
             + u64::from(u64::from(day) < args.pings % u64::from(args.days));
         let results: Vec<Result<(Aggregates, u64)>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..threads as u64)
                 .map(|t| {
                     let n = share / threads as u64 + u64::from(t < share % threads as u64);
-                    let submission_date = submission_date.clone();
                     let seed = args.seed.wrapping_mul(1_000_003) ^ (u64::from(day) << 32) ^ t;
                     scope.spawn(move || -> Result<(Aggregates, u64)> {
                         let mut generator = Generator::new(GenerateOptions {
@@ -180,16 +179,16 @@ fn print_examples(
     definitions: &Definitions,
 ) -> Result<()> {
     // The (channel, version) with the most submission dates; release last (it needs a token).
-    let mut best: Option<(String, String, Vec<String>)> = None;
+    let mut best: Option<(String, String, Vec<Date>)> = None;
     for channel in store.channels(Prefix::SubmissionDate)? {
         let dates = store.dates(Prefix::SubmissionDate, &channel)?;
         let mut versions: Vec<&str> = dates.iter().map(|d| d.version.as_str()).collect();
         versions.dedup();
         for version in versions {
-            let mut version_dates: Vec<String> = dates
+            let mut version_dates: Vec<Date> = dates
                 .iter()
                 .filter(|d| d.version == version)
-                .map(|d| d.date.clone())
+                .map(|d| d.date)
                 .collect();
             version_dates.reverse();
             let rank = |c: &str, n: usize| (c != "release", n);
@@ -230,7 +229,11 @@ fn print_examples(
             break;
         }
     }
-    let dates_param = version_dates.join(",");
+    let dates_param = version_dates
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     println!();
     let dashboard = metric.as_ref().map_or_else(String::new, |m| {
         format!(

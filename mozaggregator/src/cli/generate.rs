@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
+use mozaggregator_core::Date;
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator generate`.
@@ -56,7 +57,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let mut generator = Generator::new(GenerateOptions {
         seed: args.seed,
-        submission_date: args.submission_date.clone(),
+        submission_date: args
+            .submission_date
+            .as_deref()
+            .map(|d| Date::parse_as("submission date", d))
+            .transpose()?,
         template,
     })?;
     let name = args

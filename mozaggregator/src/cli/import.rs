@@ -20,7 +20,7 @@ use mozaggregator_core::import::{
     ImportOptions, ImportReport, Importer, OriginalImport, OriginalOptions,
 };
 use mozaggregator_core::input::{self, Input};
-use mozaggregator_core::{export, Store, StoreLocation};
+use mozaggregator_core::{export, Date, Store, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 use super::export::Format;
@@ -121,11 +121,15 @@ fn from_exports(args: &Args) -> Result<ImportReport> {
             Format::Ndjson => export::Format::Ndjson,
             Format::Csv => export::Format::Csv,
         }),
-        submission_date: args.submission_date.clone(),
+        submission_date: args
+            .submission_date
+            .as_deref()
+            .map(|d| Date::parse_as("submission date", d))
+            .transpose()?,
         ..ImportOptions::default()
     };
     let store = open(&args.db)?;
-    let mut importer = Importer::new(store.as_ref(), options)?;
+    let mut importer = Importer::new(store.as_ref(), options);
     for input in &inputs {
         let result = input::open(input).and_then(|reader| {
             let mut reader = BufReader::with_capacity(1 << 20, reader);

@@ -7,8 +7,7 @@
 
 use std::process::ExitCode;
 
-use mozaggregator_core::date::{days_before, today_utc};
-use mozaggregator_core::{check_date, StoreLocation};
+use mozaggregator_core::{Date, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator trim`.
@@ -39,15 +38,17 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let base = args.base_date.clone().unwrap_or_else(today_utc);
-    check_date("base date", &base)?;
-    let cutoff = days_before(&base, args.retention_days)?;
+    let base = match &args.base_date {
+        Some(text) => Date::parse_as("base date", text)?,
+        None => Date::today_utc(),
+    };
+    let cutoff = base.days_before(args.retention_days)?;
     let location = StoreLocation::parse(&args.db);
     if location.is_missing_file() {
         return Err(Error::Usage(format!("{location}: no such store")));
     }
     let store = location.open(&[])?;
-    let targets = store.trim(&cutoff, args.dry_run)?;
+    let targets = store.trim(cutoff, args.dry_run)?;
     let verb = if args.dry_run {
         "would drop"
     } else {

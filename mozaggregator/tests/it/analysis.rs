@@ -18,15 +18,12 @@ const KEYED: &str = "version=42&dates=20150601,20150602&metric=KEYED_MS";
 fn analysis_client() -> TestClient<mozaggregator_http::App> {
     let store = store();
     for date in [D1, D2] {
-        let mut batch = Batch {
-            submission_date: date.into(),
-            ..Batch::default()
-        };
+        let mut batch = Batch::new(date.parse().unwrap());
         let target = Target {
             prefix: Prefix::SubmissionDate,
             channel: "nightly".into(),
             version: "42".into(),
-            date: date.into(),
+            date: date.parse().unwrap(),
         };
         let mut rows = Vec::new();
         for i in 0..20u64 {

@@ -603,16 +603,13 @@ async fn dates_order_versions_as_numbers() {
         ),
     ];
     for store in stores {
-        let mut b = mozaggregator_core::Batch {
-            submission_date: D1.into(),
-            ..mozaggregator_core::Batch::default()
-        };
+        let mut b = mozaggregator_core::Batch::new(D1.parse().unwrap());
         for version in ["47", "48", "123", "124"] {
             let target = mozaggregator_core::Target {
                 prefix: mozaggregator_core::Prefix::SubmissionDate,
                 channel: "nightly".into(),
                 version: version.into(),
-                date: D1.into(),
+                date: D1.parse().unwrap(),
             };
             b.tables.insert(
                 target,
@@ -690,12 +687,12 @@ impl Store for FailingStore {
     fn absorbed(
         &self,
         _: &mozaggregator_core::Target,
-    ) -> mozaggregator_core::Result<std::collections::BTreeSet<String>> {
+    ) -> mozaggregator_core::Result<std::collections::BTreeSet<mozaggregator_core::Date>> {
         Err(secret_failure())
     }
     fn trim(
         &self,
-        _: &str,
+        _: mozaggregator_core::Date,
         _: bool,
     ) -> mozaggregator_core::Result<Vec<mozaggregator_core::Target>> {
         Err(secret_failure())

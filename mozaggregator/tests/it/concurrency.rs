@@ -65,10 +65,10 @@ impl Store for GatedStore {
         }
         self.inner.query(query)
     }
-    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<mozaggregator_core::Date>> {
         self.inner.absorbed(target)
     }
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: mozaggregator_core::Date, dry_run: bool) -> Result<Vec<Target>> {
         self.inner.trim(cutoff, dry_run)
     }
     fn data_version(&self) -> Result<u64> {

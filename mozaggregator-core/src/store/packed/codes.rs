@@ -2,6 +2,7 @@
 //! layout a stored `layouts` row describes.
 
 use super::corrupt;
+use crate::date::Date;
 use crate::error::Result;
 use crate::keys::Prefix;
 use crate::layout::{Kind, LayoutSpec};
@@ -28,6 +29,12 @@ pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
         1 => Ok(Prefix::SubmissionDate),
         _ => Err(corrupt(format!("unknown prefix code {code}"))),
     }
+}
+
+/// The date a `date` or `submission_date` column holds as its `YYYYMMDD` text; text that is
+/// not a date is a corrupt store.
+pub(crate) fn date_from_text(text: &str) -> Result<Date> {
+    Date::parse(text).map_err(|_| corrupt(format!("stored date `{text}` is not a YYYYMMDD date")))
 }
 
 /// Stored code of a layout kind.

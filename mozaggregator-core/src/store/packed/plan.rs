@@ -11,6 +11,7 @@ use super::codec::{self, Accumulator};
 use super::corrupt;
 use super::names::Names;
 use super::totals;
+use crate::date::Date;
 use crate::error::Result;
 use crate::filter::{Dimension, NormalForm, RowDims};
 use crate::keys::{Dims, Process};
@@ -217,9 +218,9 @@ impl<'q> Plan<'q> {
 }
 
 /// The answer's rows: for each date in order, its groups by label, then layout.
-pub(crate) fn finish<'d>(
+pub(crate) fn finish(
     names: &Names,
-    dates: impl IntoIterator<Item = (&'d String, Groups)>,
+    dates: impl IntoIterator<Item = (Date, Groups)>,
 ) -> Result<Vec<QueryRow>> {
     let mut out = Vec::new();
     for (date, groups) in dates {
@@ -231,7 +232,7 @@ pub(crate) fn finish<'d>(
         finished.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         for (label, layout, acc) in finished {
             out.push(QueryRow {
-                date: date.clone(),
+                date,
                 label: label.to_string(),
                 histogram: acc.into_histogram(layout)?,
             });

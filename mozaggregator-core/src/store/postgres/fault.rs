@@ -89,6 +89,12 @@ pub(crate) fn layout_at(
     ))
 }
 
+/// The date in column `i` of `row` (stored as `YYYYMMDD` text); anything else is a damaged
+/// store.
+pub(crate) fn date_col(row: &postgres::Row, i: usize) -> crate::error::Result<crate::date::Date> {
+    crate::store::packed::codes::date_from_text(col::<&str>(row, i)?)
+}
+
 /// Column `i` of `row`; a column of another type than the schema's, or a NULL, is a damaged
 /// store, never a panic.
 pub(crate) fn col<'a, T: postgres::types::FromSql<'a>>(

@@ -216,11 +216,11 @@ impl Store for PostgresStore {
         })
     }
 
-    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<crate::date::Date>> {
         off_runtime(|| self.read(|tx, _, _, _| read::absorbed(tx, target)))
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: crate::date::Date, dry_run: bool) -> Result<Vec<Target>> {
         off_runtime(|| {
             let _writer = self.writer();
             let result = (|| {

@@ -8,8 +8,9 @@ use hashbrown::HashMap;
 use postgres::types::Type;
 use postgres::{GenericClient, SimpleQueryMessage};
 
-use super::fault::{col, layout_at};
+use super::fault::{col, date_col, layout_at};
 use super::pool::Statements;
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Dims, Prefix, SeriesKey, Target};
@@ -29,7 +30,7 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 #[derive(Default)]
 pub(super) struct TableIds {
     version: Option<u64>,
-    by: StdMap<(Prefix, String, String), Arc<Map<String, i32>>>,
+    by: StdMap<(Prefix, String, String), Arc<Map<Date, i32>>>,
 }
 
 /// What a read knows of its snapshot: its data version, and the table ids shared by reads.
@@ -44,7 +45,7 @@ impl Snapshot<'_> {
         &self,
         tx: &mut impl GenericClient,
         q: &SeriesQuery,
-    ) -> Result<Arc<Map<String, i32>>> {
+    ) -> Result<Arc<Map<Date, i32>>> {
         let key = (q.prefix, q.channel.clone(), q.version.clone());
         {
             let cache = self
@@ -66,9 +67,9 @@ impl Snapshot<'_> {
                 (&q.version, Type::TEXT),
             ],
         )?;
-        let ids: Arc<Map<String, i32>> = Arc::new(
+        let ids: Arc<Map<Date, i32>> = Arc::new(
             rows.iter()
-                .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+                .map(|r| Ok((date_col(r, 0)?, col(r, 1)?)))
                 .collect::<Result<_>>()?,
         );
         let mut cache = self
@@ -186,7 +187,7 @@ pub(super) fn dates(
         .iter()
         .map(|r| {
             Ok(DateVersion {
-                date: col(r, 0)?,
+                date: date_col(r, 0)?,
                 version: col(r, 1)?,
             })
         })
@@ -204,13 +205,13 @@ pub(super) fn target_id(tx: &mut impl GenericClient, target: &Target) -> Result<
             (&prefix_param(target.prefix), Type::INT2),
             (&target.channel, Type::TEXT),
             (&target.version, Type::TEXT),
-            (&target.date, Type::TEXT),
+            (&target.date.to_string(), Type::TEXT),
         ],
     )?;
     rows.first().map(|r| col(r, 0)).transpose()
 }
 
-pub(super) fn absorbed(tx: &mut impl GenericClient, target: &Target) -> Result<BTreeSet<String>> {
+pub(super) fn absorbed(tx: &mut impl GenericClient, target: &Target) -> Result<BTreeSet<Date>> {
     let Some(id) = target_id(tx, target)? else {
         return Ok(BTreeSet::new());
     };
@@ -218,7 +219,7 @@ pub(super) fn absorbed(tx: &mut impl GenericClient, target: &Target) -> Result<B
         "SELECT submission_date FROM mozaggregator.absorbed WHERE target_id = $1",
         &[(&id, Type::INT4)],
     )?;
-    rows.iter().map(|r| col(r, 0)).collect()
+    rows.iter().map(|r| date_col(r, 0)).collect()
 }
 
 pub(super) fn filter_options(
@@ -258,12 +259,12 @@ pub(super) fn query(
 
     // The requested dates that have a table, each once, in request order.
     let targets = snapshot.table_ids(tx, q)?;
-    let mut seen: HashSet<&str> = HashSet::new();
-    let wanted: Vec<(&String, i32)> = q
+    let mut seen: HashSet<Date> = HashSet::new();
+    let wanted: Vec<(Date, i32)> = q
         .dates
         .iter()
-        .filter(|d| seen.insert(d.as_str()))
-        .filter_map(|d| targets.get(d.as_str()).map(|&id| (d, id)))
+        .filter(|d| seen.insert(**d))
+        .filter_map(|d| targets.get(d).map(|&id| (*d, id)))
         .collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
@@ -351,7 +352,7 @@ pub(super) fn scan(
             prefix: prefix_from_code(i64::from(col::<i16>(&row, 1)?))?,
             channel: col(&row, 2)?,
             version: col(&row, 3)?,
-            date: col(&row, 4)?,
+            date: date_col(&row, 4)?,
         };
         if selection.matches(&target) {
             targets.push((target, col(&row, 0)?));

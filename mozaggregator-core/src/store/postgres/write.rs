@@ -14,12 +14,13 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, Transaction};
 
-use super::fault::{col, layout_at};
+use super::fault::{col, date_col, layout_at};
 use super::read::target_id;
 use super::schema::{partition, WRITE_LOCK};
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
-use crate::keys::{check_date, Dims, Target};
+use crate::keys::{Dims, Target};
 use crate::layout::LayoutSpec;
 use crate::store::packed::codes::{kind_code, prefix_code, prefix_from_code, OPTION_METRIC};
 use crate::store::packed::corrupt;
@@ -87,7 +88,6 @@ pub(super) fn write(
     cache: &mut WriteCache,
     batch: &Batch,
 ) -> Result<WriteReport> {
-    check_date("submission date", &batch.submission_date)?;
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let report = write_in(&mut tx, cache, batch)?;
@@ -109,6 +109,7 @@ fn write_in(
     batch: &Batch,
 ) -> Result<WriteReport> {
     intern(tx, cache, batch)?;
+    let submission_date = batch.submission_date.to_string();
     let mut report = WriteReport::default();
     let mut scratch = Vec::with_capacity(64);
     let mut blob = Vec::with_capacity(4096);
@@ -122,7 +123,7 @@ fn write_in(
             let absorbed = tx.query_opt(
                 "SELECT 1 FROM mozaggregator.absorbed
                  WHERE target_id = $1 AND submission_date = $2",
-                &[&id, &batch.submission_date],
+                &[&id, &submission_date],
             )?;
             if absorbed.is_some() {
                 report.targets_skipped.push(target.clone());
@@ -135,7 +136,7 @@ fn write_in(
         };
         tx.execute(
             "INSERT INTO mozaggregator.absorbed (target_id, submission_date) VALUES ($1, $2)",
-            &[&id, &batch.submission_date],
+            &[&id, &submission_date],
         )?;
         report.targets_written += 1;
 
@@ -205,7 +206,12 @@ fn create_target(tx: &mut Transaction<'_>, target: &Target) -> Result<i32> {
     let row = tx.query_one(
         "INSERT INTO mozaggregator.targets (prefix, channel, version, date)
          VALUES ($1, $2, $3, $4) RETURNING id",
-        &[&prefix, &target.channel, &target.version, &target.date],
+        &[
+            &prefix,
+            &target.channel,
+            &target.version,
+            &target.date.to_string(),
+        ],
     )?;
     col(&row, 0)
 }
@@ -448,8 +454,8 @@ fn big(v: u64) -> Result<i64> {
 /// Drops the targets dated before `cutoff` (see [`crate::Store::trim`]): their partitions go
 /// whole, with their bookkeeping rows; the filter options of the (channel, version)s they
 /// belonged to are recomputed.
-pub(super) fn trim(client: &mut Client, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
-    check_date("cutoff date", cutoff)?;
+pub(super) fn trim(client: &mut Client, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
+    let cutoff = cutoff.to_string();
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let mut old: Vec<(Target, i32)> = Vec::new();
@@ -461,7 +467,7 @@ pub(super) fn trim(client: &mut Client, cutoff: &str, dry_run: bool) -> Result<V
             prefix: prefix_from_code(i64::from(col::<i16>(&row, 1)?))?,
             channel: col(&row, 2)?,
             version: col(&row, 3)?,
-            date: col(&row, 4)?,
+            date: date_col(&row, 4)?,
         };
         old.push((target, col(&row, 0)?));
     }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use crate::date::Date;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
@@ -33,6 +34,13 @@ use fault::{corrupt, file_fault, is_busy, open_error};
 use pool::Pool;
 pub use schema::SCHEMA_VERSION;
 
+/// Dates are stored as their `YYYYMMDD` text (read back with `read::date_at`).
+impl rusqlite::ToSql for Date {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.to_string().into())
+    }
+}
+
 /// Largest number of idle reader connections kept open.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -50,12 +58,12 @@ const MAX_IDLE_READERS: usize = 8;
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = SqliteStore::open(dir.path().join("aggregates.sqlite")).unwrap();
 /// let target = Target { prefix: Prefix::SubmissionDate, channel: "nightly".into(),
-///     version: "42".into(), date: "20150601".into() };
+///     version: "42".into(), date: "20150601".parse().unwrap() };
 /// let key = SeriesKey { metric: "GC_MS".into(), label: "".into(), process: Process::Parent,
 ///     dims: Dims::default() };
 /// let mut h = Histogram::empty(LayoutSpec::scalar());
 /// h.record(42).unwrap();
-/// let mut batch = Batch { submission_date: "20150601".into(), ..Batch::default() };
+/// let mut batch = Batch::new("20150601".parse().unwrap());
 /// batch.tables.insert(target.clone(), vec![(key, h)]);
 /// assert_eq!(store.write(&batch).unwrap().rows_written, 1);
 /// // The same submission date again changes nothing.
@@ -314,11 +322,11 @@ impl Store for SqliteStore {
         self.read(|tx, cache| read::query(tx, cache, query))
     }
 
-    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<Date>> {
         self.read(|tx, _| read::absorbed(tx, target))
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
         let mut writer = self.writer();
         let lock_wait = self.lock_wait();
         retry_busy(lock_wait, || write::trim(&mut writer.conn, cutoff, dry_run))

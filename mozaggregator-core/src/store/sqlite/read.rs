@@ -7,12 +7,13 @@ use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::fault::corrupt;
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 use crate::store::packed::codec;
-use crate::store::packed::codes::{prefix_code, prefix_from_code};
+use crate::store::packed::codes::{date_from_text, prefix_code, prefix_from_code};
 use crate::store::packed::names::Names;
 use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
@@ -41,13 +42,14 @@ pub(super) fn dates(conn: &Connection, prefix: Prefix, channel: &str) -> Result<
         "SELECT DISTINCT date, version FROM targets WHERE prefix = ?1 AND channel = ?2
          ORDER BY date DESC, version DESC",
     )?;
-    let rows = stmt.query_map(params![prefix_code(prefix), channel], |r| {
-        Ok(DateVersion {
-            date: r.get(0)?,
+    let mut rows = stmt.query(params![prefix_code(prefix), channel])?;
+    let mut dates = Vec::new();
+    while let Some(r) = rows.next()? {
+        dates.push(DateVersion {
+            date: date_at(r, 0)?,
             version: r.get(1)?,
-        })
-    })?;
-    let mut dates = rows.collect::<rusqlite::Result<_>>()?;
+        });
+    }
     // Versions order as numbers, which SQL's text order cannot do.
     crate::keys::sort_dates(&mut dates);
     Ok(dates)
@@ -72,14 +74,28 @@ pub(super) fn target_id(conn: &Connection, target: &Target) -> Result<Option<i64
         .optional()?)
 }
 
-pub(super) fn absorbed(conn: &Connection, target: &Target) -> Result<BTreeSet<String>> {
+pub(super) fn absorbed(conn: &Connection, target: &Target) -> Result<BTreeSet<Date>> {
     let Some(id) = target_id(conn, target)? else {
         return Ok(BTreeSet::new());
     };
     let mut stmt =
         conn.prepare_cached("SELECT submission_date FROM absorbed WHERE target_id = ?1")?;
-    let rows = stmt.query_map([id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query([id])?;
+    let mut out = BTreeSet::new();
+    while let Some(r) = rows.next()? {
+        out.insert(date_at(r, 0)?);
+    }
+    Ok(out)
+}
+
+/// The date in column `i` of `row` (stored as `YYYYMMDD` text); anything else is a corrupt
+/// store.
+pub(super) fn date_at(row: &rusqlite::Row<'_>, i: usize) -> Result<Date> {
+    let text = row
+        .get_ref(i)?
+        .as_str()
+        .map_err(|e| corrupt(format!("date column: {e}")))?;
+    date_from_text(text)
 }
 
 fn blob_at<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r [u8]> {
@@ -113,24 +129,24 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
         "series"
     };
 
-    let mut targets: Map<String, i64> = Map::default();
+    let mut targets: Map<Date, i64> = Map::default();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT date, id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3",
         )?;
         let mut rows = stmt.query(params![prefix_code(q.prefix), q.channel, q.version])?;
         while let Some(row) = rows.next()? {
-            targets.insert(row.get(0)?, row.get(1)?);
+            targets.insert(date_at(row, 0)?, row.get(1)?);
         }
     }
 
     // The requested dates that have a table, each once, in request order.
-    let mut seen: HashSet<&str> = HashSet::new();
-    let wanted: Vec<(&String, i64)> = q
+    let mut seen: HashSet<Date> = HashSet::new();
+    let wanted: Vec<(Date, i64)> = q
         .dates
         .iter()
-        .filter(|d| seen.insert(d.as_str()))
-        .filter_map(|d| targets.get(d.as_str()).map(|&id| (d, id)))
+        .filter(|d| seen.insert(**d))
+        .filter_map(|d| targets.get(d).map(|&id| (*d, id)))
         .collect();
     let slot: Map<i64, usize> = wanted
         .iter()
@@ -228,7 +244,7 @@ pub(super) fn scan(
                 prefix: prefix_from_code(row.get(1)?)?,
                 channel: row.get(2)?,
                 version: row.get(3)?,
-                date: row.get(4)?,
+                date: date_at(row, 4)?,
             };
             if selection.matches(&target) {
                 targets.push((target, row.get(0)?));

@@ -6,9 +6,10 @@ use hashbrown::HashMap;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::cache::WriteCache;
-use super::read::target_id;
+use super::read::{date_at, target_id};
+use crate::date::Date;
 use crate::error::Result;
-use crate::keys::{check_date, Target};
+use crate::keys::Target;
 use crate::layout::LayoutSpec;
 use crate::store::packed::codes::{layout_from_row, prefix_code, prefix_from_code, OPTION_METRIC};
 use crate::store::packed::merge::{EntryKey, Pack, RowKey};
@@ -23,7 +24,6 @@ pub(super) fn write(
     cache: &mut WriteCache,
     batch: &Batch,
 ) -> Result<WriteReport> {
-    check_date("submission date", &batch.submission_date)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let result = write_in(&tx, cache, batch).and_then(|report| {
         tx.commit()?;
@@ -202,8 +202,7 @@ fn bump_version(conn: &Connection) -> Result<()> {
 }
 
 /// Drops the targets dated before `cutoff` (see [`crate::Store::trim`]).
-pub(super) fn trim(conn: &mut Connection, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
-    check_date("cutoff date", cutoff)?;
+pub(super) fn trim(conn: &mut Connection, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut old: Vec<(Target, i64)> = {
         let mut stmt = tx.prepare_cached(
@@ -216,7 +215,7 @@ pub(super) fn trim(conn: &mut Connection, cutoff: &str, dry_run: bool) -> Result
                 prefix: prefix_from_code(row.get(1)?)?,
                 channel: row.get(2)?,
                 version: row.get(3)?,
-                date: row.get(4)?,
+                date: date_at(row, 4)?,
             };
             out.push((target, row.get(0)?));
         }

@@ -4,19 +4,28 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Failure;
+use crate::date::Date;
 use crate::filter::{Filter, RowDims};
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
 use crate::store::{Batch, QueryRow, SeriesQuery, Store};
 
+/// The date `text` (a `YYYYMMDD` literal of the suite).
+///
+/// # Panics
+/// When `text` is not a date: a mistake in the suite itself, never input.
+pub fn date(text: &str) -> Date {
+    Date::parse(text).unwrap_or_else(|e| panic!("conformance fixture: {e}"))
+}
+
 /// A target table.
-pub fn target(prefix: Prefix, channel: &str, version: &str, date: &str) -> Target {
+pub fn target(prefix: Prefix, channel: &str, version: &str, date_text: &str) -> Target {
     Target {
         prefix,
         channel: channel.into(),
         version: version.into(),
-        date: date.into(),
+        date: date(date_text),
     }
 }
 
@@ -78,10 +87,7 @@ pub fn seeded(layout: LayoutSpec, seed: u64) -> Histogram {
 
 /// A batch of one submission date.
 pub fn batch(submission_date: &str, tables: Vec<(Target, Vec<(SeriesKey, Histogram)>)>) -> Batch {
-    let mut b = Batch {
-        submission_date: submission_date.into(),
-        ..Default::default()
-    };
+    let mut b = Batch::new(date(submission_date));
     for (t, rows) in tables {
         b.tables.entry(t).or_default().extend(rows);
     }
@@ -114,7 +120,7 @@ pub fn expected(rows: &[(Target, SeriesKey, Histogram)], query: &SeriesQuery) ->
             let in_table = t.prefix == query.prefix
                 && t.channel == query.channel
                 && t.version == query.version
-                && &t.date == date;
+                && t.date == *date;
             if !in_table || k.metric != query.metric || !query.filter.matches(&RowDims::of(k)) {
                 continue;
             }
@@ -125,7 +131,7 @@ pub fn expected(rows: &[(Target, SeriesKey, Histogram)], query: &SeriesQuery) ->
             let _ = g.merge(h);
         }
         out.extend(groups.into_iter().map(|((label, _), histogram)| QueryRow {
-            date: date.clone(),
+            date: *date,
             label,
             histogram,
         }));
@@ -146,7 +152,7 @@ pub fn query(
         prefix,
         channel: channel.into(),
         version: version.into(),
-        dates: dates.iter().map(|d| d.to_string()).collect(),
+        dates: dates.iter().map(|d| date(d)).collect(),
         metric: metric.into(),
         filter,
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
@@ -48,11 +49,11 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
         self.store.query(query)
     }
 
-    fn absorbed(&self, target: &Target) -> Result<BTreeSet<String>> {
+    fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {
         self.store.absorbed(target)
     }
 
-    fn trim(&self, cutoff: &str, dry_run: bool) -> Result<Vec<Target>> {
+    fn trim(&self, cutoff: Date, dry_run: bool) -> Result<Vec<Target>> {
         self.store.trim(cutoff, dry_run)
     }
 

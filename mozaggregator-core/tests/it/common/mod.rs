@@ -137,10 +137,10 @@ pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
         aggregator.add_json(&mut aggregates, ping.as_bytes());
     }
     let store = MemoryStore::new();
-    for date in aggregates.submission_dates() {
-        for (channel, version) in aggregates.channel_versions(&date) {
+    for date in aggregates.submission_dates().unwrap() {
+        for (channel, version) in aggregates.channel_versions(date) {
             store
-                .write(&aggregates.batch_part(&date, &channel, &version).unwrap())
+                .write(&aggregates.batch_part(date, &channel, &version).unwrap())
                 .unwrap();
         }
     }

@@ -94,10 +94,7 @@ fn rows() -> Vec<(SeriesKey, Histogram)> {
 /// The batch of one submission date: every channel, versions 40 and 41, both prefixes (the
 /// build-id date equals the submission date).
 pub fn batch(date: &str) -> Batch {
-    let mut batch = Batch {
-        submission_date: date.into(),
-        ..Batch::default()
-    };
+    let mut batch = Batch::new(date.parse().unwrap());
     for prefix in Prefix::ALL {
         for channel in CHANNELS {
             for version in ["40", "41"] {
@@ -105,7 +102,7 @@ pub fn batch(date: &str) -> Batch {
                     prefix,
                     channel: channel.into(),
                     version: version.into(),
-                    date: date.into(),
+                    date: date.parse().unwrap(),
                 };
                 batch.tables.insert(target, rows());
             }

@@ -1,11 +1,11 @@
 //! `mozaggregator export --with-absorbed` then `import` end to end, running the binary.
 
-use std::io::Write;
 use std::path::Path;
 
 use mozaggregator_core::testing::dataset;
 
 use crate::common::cli::{fails, ok, ok_reporting, read_json, run_with_input, s, succeeded};
+use crate::core_common::gzip;
 
 const TODAY: &str = "20240110";
 
@@ -99,9 +99,7 @@ fn export_with_absorbed_then_import_into_a_new_store_exports_the_same_bytes() {
 
     // gzip on stdin.
     let rows = std::fs::read(tmp.path().join("rows.ndjson")).unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&rows).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(&rows);
     let piped = tmp.path().join("piped.sqlite");
     let args = ["import", "--db", s(&piped), "-"];
     succeeded(run_with_input(&args, &gz), &format!("{args:?}"));

@@ -1,6 +1,5 @@
 //! `mozaggregator aggregate / export / generate / trim` end to end, running the binary.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -10,6 +9,7 @@ use serde_json::Value;
 use crate::common::cli::{
     fails, ok, ok_reporting, read_json, run, run_with_input, s, start, succeeded, BIN,
 };
+use crate::core_common::gzip;
 
 const TODAY: &str = "20240110";
 
@@ -138,9 +138,7 @@ fn stdin_gzip_report_json_and_strict() {
     let mut text = pings[..20].join("\n");
     text.push_str("\nnot json\n");
     // NDJSON, gzip-compressed, on stdin.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(text.as_bytes()).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(text.as_bytes());
     let db = tmp.path().join("a.sqlite");
     let report = tmp.path().join("report.json");
     let out = run_with_input(
@@ -436,10 +434,7 @@ fn the_report_names_damaged_inputs_skipped_files_and_skipped_tables() {
     std::fs::write(dir.join("notes.txt"), "more notes\n").unwrap();
     std::fs::write(dir.join("config.json"), r#"{"setting": 1}"#).unwrap();
     // A truncated gzip file.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(std::fs::read(&files[0]).unwrap().as_slice())
-        .unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(&std::fs::read(&files[0]).unwrap());
     let broken = dir.join("broken.ndjson.gz");
     std::fs::write(&broken, &gz[..gz.len() / 2]).unwrap();
     let db = tmp.path().join("r.sqlite");

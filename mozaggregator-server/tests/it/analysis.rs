@@ -422,11 +422,7 @@ async fn release_gating_applies_to_every_new_route() {
     for route in ["", "evolution/", "compare/", "labels/"] {
         let (s, _) = get(&c, &format!("{release}{route}?{GC}")).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{route}");
-        let r = c
-            .get(format!("{release}{route}?{GC}"))
-            .header("authorization", bearer(TOKEN))
-            .send()
-            .await;
+        let r = get_with_token(&c, format!("{release}{route}?{GC}")).await;
         r.assert_status_is_ok();
     }
     // Side B on release needs authorization too.

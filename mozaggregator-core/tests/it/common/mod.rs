@@ -143,6 +143,15 @@ pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
     store
 }
 
+/// The definitions of `../shared/data/definitions/Histograms-test-subset.json`, when it is
+/// there (otherwise the skip is recorded and the test returns early).
+pub fn subset_definitions() -> Option<mozaggregator_core::definitions::Definitions> {
+    let path = mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")?;
+    Some(
+        mozaggregator_core::definitions::Definitions::load(Some(&path), &[] as &[PathBuf]).unwrap(),
+    )
+}
+
 /// `pings` aggregated in memory with the default options.
 pub fn aggregate(pings: &[String]) -> mozaggregator_core::Aggregates {
     use mozaggregator_core::{Aggregates, Aggregator, Options};

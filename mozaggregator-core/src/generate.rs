@@ -116,6 +116,30 @@ impl Rng {
     }
 }
 
+/// The members `"name":value` of a JSON object for a random `share` (in percent) of `items`,
+/// comma-separated: `value` writes the value of each chosen item.
+fn members<'a, T>(
+    rng: &mut Rng,
+    out: &mut String,
+    share: u64,
+    items: impl Iterator<Item = (&'a String, T)>,
+    mut value: impl FnMut(&mut Rng, &mut String, T),
+) {
+    let mut first = true;
+    for (name, item) in items {
+        if !rng.chance(share) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_str(out, name);
+        out.push(':');
+        value(rng, out, item);
+    }
+}
+
 /// Appends `s` as a JSON string.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
@@ -669,93 +693,77 @@ impl Generator {
     /// `"histograms":{…}` with a random share of the catalogue.
     fn histograms(&mut self, out: &mut String, share: u64, limit: usize) {
         out.push_str("\"histograms\":{");
-        let mut first = true;
-        for m in self.catalogue.histograms.iter().take(limit) {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, &m.name);
-            out.push(':');
-            Self::histogram(&mut self.rng, out, m);
-        }
+        let chosen = self.catalogue.histograms.iter().take(limit);
+        members(
+            &mut self.rng,
+            out,
+            share,
+            chosen.map(|m| (&m.name, m)),
+            Self::histogram,
+        );
         out.push('}');
     }
 
     fn keyed_histograms(&mut self, out: &mut String, share: u64, limit: usize) {
         out.push_str("\"keyedHistograms\":{");
-        let mut first = true;
-        for m in self.catalogue.keyed.iter().take(limit) {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, &m.name);
-            out.push_str(":{");
-            let keys = self.rng.range(1, m.keys.len().min(6) as u64) as usize;
-            let offset = self.rng.below(m.keys.len() as u64) as usize;
+        let chosen = self
+            .catalogue
+            .keyed
+            .iter()
+            .take(limit)
+            .map(|m| (&m.name, m));
+        members(&mut self.rng, out, share, chosen, |rng, out, m| {
+            out.push('{');
+            let keys = rng.range(1, m.keys.len().min(6) as u64) as usize;
+            let offset = rng.below(m.keys.len() as u64) as usize;
             for k in 0..keys {
                 if k > 0 {
                     out.push(',');
                 }
                 push_json_str(out, &m.keys[(offset + k) % m.keys.len()]);
                 out.push(':');
-                Self::histogram(&mut self.rng, out, m);
+                Self::histogram(rng, out, m);
             }
             out.push('}');
-        }
+        });
         out.push('}');
     }
 
     fn scalars(&mut self, out: &mut String, share: u64) {
         out.push_str("\"scalars\":{");
-        let mut first = true;
-        for (i, name) in self.catalogue.scalars.iter().enumerate() {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, name);
-            out.push(':');
+        let chosen = self
+            .catalogue
+            .scalars
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n, i));
+        members(&mut self.rng, out, share, chosen, |rng, out, i| {
             match i % 10 {
-                7 => out.push_str(if self.rng.chance(50) { "true" } else { "false" }),
+                7 => out.push_str(if rng.chance(50) { "true" } else { "false" }),
                 9 => out.push_str("\"a string scalar\""),
                 _ => {
-                    let _ = write!(out, "{}", self.rng.count());
+                    let _ = write!(out, "{}", rng.count());
                 }
             }
-        }
+        });
         out.push_str("},\"keyedScalars\":{");
-        let mut first = true;
-        for (name, keys) in &self.catalogue.keyed_scalars {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, name);
-            out.push_str(":{");
-            let n = self.rng.range(1, keys.len().min(4) as u64) as usize;
+        let chosen = self
+            .catalogue
+            .keyed_scalars
+            .iter()
+            .map(|(n, keys)| (n, keys));
+        members(&mut self.rng, out, share, chosen, |rng, out, keys| {
+            out.push('{');
+            let n = rng.range(1, keys.len().min(4) as u64) as usize;
             for (k, key) in keys.iter().take(n).enumerate() {
                 if k > 0 {
                     out.push(',');
                 }
                 push_json_str(out, key);
-                let _ = write!(out, ":{}", self.rng.count());
+                let _ = write!(out, ":{}", rng.count());
             }
             out.push('}');
-        }
+        });
         out.push('}');
     }
 

@@ -140,6 +140,16 @@ fn members<'a, T>(
     }
 }
 
+/// Writes `n` items, comma-separated: `item` writes the `i`th.
+fn comma_separated(out: &mut String, n: u64, mut item: impl FnMut(&mut String, u64)) {
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, i);
+    }
+}
+
 /// Appends `s` as a JSON string.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
@@ -604,10 +614,7 @@ impl Generator {
         );
         out.push_str(",\"addons\":{\"activeAddons\":{");
         let n_addons = r.range(3, 14);
-        for i in 0..n_addons {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, n_addons, |out, i| {
             let id = r.uuid();
             let _ = write!(
                 out,
@@ -618,7 +625,7 @@ impl Generator {
                 17000 + r.below(2500),
                 18000 + r.below(1500)
             );
-        }
+        });
         out.push_str("},\"theme\":{\"id\":\"default-theme@mozilla.org\",\"blocklisted\":false,\"name\":\"System theme — auto\",\"userDisabled\":false,\"appDisabled\":false,\"version\":\"1.3\",\"scope\":4,\"foreignInstall\":false,\"hasBinaryComponents\":false,\"installDay\":18000,\"updateDay\":18000},\"activePlugins\":[],\"activeGMPlugins\":{\"gmp-widevinecdm\":{\"version\":\"4.10.2710.0\",\"userDisabled\":false,\"applyBackgroundUpdates\":1},\"gmp-gmpopenh264\":{\"version\":\"1.8.1.2\",\"userDisabled\":false,\"applyBackgroundUpdates\":1}}},\"experiments\":{}}");
     }
 
@@ -830,35 +837,23 @@ impl Generator {
             r.range(10, 86_400)
         );
         out.push_str(",\"slowSQL\":{\"mainThread\":{");
-        for i in 0..r.range(2, 12) {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, r.range(2, 12), |out, i| {
             let _ = write!(
                 out,
                 "\"SELECT h.url, h.title, f.url FROM moz_places h LEFT JOIN moz_favicons f ON h.favicon_id = f.id WHERE h.frecency <> 0 AND h.id = :id_{i} /* places.sqlite */\":[{},{}]",
                 r.range(1, 30),
                 r.range(100, 9000)
             );
-        }
+        });
         out.push_str("},\"otherThreads\":{}}");
         out.push_str(",\"threadHangStats\":[");
-        for t in 0..r.range(1, 4) {
-            if t > 0 {
-                out.push(',');
-            }
+        comma_separated(out, r.range(1, 4), |out, t| {
             let _ = write!(out, "{{\"name\":\"Gecko_{t}\",\"activity\":{{\"values\":{{");
-            for b in 0..20u32 {
-                if b > 0 {
-                    out.push(',');
-                }
+            comma_separated(out, 20, |out, b| {
                 let _ = write!(out, "\"{}\":{}", (1u64 << b) - 1, r.below(1000));
-            }
+            });
             out.push_str("}},\"hangs\":[");
-            for h in 0..r.range(1, 6) {
-                if h > 0 {
-                    out.push(',');
-                }
+            comma_separated(out, r.range(1, 6), |out, _| {
                 let _ = write!(
                     out,
                     "{{\"stack\":[\"Startup::XRE_Main\",\"Timer::Fire\",\"nsThread::ProcessNextEvent\",\"js::RunScript\",\"chrome://browser/content/tabbrowser.js:{}\"],\"histogram\":{{\"values\":{{\"255\":{},\"511\":{},\"1023\":{}}}}},\"nativeStack\":[]}}",
@@ -867,24 +862,21 @@ impl Generator {
                     r.below(10),
                     r.below(5)
                 );
-            }
+            });
             out.push_str("]}");
-        }
+        });
         out.push_str("],\"chromeHangs\":{\"memoryMap\":[],\"stacks\":[],\"durations\":[],\"systemUptime\":[],\"firefoxUptime\":[],\"annotations\":[]},\"log\":[[\"BEGIN_UPDATE\",123],[\"END_UPDATE\",456]],\"webrtc\":{\"IceCandidatesStats\":{\"webrtc\":{},\"loop\":{}}},\"fileIOReports\":{},\"lateWrites\":{\"memoryMap\":[],\"stacks\":[]},\"addonDetails\":{\"XPI\":{\"screenshots@mozilla.org\":{\"location\":\"app-system-defaults\",\"scan_items\":3,\"scan_MS\":1}}},\"UIMeasurements\":[]");
     }
 
     fn events(&mut self, out: &mut String) {
         out.push_str(",\"events\":[");
-        for i in 0..self.rng.range(0, 8) {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, self.rng.range(0, 8), |out, _| {
             let _ = write!(
                 out,
                 "[{},\"navigation\",\"search\",\"urlbar\",\"enter\",{{\"engine\":\"google\"}}]",
                 self.rng.range(1000, 9_999_999)
             );
-        }
+        });
         out.push(']');
     }
 
@@ -922,18 +914,15 @@ impl Generator {
         out.push_str(",\"keyedHistograms\":{},\"scalars\":{},\"keyedScalars\":{}},\"dynamic\":{\"scalars\":{},\"events\":[]}}");
         if d.legacy {
             out.push_str(",\"childPayloads\":[");
-            for c in 0..self.rng.range(1, 3) {
-                if c > 0 {
-                    out.push(',');
-                }
+            comma_separated(&mut out, self.rng.range(1, 3), |out, _| {
                 out.push('{');
-                self.simple_measurements(&mut out);
+                self.simple_measurements(out);
                 out.push(',');
-                self.histograms(&mut out, share / 3, 260);
+                self.histograms(out, share / 3, 260);
                 out.push(',');
-                self.keyed_histograms(&mut out, share / 4, 40);
+                self.keyed_histograms(out, share / 4, 40);
                 out.push_str(",\"chromeHangs\":{},\"log\":[]}");
-            }
+            });
             out.push(']');
         }
         self.bulk(&mut out);

@@ -115,6 +115,40 @@ impl Rng {
     }
 }
 
+/// The members `"name":value` of a JSON object for a random `share` (in percent) of `items`,
+/// comma-separated: `value` writes the value of each chosen item.
+fn members<'a, T>(
+    rng: &mut Rng,
+    out: &mut String,
+    share: u64,
+    items: impl Iterator<Item = (&'a String, T)>,
+    mut value: impl FnMut(&mut Rng, &mut String, T),
+) {
+    let mut first = true;
+    for (name, item) in items {
+        if !rng.chance(share) {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_str(out, name);
+        out.push(':');
+        value(rng, out, item);
+    }
+}
+
+/// Writes `n` items, comma-separated: `item` writes the `i`th.
+fn comma_separated(out: &mut String, n: u64, mut item: impl FnMut(&mut String, u64)) {
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, i);
+    }
+}
+
 /// Appends `s` as a JSON string.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
@@ -576,10 +610,7 @@ impl Generator {
         );
         out.push_str(",\"addons\":{\"activeAddons\":{");
         let n_addons = r.range(3, 14);
-        for i in 0..n_addons {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, n_addons, |out, i| {
             let id = r.uuid();
             let _ = write!(
                 out,
@@ -590,7 +621,7 @@ impl Generator {
                 17000 + r.below(2500),
                 18000 + r.below(1500)
             );
-        }
+        });
         out.push_str("},\"theme\":{\"id\":\"default-theme@mozilla.org\",\"blocklisted\":false,\"name\":\"System theme — auto\",\"userDisabled\":false,\"appDisabled\":false,\"version\":\"1.3\",\"scope\":4,\"foreignInstall\":false,\"hasBinaryComponents\":false,\"installDay\":18000,\"updateDay\":18000},\"activePlugins\":[],\"activeGMPlugins\":{\"gmp-widevinecdm\":{\"version\":\"4.10.2710.0\",\"userDisabled\":false,\"applyBackgroundUpdates\":1},\"gmp-gmpopenh264\":{\"version\":\"1.8.1.2\",\"userDisabled\":false,\"applyBackgroundUpdates\":1}}},\"experiments\":{}}");
     }
 
@@ -665,93 +696,77 @@ impl Generator {
     /// `"histograms":{…}` with a random share of the catalogue.
     fn histograms(&mut self, out: &mut String, share: u64, limit: usize) {
         out.push_str("\"histograms\":{");
-        let mut first = true;
-        for m in self.catalogue.histograms.iter().take(limit) {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, &m.name);
-            out.push(':');
-            Self::histogram(&mut self.rng, out, m);
-        }
+        let chosen = self.catalogue.histograms.iter().take(limit);
+        members(
+            &mut self.rng,
+            out,
+            share,
+            chosen.map(|m| (&m.name, m)),
+            Self::histogram,
+        );
         out.push('}');
     }
 
     fn keyed_histograms(&mut self, out: &mut String, share: u64, limit: usize) {
         out.push_str("\"keyedHistograms\":{");
-        let mut first = true;
-        for m in self.catalogue.keyed.iter().take(limit) {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, &m.name);
-            out.push_str(":{");
-            let keys = self.rng.range(1, m.keys.len().min(6) as u64) as usize;
-            let offset = self.rng.below(m.keys.len() as u64) as usize;
+        let chosen = self
+            .catalogue
+            .keyed
+            .iter()
+            .take(limit)
+            .map(|m| (&m.name, m));
+        members(&mut self.rng, out, share, chosen, |rng, out, m| {
+            out.push('{');
+            let keys = rng.range(1, m.keys.len().min(6) as u64) as usize;
+            let offset = rng.below(m.keys.len() as u64) as usize;
             for k in 0..keys {
                 if k > 0 {
                     out.push(',');
                 }
                 push_json_str(out, &m.keys[(offset + k) % m.keys.len()]);
                 out.push(':');
-                Self::histogram(&mut self.rng, out, m);
+                Self::histogram(rng, out, m);
             }
             out.push('}');
-        }
+        });
         out.push('}');
     }
 
     fn scalars(&mut self, out: &mut String, share: u64) {
         out.push_str("\"scalars\":{");
-        let mut first = true;
-        for (i, name) in self.catalogue.scalars.iter().enumerate() {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, name);
-            out.push(':');
+        let chosen = self
+            .catalogue
+            .scalars
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n, i));
+        members(&mut self.rng, out, share, chosen, |rng, out, i| {
             match i % 10 {
-                7 => out.push_str(if self.rng.chance(50) { "true" } else { "false" }),
+                7 => out.push_str(if rng.chance(50) { "true" } else { "false" }),
                 9 => out.push_str("\"a string scalar\""),
                 _ => {
-                    let _ = write!(out, "{}", self.rng.count());
+                    let _ = write!(out, "{}", rng.count());
                 }
             }
-        }
+        });
         out.push_str("},\"keyedScalars\":{");
-        let mut first = true;
-        for (name, keys) in &self.catalogue.keyed_scalars {
-            if !self.rng.chance(share) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_str(out, name);
-            out.push_str(":{");
-            let n = self.rng.range(1, keys.len().min(4) as u64) as usize;
+        let chosen = self
+            .catalogue
+            .keyed_scalars
+            .iter()
+            .map(|(n, keys)| (n, keys));
+        members(&mut self.rng, out, share, chosen, |rng, out, keys| {
+            out.push('{');
+            let n = rng.range(1, keys.len().min(4) as u64) as usize;
             for (k, key) in keys.iter().take(n).enumerate() {
                 if k > 0 {
                     out.push(',');
                 }
                 push_json_str(out, key);
-                let _ = write!(out, ":{}", self.rng.count());
+                let _ = write!(out, ":{}", rng.count());
             }
             out.push('}');
-        }
+        });
         out.push('}');
     }
 
@@ -818,35 +833,23 @@ impl Generator {
             r.range(10, 86_400)
         );
         out.push_str(",\"slowSQL\":{\"mainThread\":{");
-        for i in 0..r.range(2, 12) {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, r.range(2, 12), |out, i| {
             let _ = write!(
                 out,
                 "\"SELECT h.url, h.title, f.url FROM moz_places h LEFT JOIN moz_favicons f ON h.favicon_id = f.id WHERE h.frecency <> 0 AND h.id = :id_{i} /* places.sqlite */\":[{},{}]",
                 r.range(1, 30),
                 r.range(100, 9000)
             );
-        }
+        });
         out.push_str("},\"otherThreads\":{}}");
         out.push_str(",\"threadHangStats\":[");
-        for t in 0..r.range(1, 4) {
-            if t > 0 {
-                out.push(',');
-            }
+        comma_separated(out, r.range(1, 4), |out, t| {
             let _ = write!(out, "{{\"name\":\"Gecko_{t}\",\"activity\":{{\"values\":{{");
-            for b in 0..20u32 {
-                if b > 0 {
-                    out.push(',');
-                }
+            comma_separated(out, 20, |out, b| {
                 let _ = write!(out, "\"{}\":{}", (1u64 << b) - 1, r.below(1000));
-            }
+            });
             out.push_str("}},\"hangs\":[");
-            for h in 0..r.range(1, 6) {
-                if h > 0 {
-                    out.push(',');
-                }
+            comma_separated(out, r.range(1, 6), |out, _| {
                 let _ = write!(
                     out,
                     "{{\"stack\":[\"Startup::XRE_Main\",\"Timer::Fire\",\"nsThread::ProcessNextEvent\",\"js::RunScript\",\"chrome://browser/content/tabbrowser.js:{}\"],\"histogram\":{{\"values\":{{\"255\":{},\"511\":{},\"1023\":{}}}}},\"nativeStack\":[]}}",
@@ -855,24 +858,21 @@ impl Generator {
                     r.below(10),
                     r.below(5)
                 );
-            }
+            });
             out.push_str("]}");
-        }
+        });
         out.push_str("],\"chromeHangs\":{\"memoryMap\":[],\"stacks\":[],\"durations\":[],\"systemUptime\":[],\"firefoxUptime\":[],\"annotations\":[]},\"log\":[[\"BEGIN_UPDATE\",123],[\"END_UPDATE\",456]],\"webrtc\":{\"IceCandidatesStats\":{\"webrtc\":{},\"loop\":{}}},\"fileIOReports\":{},\"lateWrites\":{\"memoryMap\":[],\"stacks\":[]},\"addonDetails\":{\"XPI\":{\"screenshots@mozilla.org\":{\"location\":\"app-system-defaults\",\"scan_items\":3,\"scan_MS\":1}}},\"UIMeasurements\":[]");
     }
 
     fn events(&mut self, out: &mut String) {
         out.push_str(",\"events\":[");
-        for i in 0..self.rng.range(0, 8) {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(out, self.rng.range(0, 8), |out, _| {
             let _ = write!(
                 out,
                 "[{},\"navigation\",\"search\",\"urlbar\",\"enter\",{{\"engine\":\"google\"}}]",
                 self.rng.range(1000, 9_999_999)
             );
-        }
+        });
         out.push(']');
     }
 
@@ -910,18 +910,15 @@ impl Generator {
         out.push_str(",\"keyedHistograms\":{},\"scalars\":{},\"keyedScalars\":{}},\"dynamic\":{\"scalars\":{},\"events\":[]}}");
         if d.legacy {
             out.push_str(",\"childPayloads\":[");
-            for c in 0..self.rng.range(1, 3) {
-                if c > 0 {
-                    out.push(',');
-                }
+            comma_separated(&mut out, self.rng.range(1, 3), |out, _| {
                 out.push('{');
-                self.simple_measurements(&mut out);
+                self.simple_measurements(out);
                 out.push(',');
-                self.histograms(&mut out, share / 3, 260);
+                self.histograms(out, share / 3, 260);
                 out.push(',');
-                self.keyed_histograms(&mut out, share / 4, 40);
+                self.keyed_histograms(out, share / 4, 40);
                 out.push_str(",\"chromeHangs\":{},\"log\":[]}");
-            }
+            });
             out.push(']');
         }
         self.bulk(&mut out);

@@ -128,6 +128,18 @@ fn request(qs: &[(&str, &str)], accepts: Accepts) -> MetricRequest {
     MetricRequest::from_params(&params, Prefix::SubmissionDate, &f.channel).unwrap()
 }
 
+/// A request of the first keyed metric over every day of the fixture.
+fn keyed_over_all_days(accepts: Accepts) -> MetricRequest {
+    let dates = DAYS.join(",");
+    request(
+        &[
+            ("metric", fixture().keyed[0].as_str()),
+            ("dates", dates.as_str()),
+        ],
+        accepts,
+    )
+}
+
 /// (date, label) → (count, sum, histogram) summed over entries.
 fn totals(r: &MetricResponse) -> BTreeMap<(String, String), (u64, u64, Vec<u64>)> {
     let mut out: BTreeMap<(String, String), (u64, u64, Vec<u64>)> = BTreeMap::new();
@@ -289,11 +301,7 @@ fn top_on_an_unkeyed_metric_is_an_error() {
 #[test]
 fn evolution_has_one_point_per_date_and_series_per_label() {
     let f = fixture();
-    let dates = DAYS.join(",");
-    let request = request(
-        &[("metric", f.keyed[0].as_str()), ("dates", dates.as_str())],
-        Accepts::METRIC,
-    );
+    let request = keyed_over_all_days(Accepts::METRIC);
     let whole = request.run(&f.store, &Definitions::new()).unwrap().unwrap();
     let evolution = Evolution::of(&request, &f.store, &Definitions::new())
         .unwrap()
@@ -316,11 +324,7 @@ fn evolution_has_one_point_per_date_and_series_per_label() {
 #[test]
 fn labels_are_paged_most_pings_first() {
     let f = fixture();
-    let dates = DAYS.join(",");
-    let request = request(
-        &[("metric", f.keyed[0].as_str()), ("dates", dates.as_str())],
-        Accepts::LABELS,
-    );
+    let request = keyed_over_all_days(Accepts::LABELS);
     let all = LabelPage::of(&request, None, None, &f.store, &Definitions::new())
         .unwrap()
         .unwrap();

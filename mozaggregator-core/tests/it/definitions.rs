@@ -250,6 +250,14 @@ fn scalar_kinds_and_keyed_strings() {
 // ------------------------------------------------------------------------------------------
 // Corrupt input: one test per case; each error names the metric and the field.
 
+/// Each `(json, field)`: a definition of metric `A` refused for its `field`.
+#[track_caller]
+fn field_errors(cases: &[(&str, &str)]) {
+    for (json, field) in cases {
+        definition_error(json, "A", field);
+    }
+}
+
 #[track_caller]
 fn definition_error(json: &str, metric: &str, field: &str) -> String {
     match Definitions::from_histograms_json(json) {
@@ -262,7 +270,11 @@ fn definition_error(json: &str, metric: &str, field: &str) -> String {
             else {
                 unreachable!()
             };
-            assert_eq!((m.as_str(), f.as_str()), (metric, field), "{reason}");
+            assert_eq!(
+                (m.as_str(), f.as_str()),
+                (metric, field),
+                "{json}: {reason}"
+            );
             let message = err.to_string();
             assert!(
                 message.contains(metric) && message.contains(field),
@@ -270,7 +282,7 @@ fn definition_error(json: &str, metric: &str, field: &str) -> String {
             );
             reason.clone()
         }
-        other => panic!("expected a definition error for {metric}.{field}, got {other:?}"),
+        other => panic!("{json}: expected a definition error for {metric}.{field}, got {other:?}"),
     }
 }
 
@@ -346,28 +358,26 @@ fn wrong_type_description() {
 
 #[test]
 fn wrong_type_keyed() {
-    definition_error(r#"{"A": {"kind": "flag", "keyed": "yes"}}"#, "A", "keyed");
-    definition_error(r#"{"A": {"kind": "flag", "keyed": 1}}"#, "A", "keyed");
+    field_errors(&[
+        (r#"{"A": {"kind": "flag", "keyed": "yes"}}"#, "keyed"),
+        (r#"{"A": {"kind": "flag", "keyed": 1}}"#, "keyed"),
+    ]);
 }
 
 #[test]
 fn wrong_type_labels() {
-    definition_error(
-        r#"{"A": {"kind": "categorical", "labels": "a,b"}}"#,
-        "A",
-        "labels",
-    );
-    definition_error(
-        r#"{"A": {"kind": "categorical", "labels": ["a", 2]}}"#,
-        "A",
-        "labels",
-    );
-    definition_error(
-        r#"{"A": {"kind": "categorical", "labels": []}}"#,
-        "A",
-        "labels",
-    );
-    definition_error(r#"{"A": {"kind": "categorical"}}"#, "A", "labels");
+    field_errors(&[
+        (
+            r#"{"A": {"kind": "categorical", "labels": "a,b"}}"#,
+            "labels",
+        ),
+        (
+            r#"{"A": {"kind": "categorical", "labels": ["a", 2]}}"#,
+            "labels",
+        ),
+        (r#"{"A": {"kind": "categorical", "labels": []}}"#, "labels"),
+        (r#"{"A": {"kind": "categorical"}}"#, "labels"),
+    ]);
 }
 
 #[test]
@@ -390,35 +400,34 @@ fn integral_float_is_accepted() {
 
 #[test]
 fn billion_buckets() {
-    definition_error(
-        r#"{"A": {"kind": "exponential", "high": 10000, "n_buckets": 1000000000}}"#,
-        "A",
-        "n_buckets",
-    );
-    definition_error(
-        r#"{"A": {"kind": "linear", "high": 1000000000000, "n_buckets": "1000 * 1000 * 1000"}}"#,
-        "A",
-        "n_buckets",
-    );
-    definition_error(
-        r#"{"A": {"kind": "exponential", "high": 10000, "n_buckets": 18446744073709551615}}"#,
-        "A",
-        "n_buckets",
-    );
+    field_errors(&[
+        (
+            r#"{"A": {"kind": "exponential", "high": 10000, "n_buckets": 1000000000}}"#,
+            "n_buckets",
+        ),
+        (
+            r#"{"A": {"kind": "linear", "high": 1000000000000, "n_buckets": "1000 * 1000 * 1000"}}"#,
+            "n_buckets",
+        ),
+        (
+            r#"{"A": {"kind": "exponential", "high": 10000, "n_buckets": 18446744073709551615}}"#,
+            "n_buckets",
+        ),
+    ]);
 }
 
 #[test]
 fn billion_values() {
-    definition_error(
-        r#"{"A": {"kind": "enumerated", "n_values": 1000000000}}"#,
-        "A",
-        "n_values",
-    );
-    definition_error(
-        r#"{"A": {"kind": "categorical", "labels": ["a"], "n_values": 1000000000}}"#,
-        "A",
-        "n_values",
-    );
+    field_errors(&[
+        (
+            r#"{"A": {"kind": "enumerated", "n_values": 1000000000}}"#,
+            "n_values",
+        ),
+        (
+            r#"{"A": {"kind": "categorical", "labels": ["a"], "n_values": 1000000000}}"#,
+            "n_values",
+        ),
+    ]);
 }
 
 #[test]
@@ -464,16 +473,16 @@ fn zero_low() {
 
 #[test]
 fn high_not_above_low() {
-    definition_error(
-        r#"{"A": {"kind": "exponential", "low": 100, "high": 100, "n_buckets": 10}}"#,
-        "A",
-        "high",
-    );
-    definition_error(
-        r#"{"A": {"kind": "linear", "low": 100, "high": 10, "n_buckets": 10}}"#,
-        "A",
-        "high",
-    );
+    field_errors(&[
+        (
+            r#"{"A": {"kind": "exponential", "low": 100, "high": 100, "n_buckets": 10}}"#,
+            "high",
+        ),
+        (
+            r#"{"A": {"kind": "linear", "low": 100, "high": 10, "n_buckets": 10}}"#,
+            "high",
+        ),
+    ]);
 }
 
 #[test]
@@ -507,27 +516,25 @@ fn missing_kind() {
 
 #[test]
 fn too_few_buckets() {
-    definition_error(
-        r#"{"A": {"kind": "exponential", "high": 100, "n_buckets": 2}}"#,
-        "A",
-        "n_buckets",
-    );
-    definition_error(
-        r#"{"A": {"kind": "enumerated", "n_values": 1}}"#,
-        "A",
-        "n_values",
-    );
+    field_errors(&[
+        (
+            r#"{"A": {"kind": "exponential", "high": 100, "n_buckets": 2}}"#,
+            "n_buckets",
+        ),
+        (
+            r#"{"A": {"kind": "enumerated", "n_values": 1}}"#,
+            "n_values",
+        ),
+    ]);
 }
 
 #[test]
 fn missing_parameters() {
-    definition_error(
-        r#"{"A": {"kind": "exponential", "n_buckets": 10}}"#,
-        "A",
-        "high",
-    );
-    definition_error(r#"{"A": {"kind": "linear", "high": 10}}"#, "A", "n_buckets");
-    definition_error(r#"{"A": {"kind": "enumerated"}}"#, "A", "n_values");
+    field_errors(&[
+        (r#"{"A": {"kind": "exponential", "n_buckets": 10}}"#, "high"),
+        (r#"{"A": {"kind": "linear", "high": 10}}"#, "n_buckets"),
+        (r#"{"A": {"kind": "enumerated"}}"#, "n_values"),
+    ]);
 }
 
 #[test]

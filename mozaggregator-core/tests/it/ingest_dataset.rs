@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use mozaggregator_core::testing::dataset::{self, expected_count, expected_simple_measure_count};
-use mozaggregator_core::{
-    Aggregates, Aggregator, BucketLayout, Histogram, LayoutSpec, Options, Prefix, Process,
-};
+use mozaggregator_core::{Aggregates, BucketLayout, Histogram, LayoutSpec, Prefix, Process};
+
+use crate::common::aggregate;
 
 const TODAY: &str = "20240110";
 
@@ -23,15 +23,6 @@ fn dataset_aggregates() -> &'static (Vec<String>, Aggregates) {
         let aggregates = aggregate(&pings);
         (pings, aggregates)
     })
-}
-
-fn aggregate(pings: &[String]) -> Aggregates {
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut out = Aggregates::new();
-    for p in pings {
-        aggregator.add_json(&mut out, p.as_bytes());
-    }
-    out
 }
 
 fn index(aggregates: &Aggregates, prefix: Prefix) -> Index {

@@ -1,12 +1,13 @@
 //! Inputs: files, directories, compression, damage, and splits of the same pings that must all
 //! give the same aggregates with one or two threads.
 
-use std::io::Write;
 use std::path::Path;
 
 use mozaggregator_core::ingest::{ingest, IngestOptions};
 use mozaggregator_core::input::{discover, Input, ReadOptions};
 use mozaggregator_core::testing::dataset;
+
+use crate::common::{aggregate, gzip};
 use mozaggregator_core::{Aggregates, Aggregator, Batch, MemoryStore, Options, Selection, Store};
 
 fn pings() -> Vec<String> {
@@ -16,15 +17,6 @@ fn pings() -> Vec<String> {
         .into_iter()
         .step_by(7)
         .collect()
-}
-
-fn in_memory(pings: &[String]) -> Aggregates {
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut out = Aggregates::new();
-    for p in pings {
-        aggregator.add_json(&mut out, p.as_bytes());
-    }
-    out
 }
 
 fn run(paths: &[&Path], threads: usize) -> Aggregates {
@@ -43,12 +35,6 @@ fn run(paths: &[&Path], threads: usize) -> Aggregates {
         None,
     )
     .unwrap()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn zstd(data: &[u8]) -> Vec<u8> {
@@ -74,7 +60,7 @@ fn exported(batches: &[Batch]) -> Vec<String> {
 #[test]
 fn every_format_gives_the_in_memory_result() {
     let pings = pings();
-    let expected = in_memory(&pings).batches().unwrap();
+    let expected = aggregate(&pings).batches().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ndjson = pings.join("\n") + "\n";
     let third = pings.len() / 3;

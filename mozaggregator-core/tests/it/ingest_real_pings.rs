@@ -2,7 +2,6 @@
 //! data README says. The expected series are derived independently, from `serde_json::Value`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use mozaggregator_core::{
     Aggregates, Aggregator, BucketLayout, Histogram, LayoutSpec, Options, Prefix, Process,
@@ -417,13 +416,9 @@ fn a_mobile_ping_is_rejected_cleanly() {
 
 #[test]
 fn definitions_layouts_follow_the_original_rule_when_asked() {
-    let Some(defs) =
-        mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")
-    else {
+    let Some(definitions) = crate::common::subset_definitions() else {
         return;
     };
-    let definitions =
-        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
     let def = definitions.lookup("GC_MAX_PAUSE_MS_2").unwrap();
     let gc_layout = def.layout.spec();
     let pings = mozaggregator_core::testing::dataset::pings("20240110").unwrap();

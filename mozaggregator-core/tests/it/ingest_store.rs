@@ -2,7 +2,6 @@
 //! written to a SQLite store, answers metric queries with the values the original service's
 //! tests expected (mozaggregator/tests in mozilla/python_mozaggregator), before any HTTP layer.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use mozaggregator_core::testing::dataset;
@@ -88,31 +87,20 @@ fn queries_give_the_original_services_numbers() {
             (320, 640, &[0, 640, 0][..])
         );
 
-        let h = &query(
-            &store,
-            prefix,
-            "[[COUNT]]_UPDATE_PING_COUNT_EXTERNAL",
-            Filter::All,
-        )[0];
-        assert_eq!((h.count(), h.sum(), h.counts()[28]), (320, 13_440, 320));
-        let h = &query(
-            &store,
-            prefix,
-            "[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED",
-            Filter::All,
-        )[0];
-        assert_eq!((h.count(), h.sum(), h.counts()[17]), (320, 5_440, 320));
-
-        let h = &query(&store, prefix, "SIMPLE_MEASURES_UPTIME", Filter::All)[0];
-        assert_eq!((h.count(), h.sum(), h.counts()[15]), (384, 16_128, 384));
-
-        let h = &query(
-            &store,
-            prefix,
-            "SCALARS_BROWSER.ENGAGEMENT.TOTAL_URI_COUNT",
-            Filter::All,
-        )[0];
-        assert_eq!((h.count(), h.sum(), h.counts()[28]), (224, 9_408, 224));
+        // (metric, count, sum, the one bucket that holds every sample)
+        for (metric, count, sum, bucket) in [
+            ("[[COUNT]]_UPDATE_PING_COUNT_EXTERNAL", 320, 13_440, 28),
+            ("[[COUNT]]_CONTENT_DOCUMENTS_DESTROYED", 320, 5_440, 17),
+            ("SIMPLE_MEASURES_UPTIME", 384, 16_128, 15),
+            ("SCALARS_BROWSER.ENGAGEMENT.TOTAL_URI_COUNT", 224, 9_408, 28),
+        ] {
+            let h = &query(&store, prefix, metric, Filter::All)[0];
+            assert_eq!(
+                (h.count(), h.sum(), h.counts()[bucket]),
+                (count, sum, count),
+                "{metric}"
+            );
+        }
 
         // Process splits (32 keys): histograms 96 / 160 / 64, scalars 96 / 64 / 64, simple
         // measures 96 / 288 / none.
@@ -172,13 +160,9 @@ fn queries_give_the_original_services_numbers() {
 
 #[test]
 fn with_definitions_the_original_layout_rule_drops_what_it_dropped() {
-    let Some(defs) =
-        mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")
-    else {
+    let Some(definitions) = crate::common::subset_definitions() else {
         return;
     };
-    let definitions =
-        mozaggregator_core::definitions::Definitions::load(Some(&defs), &[] as &[PathBuf]).unwrap();
     let (_dir, store) = store(Options {
         prefer_definitions: true,
         definitions: Arc::new(definitions),

@@ -2,7 +2,7 @@
 //! versions, corrupt data, reopening.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use mozaggregator_core::error::{Backend, StoreErrorKind};
@@ -49,6 +49,14 @@ fn rows(n: usize) -> (Target, Vec<(SeriesKey, Histogram)>) {
         .map(|(i, k)| (k, one(i)))
         .collect();
     (t, rows)
+}
+
+/// A new store `s.sqlite` in `dir` holding `rows(n)` of submission date 20150601, and its path.
+fn store_of_rows(dir: &Path, n: usize) -> (PathBuf, SqliteStore) {
+    let path = dir.join("s.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    store.write(&batch("20150601", vec![rows(n)])).unwrap();
+    (path, store)
 }
 
 /// A query of metric `M` on `nightly/42` over `dates`.
@@ -309,12 +317,8 @@ fn foreign_database_is_refused() {
 #[test]
 fn corrupt_rows_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.sqlite");
-    let store = SqliteStore::open(&path).unwrap();
+    let (path, store) = store_of_rows(dir.path(), 30);
     let (t, rows) = rows(30);
-    store
-        .write(&batch("20150601", vec![(t.clone(), rows.clone())]))
-        .unwrap();
     let before = dump(&store).unwrap();
     let query = query_m(&["20150601"], every_os());
     let totals_query = query_m(&["20150601"], Filter::All);
@@ -471,10 +475,7 @@ fn totals_answer_what_the_packs_answer() {
 #[test]
 fn damaged_totals_fall_back_to_the_packs() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.sqlite");
-    let store = SqliteStore::open(&path).unwrap();
-    let (t, rows) = rows(60);
-    store.write(&batch("20150601", vec![(t, rows)])).unwrap();
+    let (path, store) = store_of_rows(dir.path(), 60);
     let query = query_m(&["20150601"], Filter::All);
     let answer = store.query(&query).unwrap();
     let conn = raw(&path);
@@ -496,14 +497,10 @@ fn damaged_totals_fall_back_to_the_packs() {
 #[test]
 fn a_version_1_store_gets_its_totals() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.sqlite");
     let query = query_m(&["20150601"], every_os());
-    let answer = {
-        let store = SqliteStore::open(&path).unwrap();
-        let (t, rows) = rows(60);
-        store.write(&batch("20150601", vec![(t, rows)])).unwrap();
-        store.query(&query).unwrap()
-    };
+    let (path, store) = store_of_rows(dir.path(), 60);
+    let answer = store.query(&query).unwrap();
+    drop(store);
     raw(&path)
         .execute_batch("DROP TABLE totals; PRAGMA user_version = 1;")
         .unwrap();

@@ -53,6 +53,13 @@ async fn get(c: &TestClient<mozaggregator_http::App>, url: &str) -> (StatusCode,
     status_json(r).await
 }
 
+/// The JSON answer to a GET of `url`, which must succeed.
+async fn get_ok(c: &TestClient<mozaggregator_http::App>, url: &str) -> Value {
+    let (s, v) = get(c, url).await;
+    assert_eq!(s, StatusCode::OK, "{url}: {v}");
+    v
+}
+
 async fn status_json(r: TestResponse) -> (StatusCode, Value) {
     let status = r.0.status();
     let bytes = r.0.into_body().into_bytes().await.unwrap();
@@ -83,12 +90,11 @@ async fn without_new_parameters_the_answer_is_unchanged() {
 #[tokio::test]
 async fn stats_add_samples_mean_and_percentiles_with_buckets() {
     let c = analysis_client();
-    let (s, v) = get(
+    let v = get_ok(
         &c,
         &format!("{BASE}?{GC}&stats=mean,p50,p99.9,p100&pct_method=nearest"),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     let entry = &v["data"][0];
     // 4 rows of {bucket 1: 4, bucket 9: 2}, sum 100 each.
     assert_eq!(entry["stats"]["samples"], 24);
@@ -124,12 +130,11 @@ async fn stats_add_samples_mean_and_percentiles_with_buckets() {
 #[tokio::test]
 async fn percentiles_of_categorical_kinds_are_null_not_errors() {
     let c = analysis_client();
-    let (s, v) = get(
+    let v = get_ok(
         &c,
         &format!("{BASE}?version=41&dates=20150601&metric=USE_COUNTER2_X_PAGE&stats=mean,p50"),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["kind"], "boolean");
     assert_eq!(v["data"][0]["stats"]["p50"], Value::Null);
     assert_eq!(v["data"][0]["stats"]["mean"], Value::Null);
@@ -156,8 +161,7 @@ async fn a_repeated_filter_is_an_or() {
 #[tokio::test]
 async fn group_by_returns_one_tagged_entry_per_value() {
     let c = analysis_client();
-    let (s, v) = get(&c, &format!("{BASE}?{GC}&group_by=os")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = get_ok(&c, &format!("{BASE}?{GC}&group_by=os")).await;
     let data = v["data"].as_array().unwrap();
     assert_eq!(data.len(), 4); // 2 dates x 2 OS
     let groups: Vec<&str> = data.iter().map(|p| p["group"].as_str().unwrap()).collect();
@@ -189,8 +193,7 @@ async fn date_ranges_equal_their_lists_and_count_against_the_limit() {
     assert_eq!(a, b);
     // 401 copies of one date are one date.
     let many = vec!["20150601"; 401].join(",");
-    let (s, v) = get(&c, &format!("{BASE}?version=41&dates={many}&metric=GC_MS")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    get_ok(&c, &format!("{BASE}?version=41&dates={many}&metric=GC_MS")).await;
     // A range of 401 days is 401 dates: over the default limit of 400.
     let (s, v) = get(
         &c,
@@ -210,8 +213,7 @@ async fn date_ranges_equal_their_lists_and_count_against_the_limit() {
 #[tokio::test]
 async fn top_keeps_the_labels_with_most_pings_and_sums_the_rest() {
     let c = analysis_client();
-    let (s, v) = get(&c, &format!("{BASE}?{KEYED}&top=5")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = get_ok(&c, &format!("{BASE}?{KEYED}&top=5")).await;
     let labels: Vec<&str> = v["data"]
         .as_array()
         .unwrap()
@@ -240,8 +242,7 @@ async fn top_keeps_the_labels_with_most_pings_and_sums_the_rest() {
 #[tokio::test]
 async fn labels_are_listed_most_pings_first_and_paged() {
     let c = analysis_client();
-    let (s, v) = get(&c, &format!("{BASE}labels/?{KEYED}&per_page=3&page=2")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = get_ok(&c, &format!("{BASE}labels/?{KEYED}&per_page=3&page=2")).await;
     assert_eq!(v["total"], 20);
     assert_eq!(v["page"], 2);
     let labels: Vec<&str> = v["labels"]
@@ -258,8 +259,7 @@ async fn labels_are_listed_most_pings_first_and_paged() {
 #[tokio::test]
 async fn evolution_gives_compact_per_date_series() {
     let c = analysis_client();
-    let (s, v) = get(&c, &format!("{BASE}evolution/?{GC}")).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = get_ok(&c, &format!("{BASE}evolution/?{GC}")).await;
     assert_eq!(v["series"].as_array().unwrap().len(), 1);
     let data = v["series"][0]["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
@@ -298,12 +298,11 @@ async fn evolution_gives_compact_per_date_series() {
 #[tokio::test]
 async fn compare_gives_both_sides_deltas_and_distances() {
     let c = analysis_client();
-    let (s, v) = get(
+    let v = get_ok(
         &c,
         &format!("{BASE}compare/?{GC}&os=Linux&b.os=Windows_NT&stats=mean,p50"),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     // Both OS have identical rows: zero deltas and distances.
     assert_eq!(v["a"], v["b"]);
     assert_eq!(v["deltas"]["mean"]["absolute"], 0.0);
@@ -420,11 +419,7 @@ async fn release_gating_applies_to_every_new_route() {
     for route in ["", "evolution/", "compare/", "labels/"] {
         let (s, _) = get(&c, &format!("{release}{route}?{GC}")).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{route}");
-        let r = c
-            .get(format!("{release}{route}?{GC}"))
-            .header("authorization", bearer(TOKEN))
-            .send()
-            .await;
+        let r = get_with_token(&c, format!("{release}{route}?{GC}")).await;
         r.assert_status_is_ok();
     }
     // Side B on release needs authorization too.

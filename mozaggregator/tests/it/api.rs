@@ -109,11 +109,7 @@ async fn channels_hide_release_without_authorization() {
             .await;
         r.assert_status_is_ok();
         assert_eq!(body_json(r).await, serde_json::json!(["beta", "nightly"]));
-        let r = c
-            .get(format!("/aggregates_by/{prefix}/channels"))
-            .header("authorization", bearer(TOKEN))
-            .send()
-            .await;
+        let r = get_with_token(&c, format!("/aggregates_by/{prefix}/channels")).await;
         r.assert_status_is_ok();
         assert_eq!(
             body_json(r).await,
@@ -143,11 +139,7 @@ async fn dates_newest_first_with_key_order() {
         .send()
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    let r = c
-        .get("/aggregates_by/submission_date/channels/release/dates")
-        .header("authorization", bearer(TOKEN))
-        .send()
-        .await;
+    let r = get_with_token(&c, "/aggregates_by/submission_date/channels/release/dates").await;
     r.assert_status_is_ok();
     assert_eq!(body_json(r).await.as_array().unwrap().len(), 4);
     let r = c
@@ -188,11 +180,7 @@ async fn filters() {
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 5);
 
-    let r = c
-        .get("/filters?channel=nightly&version=41")
-        .header("authorization", bearer(TOKEN))
-        .send()
-        .await;
+    let r = get_with_token(&c, "/filters?channel=nightly&version=41").await;
     r.assert_status_is_ok();
     let v = body_json(r).await;
     let metrics = v["metric"].as_array().unwrap();
@@ -212,9 +200,7 @@ async fn filters() {
         .send()
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    c.get("/filters/?channel=release&version=41")
-        .header("authorization", bearer(TOKEN))
-        .send()
+    get_with_token(&c, "/filters/?channel=release&version=41")
         .await
         .assert_status_is_ok();
 }
@@ -291,11 +277,10 @@ async fn metric_query_not_found_cases() {
         assert_common_headers(&r);
     }
     // Deny-listed metrics stay hidden from authorized callers too.
-    c.get(format!(
-        "{base}?version=41&dates=20150601&metric=SEARCH_COUNTS&label=ddg.urlbar"
-    ))
-    .header("authorization", bearer(TOKEN))
-    .send()
+    get_with_token(
+        &c,
+        format!("{base}?version=41&dates=20150601&metric=SEARCH_COUNTS&label=ddg.urlbar"),
+    )
     .await
     .assert_status(StatusCode::NOT_FOUND);
     c.get("/aggregates_by/other/channels/nightly/?version=41&dates=20150601&metric=GC_MS")
@@ -344,9 +329,7 @@ async fn release_and_auth_only_gates() {
         .send()
         .await
         .assert_status(StatusCode::FORBIDDEN);
-    c.get(url("release", "GC_MS", ""))
-        .header("authorization", bearer(TOKEN))
-        .send()
+    get_with_token(&c, url("release", "GC_MS", ""))
         .await
         .assert_status_is_ok();
     c.get(url(
@@ -364,15 +347,11 @@ async fn release_and_auth_only_gates() {
             .await;
         r.assert_status(StatusCode::FORBIDDEN);
         assert_eq!(body_json(r).await["code"], "authorization_header_missing");
-        let r = c
-            .get(url(
-                ch,
-                "SCALARS_TELEMETRY.EVENT_COUNTS",
-                "&label=SOME%23EVENT",
-            ))
-            .header("authorization", bearer(TOKEN))
-            .send()
-            .await;
+        let r = get_with_token(
+            &c,
+            url(ch, "SCALARS_TELEMETRY.EVENT_COUNTS", "&label=SOME%23EVENT"),
+        )
+        .await;
         r.assert_status_is_ok();
         assert_eq!(body_json(r).await["data"][0]["label"], "SOME#EVENT");
     }
@@ -523,13 +502,7 @@ async fn response_cache_per_authorization_and_clear_cache() {
     let (app, c) = app_with(store(), config(None));
     let url = "/aggregates_by/build_id/channels/";
     let anonymous = body_json(c.get(url).send().await).await;
-    let authed = body_json(
-        c.get(url)
-            .header("authorization", bearer(TOKEN))
-            .send()
-            .await,
-    )
-    .await;
+    let authed = body_json(get_with_token(&c, url).await).await;
     assert_ne!(anonymous, authed);
     assert_eq!(app.cache().len(), 2);
     // Cached answers stay apart.
@@ -538,11 +511,7 @@ async fn response_cache_per_authorization_and_clear_cache() {
     let r = c.get("/clear-cache").send().await;
     r.assert_status(StatusCode::FORBIDDEN);
     assert_eq!(app.cache().len(), 2);
-    let r = c
-        .get("/clear-cache")
-        .header("authorization", bearer(TOKEN))
-        .send()
-        .await;
+    let r = get_with_token(&c, "/clear-cache").await;
     r.assert_status_is_ok();
     r.assert_text("Cache Cleared").await;
     assert!(app.cache().is_empty());

@@ -1,13 +1,11 @@
 //! `mozaggregator export --with-absorbed` then `import` end to end, running the binary.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use mozaggregator_core::testing::dataset;
-use serde_json::Value;
 
-use crate::common::cli::{ok, ok_reporting, run, s, BIN};
+use crate::common::cli::{fails, ok, ok_reporting, read_json, run_with_input, s, succeeded};
+use crate::core_common::gzip;
 
 const TODAY: &str = "20240110";
 
@@ -69,7 +67,7 @@ fn export_with_absorbed_then_import_into_a_new_store_exports_the_same_bytes() {
         assert!(again == rows, "{format}: the round trip changed the export");
         assert!(ok(&["export", "--db", s(&new)]).stdout == plain, "{format}");
 
-        let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let r = read_json(&report);
         let lines = text.lines().count() as u64 - u64::from(format == "csv");
         assert_eq!(r["rows_read"], lines);
         assert_eq!(r["rows_imported"], lines);
@@ -101,25 +99,10 @@ fn export_with_absorbed_then_import_into_a_new_store_exports_the_same_bytes() {
 
     // gzip on stdin.
     let rows = std::fs::read(tmp.path().join("rows.ndjson")).unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&rows).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(&rows);
     let piped = tmp.path().join("piped.sqlite");
-    let mut child = Command::new(BIN)
-        .args(["import", "--db", s(&piped), "-"])
-        .env_remove("MOZAGGREGATOR_DB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&gz).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["import", "--db", s(&piped), "-"];
+    succeeded(run_with_input(&args, &gz), &format!("{args:?}"));
     assert!(ok(&["export", "--db", s(&piped), "--with-absorbed"]).stdout == rows);
 }
 
@@ -128,9 +111,7 @@ fn import_errors_are_clear_and_exit_non_zero() {
     let tmp = tempfile::tempdir().unwrap();
     let new = tmp.path().join("new.sqlite");
     let missing = tmp.path().join("missing.ndjson");
-    let out = run(&["import", "--db", s(&new), s(&missing)]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = fails(2, &["import", "--db", s(&new), s(&missing)]);
     assert!(
         stderr.contains("missing.ndjson") && stderr.contains("No such file"),
         "{stderr}"
@@ -144,29 +125,27 @@ fn import_errors_are_clear_and_exit_non_zero() {
     // A plain export: build-id rows need --submission-date.
     let plain = tmp.path().join("plain.ndjson");
     ok(&["export", "--db", s(&db), "--out", s(&plain)]);
-    let out = run(&["import", "--db", s(&new), s(&plain)]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = fails(2, &["import", "--db", s(&new), s(&plain)]);
     assert!(
         stderr.contains("--with-absorbed") && stderr.contains("--submission-date"),
         "{stderr}"
     );
-    let out = run(&[
-        "import",
-        "--db",
-        s(&new),
-        "--submission-date",
-        "2024-01-10",
-        s(&plain),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
+    fails(
+        2,
+        &[
+            "import",
+            "--db",
+            s(&new),
+            "--submission-date",
+            "2024-01-10",
+            s(&plain),
+        ],
+    );
 
     // Not an export's CSV header.
     let csv = tmp.path().join("other.csv");
     std::fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
-    let out = run(&["import", "--db", s(&new), s(&csv)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("CSV header"));
+    assert!(fails(2, &["import", "--db", s(&new), s(&csv)]).contains("CSV header"));
 
     // A bad row: counted, exit 0, or 1 with --strict.
     let rows = tmp.path().join("rows.ndjson");
@@ -182,17 +161,19 @@ fn import_errors_are_clear_and_exit_non_zero() {
     text.push_str("{\"prefix\":\n");
     std::fs::write(&rows, &text).unwrap();
     let report = tmp.path().join("r.json");
-    let out = run(&[
-        "import",
-        "--db",
-        s(&new),
-        "--strict",
-        "--report-json",
-        s(&report),
-        s(&rows),
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    fails(
+        1,
+        &[
+            "import",
+            "--db",
+            s(&new),
+            "--strict",
+            "--report-json",
+            s(&report),
+            s(&rows),
+        ],
+    );
+    let r = read_json(&report);
     assert_eq!(r["rows_rejected"]["malformed"], 1);
     let example = &r["rejected_examples"][0];
     assert_eq!(example["line"], text.lines().count());

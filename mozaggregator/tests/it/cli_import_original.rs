@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 
 use mozaggregator_core::testing::{dataset, original, postgres};
 use mozaggregator_core::SqliteStore;
-use serde_json::Value;
 
-use crate::common::cli::{ok, run, s};
+use crate::common::cli::{fails, ok, read_json, s};
 
 const TODAY: &str = "20240110";
 
@@ -58,7 +57,7 @@ fn import_from_original_then_again_is_exact_and_then_a_no_op() {
     let out = ok(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unknown_metric"), "{stderr}");
-    let report: Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let report = read_json(&report_path);
     let rejected = report["rows_rejected"]["unknown_metric"].as_u64().unwrap();
     assert!(rejected > 0);
     assert_eq!(report["rows_read"], written.rows);
@@ -87,7 +86,7 @@ fn import_from_original_then_again_is_exact_and_then_a_no_op() {
 
     // Again: every table skipped, nothing written.
     ok(&args);
-    let again: Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let again = read_json(&report_path);
     assert_eq!(again["targets_written"], 0);
     assert_eq!(again["targets_skipped"], written.tables);
     assert_eq!(again["rows_imported"], 0);
@@ -98,15 +97,16 @@ fn import_from_original_then_again_is_exact_and_then_a_no_op() {
 fn an_unreachable_original_is_a_clear_error_without_the_password() {
     let tmp = tempfile::tempdir().unwrap();
     let dest = tmp.path().join("dest.sqlite");
-    let out = run(&[
-        "import",
-        "--db",
-        s(&dest),
-        "--from-original",
-        "postgres://reader:s3cret-pw@127.0.0.1:1/telemetry?connect_timeout=5",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = fails(
+        2,
+        &[
+            "import",
+            "--db",
+            s(&dest),
+            "--from-original",
+            "postgres://reader:s3cret-pw@127.0.0.1:1/telemetry?connect_timeout=5",
+        ],
+    );
     assert!(
         stderr.contains("cannot connect to the original database"),
         "{stderr}"
@@ -121,25 +121,18 @@ fn from_original_takes_no_files_and_definitions_need_it() {
     let dest = tmp.path().join("dest.sqlite");
     let rows = tmp.path().join("rows.ndjson");
     std::fs::write(&rows, "").unwrap();
-    let out = run(&[
-        "import",
-        "--db",
-        s(&dest),
-        "--from-original",
-        "postgres://localhost/x",
-        s(&rows),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
-    let out = run(&[
-        "import",
-        "--db",
-        s(&dest),
-        "--histograms",
-        "H.json",
-        s(&rows),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--from-original"));
+    for (extra, error) in [
+        (
+            ["--from-original", "postgres://localhost/x"],
+            "cannot be used with",
+        ),
+        (["--histograms", "H.json"], "--from-original"),
+    ] {
+        let stderr = fails(
+            2,
+            &[&["import", "--db", s(&dest)], &extra[..], &[s(&rows)]].concat(),
+        );
+        assert!(stderr.contains(error), "{stderr}");
+    }
     assert!(!dest.exists(), "nothing is created on a usage error");
 }

@@ -1,13 +1,15 @@
 //! `mozaggregator aggregate / export / generate / trim` end to end, running the binary.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use mozaggregator_core::testing::dataset;
 use serde_json::Value;
 
-use crate::common::cli::{ok, ok_reporting, run, s, BIN};
+use crate::common::cli::{
+    fails, ok, ok_reporting, read_json, run, run_with_input, s, start, succeeded, BIN,
+};
+use crate::core_common::gzip;
 
 const TODAY: &str = "20240110";
 
@@ -136,13 +138,11 @@ fn stdin_gzip_report_json_and_strict() {
     let mut text = pings[..20].join("\n");
     text.push_str("\nnot json\n");
     // NDJSON, gzip-compressed, on stdin.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(text.as_bytes()).unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(text.as_bytes());
     let db = tmp.path().join("a.sqlite");
     let report = tmp.path().join("report.json");
-    let mut child = Command::new(BIN)
-        .args([
+    let out = run_with_input(
+        &[
             "aggregate",
             "--db",
             s(&db),
@@ -150,20 +150,15 @@ fn stdin_gzip_report_json_and_strict() {
             s(&report),
             "--strict",
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&gz).unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        &gz,
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
         "--strict fails on a rejected ping"
     );
-    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let r = read_json(&report);
     assert_eq!(r["pings_read"], 21);
     assert_eq!(r["pings_used"], 20);
     assert_eq!(r["pings_rejected"]["invalid_json"], 1);
@@ -192,28 +187,25 @@ fn errors_exit_with_status_2() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.sqlite");
     let missing = tmp.path().join("missing.ndjson");
-    let out = run(&["aggregate", "--db", s(&db), s(&missing)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.ndjson"));
-    let out = run(&[
-        "aggregate",
-        "--db",
-        s(&db),
-        "--submission-date",
-        "2024-01-01",
-        "-",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = run(&["aggregate", "--db", s(&db), "--channels", "esr", "-"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert!(fails(2, &["aggregate", "--db", s(&db), s(&missing)]).contains("missing.ndjson"));
+    fails(
+        2,
+        &[
+            "aggregate",
+            "--db",
+            s(&db),
+            "--submission-date",
+            "2024-01-01",
+            "-",
+        ],
+    );
+    let stderr = fails(2, &["aggregate", "--db", s(&db), "--channels", "esr", "-"]);
     // The same rule and words as Python's (Options::validate).
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("invalid channels: `esr` is not one of nightly, aurora, beta, release"),
         "{stderr}"
     );
-    let out = run(&["export", "--db", s(&tmp.path().join("none.sqlite"))]);
-    assert_eq!(out.status.code(), Some(2));
+    fails(2, &["export", "--db", s(&tmp.path().join("none.sqlite"))]);
 }
 
 #[test]
@@ -261,18 +253,17 @@ fn generate_is_deterministic_and_aggregates_cleanly() {
     let a = tmp.path().join("a.ndjson");
     let b = tmp.path().join("b.ndjson.zst");
     let c = tmp.path().join("c.ndjson.gz");
+    let generate = [
+        "generate",
+        "--pings",
+        "12",
+        "--seed",
+        "5",
+        "--submission-date",
+        "20240115",
+    ];
     for path in [&a, &b, &c] {
-        ok(&[
-            "generate",
-            "--pings",
-            "12",
-            "--seed",
-            "5",
-            "--submission-date",
-            "20240115",
-            "--out",
-            s(path),
-        ]);
+        ok(&[&generate[..], &["--out", s(path)]].concat());
     }
     let plain = std::fs::read(&a).unwrap();
     assert_eq!(plain.iter().filter(|&&b| b == b'\n').count(), 12);
@@ -285,15 +276,7 @@ fn generate_is_deterministic_and_aggregates_cleanly() {
     )
     .unwrap();
     assert_eq!(ungz, plain);
-    let stdout = ok(&[
-        "generate",
-        "--pings",
-        "12",
-        "--seed",
-        "5",
-        "--submission-date",
-        "20240115",
-    ]);
+    let stdout = ok(&generate);
     assert_eq!(stdout.stdout, plain);
     let other = ok(&["generate", "--pings", "2", "--seed", "6"]);
     assert_ne!(&other.stdout[..100], &plain[..100]);
@@ -391,24 +374,10 @@ fn two_aggregate_jobs_creating_one_store_both_succeed() {
         let db = tmp.path().join(format!("race{round}.sqlite"));
         let children: Vec<_> = files
             .iter()
-            .map(|f| {
-                Command::new(BIN)
-                    .args(["aggregate", "--db", s(&db), "--threads", "1", s(f)])
-                    .env_remove("MOZAGGREGATOR_DB")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|f| start(&["aggregate", "--db", s(&db), "--threads", "1", s(f)]))
             .collect();
         for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "round {round}: {:?}\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            );
+            succeeded(child.wait_with_output().unwrap(), &format!("round {round}"));
         }
         let rows = String::from_utf8(export(&db, &["--format", "csv"])).unwrap();
         assert!(
@@ -427,16 +396,17 @@ fn too_many_threads_are_refused_at_once() {
     let db = tmp.path().join("t.sqlite");
     for threads in ["2000", "9999", "257"] {
         let started = std::time::Instant::now();
-        let out = run(&[
-            "aggregate",
-            "--db",
-            s(&db),
-            "--threads",
-            threads,
-            s(&files[0]),
-        ]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{threads}: {err}");
+        let err = fails(
+            2,
+            &[
+                "aggregate",
+                "--db",
+                s(&db),
+                "--threads",
+                threads,
+                s(&files[0]),
+            ],
+        );
         assert!(err.contains(&format!("{threads} worker threads")), "{err}");
         assert!(err.contains("256"), "{err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
@@ -464,10 +434,7 @@ fn the_report_names_damaged_inputs_skipped_files_and_skipped_tables() {
     std::fs::write(dir.join("notes.txt"), "more notes\n").unwrap();
     std::fs::write(dir.join("config.json"), r#"{"setting": 1}"#).unwrap();
     // A truncated gzip file.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(std::fs::read(&files[0]).unwrap().as_slice())
-        .unwrap();
-    let gz = gz.finish().unwrap();
+    let gz = gzip(&std::fs::read(&files[0]).unwrap());
     let broken = dir.join("broken.ndjson.gz");
     std::fs::write(&broken, &gz[..gz.len() / 2]).unwrap();
     let db = tmp.path().join("r.sqlite");
@@ -703,9 +670,7 @@ fn a_corrupted_page_is_a_clear_error() {
         vec!["export", "--db", s(&db)],
         vec!["aggregate", "--db", s(&db), s(&day2)],
     ] {
-        let out = run(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = fails(2, &args);
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(
             stderr.contains("damaged") && stderr.contains(s(&db)),

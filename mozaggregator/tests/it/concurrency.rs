@@ -83,14 +83,21 @@ impl Store for GatedStore {
     }
 }
 
+/// A GET of `uri`.
+fn request(uri: &str) -> Request {
+    Request::builder().uri(uri.parse().unwrap()).finish()
+}
+
+/// A metric query of the common store, on the OS `os`.
 fn metric_request(os: &str) -> Request {
-    Request::builder()
-        .uri(
-            format!("/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}")
-                .parse()
-                .unwrap(),
-        )
-        .finish()
+    request(&format!(
+        "/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}"
+    ))
+}
+
+/// The status of the app's answer to `/status` (a route that does not read the store).
+async fn status_route(app: &mozaggregator_http::App) -> StatusCode {
+    app.call(request("/status")).await.unwrap().status()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,13 +110,7 @@ async fn store_reads_run_in_parallel() {
         let app = app.clone();
         // Distinct URLs so no answer comes from the cache.
         let os = if i % 2 == 0 { "Linux" } else { "Windows_NT" };
-        let req = Request::builder()
-            .uri(
-                format!("/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}&application=Firefox&label=&child={}", ["parent", "content", "true"][i % 3])
-                    .parse()
-                    .unwrap(),
-            )
-            .finish();
+        let req = request(&format!("/aggregates_by/build_id/channels/nightly/?version=41&dates=20150601&metric=GC_MS&os={os}&application=Firefox&label=&child={}", ["parent", "content", "true"][i % 3]));
         tasks.push(tokio::spawn(async move {
             app.call(req).await.unwrap().status()
         }));
@@ -132,12 +133,7 @@ async fn a_slow_request_times_out_with_408() {
     let body = resp.into_body().into_string().await.unwrap();
     assert!(body.contains("\"timeout\""), "{body}");
     // Other routes still answer while the store is stuck.
-    let status = app
-        .call(Request::builder().uri("/status".parse().unwrap()).finish())
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status_route(&app).await, StatusCode::OK);
     store.open();
 }
 
@@ -153,12 +149,7 @@ async fn a_stuck_lone_read_leaves_the_server_answering() {
     };
     // The status route answers while the first read waits at the gate.
     for _ in 0..3 {
-        let status = app
-            .call(Request::builder().uri("/status".parse().unwrap()).finish())
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(status_route(&app).await, StatusCode::OK);
     }
     // The gate needs two reads running at once: the second must run beside the stuck first.
     let second = app

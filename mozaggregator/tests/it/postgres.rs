@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use mozaggregator_core::testing::postgres::{self, Cluster};
 
-use crate::common::cli::{command, ok, s};
+use crate::common::cli::{command, ok, s, start, succeeded};
 
 const DAY1: &str = "20240117";
 const DAY2: &str = "20240118";
@@ -210,21 +210,10 @@ fn two_jobs_on_different_days_at_once_store_what_one_job_after_the_other_stores(
     }
     let jobs: Vec<Child> = days
         .iter()
-        .map(|day| {
-            command(&["aggregate", "--db", &url, "--threads", "1", s(day)])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|day| start(&["aggregate", "--db", &url, "--threads", "1", s(day)]))
         .collect();
     for job in jobs {
-        let out = job.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(job.wait_with_output().unwrap(), "a job");
     }
     let expected = export(s(&reference));
     assert!(expected.len() > 1000);

@@ -130,12 +130,8 @@ pub fn expected_for(definitions_json: &str, expected: &Map<String, Value>) -> Ve
 /// The original service's test data set (its pings of `today`), aggregated by our ingest into
 /// a memory store.
 pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
-    use mozaggregator_core::{Aggregates, Aggregator, MemoryStore, Options, Store};
-    let mut aggregator = Aggregator::new(Options::default());
-    let mut aggregates = Aggregates::new();
-    for ping in mozaggregator_core::testing::dataset::pings(today).unwrap() {
-        aggregator.add_json(&mut aggregates, ping.as_bytes());
-    }
+    use mozaggregator_core::{MemoryStore, Store};
+    let aggregates = aggregate(&mozaggregator_core::testing::dataset::pings(today).unwrap());
     let store = MemoryStore::new();
     for date in aggregates.submission_dates().unwrap() {
         for (channel, version) in aggregates.channel_versions(date) {
@@ -145,6 +141,34 @@ pub fn dataset_store(today: &str) -> mozaggregator_core::MemoryStore {
         }
     }
     store
+}
+
+/// The definitions of `../shared/data/definitions/Histograms-test-subset.json`, when it is
+/// there (otherwise the skip is recorded and the test returns early).
+pub fn subset_definitions() -> Option<mozaggregator_core::definitions::Definitions> {
+    let path = mozaggregator_core::testing::shared_file("definitions/Histograms-test-subset.json")?;
+    Some(
+        mozaggregator_core::definitions::Definitions::load(Some(&path), &[] as &[PathBuf]).unwrap(),
+    )
+}
+
+/// `pings` aggregated in memory with the default options.
+pub fn aggregate(pings: &[String]) -> mozaggregator_core::Aggregates {
+    use mozaggregator_core::{Aggregates, Aggregator, Options};
+    let mut aggregator = Aggregator::new(Options::default());
+    let mut out = Aggregates::new();
+    for p in pings {
+        aggregator.add_json(&mut out, p.as_bytes());
+    }
+    out
+}
+
+/// `data` gzip-compressed.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
 }
 
 /// Asserts that an import report accounts for every row read: imported, skipped or rejected.

@@ -13,7 +13,7 @@ use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::*;
 use mozaggregator_http::auth::{Authenticator, JwtConfig};
 use mozaggregator_http::{App, ServerConfig};
-use poem::test::TestClient;
+use poem::test::{TestClient, TestResponse};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 
 pub const D1: &str = "20150601";
@@ -141,6 +141,14 @@ pub fn client() -> (Arc<MemoryStore>, TestClient<App>) {
 
 pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
+}
+
+/// A GET of `url` with the static token [`TOKEN`].
+pub async fn get_with_token(c: &TestClient<App>, url: impl Into<String>) -> TestResponse {
+    c.get(url)
+        .header("authorization", bearer(TOKEN))
+        .send()
+        .await
 }
 
 /// The value of `resp`'s header `name` (present, and text).

@@ -50,17 +50,17 @@ fn postgres_store_conforms() {
     .unwrap();
 }
 
-/// A read that fails inside its snapshot (here: a table renamed away under the store) rolls
-/// its transaction back, so the pooled connection serves the next read once the table is back.
-#[test]
-fn postgres_reads_recover_after_a_failed_snapshot() {
-    use mozaggregator_core::testing::postgres;
-    use mozaggregator_core::{PostgresStore, Prefix};
-    let Some(url) = postgres::database() else {
-        return;
-    };
-    let store = PostgresStore::open(&url).unwrap();
+/// A PostgreSQL store (in a fresh database of the shared test cluster) holding one `GC_MS` row
+/// of (prefix, channel, version) on 2015-06-01, with its URL; `None` when PostgreSQL is not
+/// installed (the test is listed as skipped).
+fn postgres_store_with(
+    prefix: mozaggregator_core::Prefix,
+    channel: &str,
+    version: &str,
+) -> Option<(mozaggregator_core::PostgresStore, String)> {
     use conformance::fixtures::{batch, dims, hist, key, layout_a, target};
+    let url = mozaggregator_core::testing::postgres::database()?;
+    let store = mozaggregator_core::PostgresStore::open(&url).unwrap();
     let row = (
         key(
             "GC_MS",
@@ -70,10 +70,21 @@ fn postgres_reads_recover_after_a_failed_snapshot() {
         ),
         hist(layout_a(), &[(0, 3)], 3, 1),
     );
-    let t = target(Prefix::SubmissionDate, "nightly", "42", "20150601");
+    let t = target(prefix, channel, version, "20150601");
     store
         .write(&batch("20150601", vec![(t, vec![row])]))
         .unwrap();
+    Some((store, url))
+}
+
+/// A read that fails inside its snapshot (here: a table renamed away under the store) rolls
+/// its transaction back, so the pooled connection serves the next read once the table is back.
+#[test]
+fn postgres_reads_recover_after_a_failed_snapshot() {
+    use mozaggregator_core::Prefix;
+    let Some((store, url)) = postgres_store_with(Prefix::SubmissionDate, "nightly", "42") else {
+        return;
+    };
     let before = store.channels(Prefix::SubmissionDate).unwrap();
     assert!(!before.is_empty());
     let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
@@ -93,28 +104,12 @@ fn postgres_reads_recover_after_a_failed_snapshot() {
 /// PostgreSQL store, never a panic.
 #[test]
 fn postgres_stored_dates_that_do_not_parse_are_corrupt() {
-    use conformance::fixtures::{batch, date, dims, hist, key, layout_a, target};
-    use mozaggregator_core::testing::postgres;
-    use mozaggregator_core::{
-        Filter, PostgresStore, Prefix, Selection, SeriesQuery, StoreErrorKind,
-    };
-    let Some(url) = postgres::database() else {
+    use conformance::fixtures::{date, target};
+    use mozaggregator_core::{Filter, Prefix, Selection, SeriesQuery, StoreErrorKind};
+    let Some((store, url)) = postgres_store_with(Prefix::BuildId, "beta", "41") else {
         return;
     };
-    let store = PostgresStore::open(&url).unwrap();
-    let row = (
-        key(
-            "GC_MS",
-            "",
-            mozaggregator_core::Process::Parent,
-            &dims("Firefox", "x86", "Linux", "6"),
-        ),
-        hist(layout_a(), &[(0, 3)], 3, 1),
-    );
     let t = target(Prefix::BuildId, "beta", "41", "20150601");
-    store
-        .write(&batch("20150601", vec![(t.clone(), vec![row])]))
-        .unwrap();
     let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
     admin
         .batch_execute(

@@ -76,6 +76,11 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
 
+    /// An interval was asked of data that has no replicate groups to compute it from: the
+    /// store was written without `--replicates`, with different counts, or does not keep them.
+    #[error("no confidence interval: {0}")]
+    NoReplicates(String),
+
     /// The store was written by a newer version of mozaggregator.
     #[error("store schema version {found} is newer than this build supports ({supported}); upgrade mozaggregator")]
     SchemaTooNew {

@@ -34,6 +34,7 @@ pub mod params;
 pub mod ping;
 pub mod query;
 pub mod reject;
+pub mod replicate;
 pub mod report;
 pub mod stats;
 pub mod store;
@@ -49,6 +50,7 @@ pub use histogram::Histogram;
 pub use keys::{DateVersion, Dims, Prefix, Process, SeriesKey, Target};
 pub use layout::{exponential_buckets, linear_buckets, BucketLayout, Kind, LayoutSpec};
 pub use reject::{HistogramReject, ImportReject, InputDamage, PingReject, Reason, ScalarReject};
+pub use replicate::ReplicateCount;
 pub use report::Report;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;

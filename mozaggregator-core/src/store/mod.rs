@@ -17,6 +17,7 @@ use crate::tally::Tally;
 
 mod location;
 mod memory;
+mod replicates;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod packed;
 #[cfg(feature = "postgres")]
@@ -28,6 +29,7 @@ mod sqlite;
 pub use crate::reject::RowReject;
 pub use location::{is_postgres_url, redact_url, StoreLocation};
 pub use memory::MemoryStore;
+pub use replicates::{ReplicateRows, ReplicateTables};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PG_SCHEMA_VERSION};
 pub use rules::{check_row, check_target};
@@ -47,6 +49,9 @@ pub struct Batch {
     /// read it; the job adds it to its report ([`crate::Report::add_refused`]).
     #[serde(default, skip_serializing_if = "Tally::is_empty")]
     pub rows_refused: Tally<RowReject>,
+    /// The rows of each replicate group (`aggregate --replicates R`), when the job made them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicates: Option<ReplicateTables>,
 }
 
 impl Batch {
@@ -56,6 +61,7 @@ impl Batch {
             submission_date,
             tables: BTreeMap::new(),
             rows_refused: Tally::default(),
+            replicates: None,
         }
     }
 
@@ -76,6 +82,12 @@ pub struct WriteReport {
     pub rows_written: u64,
     /// Rows not written, by reason (see [`check_row`]).
     pub rows_rejected: Tally<RowReject>,
+    /// Replicate group rows merged into the store (not counted in `rows_written`).
+    #[serde(default)]
+    pub replicate_rows_written: u64,
+    /// Replicate group rows not written, by reason (not counted in `rows_rejected`).
+    #[serde(default, skip_serializing_if = "Tally::is_empty")]
+    pub replicate_rows_rejected: Tally<RowReject>,
 }
 
 /// The filter options of one (channel, version), as `/filters/` serves them.
@@ -170,6 +182,20 @@ impl Selection {
 /// - **Ordering.** Channels sorted ascending; dates newest first (ties by version descending).
 /// - **Data version.** [`Store::data_version`] changes whenever stored data changes, and only
 ///   then.
+/// - **Replicates.** A batch may carry the rows of R replicate groups
+///   ([`Batch::replicates`]). A store that keeps them merges each group's rows into that
+///   group of the target by the rules above, in the same write (same atomicity), and only for
+///   targets this write absorbs: a skipped target skips its groups too, a rejected row is
+///   counted in [`WriteReport::replicate_rows_rejected`]. A group row whose target is not in
+///   the batch's `tables` fails the write ([`crate::Error::Invalid`], nothing written). Each
+///   absorbed submission date of a target remembers the R it was written with (none when the
+///   batch had no replicates). [`Store::replicates`] answers a query per group only when every
+///   requested date that has a table was absorbed with the same R throughout; otherwise it
+///   fails with [`crate::Error::NoReplicates`] saying why. Replicate groups never show in
+///   [`Store::channels`], [`Store::dates`], filter options, [`Store::scan`] or the targets
+///   [`Store::trim`] returns, and trim drops them with their target. A store that does not
+///   keep replicates fails a write that carries them, and every [`Store::replicates`] call,
+///   with [`crate::Error::NoReplicates`].
 pub trait Store: Send + Sync {
     /// Merges a batch of one submission date (see the contract above).
     ///
@@ -203,6 +229,19 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Storage failures.
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>>;
+
+    /// Runs a metric query once per replicate group (see the contract above). `Ok(None)` when
+    /// no requested date has a table.
+    ///
+    /// # Errors
+    /// [`crate::Error::NoReplicates`] when a requested date's table was not absorbed with the
+    /// same R throughout (or the store keeps no replicates); storage failures.
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>> {
+        let _ = query;
+        Err(crate::Error::NoReplicates(
+            "this store does not keep replicate groups".to_string(),
+        ))
+    }
 
     /// Submission dates the target has absorbed, sorted.
     ///

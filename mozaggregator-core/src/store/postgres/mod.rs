@@ -180,6 +180,13 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 impl Store for PostgresStore {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
+        if batch.replicates.is_some() {
+            return Err(crate::Error::NoReplicates(
+                "the PostgreSQL store does not keep replicate groups yet: aggregate into SQLite \
+                 to use --replicates"
+                    .to_string(),
+            ));
+        }
         off_runtime(|| {
             let mut cache = self.writer();
             let result = (|| {

@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{PoisonError, RwLock};
 
+use super::replicates::{check_batch, query_count, target_count};
 use super::{
-    check_row, check_target, Batch, FilterOptions, QueryRow, RowReject, Selection, SeriesQuery,
-    Store, WriteReport,
+    check_row, check_target, Batch, FilterOptions, QueryRow, ReplicateRows, RowReject, Selection,
+    SeriesQuery, Store, WriteReport,
 };
 use crate::date::Date;
 use crate::error::Result;
@@ -13,11 +14,72 @@ use crate::filter::RowDims;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
+use crate::replicate::ReplicateCount;
+use crate::tally::Tally;
 
-#[derive(Default)]
+type Rows = BTreeMap<(SeriesKey, LayoutSpec), Histogram>;
+
+#[derive(Clone, Default)]
 struct Table {
-    absorbed: BTreeSet<Date>,
-    rows: BTreeMap<(SeriesKey, LayoutSpec), Histogram>,
+    /// Each absorbed submission date, with the R it was written with.
+    absorbed: BTreeMap<Date, Option<ReplicateCount>>,
+    rows: Rows,
+    /// The replicate groups' rows (as many as the R of the dates absorbed with replicates).
+    groups: Vec<Rows>,
+}
+
+/// Merges `rows` of `target` into `into` by the contract's rules; returns the rows written.
+fn merge_rows(
+    target: &Target,
+    rows: &[(SeriesKey, Histogram)],
+    into: &mut Rows,
+    rejected: &mut Tally<RowReject>,
+) -> u64 {
+    let mut written = 0;
+    for (key, histogram) in rows {
+        let verdict = check_row(target, key, histogram).and_then(|()| {
+            let slot = into
+                .entry((key.clone(), histogram.layout()))
+                .or_insert_with(|| Histogram::empty(histogram.layout()));
+            let mut merged = slot.clone();
+            merged
+                .merge(histogram)
+                .map_err(|_| RowReject::MergeOverflow)?;
+            if merged.sum() > i64::MAX as u64 {
+                return Err(RowReject::SumOutOfRange);
+            }
+            *slot = merged;
+            Ok(())
+        });
+        match verdict {
+            Ok(()) => written += 1,
+            Err(reason) => rejected.add(reason, 1),
+        }
+    }
+    into.retain(|_, h| !h.is_empty());
+    written
+}
+
+/// The rows of `rows` a query reads for one date, merged per (label, layout).
+fn query_rows(rows: &Rows, query: &SeriesQuery, date: Date) -> Result<Vec<QueryRow>> {
+    let mut groups: BTreeMap<(&str, LayoutSpec), Histogram> = BTreeMap::new();
+    for ((key, layout), histogram) in rows {
+        if key.metric != query.metric || !query.filter.matches(&RowDims::of(key)) {
+            continue;
+        }
+        let group = groups
+            .entry((key.label.as_str(), *layout))
+            .or_insert_with(|| Histogram::empty(*layout));
+        group.merge(histogram)?;
+    }
+    Ok(groups
+        .into_iter()
+        .map(|((label, _), histogram)| QueryRow {
+            date,
+            label: label.to_string(),
+            histogram,
+        })
+        .collect())
 }
 
 #[derive(Default)]
@@ -52,47 +114,39 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
+        check_batch(batch)?;
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let mut report = WriteReport::default();
+        let count = batch.replicates.as_ref().map(|r| r.count);
         // Work on copies so that the write is all-or-nothing even if a later step fails.
         let mut staged: BTreeMap<Target, Table> = BTreeMap::new();
         for (target, rows) in &batch.tables {
+            let group_rows = batch.replicates.iter().flat_map(|r| &r.groups);
+            let group_rows: Vec<&[(SeriesKey, Histogram)]> = group_rows
+                .map(|g| g.get(target).map_or(&[][..], Vec::as_slice))
+                .collect();
             if let Err(reason) = check_target(target) {
                 report.rows_rejected.add(reason, rows.len() as u64);
+                let n: usize = group_rows.iter().map(|g| g.len()).sum();
+                report.replicate_rows_rejected.add(reason, n as u64);
                 continue;
             }
             let existing = inner.tables.get(target);
-            if existing.is_some_and(|t| t.absorbed.contains(&batch.submission_date)) {
+            if existing.is_some_and(|t| t.absorbed.contains_key(&batch.submission_date)) {
                 report.targets_skipped.push(target.clone());
                 continue;
             }
-            let mut table = Table {
-                absorbed: existing.map(|t| t.absorbed.clone()).unwrap_or_default(),
-                rows: existing.map(|t| t.rows.clone()).unwrap_or_default(),
-            };
-            for (key, histogram) in rows {
-                let verdict = check_row(target, key, histogram).and_then(|()| {
-                    let slot = table
-                        .rows
-                        .entry((key.clone(), histogram.layout()))
-                        .or_insert_with(|| Histogram::empty(histogram.layout()));
-                    let mut merged = slot.clone();
-                    merged
-                        .merge(histogram)
-                        .map_err(|_| RowReject::MergeOverflow)?;
-                    if merged.sum() > i64::MAX as u64 {
-                        return Err(RowReject::SumOutOfRange);
-                    }
-                    *slot = merged;
-                    Ok(())
-                });
-                match verdict {
-                    Ok(()) => report.rows_written += 1,
-                    Err(reason) => report.rows_rejected.add(reason, 1),
-                }
+            let mut table = existing.cloned().unwrap_or_default();
+            report.rows_written +=
+                merge_rows(target, rows, &mut table.rows, &mut report.rows_rejected);
+            if table.groups.len() < group_rows.len() {
+                table.groups.resize_with(group_rows.len(), Rows::default);
             }
-            table.rows.retain(|_, h| !h.is_empty());
-            table.absorbed.insert(batch.submission_date);
+            for (into, rows) in table.groups.iter_mut().zip(&group_rows) {
+                report.replicate_rows_written +=
+                    merge_rows(target, rows, into, &mut report.replicate_rows_rejected);
+            }
+            table.absorbed.insert(batch.submission_date, count);
             staged.insert(target.clone(), table);
             report.targets_written += 1;
         }
@@ -154,37 +208,30 @@ impl Store for MemoryStore {
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
         let inner = self.read();
         let mut out = Vec::new();
-        let mut seen = BTreeSet::new();
-        for date in &query.dates {
-            if !seen.insert(date) {
-                continue;
-            }
-            let target = Target {
-                prefix: query.prefix,
-                channel: query.channel.clone(),
-                version: query.version.clone(),
-                date: *date,
-            };
-            let Some(table) = inner.tables.get(&target) else {
-                continue;
-            };
-            let mut groups: BTreeMap<(&str, LayoutSpec), Histogram> = BTreeMap::new();
-            for ((key, layout), histogram) in &table.rows {
-                if key.metric != query.metric || !query.filter.matches(&RowDims::of(key)) {
-                    continue;
-                }
-                let group = groups
-                    .entry((key.label.as_str(), *layout))
-                    .or_insert_with(|| Histogram::empty(*layout));
-                group.merge(histogram)?;
-            }
-            out.extend(groups.into_iter().map(|((label, _), histogram)| QueryRow {
-                date: *date,
-                label: label.to_string(),
-                histogram,
-            }));
+        for (target, table) in tables_of(&inner, query) {
+            out.extend(query_rows(&table.rows, query, target.date)?);
         }
         Ok(out)
+    }
+
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>> {
+        let inner = self.read();
+        let tables = tables_of(&inner, query);
+        let mut per_date = Vec::with_capacity(tables.len());
+        for (target, table) in &tables {
+            let r = target_count(target, table.absorbed.iter().map(|(d, r)| (*d, *r)))?;
+            per_date.push((target.date, r));
+        }
+        let Some(count) = query_count(per_date)? else {
+            return Ok(None);
+        };
+        let mut groups = vec![Vec::new(); count.get()];
+        for (target, table) in tables {
+            for (out, rows) in groups.iter_mut().zip(&table.groups) {
+                out.extend(query_rows(rows, query, target.date)?);
+            }
+        }
+        Ok(Some(ReplicateRows { count, groups }))
     }
 
     fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {
@@ -192,7 +239,7 @@ impl Store for MemoryStore {
             .read()
             .tables
             .get(target)
-            .map(|t| t.absorbed.clone())
+            .map(|t| t.absorbed.keys().copied().collect())
             .unwrap_or_default())
     }
 
@@ -230,4 +277,23 @@ impl Store for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// The tables of a query's distinct dates that exist, in the order asked.
+fn tables_of<'a>(inner: &'a Inner, query: &SeriesQuery) -> Vec<(Target, &'a Table)> {
+    let mut seen = BTreeSet::new();
+    query
+        .dates
+        .iter()
+        .filter(|d| seen.insert(**d))
+        .filter_map(|date| {
+            let target = Target {
+                prefix: query.prefix,
+                channel: query.channel.clone(),
+                version: query.version.clone(),
+                date: *date,
+            };
+            inner.tables.get(&target).map(|t| (target, t))
+        })
+        .collect()
 }

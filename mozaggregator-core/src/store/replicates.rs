@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::QueryRow;
+use super::{Batch, QueryRow};
+use crate::date::Date;
+use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::{SeriesKey, Target};
 use crate::replicate::ReplicateCount;
@@ -51,4 +53,113 @@ pub struct ReplicateRows {
     pub count: ReplicateCount,
     /// `groups[g]`: group g's rows, in the order [`Store::query`](super::Store::query) gives.
     pub groups: Vec<Vec<QueryRow>>,
+}
+
+/// The R that a target's replicate groups were written with, from the R of each submission
+/// date it absorbed (`None`: absorbed without replicates). Shared by every store, so that they
+/// refuse alike.
+///
+/// # Errors
+/// [`Error::NoReplicates`] when a date was absorbed without replicates, or two with different
+/// counts.
+pub(crate) fn target_count(
+    target: &Target,
+    absorbed: impl IntoIterator<Item = (Date, Option<ReplicateCount>)>,
+) -> Result<ReplicateCount> {
+    let mut counts: BTreeMap<ReplicateCount, Date> = BTreeMap::new();
+    let mut without: Vec<Date> = Vec::new();
+    for (date, count) in absorbed {
+        match count {
+            Some(r) => {
+                counts.entry(r).or_insert(date);
+            }
+            None => without.push(date),
+        }
+    }
+    let table = format!(
+        "the {} table of {} {} dated {}",
+        target.prefix, target.channel, target.version, target.date
+    );
+    if counts.is_empty() {
+        return Err(Error::NoReplicates(format!(
+            "{table} was aggregated without replicate groups; aggregate with --replicates R to \
+             get intervals"
+        )));
+    }
+    if let Some(first) = without.first() {
+        return Err(Error::NoReplicates(format!(
+            "{table} absorbed {} submission date(s) without replicate groups (the first: \
+             {first}); its groups do not cover its data",
+            without.len()
+        )));
+    }
+    let mut keys = counts.keys();
+    match (keys.next(), keys.next()) {
+        (Some(&r), None) => Ok(r),
+        _ => Err(Error::NoReplicates(format!(
+            "{table} mixes replicate counts ({}); its groups cannot be paired",
+            counts
+                .iter()
+                .map(|(r, d)| format!("{r} from {d}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The one R of the dates a query reads, given each date's ([`target_count`]).
+///
+/// # Errors
+/// [`Error::NoReplicates`] when two dates have different counts.
+pub(crate) fn query_count(
+    per_date: impl IntoIterator<Item = (Date, ReplicateCount)>,
+) -> Result<Option<ReplicateCount>> {
+    let mut found: Option<(Date, ReplicateCount)> = None;
+    for (date, r) in per_date {
+        match found {
+            None => found = Some((date, r)),
+            Some((first, fr)) if fr != r => {
+                return Err(Error::NoReplicates(format!(
+                    "dates {first} and {date} were aggregated with different replicate counts \
+                     ({fr} and {r}); ask for dates of one count"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found.map(|(_, r)| r))
+}
+
+/// Checks the shape of a batch's replicate tables: R groups, each naming only targets of the
+/// batch's `tables`.
+///
+/// # Errors
+/// [`Error::Invalid`] (`replicates`) naming what is wrong.
+pub(crate) fn check_batch(batch: &Batch) -> Result<()> {
+    let Some(reps) = &batch.replicates else {
+        return Ok(());
+    };
+    if reps.groups.len() != reps.count.get() {
+        return Err(Error::invalid(
+            "replicates",
+            format!(
+                "{} groups for a replicate count of {}",
+                reps.groups.len(),
+                reps.count
+            ),
+        ));
+    }
+    for (g, group) in reps.groups.iter().enumerate() {
+        if let Some(target) = group.keys().find(|t| !batch.tables.contains_key(*t)) {
+            return Err(Error::invalid(
+                "replicates",
+                format!(
+                    "group {g} has rows for the {} table of {} {} dated {}, which the batch's \
+                     tables do not name",
+                    target.prefix, target.channel, target.version, target.date
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
 use crate::error::{Error, Result};
 
 /// The replicate counts a store may be written with: the divisors of 100 from 2 up, so that
@@ -69,6 +71,13 @@ impl FromStr for Confidence {
                 format!("`{other}` is not a confidence level: use 0.9, 0.95 or 0.99"),
             )),
         }
+    }
+}
+
+/// Serialized as the level, a number: `0.9`, `0.95` or `0.99`.
+impl Serialize for Confidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.level())
     }
 }
 
@@ -137,6 +146,34 @@ impl Interval {
     /// Whether the interval leaves 0 out: `lower > 0` or `upper < 0`.
     pub fn excludes_zero(&self) -> bool {
         self.lower > 0.0 || self.upper < 0.0
+    }
+
+    /// `(name, value)` of each serialized field, in order.
+    pub(crate) fn fields(&self) -> [(&'static str, f64); 4] {
+        [
+            ("estimate", self.estimate),
+            ("lower", self.lower),
+            ("upper", self.upper),
+            ("se", self.se),
+        ]
+    }
+}
+
+/// Serialized as `{"estimate": x, "lower": x, "upper": x, "se": x}` (a value that is not
+/// finite as `null`).
+///
+/// ```
+/// use mozaggregator_core::stats::Interval;
+/// let i = Interval { estimate: 1.5, se: 0.25, lower: 1.0, upper: 2.0 };
+/// assert_eq!(serde_json::to_string(&i).unwrap(), r#"{"estimate":1.5,"lower":1.0,"upper":2.0,"se":0.25}"#);
+/// ```
+impl Serialize for Interval {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        for (key, value) in self.fields() {
+            map.serialize_entry(key, &value.is_finite().then_some(value))?;
+        }
+        map.end()
     }
 }
 

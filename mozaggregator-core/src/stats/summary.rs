@@ -227,6 +227,54 @@ impl Plan {
         })))
     }
 
+    /// The number of statistics [`Summary::values`] gives: the mean and the percentiles,
+    /// each once (`samples` is not counted).
+    pub fn len(&self) -> usize {
+        self.0.wanted.len()
+    }
+
+    /// True when the plan asks for nothing but `samples`.
+    pub fn is_empty(&self) -> bool {
+        self.0.wanted.is_empty()
+    }
+
+    /// The names of the statistics, in the order [`Summary::values`] gives them.
+    ///
+    /// ```
+    /// use mozaggregator_core::stats::{Plan, Stat};
+    /// let plan = Plan::new(&Stat::parse_list("p50,samples,mean,p50").unwrap()).unwrap();
+    /// assert_eq!(plan.names().collect::<Vec<_>>(), ["p50", "mean"]);
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.wanted.iter().map(|(name, _)| &**name)
+    }
+
+    /// The values of [`Plan::summarize`]'s [`Summary::values`], written into `out` (as long
+    /// as [`Plan::len`]) without building a summary: what a jackknife runs once per replicate
+    /// group. `scratch` is reused between calls.
+    pub(crate) fn values_into(
+        &self,
+        d: &Distribution<'_>,
+        method: PercentileMethod,
+        scratch: &mut Vec<Percentile>,
+        out: &mut [Option<f64>],
+    ) {
+        let parts = &*self.0;
+        let total = d.total();
+        scratch.clear();
+        scratch.resize(parts.ps.len(), Percentile::NONE);
+        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, scratch);
+        let mean = if parts.mean { mean_of(d, total) } else { None };
+        let mut percentiles = scratch.iter();
+        for ((_, is_percentile), o) in parts.wanted.iter().zip(out.iter_mut()) {
+            *o = if *is_percentile {
+                percentiles.next().and_then(|p| p.value)
+            } else {
+                mean
+            };
+        }
+    }
+
     /// Computes the plan's statistics of `d`, percentiles by `method`, in one pass over the
     /// buckets.
     pub fn summarize(&self, d: &Distribution<'_>, method: PercentileMethod) -> Summary {

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use crate::analysis::EntryCi;
 use crate::query::{Bucket, DataPoint, MetricResponse};
 use crate::stats::Summary;
 
@@ -118,7 +119,39 @@ impl Out {
         if let Some(stats) = &p.stats {
             self.stats(stats);
         }
+        if let Some(ci) = &p.ci {
+            self.ci(ci);
+        }
         self.0.push(b'}');
+    }
+
+    /// `,"ci":{…}` as [`EntryCi`]'s `Serialize` writes it.
+    fn ci(&mut self, ci: &EntryCi) {
+        self.raw(b",\"ci\":{\"level\":");
+        self.f64(Some(ci.level.level()));
+        self.raw(b",\"replicates\":");
+        self.u64(u64::from(u32::from(ci.replicates)));
+        self.raw(b",\"pings\":");
+        self.u64(ci.pings);
+        self.raw(b",\"stats\":{");
+        for (i, (name, interval)) in ci.stats.iter().enumerate() {
+            self.comma(i);
+            self.string(name);
+            self.0.push(b':');
+            match interval {
+                Some(interval) => {
+                    self.0.push(b'{');
+                    for (j, (key, value)) in interval.fields().into_iter().enumerate() {
+                        self.comma(j);
+                        self.key(key);
+                        self.f64(Some(value));
+                    }
+                    self.0.push(b'}');
+                }
+                None => self.raw(b"null"),
+            }
+        }
+        self.raw(b"}}");
     }
 
     /// `,"stats":{…},"stats_buckets":{…}` as [`Summary::values_json`] and

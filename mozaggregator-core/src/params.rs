@@ -3,8 +3,9 @@
 //! HTTP POST, Python). See docs/api.md, "Analysis".
 //!
 //! Rules:
-//! - `version`, `metric`, `dates`, `stats`, `pct_method`, `group_by`, `top`, `page` and
-//!   `per_page`: the first value counts, as the original service read its parameters.
+//! - `version`, `metric`, `dates`, `stats`, `pct_method`, `ci`, `threshold`, `group_by`,
+//!   `top`, `page` and `per_page`: the first value counts, as the original service read its
+//!   parameters.
 //! - A filter (`application`, `architecture`, `os`, `osVersion`, `child`, `label`) given more
 //!   than once means OR: its values are summed into one answer. (The original kept only the
 //!   first value; this is a deliberate difference.) A comma is not a separator: values may
@@ -21,7 +22,7 @@ use serde::Deserialize;
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::filter::{param_dimension, parse_param_dimension, Dimension, Filter};
-use crate::stats::{PercentileMethod, Stat};
+use crate::stats::{Confidence, PercentileMethod, Stat};
 
 /// The widest date list one query may name, ranges expanded, before the server's own (smaller)
 /// `max_dates` limit applies: it bounds the work of expanding a range.
@@ -36,13 +37,13 @@ pub const MAX_PER_PAGE: usize = 1000;
 /// and the filters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Accepts {
-    /// `stats`, `pct_method`.
+    /// `stats`, `pct_method`, `ci`.
     pub stats: bool,
     /// `group_by`, `top`.
     pub shape: bool,
     /// `page`, `per_page`.
     pub paging: bool,
-    /// `b.`-prefixed overrides.
+    /// `b.`-prefixed overrides, and `threshold` (the comparison's verdict).
     pub side_b: bool,
 }
 
@@ -72,7 +73,8 @@ impl Accepts {
     fn accepts(self, key: &str) -> bool {
         match key {
             "version" | "dates" | "metric" => true,
-            "stats" | "pct_method" => self.stats,
+            "stats" | "pct_method" | "ci" => self.stats,
+            "threshold" => self.side_b,
             "group_by" | "top" => self.shape,
             "page" | "per_page" => self.paging,
             _ => param_dimension(key).is_some(),
@@ -100,6 +102,10 @@ pub struct MetricParams {
     pub stats: Option<Vec<Stat>>,
     /// Percentile method.
     pub pct_method: Option<PercentileMethod>,
+    /// Confidence level of the statistics' intervals over replicate groups.
+    pub ci: Option<Confidence>,
+    /// `compare/` with `ci`: the verdict's threshold on the relative change.
+    pub threshold: Option<f64>,
     /// Dimension to split the answer by.
     pub group_by: Option<Dimension>,
     /// Keep only the K labels with the most pings.
@@ -137,7 +143,7 @@ impl ParsedParams {
     /// ```
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a value that cannot be parsed: a bad `child`, a bad stat, `pct_method`, `group_by`, `top`, `page` or `per_page`.
+    /// [`Error::Invalid`] for a value that cannot be parsed: a bad `child`, a bad stat, `pct_method`, `ci`, `threshold`, `group_by`, `top`, `page` or `per_page`.
     pub fn from_pairs<'a, I>(pairs: I, accepts: Accepts) -> Result<Self>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
@@ -188,6 +194,8 @@ impl MetricParams {
             "dates" => first(&mut self.dates, || Ok(value.to_string())),
             "stats" => first(&mut self.stats, || Stat::parse_list(value)),
             "pct_method" => first(&mut self.pct_method, || value.parse()),
+            "ci" => first(&mut self.ci, || value.parse()),
+            "threshold" => first(&mut self.threshold, || parse_threshold(value)),
             "group_by" => first(&mut self.group_by, || parse_group_by(value)),
             "top" => first(&mut self.top, || positive("top", value)),
             "page" => first(&mut self.page, || positive("page", value)),
@@ -281,6 +289,8 @@ pub struct PostBody {
     pub pct_method: Option<String>,
     /// Keep the K labels with the most pings.
     pub top: Option<usize>,
+    /// Confidence level of the intervals: `0.9`, `0.95` or `0.99` (a number or a string).
+    pub ci: Option<serde_json::Value>,
 }
 
 impl PostBody {
@@ -325,6 +335,11 @@ impl PostBody {
         if let Some(top) = self.top {
             p.top = Some(positive("top", &top.to_string())?);
         }
+        p.ci = match self.ci {
+            None => None,
+            Some(serde_json::Value::String(s)) => Some(s.parse()?),
+            Some(other) => Some(other.to_string().parse()?),
+        };
         Ok(p)
     }
 }
@@ -350,6 +365,30 @@ fn positive(what: &'static str, value: &str) -> Result<usize> {
         _ => Err(Error::invalid(
             what,
             format!("`{value}` is not a whole number of at least 1"),
+        )),
+    }
+}
+
+/// A `threshold` value: a relative change, a finite number from 0 (`0.01` is 1 %).
+///
+/// ```
+/// use mozaggregator_core::params::parse_threshold;
+/// assert_eq!(parse_threshold("0.05").unwrap(), 0.05);
+/// for bad in ["-0.1", "NaN", "inf", "5%", ""] {
+///     assert!(parse_threshold(bad).is_err(), "{bad}");
+/// }
+/// ```
+///
+/// # Errors
+/// [`Error::Invalid`] (what: `threshold`) for anything else.
+pub fn parse_threshold(value: &str) -> Result<f64> {
+    match value.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() && t >= 0.0 => Ok(t),
+        _ => Err(Error::invalid(
+            "threshold",
+            format!(
+                "`{value}` is not a relative change: use a number from 0, such as 0.01 for 1 %"
+            ),
         )),
     }
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::{EntryCi, ReplicateAnswers};
 use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::Result;
@@ -48,12 +49,13 @@ pub enum Bucket {
 
 /// One `data` entry: every matching series of one date and label, merged.
 ///
-/// Serialized in the wire format's key order; `group`, `stats` and `stats_buckets` appear only
-/// when the Analysis API's `group_by` and `stats` asked for them.
+/// Serialized in the wire format's key order; `group`, `stats`, `stats_buckets` and `ci`
+/// appear only when the Analysis API's `group_by`, `stats` and `ci` asked for them.
 ///
-/// Deserialized from that JSON without its statistics (`stats` and `stats_buckets` are derived
-/// values: [`crate::analysis::attach_stats`] computes them again), which is how a response
-/// travels (Python pickles it).
+/// Deserialized from that JSON without its statistics (`stats`, `stats_buckets` and `ci` are
+/// derived values: [`crate::analysis::attach_stats`] and
+/// [`crate::analysis::attach_intervals`] compute them again), which is how a response travels
+/// (Python pickles it).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct DataPoint {
     /// The date of the table (`YYYYMMDD` in JSON).
@@ -72,6 +74,9 @@ pub struct DataPoint {
     /// The requested statistics, when asked for.
     #[serde(skip_deserializing)]
     pub stats: Option<Summary>,
+    /// The statistics' intervals over the replicate groups, when `ci` asked for them.
+    #[serde(skip_deserializing)]
+    pub ci: Option<EntryCi>,
 }
 
 impl DataPoint {
@@ -85,6 +90,7 @@ impl DataPoint {
             histogram,
             group: None,
             stats: None,
+            ci: None,
         }
     }
 }
@@ -104,6 +110,9 @@ impl Serialize for DataPoint {
         if let Some(stats) = &self.stats {
             map.serialize_entry("stats", &stats.values_json())?;
             map.serialize_entry("stats_buckets", &stats.buckets_json())?;
+        }
+        if let Some(ci) = &self.ci {
+            map.serialize_entry("ci", ci)?;
         }
         map.end()
     }
@@ -181,21 +190,54 @@ impl MetricQuery {
         store: &dyn Store,
         definitions: &Definitions,
     ) -> Result<Option<MetricResponse>> {
+        Ok(self
+            .answer(store, definitions, false)?
+            .map(|(response, _)| response))
+    }
+
+    /// [`MetricQuery::run`], and each replicate group's entries by the same rules: the same
+    /// stored metric, served layout and kind conversions as the answer (not each group's own
+    /// choice), from one [`Store::replicates`] call per store read of the answer.
+    ///
+    /// # Errors
+    /// Store failures; [`crate::Error::NoReplicates`] when the data has no complete replicate
+    /// groups.
+    pub fn run_replicated(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+    ) -> Result<Option<(MetricResponse, ReplicateAnswers)>> {
+        Ok(self
+            .answer(store, definitions, true)?
+            .and_then(|(response, groups)| groups.map(|g| (response, g))))
+    }
+
+    /// The answer, and with `replicates` each group's entries (always `Some` then).
+    pub(crate) fn answer(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+        replicates: bool,
+    ) -> Result<Option<(MetricResponse, Option<ReplicateAnswers>)>> {
         let metric = self.metric.as_str();
         if let Some(denominator) = metric_name::use_counter_denominator(metric) {
-            return self.run_use_counter(store, definitions, denominator);
+            return self.run_use_counter(store, definitions, denominator, replicates);
         }
         if metric_name::source(metric).has_fixed_labels() {
             let rows = served_layout(self.read(store, metric)?);
             let Some(spec) = rows.first().map(|r| r.histogram.layout()) else {
                 return Ok(None);
             };
-            return Ok(Some(MetricResponse {
-                buckets: numbers(spec.bounds()),
-                kind: Kind::Exponential.name().to_string(),
-                description: description(definitions, metric),
-                data: rows.iter().map(|r| point(r, None)).collect(),
-            }));
+            let groups = self.groups(store, replicates, metric, spec, None)?;
+            return Ok(Some((
+                MetricResponse {
+                    buckets: numbers(spec.bounds()),
+                    kind: Kind::Exponential.name().to_string(),
+                    description: description(definitions, metric),
+                    data: rows.iter().map(|r| point(r, None)).collect(),
+                },
+                groups,
+            )));
         }
         let name = metric_name::served(metric);
         let definition = definitions.lookup(name);
@@ -221,20 +263,47 @@ impl MetricQuery {
         };
         let description = description(definitions, name);
         if metric_name::source(stored_name) == Source::Count {
-            return Ok(Some(MetricResponse {
-                buckets: numbers(spec.bounds()),
-                kind: Kind::Count.name().to_string(),
-                description,
-                data: rows.iter().map(|r| point(r, None)).collect(),
-            }));
+            let groups = self.groups(store, replicates, stored_name, spec, None)?;
+            return Ok(Some((
+                MetricResponse {
+                    buckets: numbers(spec.bounds()),
+                    kind: Kind::Count.name().to_string(),
+                    description,
+                    data: rows.iter().map(|r| point(r, None)).collect(),
+                },
+                groups,
+            )));
         }
         let served = ServedLayout::of(definitions, name, spec);
-        Ok(Some(MetricResponse {
-            buckets: served.buckets,
-            kind: served.kind.name().to_string(),
-            description,
-            data: rows.iter().map(|r| point(r, served.length)).collect(),
-        }))
+        let groups = self.groups(store, replicates, stored_name, spec, served.length)?;
+        Ok(Some((
+            MetricResponse {
+                buckets: served.buckets,
+                kind: served.kind.name().to_string(),
+                description,
+                data: rows.iter().map(|r| point(r, served.length)).collect(),
+            },
+            groups,
+        )))
+    }
+
+    /// With `replicates`, each group's entries of `metric` as stored, served like the
+    /// answer's rows (layout `spec`, histograms resized to `length`).
+    fn groups(
+        &self,
+        store: &dyn Store,
+        replicates: bool,
+        metric: &str,
+        spec: LayoutSpec,
+        length: Option<usize>,
+    ) -> Result<Option<ReplicateAnswers>> {
+        if !replicates {
+            return Ok(None);
+        }
+        let rows = ReplicateAnswers::read(store, &self.series(metric), spec)?;
+        Ok(Some(ReplicateAnswers::from_rows(rows, |rows| {
+            rows.iter().map(|r| point(r, length)).collect()
+        })))
     }
 
     fn run_use_counter(
@@ -242,19 +311,13 @@ impl MetricQuery {
         store: &dyn Store,
         definitions: &Definitions,
         denominator_name: &str,
-    ) -> Result<Option<MetricResponse>> {
+        replicates: bool,
+    ) -> Result<Option<(MetricResponse, Option<ReplicateAnswers>)>> {
         let metric = self.metric.as_str();
         let counters = served_layout(self.read(store, metric)?);
         let denominators = served_layout(self.read(store, denominator_name)?);
         if counters.is_empty() && denominators.is_empty() {
             return Ok(None);
-        }
-        // The denominator is unkeyed: one (sum, count) per date.
-        let mut per_date: BTreeMap<Date, (u64, u64)> = BTreeMap::new();
-        for row in &denominators {
-            let slot = per_date.entry(row.date).or_default();
-            slot.0 = slot.0.saturating_add(row.histogram.sum());
-            slot.1 = slot.1.saturating_add(row.histogram.count());
         }
         let (buckets, kind) = match counters.first() {
             Some(row) => {
@@ -263,6 +326,51 @@ impl MetricQuery {
             }
             None => (numbers(LayoutSpec::boolean().bounds()), Kind::Boolean),
         };
+        let groups = if replicates {
+            // One read per stored metric the answer read rows of, each kept to its layout.
+            let read = |name: &str, rows: &[QueryRow]| {
+                rows.first()
+                    .map(|r| {
+                        ReplicateAnswers::read(store, &self.series(name), r.histogram.layout())
+                    })
+                    .transpose()
+            };
+            let counter_groups = read(metric, &counters)?;
+            let denominator_groups = read(denominator_name, &denominators)?;
+            Some(ReplicateAnswers::compose(
+                counter_groups,
+                denominator_groups,
+                |c, d| self.use_counter_points(c, d),
+            )?)
+        } else {
+            None
+        };
+        Ok(Some((
+            MetricResponse {
+                buckets,
+                kind: kind.name().to_string(),
+                description: description(definitions, metric),
+                data: self.use_counter_points(&counters, &denominators),
+            },
+            groups,
+        )))
+    }
+
+    /// The entries of a use counter: each date's counter rows composed with that date's
+    /// denominator (`[denominator − h1 − h2, h1, h2]`), or the denominator alone as an unused
+    /// counter when the date has no counter row.
+    fn use_counter_points(
+        &self,
+        counters: &[QueryRow],
+        denominators: &[QueryRow],
+    ) -> Vec<DataPoint> {
+        // The denominator is unkeyed: one (sum, count) per date.
+        let mut per_date: BTreeMap<Date, (u64, u64)> = BTreeMap::new();
+        for row in denominators {
+            let slot = per_date.entry(row.date).or_default();
+            slot.0 = slot.0.saturating_add(row.histogram.sum());
+            slot.1 = slot.1.saturating_add(row.histogram.count());
+        }
         let mut data = Vec::new();
         let mut seen = BTreeSet::new();
         for date in &self.dates {
@@ -292,15 +400,16 @@ impl MetricQuery {
                 ));
             }
         }
-        Ok(Some(MetricResponse {
-            buckets,
-            kind: kind.name().to_string(),
-            description: description(definitions, metric),
-            data,
-        }))
+        data
     }
 
     fn read(&self, store: &dyn Store, metric: &str) -> Result<Vec<QueryRow>> {
+        store.query(&self.series(metric))
+    }
+
+    /// The store query of one stored metric: this query's dates (each once), channel,
+    /// version and filter.
+    fn series(&self, metric: &str) -> SeriesQuery {
         let mut seen = BTreeSet::new();
         let dates = self
             .dates
@@ -308,14 +417,14 @@ impl MetricQuery {
             .filter(|d| seen.insert(**d))
             .copied()
             .collect();
-        store.query(&SeriesQuery {
+        SeriesQuery {
             prefix: self.prefix,
             channel: self.channel.clone(),
             version: self.version.clone(),
             dates,
             metric: metric.to_string(),
             filter: self.filter.clone(),
-        })
+        }
     }
 }
 

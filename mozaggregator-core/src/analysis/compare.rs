@@ -8,12 +8,13 @@ use crate::definitions::Definitions;
 use crate::error::{Error, Result};
 use crate::query::{Bucket, MetricResponse};
 use crate::stats::{
-    distances, mean, proportions, samples, summarize, Distances, Distribution, PercentileMethod,
-    Stat,
+    distances, mean, proportions, samples, summarize, Confidence, Distances, Distribution,
+    PercentileMethod, Stat,
 };
 use crate::store::Store;
 
-use super::{stats_or_default, MetricRequest};
+use super::compare_ci::{self, ComparisonCi, DeltaCi, SideCi, DEFAULT_THRESHOLD};
+use super::{stats_or_default, MetricRequest, ReplicateAnswers};
 
 /// The comparison of side A with side B.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -31,6 +32,9 @@ pub struct Comparison {
     pub deltas: Vec<(String, Delta)>,
     /// Distances between the per-bucket proportions of A and B.
     pub distances: Distances,
+    /// With `ci`: the level, the verdict and the per-bucket deltas' intervals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<ComparisonCi>,
 }
 
 /// One side of a comparison: every entry of the selection pooled.
@@ -50,6 +54,9 @@ pub struct Side {
     /// telemetry.js's mean, under the `tmo` method only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tmo_mean: Option<Option<f64>>,
+    /// With `ci`: the intervals of the mean, the percentiles and the proportions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<SideCi>,
 }
 
 /// A difference B − A.
@@ -59,6 +66,9 @@ pub struct Delta {
     pub absolute: Option<f64>,
     /// (B − A) / A (`null` when A is 0 or either side is undefined).
     pub relative: Option<f64>,
+    /// With `ci`, for the mean and the percentiles: the intervals of both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<DeltaCi>,
 }
 
 impl Delta {
@@ -74,10 +84,12 @@ impl Delta {
             (Some(a), Some(b)) => Delta {
                 absolute: Some(b - a),
                 relative: (a != 0.0).then(|| (b - a) / a).filter(|r| r.is_finite()),
+                ci: None,
             },
             _ => Delta {
                 absolute: None,
                 relative: None,
+                ci: None,
             },
         }
     }
@@ -86,9 +98,13 @@ impl Delta {
 impl Comparison {
     /// Runs both sides and compares them. `Ok(None)` when either side has no data.
     ///
+    /// With `a.ci`, each side is also read per replicate group and the comparison carries
+    /// intervals and a verdict ([`Comparison::between_replicated`], threshold `a.threshold`).
+    ///
     /// # Errors
     /// Store failures; different layouts on the two sides ([`Error::Invalid`], what
-    /// `compare`).
+    /// `compare`); a `threshold` without `ci` ([`Error::Invalid`]); with `ci`,
+    /// [`Error::NoReplicates`] when a side has no complete replicate groups.
     pub fn of(
         a: &MetricRequest,
         b: &MetricRequest,
@@ -100,16 +116,55 @@ impl Comparison {
             r.stats = None;
             r.top = None;
             r.group_by = None;
+            r.ci = None;
             r
         };
-        let Some(ra) = plain(a).run(store, definitions)? else {
-            return Ok(None);
-        };
-        let Some(rb) = plain(b).run(store, definitions)? else {
-            return Ok(None);
-        };
         let stats = stats_or_default(a.stats.as_ref())?;
-        Comparison::between(&ra, &rb, &stats, a.method).map(Some)
+        let Some(level) = a.ci else {
+            if a.threshold.is_some() {
+                return Err(Error::invalid(
+                    "threshold",
+                    "`threshold` sets the verdict of an interval comparison: add ci=0.95 (or                      0.9, 0.99)",
+                ));
+            }
+            let Some(ra) = plain(a).run(store, definitions)? else {
+                return Ok(None);
+            };
+            let Some(rb) = plain(b).run(store, definitions)? else {
+                return Ok(None);
+            };
+            return Comparison::between(&ra, &rb, &stats, a.method).map(Some);
+        };
+        let Some((ra, ga)) = plain(a).run_replicated(store, definitions)? else {
+            return Ok(None);
+        };
+        let Some((rb, gb)) = plain(b).run_replicated(store, definitions)? else {
+            return Ok(None);
+        };
+        let threshold = a.threshold.unwrap_or(DEFAULT_THRESHOLD);
+        Comparison::between_replicated((&ra, &ga), (&rb, &gb), &stats, a.method, level, threshold)
+            .map(Some)
+    }
+
+    /// [`Comparison::between`], with intervals from the replicate answers of each side
+    /// (paired by group index) and a verdict: `differs` when the interval of the median's or
+    /// the mean's relative change leaves 0 out and that change is at least `threshold` in
+    /// magnitude (see [`ComparisonCi`]).
+    ///
+    /// # Errors
+    /// As [`Comparison::between`]; [`Error::NoReplicates`] when the sides have different
+    /// replicate counts.
+    pub fn between_replicated(
+        a: (&MetricResponse, &ReplicateAnswers),
+        b: (&MetricResponse, &ReplicateAnswers),
+        stats: &[Stat],
+        method: PercentileMethod,
+        level: Confidence,
+        threshold: f64,
+    ) -> Result<Comparison> {
+        let mut comparison = Comparison::between(a.0, b.0, stats, method)?;
+        compare_ci::add(&mut comparison, a, b, stats, method, level, threshold)?;
+        Ok(comparison)
     }
 
     /// Compares two answers, each pooled over all its entries.
@@ -160,6 +215,7 @@ impl Comparison {
             b: side_b,
             deltas,
             distances,
+            ci: None,
         })
     }
 }
@@ -191,6 +247,7 @@ fn side(response: &MetricResponse, stats: &[Stat], method: PercentileMethod) -> 
         percentiles,
         proportions: proportions(&d),
         tmo_mean: summary.tmo_mean(),
+        ci: None,
     })
 }
 

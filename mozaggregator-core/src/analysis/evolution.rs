@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::stats::{samples, Distribution, Summary};
 use crate::store::Store;
 
-use super::{stats_or_default, MetricRequest, OTHER_LABEL};
+use super::{stats_or_default, EntryCi, MetricRequest, OTHER_LABEL};
 
 /// An evolution: one [`Series`] per (label, group).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -50,24 +50,29 @@ pub struct EvolutionPoint {
     pub sum: u64,
     /// The statistics.
     pub stats: Summary,
+    /// With `ci`: the statistics' intervals over the replicate groups.
+    pub ci: Option<EntryCi>,
 }
 
 impl Serialize for EvolutionPoint {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(5))?;
+        let mut map = serializer.serialize_map(Some(5 + usize::from(self.ci.is_some())))?;
         map.serialize_entry("date", &self.date)?;
         map.serialize_entry("pings", &self.pings)?;
         map.serialize_entry("samples", &self.samples)?;
         map.serialize_entry("sum", &self.sum)?;
         map.serialize_entry("stats", &self.stats.values_json())?;
+        if let Some(ci) = &self.ci {
+            map.serialize_entry("ci", ci)?;
+        }
         map.end()
     }
 }
 
 impl Evolution {
-    /// The evolution of `request` (its statistics, or [`super::DEFAULT_STATS`]).
-    /// `Ok(None)` when nothing matches.
+    /// The evolution of `request` (its statistics, or [`super::DEFAULT_STATS`]; with `ci`,
+    /// each point carries their intervals). `Ok(None)` when nothing matches.
     ///
     /// # Errors
     /// As [`MetricRequest::run`].
@@ -100,6 +105,7 @@ impl Evolution {
                     Some(s) => s,
                     None => continue,
                 },
+                ci: point.ci,
                 date: point.date,
             };
             let key = (point.label, point.group);

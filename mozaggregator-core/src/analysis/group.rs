@@ -10,19 +10,23 @@ use crate::filter::{Dimension, Filter};
 use crate::query::{DataPoint, MetricQuery, MetricResponse};
 use crate::store::Store;
 
-use super::{add_point, OTHER_LABEL};
+use super::{add_point, ReplicateAnswers, OTHER_LABEL};
 
 /// The answer split by `dimension` (not `label`): one query per value the (channel, version)
 /// holds for it (restricted to the values the filter allows), each entry tagged with its
 /// group. Groups whose served buckets differ from the ungrouped answer's (a rare layout change
 /// within one selection) are left out, so the groups add up to the ungrouped answer whenever
 /// one layout is served.
+///
+/// With `replicates`, each group value's replicate answers are read with it (one
+/// [`Store::replicates`] call per value's store read) and tagged and ordered alike.
 pub(super) fn grouped(
     query: &MetricQuery,
     dimension: Dimension,
     store: &dyn Store,
     definitions: &Definitions,
-) -> Result<Option<MetricResponse>> {
+    replicates: bool,
+) -> Result<Option<(MetricResponse, Option<ReplicateAnswers>)>> {
     let Some(mut whole) = query.run(store, definitions)? else {
         return Ok(None);
     };
@@ -38,29 +42,50 @@ pub(super) fn grouped(
         .map(|(i, d)| (*d, i))
         .collect();
     let mut data = Vec::new();
+    let mut groups: Option<ReplicateAnswers> = None;
     for value in values {
         let mut one = query.clone();
         one.filter = query
             .filter
             .clone()
             .and(Filter::eq(dimension, value.clone()));
-        let Some(part) = one.run(store, definitions)? else {
+        let Some((part, part_groups)) = one.answer(store, definitions, replicates)? else {
             continue;
         };
         if part.buckets != whole.buckets || part.kind != whole.kind {
             continue;
         }
-        data.extend(part.data.into_iter().map(|mut p| {
-            p.group = Some(value.clone());
-            p
-        }));
+        let tag = |entries: &mut Vec<DataPoint>| {
+            for p in entries {
+                p.group = Some(value.clone());
+            }
+        };
+        let mut part_data = part.data;
+        tag(&mut part_data);
+        data.extend(part_data);
+        if let Some(mut part_groups) = part_groups {
+            part_groups.each(tag);
+            match &mut groups {
+                Some(groups) => groups.append(part_groups)?,
+                None => groups = Some(part_groups),
+            }
+        }
     }
-    data.sort_by(|a, b| {
-        let rank = |p: &DataPoint| order.get(&p.date).copied().unwrap_or(usize::MAX);
-        (rank(a), &a.label, &a.group).cmp(&(rank(b), &b.label, &b.group))
-    });
+    let sort = |entries: &mut Vec<DataPoint>| {
+        entries.sort_by(|a, b| {
+            let rank = |p: &DataPoint| order.get(&p.date).copied().unwrap_or(usize::MAX);
+            (rank(a), &a.label, &a.group).cmp(&(rank(b), &b.label, &b.group))
+        });
+    };
+    sort(&mut data);
+    if let Some(groups) = &mut groups {
+        groups.each(sort);
+    }
     whole.data = data;
-    Ok((!whole.data.is_empty()).then_some(whole))
+    if whole.data.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((whole, groups)))
 }
 
 /// The values one dimension takes in the (channel, version)'s filter options.
@@ -86,13 +111,16 @@ fn group_values(
     })
 }
 
-/// Keeps the entries of the `k` labels with the most pings over the whole answer (ties: label
-/// ascending) and sums every other label into one [`OTHER_LABEL`] entry per (date, group),
-/// placed after that date's kept labels.
+/// The `k` labels with the most pings over the whole answer (ties: label ascending); `None`
+/// when that keeps every label.
 ///
 /// # Errors
 /// [`Error::Invalid`] (what: `top`) when the answer has no labels (an unkeyed metric).
-pub(super) fn keep_top(response: &mut MetricResponse, k: usize, metric: &str) -> Result<()> {
+pub(super) fn top_labels(
+    response: &MetricResponse,
+    k: usize,
+    metric: &str,
+) -> Result<Option<BTreeSet<String>>> {
     if response.data.iter().all(|p| p.label.is_empty()) {
         return Err(Error::invalid(
             "top",
@@ -107,16 +135,20 @@ pub(super) fn keep_top(response: &mut MetricResponse, k: usize, metric: &str) ->
     let mut ranked: Vec<(&str, u64)> = pings.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let kept: BTreeSet<String> = ranked.iter().take(k).map(|(l, _)| l.to_string()).collect();
-    if kept.len() == ranked.len() {
-        return Ok(());
-    }
-    let mut out: Vec<DataPoint> = Vec::with_capacity(response.data.len());
+    Ok((kept.len() < ranked.len()).then_some(kept))
+}
+
+/// Keeps the entries of the `kept` labels and sums every other label into one
+/// [`OTHER_LABEL`] entry per (date, group), placed after that date's kept labels. The same
+/// `kept` set shapes the main answer and each replicate group's.
+pub(super) fn fold_others(data: &mut Vec<DataPoint>, kept: &BTreeSet<String>) {
+    let mut out: Vec<DataPoint> = Vec::with_capacity(data.len());
     // Entries arrive grouped by date; the `__other__` of a (date, group) follows the date's kept
     // entries.
     let mut others: Vec<DataPoint> = Vec::new();
     let flush = |out: &mut Vec<DataPoint>, others: &mut Vec<DataPoint>| out.append(others);
     let mut current_date: Option<Date> = None;
-    for p in std::mem::take(&mut response.data) {
+    for p in std::mem::take(data) {
         if current_date != Some(p.date) {
             flush(&mut out, &mut others);
             current_date = Some(p.date);
@@ -139,6 +171,5 @@ pub(super) fn keep_top(response: &mut MetricResponse, k: usize, metric: &str) ->
         }
     }
     flush(&mut out, &mut others);
-    response.data = out;
-    Ok(())
+    *data = out;
 }

@@ -4,16 +4,24 @@
 //!
 //! Everything here is computed from the [`MetricResponse`] of [`MetricQuery::run`], with the
 //! pure functions of [`crate::stats`], so the HTTP API, Python and the dashboard agree by
-//! construction. See docs/api.md ("Analysis") and docs/statistics.md.
+//! construction. With `ci`, each replicate group's answer goes through the same pipeline
+//! ([`ReplicateAnswers`]) and every statistic gets its jackknife interval ([`EntryCi`],
+//! [`ComparisonCi`]). See docs/api.md ("Analysis") and docs/statistics.md.
 
 mod compare;
+mod compare_ci;
 mod evolution;
 mod group;
+mod interval;
 mod labels;
+mod replicates;
 
 pub use compare::{Comparison, Delta, Side};
+pub use compare_ci::{ComparisonCi, DeltaCi, DeltaInterval, SideCi, Verdict, DEFAULT_THRESHOLD};
 pub use evolution::{Evolution, EvolutionPoint, Series};
+pub use interval::{attach_intervals, EntryCi};
 pub use labels::{LabelCount, LabelPage};
+pub use replicates::ReplicateAnswers;
 
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
@@ -22,7 +30,7 @@ use crate::keys::Prefix;
 use crate::layout::Kind;
 use crate::params::{expand_dates, MetricParams};
 use crate::query::{Bucket, DataPoint, MetricQuery, MetricResponse};
-use crate::stats::{Distribution, PercentileMethod, Plan, Stat};
+use crate::stats::{Confidence, Distribution, PercentileMethod, Plan, Stat};
 use crate::store::Store;
 
 /// The label that stands for every label `top` left out.
@@ -44,6 +52,12 @@ pub struct MetricRequest {
     pub stats: Option<Vec<Stat>>,
     /// Percentile method.
     pub method: PercentileMethod,
+    /// Add to each statistic its jackknife interval over the replicate groups, at this level
+    /// (statistics default to [`DEFAULT_STATS`] then).
+    pub ci: Option<Confidence>,
+    /// `compare/` with `ci`: the smallest relative change of the median or the mean that the
+    /// verdict calls a difference ([`DEFAULT_THRESHOLD`] when not given).
+    pub threshold: Option<f64>,
 }
 
 impl MetricRequest {
@@ -86,6 +100,8 @@ impl MetricRequest {
             top: params.top,
             stats: params.stats.clone(),
             method: params.pct_method.unwrap_or_default(),
+            ci: params.ci,
+            threshold: params.threshold,
         })
     }
 
@@ -97,6 +113,8 @@ impl MetricRequest {
             top: None,
             stats: None,
             method: PercentileMethod::default(),
+            ci: None,
+            threshold: None,
         }
     }
 
@@ -108,32 +126,91 @@ impl MetricRequest {
     ///   label ascending), plus one [`OTHER_LABEL`] entry per date (and group) summing the
     ///   rest, placed last; none when nothing is left over.
     /// - `stats`: each entry carries its [`crate::stats::Summary`].
+    /// - `ci`: each entry also carries its [`EntryCi`]: the interval of each statistic over
+    ///   the replicate groups, whose answers go through the same steps (see
+    ///   [`MetricRequest::run_replicated`]).
     ///
     /// # Errors
-    /// Store failures; `top` on a metric without labels ([`Error::Invalid`]).
+    /// Store failures; `top` on a metric without labels ([`Error::Invalid`]); with `ci`,
+    /// [`Error::NoReplicates`] when the data has no complete replicate groups.
     pub fn run(
         &self,
         store: &dyn Store,
         definitions: &Definitions,
     ) -> Result<Option<MetricResponse>> {
-        let Some(mut response) = (match self.group_by {
-            None | Some(Dimension::Label) => self.query.run(store, definitions)?,
-            Some(dimension) => group::grouped(&self.query, dimension, store, definitions)?,
+        let Some((mut response, groups)) = self.shaped(store, definitions, self.ci.is_some())?
+        else {
+            return Ok(None);
+        };
+        let stats = match self.ci {
+            Some(_) => Some(stats_or_default(self.stats.as_ref())?),
+            None => self.stats.clone(),
+        };
+        if let Some(stats) = stats {
+            let plan = Plan::new(&stats)?;
+            attach_plan(&mut response, &plan, self.method);
+            if let (Some(level), Some(groups)) = (self.ci, &groups) {
+                interval::attach_plan_intervals(&mut response, groups, &plan, self.method, level);
+            }
+        }
+        Ok(Some(response))
+    }
+
+    /// The answer without statistics, and each replicate group's answer shaped by the same
+    /// steps: the served layout and kind conversions of the answer, its filters, one entry per
+    /// group value with `group_by` (each group value read with one [`Store::replicates`]
+    /// call), and with `top` the answer's K labels, every other label summed into
+    /// [`OTHER_LABEL`]. `ci` is not needed here. `Ok(None)`: no matching rows.
+    ///
+    /// # Errors
+    /// As [`MetricRequest::run`], and [`Error::NoReplicates`] when the data has no complete
+    /// replicate groups.
+    pub fn run_replicated(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+    ) -> Result<Option<(MetricResponse, ReplicateAnswers)>> {
+        Ok(self
+            .shaped(store, definitions, true)?
+            .and_then(|(response, groups)| groups.map(|g| (response, g))))
+    }
+
+    /// The answer shaped by `group_by` and `top`, and with `replicates` the groups' answers
+    /// shaped alike.
+    fn shaped(
+        &self,
+        store: &dyn Store,
+        definitions: &Definitions,
+        replicates: bool,
+    ) -> Result<Option<(MetricResponse, Option<ReplicateAnswers>)>> {
+        let Some((mut response, mut groups)) = (match self.group_by {
+            None | Some(Dimension::Label) => self.query.answer(store, definitions, replicates)?,
+            Some(dimension) => {
+                group::grouped(&self.query, dimension, store, definitions, replicates)?
+            }
         }) else {
             return Ok(None);
         };
         if self.group_by == Some(Dimension::Label) {
-            for point in &mut response.data {
-                point.group = Some(point.label.clone());
+            let by_label = |data: &mut Vec<DataPoint>| {
+                for point in data {
+                    point.group = Some(point.label.clone());
+                }
+            };
+            by_label(&mut response.data);
+            if let Some(groups) = &mut groups {
+                groups.each(by_label);
             }
         }
         if let Some(k) = self.top {
-            group::keep_top(&mut response, k, &self.query.metric)?;
+            if let Some(kept) = group::top_labels(&response, k, &self.query.metric)? {
+                group::fold_others(&mut response.data, &kept);
+                if let Some(groups) = &mut groups {
+                    groups.each(|data| group::fold_others(data, &kept));
+                }
+            }
         }
-        if let Some(stats) = &self.stats {
-            attach_stats(&mut response, stats, self.method)?;
-        }
-        Ok(Some(response))
+        Ok(Some((response, groups)))
     }
 }
 
@@ -146,7 +223,12 @@ pub fn attach_stats(
     stats: &[Stat],
     method: PercentileMethod,
 ) -> Result<()> {
-    let plan = Plan::new(stats)?;
+    attach_plan(response, &Plan::new(stats)?, method);
+    Ok(())
+}
+
+/// [`attach_stats`] with a plan made once.
+fn attach_plan(response: &mut MetricResponse, plan: &Plan, method: PercentileMethod) {
     let kind = response.served_kind();
     let bounds = response.bounds();
     for point in &mut response.data {
@@ -158,7 +240,6 @@ pub fn attach_stats(
         };
         point.stats = Some(plan.summarize(&d, method));
     }
-    Ok(())
 }
 
 /// The statistics `stats` names, or [`DEFAULT_STATS`].

@@ -1,10 +1,13 @@
 //! `MetricResponse::to_json` writes exactly the bytes of its serde encoding, on generated
-//! answers: numeric and label buckets, strings that need escaping, groups, and statistics of
-//! every method (values that are missing, zero, huge or fractional).
+//! answers: numeric and label buckets, strings that need escaping, groups, statistics of
+//! every method (values that are missing, zero, huge or fractional) and their intervals.
 
+use mozaggregator_core::analysis::EntryCi;
 use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
-use mozaggregator_core::stats::{Distribution, PercentileMethod, Plan, Stat};
-use mozaggregator_core::{Date, Kind};
+use mozaggregator_core::stats::{
+    Confidence, Distribution, Interval, PercentileMethod, Plan, Stat, REPLICATE_COUNTS,
+};
+use mozaggregator_core::{Date, Kind, ReplicateCount};
 use proptest::prelude::*;
 
 const METHODS: [PercentileMethod; 3] = [
@@ -19,6 +22,42 @@ fn stat() -> impl Strategy<Value = Stat> {
         Just(Stat::Mean),
         (0u32..=1000).prop_map(|p| Stat::Percentile(f64::from(p) / 10.0)),
     ]
+}
+
+/// A number of every sort an interval may hold: zero, negative, tiny, huge, not finite.
+fn number() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(0.0),
+        -1e6f64..1e6,
+        any::<f64>(),
+        Just(f64::NAN),
+        Just(f64::INFINITY)
+    ]
+}
+
+/// The `ci` of an entry: any level and count, some intervals `null`.
+fn entry_ci() -> impl Strategy<Value = EntryCi> {
+    let interval =
+        (number(), number(), number(), number()).prop_map(|(estimate, se, lower, upper)| {
+            Interval {
+                estimate,
+                se,
+                lower,
+                upper,
+            }
+        });
+    (
+        0usize..3,
+        0usize..REPLICATE_COUNTS.len(),
+        any::<u64>(),
+        proptest::collection::vec((stat(), proptest::option::of(interval)), 0..5),
+    )
+        .prop_map(|(level, r, pings, stats)| EntryCi {
+            level: [Confidence::P90, Confidence::P95, Confidence::P99][level],
+            replicates: ReplicateCount::new(REPLICATE_COUNTS[r]).unwrap(),
+            pings,
+            stats: stats.into_iter().map(|(s, i)| (s.name(), i)).collect(),
+        })
 }
 
 /// A string with quotes, backslashes, control characters and non-ASCII text.
@@ -46,6 +85,7 @@ fn response() -> impl Strategy<Value = MetricResponse> {
                 proptest::collection::vec(prop_oneof![Just(0u64), 0u64..1000, any::<u64>()], n),
                 proptest::option::of(text()),
                 proptest::option::of((proptest::collection::vec(stat(), 0..6), 0usize..3)),
+                proptest::option::of(entry_ci()),
             );
             (
                 Just(Kind::ALL[kind]),
@@ -66,9 +106,10 @@ fn response() -> impl Strategy<Value = MetricResponse> {
             };
             let data = points
                 .into_iter()
-                .map(|(date, label, count, sum, histogram, group, stats)| {
+                .map(|(date, label, count, sum, histogram, group, stats, ci)| {
                     let mut p = DataPoint::new(date, label, count, sum, histogram);
                     p.group = group;
+                    p.ci = ci;
                     p.stats = stats.map(|(stats, method)| {
                         let d = Distribution {
                             kind,

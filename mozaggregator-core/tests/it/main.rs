@@ -5,6 +5,7 @@
 mod common;
 
 mod analysis;
+mod analysis_ci;
 mod completion;
 mod definitions;
 mod filters;

@@ -179,3 +179,5 @@ pub fn sum_ok(report: &mozaggregator_core::import::ImportReport) {
         "{report:?}"
     );
 }
+
+pub mod replicates;

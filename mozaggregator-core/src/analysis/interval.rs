@@ -1,0 +1,260 @@
+//! `ci=`: jackknife intervals of an answer's statistics over its replicate groups
+//! (docs/statistics.md, "Intervals").
+//!
+//! For one entry (or one pooled side of a comparison), with `G_g` its part in group g and
+//! `T = Σ G_g`: the estimate is θ̂ = stat(T) and the leave-one-out values θ̂₍g₎ = stat(T − G_g),
+//! fed to [`jackknife`]. T is summed once, and each leave-one-out distribution is T minus one
+//! part, written into one reused buffer: R + 1 passes of the statistics, no more.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::error::Result;
+use crate::layout::Kind;
+use crate::query::{DataPoint, MetricResponse};
+use crate::replicate::ReplicateCount;
+use crate::stats::{jackknife, Confidence, Distribution, Interval, PercentileMethod, Plan, Stat};
+
+use super::ReplicateAnswers;
+
+/// The intervals of one entry's statistics: the `ci` of a `data` entry or an evolution point.
+///
+/// Serialized as `{"level": 0.95, "replicates": 20, "pings": N, "stats": {"mean": {"estimate":
+/// x, "lower": x, "upper": x, "se": x}, "p50": null, …}}`, statistics in the order of the
+/// entry's `stats`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryCi {
+    /// The confidence level.
+    pub level: Confidence,
+    /// R, the number of replicate groups.
+    pub replicates: ReplicateCount,
+    /// The pings in the groups (pings without a client id are in no group).
+    pub pings: u64,
+    /// Each statistic's interval by name (`mean`, `p50`, …), centred on the estimate from all
+    /// groups; `None` when it cannot be computed (no samples in the groups, or none left
+    /// without one of them).
+    pub stats: Vec<(String, Option<Interval>)>,
+}
+
+impl Serialize for EntryCi {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("level", &self.level)?;
+        map.serialize_entry("replicates", &self.replicates)?;
+        map.serialize_entry("pings", &self.pings)?;
+        map.serialize_entry("stats", &Named(&self.stats))?;
+        map.end()
+    }
+}
+
+/// `(name, value)` pairs as a JSON object, in order.
+pub(crate) struct Named<'a, V>(pub(crate) &'a [(String, V)]);
+
+impl<V: Serialize> Serialize for Named<'_, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Adds to every entry of `response` the intervals of `stats` (mean and percentiles) over
+/// `groups`, the replicate answers of the same request (see [`super::MetricRequest::run`]).
+///
+/// # Errors
+/// As [`Plan::new`].
+pub fn attach_intervals(
+    response: &mut MetricResponse,
+    groups: &ReplicateAnswers,
+    stats: &[Stat],
+    method: PercentileMethod,
+    level: Confidence,
+) -> Result<()> {
+    attach_plan_intervals(response, groups, &Plan::new(stats)?, method, level);
+    Ok(())
+}
+
+/// [`attach_intervals`] with a plan made once.
+pub(crate) fn attach_plan_intervals(
+    response: &mut MetricResponse,
+    groups: &ReplicateAnswers,
+    plan: &Plan,
+    method: PercentileMethod,
+    level: Confidence,
+) {
+    let kind = response.served_kind();
+    let bounds = response.bounds();
+    let r = groups.groups.len().max(1);
+    let names: Vec<&str> = plan.names().collect();
+    let mut scratch = Vec::new();
+    let parts = groups.parts_of(&response.data);
+    let cis: Vec<EntryCi> = parts
+        .chunks(r)
+        .map(|entry| {
+            let parts: Vec<Option<Part<'_>>> = entry.iter().map(|p| p.map(Part::of)).collect();
+            let loo = LeaveOneOut::compute(kind, &bounds, &parts, plan.len(), |d, out| {
+                plan.values_into(d, method, &mut scratch, out)
+            });
+            EntryCi {
+                level,
+                replicates: groups.count,
+                pings: Part::pings(&parts),
+                stats: names
+                    .iter()
+                    .enumerate()
+                    .map(|(s, name)| {
+                        let interval = loo.as_ref().and_then(|l| l.interval(s, level));
+                        (name.to_string(), interval)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    for (point, ci) in response.data.iter_mut().zip(cis) {
+        point.ci = Some(ci);
+    }
+}
+
+/// One entry's (or one pooled side's) bucket counts, sum and pings in one replicate group.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Part<'a> {
+    pub(crate) counts: &'a [u64],
+    pub(crate) sum: u64,
+    pub(crate) pings: u64,
+}
+
+impl<'a> Part<'a> {
+    pub(crate) fn of(p: &'a DataPoint) -> Self {
+        Self {
+            counts: &p.histogram,
+            sum: p.sum,
+            pings: p.count,
+        }
+    }
+
+    /// The pings of all parts (saturating).
+    pub(crate) fn pings(parts: &[Option<Part<'_>>]) -> u64 {
+        parts
+            .iter()
+            .flatten()
+            .fold(0u64, |n, p| n.saturating_add(p.pings))
+    }
+}
+
+/// Statistics computed from the sum T of the parts of every group, and from T without each
+/// group's part.
+#[derive(Clone, Debug)]
+pub(crate) struct LeaveOneOut {
+    /// Statistics per group.
+    n: usize,
+    /// The `n` values of T.
+    estimate: Vec<Option<f64>>,
+    /// `without[g * n + s]`: statistic s of T without group g.
+    without: Vec<Option<f64>>,
+}
+
+impl LeaveOneOut {
+    /// Runs `stats` (which writes `n` values) on T and on T without each part. `None` when a
+    /// bucket count or the sum of T overflows 64 bits.
+    pub(crate) fn compute(
+        kind: Kind,
+        bounds: &[u64],
+        parts: &[Option<Part<'_>>],
+        n: usize,
+        mut stats: impl FnMut(&Distribution<'_>, &mut [Option<f64>]),
+    ) -> Option<Self> {
+        let len = parts.iter().flatten().map(|p| p.counts.len()).max()?;
+        let mut total = vec![0u64; len];
+        let mut sum = 0u64;
+        for p in parts.iter().flatten() {
+            for (t, c) in total.iter_mut().zip(p.counts) {
+                *t = t.checked_add(*c)?;
+            }
+            sum = sum.checked_add(p.sum)?;
+        }
+        let mut estimate = vec![None; n];
+        let mut without = vec![None; n * parts.len()];
+        if n == 0 {
+            return Some(Self {
+                n,
+                estimate,
+                without,
+            });
+        }
+        let all = Distribution {
+            kind,
+            bounds,
+            counts: &total,
+            sum,
+        };
+        stats(&all, &mut estimate);
+        let mut rest = vec![0u64; len];
+        for (part, out) in parts.iter().zip(without.chunks_mut(n)) {
+            let Some(p) = part else {
+                // Leaving out a group without this entry leaves T.
+                out.copy_from_slice(&estimate);
+                continue;
+            };
+            rest.copy_from_slice(&total);
+            for (r, c) in rest.iter_mut().zip(p.counts) {
+                // T holds each part, so this never saturates.
+                *r = r.saturating_sub(*c);
+            }
+            let without = Distribution {
+                kind,
+                bounds,
+                counts: &rest,
+                sum: sum.saturating_sub(p.sum),
+            };
+            stats(&without, out);
+        }
+        Some(Self {
+            n,
+            estimate,
+            without,
+        })
+    }
+
+    /// The number of groups.
+    fn groups(&self) -> usize {
+        self.without.len().checked_div(self.n).unwrap_or(0)
+    }
+
+    /// Statistic `s`'s estimate from all groups.
+    pub(crate) fn estimate(&self, s: usize) -> Option<f64> {
+        self.estimate.get(s).copied().flatten()
+    }
+
+    /// Statistic `s` without group `g`.
+    fn without(&self, g: usize, s: usize) -> Option<f64> {
+        self.without.get(g * self.n + s).copied().flatten()
+    }
+
+    /// The jackknife interval of statistic `s`.
+    pub(crate) fn interval(&self, s: usize, level: Confidence) -> Option<Interval> {
+        let values: Vec<Option<f64>> = (0..self.groups()).map(|g| self.without(g, s)).collect();
+        jackknife(self.estimate(s)?, &values, level)
+    }
+
+    /// The jackknife interval of `op(a's statistic sa, b's statistic sb)`, groups paired by
+    /// index (a difference or a ratio of two sides); `None` when the sides have different
+    /// numbers of groups or `op` is undefined for a value.
+    pub(crate) fn paired(
+        a: &Self,
+        sa: usize,
+        b: &Self,
+        sb: usize,
+        level: Confidence,
+        op: impl Fn(f64, f64) -> Option<f64>,
+    ) -> Option<Interval> {
+        if a.groups() != b.groups() {
+            return None;
+        }
+        let estimate = op(a.estimate(sa)?, b.estimate(sb)?)?;
+        let values: Vec<Option<f64>> = (0..a.groups())
+            .map(|g| op(a.without(g, sa)?, b.without(g, sb)?))
+            .collect();
+        jackknife(estimate, &values, level)
+    }
+}

@@ -40,6 +40,11 @@ pub enum ApiError {
     /// The query is too broad or malformed (too many dates, a response over the size limit).
     #[error("{0}")]
     BadRequest(String),
+    /// An interval (`ci=`) was asked of data without complete replicate groups: the store
+    /// was aggregated without `--replicates`, or with different counts on the dates (or sides)
+    /// asked. The same query without `ci` answers.
+    #[error("{0}")]
+    NoReplicates(String),
     /// The request body is larger than the configured limit.
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -75,6 +80,7 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NoReplicates(_) => StatusCode::CONFLICT,
             ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -91,6 +97,7 @@ impl ApiError {
             ApiError::UnknownParameter { .. } => "unknown_parameter",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::NoReplicates(_) => "no_replicates",
             ApiError::UriTooLong(_) => "uri_too_long",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Timeout(_) => "timeout",
@@ -151,6 +158,7 @@ impl From<mozaggregator_core::Error> for ApiError {
     fn from(err: mozaggregator_core::Error) -> Self {
         match err {
             mozaggregator_core::Error::Invalid { .. } => ApiError::BadRequest(err.to_string()),
+            mozaggregator_core::Error::NoReplicates(_) => ApiError::NoReplicates(err.to_string()),
             mozaggregator_core::Error::MissingParameter(name) => {
                 ApiError::not_found(format!("Missing parameter `{name}`"))
             }

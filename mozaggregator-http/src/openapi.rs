@@ -60,12 +60,30 @@ fn metric_params(prefix: &Value, channel: &Value) -> Vec<Value> {
     ]
 }
 
+/// The confidence levels `ci` accepts.
+const CI_LEVELS: [&str; 3] = ["0.9", "0.95", "0.99"];
+
 fn stats_params() -> Vec<Value> {
     vec![
         query_with("stats", "Comma-separated statistics: `mean`, `samples`, `pN` for 0 ≤ N ≤ 100 (`p99.9`); a bad token is 400", json!("mean,p50,p95"), stats_schema()),
         query_with("pct_method", "Percentile method: `interp` (default), `nearest` (GLAM), `tmo` (telemetry.js v2); anything else is 400", json!("interp"),
             json!({"type": "string", "enum": ["interp", "nearest", "tmo"]})),
+        query_with("ci", "Confidence level of a jackknife interval for every statistic (mean, percentiles; proportions on `compare/`), over the store's replicate groups of clients (`aggregate --replicates R`): `0.9`, `0.95` or `0.99`, anything else is 400. Without `stats`, the default statistics. Data without complete replicate groups answers 409 `no_replicates`", json!("0.95"),
+            json!({"type": "string", "enum": CI_LEVELS})),
     ]
+}
+
+/// An interval: the estimate from all replicate groups, its bounds and standard error.
+fn interval_schema(excludes_zero: bool) -> Value {
+    let mut properties = json!({
+        "estimate": {"type": "number", "nullable": true, "description": "θ̂, from all replicate groups (pings without a client id are in none, so it may differ slightly from the plain statistic)"},
+        "lower": {"type": "number", "nullable": true}, "upper": {"type": "number", "nullable": true},
+        "se": {"type": "number", "nullable": true, "description": "Jackknife standard error"}});
+    if excludes_zero {
+        properties["excludes_zero"] =
+            json!({"type": "boolean", "description": "`lower > 0` or `upper < 0`"});
+    }
+    json!({"type": "object", "nullable": true, "description": "`null` when it cannot be computed (no samples in the groups, or none left without one)", "properties": properties})
 }
 
 fn shape_params() -> Vec<Value> {
@@ -84,7 +102,51 @@ fn analysis_responses(what: &str, schema: &str) -> Value {
         "400": error_response("A bad parameter value (stat, method, group_by, top, range, page), too many dates, an answer over the size limit, or (compare) two layouts"),
         "403": error_response("Needs authorization (release channel, auth-only metric)"),
         "404": error_response("Missing version/dates/metric, malformed date, deny-listed metric, or no data"),
-        "405": error_response("Unknown query parameter; see the `Allow` header")})
+        "405": error_response("Unknown query parameter; see the `Allow` header"),
+        "409": error_response("`ci` on data without complete replicate groups (code `no_replicates`): aggregated without `--replicates`, or with different counts on the dates or sides asked")})
+}
+
+/// The schemas of what `ci` adds to answers.
+fn ci_schemas() -> [(&'static str, Value); 6] {
+    let level = json!({"type": "number", "enum": [0.9, 0.95, 0.99]});
+    [
+        ("Interval", interval_schema(false)),
+        ("DeltaInterval", interval_schema(true)),
+        (
+            "EntryCi",
+            json!({"type": "object", "description": "With `ci`: each statistic's interval over the replicate groups", "properties": {
+            "level": level,
+            "replicates": {"type": "integer", "description": "R, the number of replicate groups"},
+            "pings": {"type": "integer", "description": "Pings in the groups (pings without a client id are in none)"},
+            "stats": {"type": "object", "description": "Each statistic of `stats` but `samples`, by name", "additionalProperties": {"$ref": "#/components/schemas/Interval"}}}}),
+        ),
+        (
+            "DeltaCi",
+            json!({"type": "object", "properties": {
+            "absolute": {"$ref": "#/components/schemas/DeltaInterval"},
+            "relative": {"$ref": "#/components/schemas/DeltaInterval"}}}),
+        ),
+        (
+            "SideCi",
+            json!({"type": "object", "description": "With `ci`: the intervals of the side's statistics", "properties": {
+            "pings": {"type": "integer", "description": "Pings in the side's replicate groups"},
+            "mean": {"$ref": "#/components/schemas/Interval"},
+            "percentiles": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Interval"}},
+            "proportions": {"type": "array", "items": {"$ref": "#/components/schemas/Interval"}}}}),
+        ),
+        (
+            "ComparisonCi",
+            json!({"type": "object", "description": "With `ci`: the verdict and the per-bucket deltas' intervals (groups of the two sides paired by index)", "properties": {
+            "level": level,
+            "replicates": {"type": "integer"},
+            "threshold": {"type": "number"},
+            "verdict": {"type": "string", "enum": ["same", "differs"], "nullable": true, "description": "`differs` when the interval of the median's or the mean's relative change excludes 0 and that change is at least `threshold` in magnitude; `null` when neither has an interval"},
+            "triggered_by": {"type": "array", "items": {"type": "string", "enum": ["p50", "mean"]}},
+            "checked": {"type": "object", "description": "The intervals of the relative changes the verdict read (the median's even when `stats` does not ask for it)", "properties": {
+                "p50": {"$ref": "#/components/schemas/DeltaInterval"}, "mean": {"$ref": "#/components/schemas/DeltaInterval"}}},
+            "proportions": {"type": "array", "description": "Each bucket's proportion delta (they do not drive the verdict)", "items": {"$ref": "#/components/schemas/DeltaCi"}}}}),
+        ),
+    ]
 }
 
 /// The document.
@@ -119,6 +181,12 @@ pub fn document() -> Value {
                 "Side B: OS filter (repeatable; `*` removes it)",
                 "Windows_NT",
             ),
+            query_with(
+                "threshold",
+                "With `ci`: the smallest relative change of the median or the mean that the verdict calls `differs` (default 0.01, i.e. 1 %); a number from 0. Without `ci`, 400",
+                json!("0.01"),
+                json!({"type": "number", "minimum": 0}),
+            ),
         ],
     ]
     .concat();
@@ -140,7 +208,7 @@ pub fn document() -> Value {
         ],
     ]
     .concat();
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "mozaggregator",
@@ -168,7 +236,8 @@ pub fn document() -> Value {
                         "histogram": {"type": "array", "items": {"type": "integer"}},
                         "group": {"type": "string", "description": "With `group_by`: the group's value"},
                         "stats": {"$ref": "#/components/schemas/Stats"},
-                        "stats_buckets": {"type": "object", "description": "With `stats`: each percentile's bucket `[lower, upper]` (upper null for the overflow bucket)", "additionalProperties": {"nullable": true, "type": "array", "items": {"type": "integer", "nullable": true}}}}}}}},
+                        "stats_buckets": {"type": "object", "description": "With `stats`: each percentile's bucket `[lower, upper]` (upper null for the overflow bucket)", "additionalProperties": {"nullable": true, "type": "array", "items": {"type": "integer", "nullable": true}}},
+                        "ci": {"$ref": "#/components/schemas/EntryCi"}}}}}},
                 "Stats": {"type": "object", "description": "`samples` and each requested statistic by name (`mean`, `p50`, …; null when undefined); `tmo_mean` under `pct_method=tmo`", "properties": {"samples": {"type": "integer"}}, "additionalProperties": {"type": "number", "nullable": true}},
                 "Evolution": {"type": "object", "properties": {
                     "kind": {"type": "string"}, "description": {"type": "string"}, "metric": {"type": "string"},
@@ -176,20 +245,24 @@ pub fn document() -> Value {
                         "label": {"type": "string"}, "group": {"type": "string", "nullable": true},
                         "data": {"type": "array", "items": {"type": "object", "properties": {
                             "date": {"type": "string"}, "pings": {"type": "integer"}, "samples": {"type": "integer"},
-                            "sum": {"type": "integer"}, "stats": {"$ref": "#/components/schemas/Stats"}}}}}}}}},
+                            "sum": {"type": "integer"}, "stats": {"$ref": "#/components/schemas/Stats"},
+                            "ci": {"$ref": "#/components/schemas/EntryCi"}}}}}}}}},
                 "Side": {"type": "object", "properties": {
                     "samples": {"type": "integer"}, "pings": {"type": "integer"}, "mean": {"type": "number", "nullable": true},
                     "percentiles": {"type": "object", "additionalProperties": {"type": "number", "nullable": true}},
                     "proportions": {"type": "array", "items": {"type": "number"}},
-                    "tmo_mean": {"type": "number", "nullable": true}}},
+                    "tmo_mean": {"type": "number", "nullable": true},
+                    "ci": {"$ref": "#/components/schemas/SideCi"}}},
                 "Comparison": {"type": "object", "properties": {
                     "kind": {"type": "string"},
                     "buckets": {"type": "array", "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]}},
                     "a": {"$ref": "#/components/schemas/Side"}, "b": {"$ref": "#/components/schemas/Side"},
                     "deltas": {"type": "object", "additionalProperties": {"type": "object", "properties": {
-                        "absolute": {"type": "number", "nullable": true}, "relative": {"type": "number", "nullable": true}}}},
+                        "absolute": {"type": "number", "nullable": true}, "relative": {"type": "number", "nullable": true},
+                        "ci": {"$ref": "#/components/schemas/DeltaCi"}}}},
                     "distances": {"type": "object", "properties": {
-                        "bhattacharyya": {"type": "number"}, "ks": {"type": "number"}, "cdf_squared": {"type": "number"}}}}},
+                        "bhattacharyya": {"type": "number"}, "ks": {"type": "number"}, "cdf_squared": {"type": "number"}}},
+                    "ci": {"$ref": "#/components/schemas/ComparisonCi"}}},
                 "LabelPage": {"type": "object", "properties": {
                     "total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
                     "labels": {"type": "array", "items": {"type": "object", "properties": {
@@ -207,7 +280,8 @@ pub fn document() -> Value {
                     "group_by": {"type": "string", "enum": GROUP_BY},
                     "stats": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": format!("^{STAT_PATTERN}$")}},
                     "pct_method": {"type": "string", "enum": ["interp", "nearest", "tmo"]},
-                    "top": {"type": "integer", "minimum": 1, "maximum": 1_000_000}}}
+                    "top": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    "ci": {"oneOf": [{"type": "number", "enum": [0.9, 0.95, 0.99]}, {"type": "string", "enum": CI_LEVELS}]}}}
             }
         },
         "paths": {
@@ -254,7 +328,7 @@ pub fn document() -> Value {
                     "404": error_response("Missing parameter, or nothing known")}}},
             "/aggregates_by/{prefix}/channels/{channel}/": {"get": {
                 "summary": "One metric over some dates, merged over every series matching the filters.",
-                "description": format!("{auth_note} Any parameter not listed here answers 405 with an `Allow` header holding the same URL without the unknown parameters. By `submission_date`, answers carry `Cache-Control: max-age=<cache timeout>` and an `ETag` that changes when new data lands; a matching `If-None-Match` answers 304. By `build_id`: `max-age` = time left in the server cache + 3600, no ETag. Without `stats`, `group_by` and `top` the answer is exactly the original service's."),
+                "description": format!("{auth_note} Any parameter not listed here answers 405 with an `Allow` header holding the same URL without the unknown parameters. By `submission_date`, answers carry `Cache-Control: max-age=<cache timeout>` and an `ETag` that changes when new data lands; a matching `If-None-Match` answers 304. By `build_id`: `max-age` = time left in the server cache + 3600, no ETag. Without `stats`, `group_by`, `top` and `ci` the answer is exactly the original service's."),
                 "parameters": full_params,
                 "responses": analysis_responses("The metric", "MetricResponse")},
               "post": {
@@ -267,6 +341,7 @@ pub fn document() -> Value {
                     "400": error_response("Malformed body or a bad parameter value"),
                     "403": error_response("Needs authorization (release channel, auth-only metric)"),
                     "404": error_response("Missing version/dates/metric, malformed date, deny-listed metric, or no data"),
+                    "409": error_response("`ci` on data without complete replicate groups (code `no_replicates`)"),
                     "413": error_response("Body over the size limit")}}},
             "/aggregates_by/{prefix}/channels/{channel}/evolution/": {"get": {
                 "summary": "Per-date pings, samples, sum and statistics (default mean,p5,p25,p50,p75,p95), one series per label or group, without buckets.",
@@ -284,5 +359,9 @@ pub fn document() -> Value {
                 "parameters": labels_params,
                 "responses": analysis_responses("The labels", "LabelPage")}}
         }
-    })
+    });
+    for (name, schema) in ci_schemas() {
+        doc["components"]["schemas"][name] = schema;
+    }
+    doc
 }

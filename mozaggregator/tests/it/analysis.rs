@@ -15,7 +15,7 @@ const KEYED: &str = "version=42&dates=20150601,20150602&metric=KEYED_MS";
 
 /// The common store plus version 42 with a keyed metric of 20 labels: label `Lnn` has `nn + 1`
 /// pings per date (so `L19` has the most).
-fn analysis_client() -> TestClient<mozaggregator_http::App> {
+pub(crate) fn analysis_client() -> TestClient<mozaggregator_http::App> {
     let store = store();
     for date in [D1, D2] {
         let mut batch = Batch::new(date.parse().unwrap());
@@ -48,26 +48,26 @@ fn analysis_client() -> TestClient<mozaggregator_http::App> {
     client
 }
 
-async fn get(c: &TestClient<mozaggregator_http::App>, url: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(c: &TestClient<mozaggregator_http::App>, url: &str) -> (StatusCode, Value) {
     let r = c.get(url).send().await;
     status_json(r).await
 }
 
 /// The JSON answer to a GET of `url`, which must succeed.
-async fn get_ok(c: &TestClient<mozaggregator_http::App>, url: &str) -> Value {
+pub(crate) async fn get_ok(c: &TestClient<mozaggregator_http::App>, url: &str) -> Value {
     let (s, v) = get(c, url).await;
     assert_eq!(s, StatusCode::OK, "{url}: {v}");
     v
 }
 
-async fn status_json(r: TestResponse) -> (StatusCode, Value) {
+pub(crate) async fn status_json(r: TestResponse) -> (StatusCode, Value) {
     let status = r.0.status();
     let bytes = r.0.into_body().into_bytes().await.unwrap();
     let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, v)
 }
 
-async fn raw(c: &TestClient<mozaggregator_http::App>, url: &str) -> Vec<u8> {
+pub(crate) async fn raw(c: &TestClient<mozaggregator_http::App>, url: &str) -> Vec<u8> {
     let r = c.get(url).send().await;
     r.0.into_body().into_bytes().await.unwrap().to_vec()
 }
@@ -82,7 +82,7 @@ async fn without_new_parameters_the_answer_is_unchanged() {
         text.contains(r#"{"date":"20150601","label":"","count":4,"sum":400,"histogram":[0,16,"#),
         "{text}"
     );
-    for new_key in ["stats", "group", "stats_buckets"] {
+    for new_key in ["stats", "group", "stats_buckets", "ci"] {
         assert!(!text.contains(new_key), "{new_key} in {text}");
     }
 }

@@ -8,6 +8,7 @@ mod common;
 mod core_common;
 
 mod analysis;
+mod analysis_ci;
 mod api;
 mod auth;
 mod cli_definitions;

@@ -87,7 +87,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 ///
 /// | core error | Python |
 /// |---|---|
-/// | bad input: layouts, arguments, parse errors, definitions, overflow, layout mismatch | `ValueError` |
+/// | bad input: layouts, arguments, parse errors, definitions, overflow, layout mismatch; an interval asked of data without replicate groups | `ValueError` |
 /// | unknown metric | `KeyError` |
 /// | file I/O | `OSError` (the errno subclass, e.g. `FileNotFoundError`, with `filename` set) |
 /// | a store failure of kind locked, read-only, corrupt (damaged pages or rows), not a store, I/O, unavailable (database unreachable) | `StoreLockedError`, `StoreReadOnlyError`, `StoreDamagedError`, `NotAStoreError`, `StoreDiskError`, `StoreUnavailableError` |
@@ -123,7 +123,8 @@ pub(crate) fn to_py_err(err: Error) -> PyErr {
         | Error::Merge(_)
         | Error::Definition { .. }
         | Error::Parse { .. }
-        | Error::Invalid { .. } => PyValueError::new_err(message),
+        | Error::Invalid { .. }
+        | Error::NoReplicates(_) => PyValueError::new_err(message),
         Error::Store(e) => match e.kind() {
             StoreErrorKind::Locked => StoreLockedError::new_err(message),
             StoreErrorKind::ReadOnly => StoreReadOnlyError::new_err(message),

@@ -1,15 +1,30 @@
 //! `QueryResult`: the answer to ``Store.query``, and the statistics a notebook reads from it
 //! (mean, percentiles, CDF, proportions, comparisons), computed by the core's `stats` module —
-//! the same numbers as the HTTP API's.
+//! the same numbers as the HTTP API's. With ``ci=``, the intervals over the store's replicate
+//! groups, read once from the store the result came from.
 
-use mozaggregator_core::analysis::{attach_stats, Comparison, DEFAULT_STATS};
-use mozaggregator_core::query::{Bucket, MetricResponse};
-use mozaggregator_core::stats::{self, Distribution, Stat};
+use std::sync::{Arc, OnceLock};
+
+use mozaggregator_core::analysis::{
+    attach_intervals, attach_stats, Comparison, MetricRequest, ReplicateAnswers, DEFAULT_STATS,
+    DEFAULT_THRESHOLD,
+};
+use mozaggregator_core::definitions::Definitions;
+use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
+use mozaggregator_core::stats::{self, Confidence, Distribution, PercentileMethod, Stat};
+use mozaggregator_core::{Error, Store};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::convert::{state_parts, to_python, Reduce};
 use crate::error::IntoPyResult;
+
+/// Where a result came from: enough to read its replicate groups when an interval is asked.
+pub(crate) struct Source {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) definitions: Arc<Definitions>,
+    pub(crate) request: MetricRequest,
+}
 
 /// Format version of the pickled state of a `QueryResult`.
 const STATE_VERSION: u8 = 1;
@@ -35,6 +50,10 @@ pub(crate) struct PyQueryResult {
     /// One dict per (date, label): ``date``, ``label``, ``count``, ``sum``, ``histogram``.
     #[pyo3(get)]
     data: Py<PyAny>,
+    /// The store and request, for intervals (none once unpickled).
+    source: Option<Source>,
+    /// The replicate groups' answers, read on the first interval asked.
+    replicates: OnceLock<ReplicateAnswers>,
 }
 
 impl PyQueryResult {
@@ -53,7 +72,59 @@ impl PyQueryResult {
             kind: response.kind.clone(),
             description: response.description.clone(),
             response,
+            source: None,
+            replicates: OnceLock::new(),
         })
+    }
+
+    /// The result, able to read its replicate groups from `source` for `ci=`.
+    pub(crate) fn with_source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// The replicate groups' answers to the same request, read from the store on first use
+    /// (the GIL released meanwhile).
+    fn replicates(&self, py: Python<'_>) -> PyResult<&ReplicateAnswers> {
+        if let Some(groups) = self.replicates.get() {
+            return Ok(groups);
+        }
+        let source = self.source.as_ref().ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(
+                "ci needs the store this result was queried from, and an unpickled result \
+                 has none: query the store again",
+            )
+        })?;
+        let (_, groups) = py
+            .detach(|| {
+                source
+                    .request
+                    .run_replicated(source.store.as_ref(), &source.definitions)
+            })
+            .py()?
+            .ok_or_else(|| {
+                Error::NoReplicates("the store no longer has data for this query".to_string())
+            })
+            .py()?;
+        Ok(self.replicates.get_or_init(|| groups))
+    }
+
+    /// The answer with `stats` and, with `ci`, their intervals on every entry.
+    fn with_stats(
+        &self,
+        py: Python<'_>,
+        stats: &[Stat],
+        method: PercentileMethod,
+        ci: Option<Confidence>,
+    ) -> PyResult<MetricResponse> {
+        let mut response = self.response.clone();
+        attach_stats(&mut response, stats, method).py()?;
+        if let Some(level) = ci {
+            let groups = self.replicates(py)?;
+            py.detach(|| attach_intervals(&mut response, groups, stats, method, level))
+                .py()?;
+        }
+        Ok(response)
     }
 
     /// Applies `f` to the distribution of every data entry.
@@ -96,21 +167,37 @@ impl PyQueryResult {
     /// Percentiles of each data entry, in ``data`` order: one dict per entry, ``{"p50": x,
     /// …}`` (``None`` when undefined). ``method``: ``"interp"`` (default), ``"nearest"``
     /// (GLAM) or ``"tmo"`` (telemetry.js v2); see docs/statistics.md.
-    #[pyo3(signature = (ps = vec![5.0, 25.0, 50.0, 75.0, 95.0], *, method = "interp"))]
+    ///
+    /// ``ci`` (``0.9``, ``0.95`` or ``0.99``) adds ``"p50_lower"`` and ``"p50_upper"``: the
+    /// jackknife interval over the store's replicate groups, as the HTTP API's ``ci=`` gives
+    /// it (``None`` when it cannot be computed). The groups are read from the store on the
+    /// first interval asked; a store without them raises ``ValueError``.
+    #[pyo3(signature = (ps = vec![5.0, 25.0, 50.0, 75.0, 95.0], *, method = "interp", ci = None))]
     fn percentiles<'py>(
         &self,
         py: Python<'py>,
         ps: Vec<f64>,
         method: &str,
+        ci: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let method = method.parse().py()?;
         let names: Vec<String> = ps.iter().map(|p| Stat::Percentile(*p).name()).collect();
         let rows = self.per_entry(|d| stats::percentiles(d, &ps, method));
+        let intervals = match ci.map(level_arg).transpose()? {
+            Some(level) => {
+                let wanted: Vec<Stat> = ps.iter().map(|p| Stat::Percentile(*p)).collect();
+                Some(self.with_stats(py, &wanted, method, Some(level))?.data)
+            }
+            None => None,
+        };
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        for (i, row) in rows.into_iter().enumerate() {
             let dict = PyDict::new(py);
             for (name, p) in names.iter().zip(row.py()?) {
                 dict.set_item(name, p.value)?;
+            }
+            if let Some(point) = intervals.as_ref().and_then(|d| d.get(i)) {
+                set_bounds(&dict, point)?;
             }
             out.push(dict);
         }
@@ -130,19 +217,24 @@ impl PyQueryResult {
     /// One dict per data entry with ``date``, ``label`` (``group`` when grouped), ``samples``
     /// and each requested statistic (default ``mean, p5, p25, p50, p75, p95``), as the HTTP
     /// API's ``stats`` parameter computes them.
-    #[pyo3(signature = (stats = None, *, method = "interp"))]
+    ///
+    /// ``ci`` (``0.9``, ``0.95`` or ``0.99``) adds ``"mean_lower"``, ``"mean_upper"``,
+    /// ``"p50_lower"``, … after the statistics: each one's jackknife interval over the store's
+    /// replicate groups, as the HTTP API's ``ci=`` gives it.
+    #[pyo3(signature = (stats = None, *, method = "interp", ci = None))]
     fn stats<'py>(
         &self,
         py: Python<'py>,
         stats: Option<&Bound<'py, PyAny>>,
         method: &str,
+        ci: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let wanted = match stats {
             Some(s) => stat_list(s)?,
             None => Stat::parse_list(DEFAULT_STATS).py()?,
         };
-        let mut response = self.response.clone();
-        attach_stats(&mut response, &wanted, method.parse().py()?).py()?;
+        let level = ci.map(level_arg).transpose()?;
+        let response = self.with_stats(py, &wanted, method.parse().py()?, level)?;
         let mut out = Vec::with_capacity(response.data.len());
         for point in &response.data {
             let dict = PyDict::new(py);
@@ -155,6 +247,7 @@ impl PyQueryResult {
                 let values = to_python(py, &summary.values_json())?;
                 dict.update(values.cast::<PyDict>()?.as_mapping())?;
             }
+            set_bounds(&dict, point)?;
             out.push(dict);
         }
         Ok(out)
@@ -200,14 +293,21 @@ impl PyQueryResult {
 /// Compares two query results of the same metric layout, each pooled over all its entries:
 /// ``{"kind", "buckets", "a", "b", "deltas", "distances"}`` exactly as the HTTP ``compare/``
 /// route answers (deltas are B − A). ``ValueError`` when the layouts differ.
+///
+/// ``ci`` (``0.9``, ``0.95`` or ``0.99``) adds the intervals over the replicate groups of
+/// both results' stores (groups paired by index) and ``"ci"`` with the verdict, as the HTTP
+/// route's ``ci=`` (``threshold``: its verdict's threshold, default 0.01); a store without
+/// replicate groups, or two sides with different counts, raise ``ValueError``.
 #[pyfunction]
-#[pyo3(signature = (a, b, *, stats = None, method = "interp"))]
+#[pyo3(signature = (a, b, *, stats = None, method = "interp", ci = None, threshold = None))]
 pub(crate) fn compare<'py>(
     py: Python<'py>,
     a: PyRef<'py, PyQueryResult>,
     b: PyRef<'py, PyQueryResult>,
     stats: Option<&Bound<'py, PyAny>>,
     method: &str,
+    ci: Option<&Bound<'py, PyAny>>,
+    threshold: Option<f64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let wanted = match stats {
         Some(s) => stat_list(s)?,
@@ -215,10 +315,51 @@ pub(crate) fn compare<'py>(
     };
     let method = method.parse().py()?;
     let (ra, rb) = (&a.response, &b.response);
+    let Some(level) = ci.map(level_arg).transpose()? else {
+        if threshold.is_some() {
+            return Err(Error::invalid(
+                "threshold",
+                "threshold sets the verdict of ci=: add ci=0.95",
+            ))
+            .py();
+        }
+        let comparison = py
+            .detach(|| Comparison::between(ra, rb, &wanted, method))
+            .py()?;
+        return to_python(py, &comparison);
+    };
+    let threshold = match threshold {
+        Some(t) => mozaggregator_core::params::parse_threshold(&t.to_string()).py()?,
+        None => DEFAULT_THRESHOLD,
+    };
+    let (ga, gb) = (a.replicates(py)?, b.replicates(py)?);
     let comparison = py
-        .detach(|| Comparison::between(ra, rb, &wanted, method))
+        .detach(|| {
+            Comparison::between_replicated((ra, ga), (rb, gb), &wanted, method, level, threshold)
+        })
         .py()?;
     to_python(py, &comparison)
+}
+
+/// A confidence level given as a float (``0.95``) or a string (``"0.95"``).
+pub(crate) fn level_arg(level: &Bound<'_, PyAny>) -> PyResult<Confidence> {
+    let text = match level.extract::<String>() {
+        Ok(s) => s,
+        Err(_) => level.extract::<f64>()?.to_string(),
+    };
+    text.parse().py()
+}
+
+/// Adds ``"<stat>_lower"`` and ``"<stat>_upper"`` for each interval of `point`'s ``ci``.
+fn set_bounds(dict: &Bound<'_, PyDict>, point: &DataPoint) -> PyResult<()> {
+    let Some(ci) = &point.ci else {
+        return Ok(());
+    };
+    for (name, interval) in &ci.stats {
+        dict.set_item(format!("{name}_lower"), interval.map(|i| i.lower))?;
+        dict.set_item(format!("{name}_upper"), interval.map(|i| i.upper))?;
+    }
+    Ok(())
 }
 
 /// A state `_from_state` cannot read.

@@ -10,7 +10,8 @@ use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::params::{expand_dates, parse_group_by};
 use mozaggregator_core::query::{ApiFilterOptions, MetricQuery};
 use mozaggregator_core::store::{
-    is_postgres_url, redact_url, Batch, FilterOptions, QueryRow, SeriesQuery, WriteReport,
+    is_postgres_url, redact_url, Batch, FilterOptions, QueryRow, ReplicateRows, SeriesQuery,
+    WriteReport,
 };
 use mozaggregator_core::{
     Date, DateVersion, Dimension, Error, Filter, Histogram, MemoryStore, Prefix, Selection,
@@ -22,7 +23,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::convert::{rows_to_python, scan_rows, to_python};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
-use crate::result::{stat_list, PyQueryResult};
+use crate::result::{stat_list, PyQueryResult, Source};
 
 /// A store of aggregates: a SQLite file (``Store(path)`` or ``Store.open(path)``) or memory
 /// (``Store()`` or ``Store.memory()``).
@@ -197,9 +198,12 @@ impl PyStore {
     /// are keyword-only: ``group_by`` (a filter name or ``"label"``), ``top`` (keyed metrics:
     /// keep the K labels with most pings, the rest summed into ``"__other__"``), ``stats``
     /// (e.g. ``["mean", "p50", "p99.9"]``: each data entry gets ``stats`` and
-    /// ``stats_buckets`` as over HTTP) and ``pct_method`` (``"interp"``, ``"nearest"``,
-    /// ``"tmo"``).
-    #[pyo3(signature = (prefix, channel, version, dates, metric, *, group_by = None, top = None, stats = None, pct_method = None, **filters))]
+    /// ``stats_buckets`` as over HTTP), ``pct_method`` (``"interp"``, ``"nearest"``,
+    /// ``"tmo"``) and ``ci`` (``0.9``, ``0.95`` or ``0.99``: each entry also gets ``ci``, the
+    /// statistics' intervals over the store's replicate groups, as over HTTP; ``ValueError``
+    /// when the store has none for these dates). The result's ``percentiles``, ``stats`` and
+    /// ``compare`` take ``ci`` too.
+    #[pyo3(signature = (prefix, channel, version, dates, metric, *, group_by = None, top = None, stats = None, pct_method = None, ci = None, **filters))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -213,6 +217,7 @@ impl PyStore {
         top: Option<usize>,
         stats: Option<&Bound<'_, PyAny>>,
         pct_method: Option<&str>,
+        ci: Option<&Bound<'_, PyAny>>,
         filters: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyQueryResult> {
         let query = MetricQuery {
@@ -232,13 +237,21 @@ impl PyStore {
             },
             stats: stats.map(stat_list).transpose()?,
             method: pct_method.unwrap_or("interp").parse().py()?,
+            ci: ci.map(crate::result::level_arg).transpose()?,
+            threshold: None,
         };
         let response = py
             .detach(|| request.run(self.inner.as_ref(), &self.definitions))
             .py()?
             .ok_or_else(|| Error::UnknownMetric(metric.to_owned()))
             .py()?;
-        PyQueryResult::new(py, metric, response)
+        Ok(
+            PyQueryResult::new(py, metric, response)?.with_source(Source {
+                store: self.inner.clone(),
+                definitions: self.definitions.clone(),
+                request,
+            }),
+        )
     }
 
     /// Every stored row as a dict, with the fields and in the order of ``mozaggregator
@@ -356,6 +369,9 @@ impl Store for Closable {
     }
     fn query(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Vec<QueryRow>> {
         self.get()?.query(query)
+    }
+    fn replicates(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Option<ReplicateRows>> {
+        self.get()?.replicates(query)
     }
     fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<Date>> {
         self.get()?.absorbed(target)

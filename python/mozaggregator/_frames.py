@@ -75,18 +75,37 @@ def records_frame(rows: Iterable[Mapping[str, Any]]) -> Any:
     return pd.DataFrame(list(rows))
 
 
+#: The interval columns of ``comparison_frame`` for ``compare(..., ci=…)``.
+CI_COLUMNS = ["lower", "upper", "relative_lower", "relative_upper", "excludes_zero"]
+
+
 def comparison_frame(comparison: Mapping[str, Any]) -> Any:
     """``compare(a, b)`` as a pandas DataFrame: one row per statistic (``samples``, ``pings``,
-    ``mean``, each percentile) with columns ``a``, ``b``, ``absolute`` and ``relative``."""
+    ``mean``, each percentile) with columns ``a``, ``b``, ``absolute`` and ``relative``.
+
+    With ``compare(..., ci=…)`` also ``lower`` and ``upper`` (the interval of ``absolute``),
+    ``relative_lower``, ``relative_upper`` and ``excludes_zero`` (of ``absolute``'s
+    interval); ``None`` for ``samples`` and ``pings``, which have no interval."""
     pd = require_pandas()
+    with_ci = "ci" in comparison
     records = []
     for name, delta in comparison["deltas"].items():
         if name in ("samples", "pings", "mean"):
             a, b = comparison["a"][name], comparison["b"][name]
         else:
             a, b = comparison["a"]["percentiles"][name], comparison["b"]["percentiles"][name]
-        records.append({"stat": name, "a": a, "b": b, **delta})
-    return pd.DataFrame(records, columns=["stat", "a", "b", "absolute", "relative"]).set_index("stat")
+        record = {"stat": name, "a": a, "b": b,
+                  "absolute": delta["absolute"], "relative": delta["relative"]}
+        if with_ci:
+            ci = delta.get("ci") or {}
+            absolute, relative = ci.get("absolute") or {}, ci.get("relative") or {}
+            record.update(lower=absolute.get("lower"), upper=absolute.get("upper"),
+                          relative_lower=relative.get("lower"),
+                          relative_upper=relative.get("upper"),
+                          excludes_zero=absolute.get("excludes_zero"))
+        records.append(record)
+    columns = ["stat", "a", "b", "absolute", "relative", *(CI_COLUMNS if with_ci else [])]
+    return pd.DataFrame(records, columns=columns).set_index("stat")
 
 
 def buckets_frame(result: Any, values: Iterable[Iterable[float]]) -> Any:
@@ -131,11 +150,16 @@ def _result_to_pandas(self: QueryResult) -> Any:
 
 
 def _result_stats_frame(
-    self: QueryResult, stats: Union[str, Sequence[str], None] = None, *, method: str = "interp"
+    self: QueryResult,
+    stats: Union[str, Sequence[str], None] = None,
+    *,
+    method: str = "interp",
+    ci: Union[float, str, None] = None,
 ) -> Any:
-    """``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas)."""
+    """``stats(...)`` as a pandas DataFrame (``ImportError`` without pandas); with ``ci``, the
+    ``<stat>_lower`` and ``<stat>_upper`` columns of the intervals."""
     require_pandas()
-    return records_frame(self.stats(stats, method=method))  # type: ignore[arg-type]
+    return records_frame(self.stats(stats, method=method, ci=ci))  # type: ignore[arg-type]
 
 
 def _result_proportions_frame(self: QueryResult) -> Any:

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence, Union
 from mozaggregator.types import (
     AggregateRow,
     Comparison,
+    ConfidenceLevel,
     DateVersion,
     Dimension,
     FilterOptions,
@@ -72,8 +73,11 @@ def compare(
     *,
     stats: _Stats | None = None,
     method: PercentileMethod = "interp",
+    ci: ConfidenceLevel | None = None,
+    threshold: float | None = None,
 ) -> Comparison:
-    """Compares two query results (each pooled): sides, deltas (B − A) and distances."""
+    """Compares two query results (each pooled): sides, deltas (B − A) and distances; with
+    ``ci``, their intervals over the replicate groups and a verdict."""
 
 class BucketLayout:
     """A histogram's bucket layout."""
@@ -189,15 +193,27 @@ class QueryResult:
         """Added by ``mozaggregator`` (pandas)."""
     def mean(self) -> list[float | None]: ...
     def percentiles(
-        self, ps: Sequence[float] = ..., *, method: PercentileMethod = "interp"
+        self,
+        ps: Sequence[float] = ...,
+        *,
+        method: PercentileMethod = "interp",
+        ci: ConfidenceLevel | None = None,
     ) -> list[dict[str, float | None]]: ...
     def cdf(self) -> list[list[float]]: ...
     def proportions(self) -> list[list[float]]: ...
     def stats(
-        self, stats: _Stats | None = None, *, method: PercentileMethod = "interp"
+        self,
+        stats: _Stats | None = None,
+        *,
+        method: PercentileMethod = "interp",
+        ci: ConfidenceLevel | None = None,
     ) -> list[StatsRow]: ...
     def stats_frame(
-        self, stats: _Stats | None = None, *, method: PercentileMethod = "interp"
+        self,
+        stats: _Stats | None = None,
+        *,
+        method: PercentileMethod = "interp",
+        ci: ConfidenceLevel | None = None,
     ) -> Any:
         """Added by ``mozaggregator`` (pandas)."""
     def proportions_frame(self) -> Any:
@@ -239,6 +255,7 @@ class Store:
         top: int | None = None,
         stats: _Stats | None = None,
         pct_method: PercentileMethod | None = None,
+        ci: ConfidenceLevel | None = None,
         **filters: str | Sequence[str],
     ) -> QueryResult: ...
     def close(self) -> None: ...

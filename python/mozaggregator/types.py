@@ -17,12 +17,18 @@ from typing import Any, Dict, List, Literal, Mapping, Optional, TypedDict, Union
 __all__ = [
     "AggregateRow",
     "Comparison",
+    "ComparisonCi",
     "ComparisonSide",
+    "ConfidenceLevel",
     "DateVersion",
     "Delta",
+    "DeltaCi",
+    "DeltaInterval",
     "Dimension",
     "Distances",
+    "EntryCi",
     "FilterOptions",
+    "Interval",
     "Kind",
     "PERCENTILE_METHODS",
     "Path",
@@ -32,6 +38,7 @@ __all__ = [
     "QueryAnswer",
     "QueryEntry",
     "Report",
+    "SideCi",
     "StatsRow",
     "WriteReport",
 ]
@@ -48,6 +55,8 @@ PercentileMethod = Literal["interp", "nearest", "tmo"]
 PERCENTILE_METHODS = ("interp", "nearest", "tmo")
 #: The dimensions a query can be grouped by (``group_by=``).
 Dimension = Literal["application", "architecture", "os", "osVersion", "child", "label"]
+#: A confidence level of ``ci=``: ``0.9``, ``0.95`` or ``0.99``, as a float or a string.
+ConfidenceLevel = Union[float, Literal["0.9", "0.95", "0.99"]]
 #: The kinds of bucket layouts.
 Kind = Literal["exponential", "linear", "boolean", "flag", "count", "enumerated", "categorical"]
 
@@ -77,13 +86,40 @@ class _QueryEntryRequired(TypedDict):
     histogram: List[int]
 
 
+class Interval(TypedDict):
+    """A jackknife interval over replicate groups: the estimate from all groups, its bounds
+    and standard error (docs/statistics.md, "Intervals")."""
+
+    estimate: Optional[float]
+    lower: Optional[float]
+    upper: Optional[float]
+    se: Optional[float]
+
+
+class DeltaInterval(Interval):
+    """The interval of a delta of ``compare(..., ci=…)``, and whether it leaves 0 out."""
+
+    excludes_zero: bool
+
+
+class EntryCi(TypedDict):
+    """``ci`` of a query entry: each statistic's interval (``None`` when it cannot be
+    computed), by name."""
+
+    level: float
+    replicates: int
+    pings: int
+    stats: Dict[str, Optional[Interval]]
+
+
 class QueryEntry(_QueryEntryRequired, total=False):
     """One entry of ``QueryResult.data``: a date and label; ``group`` with ``group_by``,
-    ``stats`` and ``stats_buckets`` with ``stats``."""
+    ``stats`` and ``stats_buckets`` with ``stats``, ``ci`` with ``ci``."""
 
     group: str
     stats: Dict[str, Optional[float]]
     stats_buckets: Dict[str, Optional[List[Union[int, str]]]]
+    ci: EntryCi
 
 
 class QueryAnswer(TypedDict):
@@ -103,7 +139,8 @@ class _StatsRowRequired(TypedDict):
 
 class StatsRow(_StatsRowRequired, total=False):
     """One entry of ``QueryResult.stats()``: ``samples`` and each requested statistic
-    (``"mean"``, ``"p50"``, …: a float or ``None``) by name; ``group`` when grouped."""
+    (``"mean"``, ``"p50"``, …: a float or ``None``) by name; ``group`` when grouped; with
+    ``ci``, ``"mean_lower"``, ``"mean_upper"``, ``"p50_lower"``, … as well."""
 
     group: str
     tmo_mean: Optional[float]
@@ -177,17 +214,40 @@ class _SideRequired(TypedDict):
     proportions: List[float]
 
 
+class SideCi(TypedDict):
+    """``ci`` of a side of ``compare(..., ci=…)``: the intervals of its statistics."""
+
+    pings: int
+    mean: Optional[Interval]
+    percentiles: Dict[str, Optional[Interval]]
+    proportions: List[Optional[Interval]]
+
+
 class ComparisonSide(_SideRequired, total=False):
-    """One side of ``compare()``: its entries pooled (``tmo_mean`` with ``method="tmo"``)."""
+    """One side of ``compare()``: its entries pooled (``tmo_mean`` with ``method="tmo"``,
+    ``ci`` with ``ci``)."""
 
     tmo_mean: Optional[float]
+    ci: SideCi
 
 
-class Delta(TypedDict):
-    """B − A of one statistic of ``compare()``."""
+class DeltaCi(TypedDict):
+    """The intervals of one delta of ``compare(..., ci=…)``."""
 
+    absolute: Optional[DeltaInterval]
+    relative: Optional[DeltaInterval]
+
+
+class _DeltaRequired(TypedDict):
     absolute: Optional[float]
     relative: Optional[float]
+
+
+class Delta(_DeltaRequired, total=False):
+    """B − A of one statistic of ``compare()`` (``ci`` with ``ci``, for the mean and the
+    percentiles)."""
+
+    ci: DeltaCi
 
 
 class Distances(TypedDict):
@@ -198,12 +258,31 @@ class Distances(TypedDict):
     cdf_squared: float
 
 
-class Comparison(TypedDict):
-    """``mozaggregator.compare(a, b)``: what the HTTP ``compare/`` route answers."""
+class ComparisonCi(TypedDict):
+    """``ci`` of ``compare(..., ci=…)``: the verdict (``"same"``, ``"differs"``, or ``None``
+    without an interval of the median's or the mean's relative change), what triggered it,
+    the intervals it read and each bucket's proportion delta's intervals."""
 
+    level: float
+    replicates: int
+    threshold: float
+    verdict: Optional[Literal["same", "differs"]]
+    triggered_by: List[str]
+    checked: Dict[str, Optional[DeltaInterval]]
+    proportions: List[DeltaCi]
+
+
+class _ComparisonRequired(TypedDict):
     kind: str
     buckets: List[Union[int, str]]
     a: ComparisonSide
     b: ComparisonSide
     deltas: Dict[str, Delta]
     distances: Distances
+
+
+class Comparison(_ComparisonRequired, total=False):
+    """``mozaggregator.compare(a, b)``: what the HTTP ``compare/`` route answers (``ci``
+    with ``ci``)."""
+
+    ci: ComparisonCi

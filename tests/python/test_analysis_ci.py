@@ -153,6 +153,8 @@ def served(tmp_path_factory):
     store = mozaggregator.Store.open(str(path))
     try:
         agg.write(store)
+        channel, version, metric, _ = selection(store)
+        store.query("submission_date", channel, version, DAYS, metric, ci=0.95)
     except ValueError as err:
         if "replicate" not in str(err):
             raise

@@ -183,7 +183,7 @@ pub fn document() -> Value {
             ),
             query_with(
                 "threshold",
-                "With `ci`: the smallest relative change of the median or the mean that the verdict calls `differs` (default 0.01, i.e. 1 %); a number from 0. Without `ci`, 400",
+                "With `ci`: the smallest relative change of the median or the mean that the verdict calls `differs` (default 0.01, i.e. 1 %); a number from 0 (anything else is 400); unused without `ci`",
                 json!("0.01"),
                 json!({"type": "number", "minimum": 0}),
             ),

@@ -296,8 +296,9 @@ impl PyQueryResult {
 ///
 /// ``ci`` (``0.9``, ``0.95`` or ``0.99``) adds the intervals over the replicate groups of
 /// both results' stores (groups paired by index) and ``"ci"`` with the verdict, as the HTTP
-/// route's ``ci=`` (``threshold``: its verdict's threshold, default 0.01); a store without
-/// replicate groups, or two sides with different counts, raise ``ValueError``.
+/// route's ``ci=`` (``threshold``: its verdict's threshold, default 0.01, unused without
+/// ``ci``); a store without replicate groups, or two sides with different counts, raise
+/// ``ValueError``.
 #[pyfunction]
 #[pyo3(signature = (a, b, *, stats = None, method = "interp", ci = None, threshold = None))]
 pub(crate) fn compare<'py>(
@@ -315,22 +316,16 @@ pub(crate) fn compare<'py>(
     };
     let method = method.parse().py()?;
     let (ra, rb) = (&a.response, &b.response);
+    let threshold = threshold
+        .map(|t| mozaggregator_core::params::parse_threshold(&t.to_string()))
+        .transpose()
+        .py()?
+        .unwrap_or(DEFAULT_THRESHOLD);
     let Some(level) = ci.map(level_arg).transpose()? else {
-        if threshold.is_some() {
-            return Err(Error::invalid(
-                "threshold",
-                "threshold sets the verdict of ci=: add ci=0.95",
-            ))
-            .py();
-        }
         let comparison = py
             .detach(|| Comparison::between(ra, rb, &wanted, method))
             .py()?;
         return to_python(py, &comparison);
-    };
-    let threshold = match threshold {
-        Some(t) => mozaggregator_core::params::parse_threshold(&t.to_string()).py()?,
-        None => DEFAULT_THRESHOLD,
     };
     let (ga, gb) = (a.replicates(py)?, b.replicates(py)?);
     let comparison = py

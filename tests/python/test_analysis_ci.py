@@ -88,8 +88,9 @@ def test_without_replicate_groups_ci_is_a_value_error(plain_store):
             r.percentiles([50], ci=bad)
         with pytest.raises(ValueError, match="0.9, 0.95 or 0.99"):
             query(ci=bad)
-    with pytest.raises(ValueError, match="ci"):
-        mozaggregator.compare(r, r, threshold=0.05)
+    with pytest.raises(ValueError, match="relative change"):
+        mozaggregator.compare(r, r, threshold=-0.05)
+    assert "ci" not in mozaggregator.compare(r, r, threshold=0.05)
     # An unpickled result has no store to read the groups from.
     with pytest.raises(ValueError, match="unpickled"):
         pickle.loads(pickle.dumps(r)).percentiles([50], ci=0.95)

@@ -99,12 +99,13 @@ impl Comparison {
     /// Runs both sides and compares them. `Ok(None)` when either side has no data.
     ///
     /// With `a.ci`, each side is also read per replicate group and the comparison carries
-    /// intervals and a verdict ([`Comparison::between_replicated`], threshold `a.threshold`).
+    /// intervals and a verdict ([`Comparison::between_replicated`], threshold `a.threshold`;
+    /// without `ci` the threshold has nothing to set, as `pct_method` without `stats`).
     ///
     /// # Errors
     /// Store failures; different layouts on the two sides ([`Error::Invalid`], what
-    /// `compare`); a `threshold` without `ci` ([`Error::Invalid`]); with `ci`,
-    /// [`Error::NoReplicates`] when a side has no complete replicate groups.
+    /// `compare`); with `ci`, [`Error::NoReplicates`] when a side has no complete replicate
+    /// groups.
     pub fn of(
         a: &MetricRequest,
         b: &MetricRequest,
@@ -121,12 +122,6 @@ impl Comparison {
         };
         let stats = stats_or_default(a.stats.as_ref())?;
         let Some(level) = a.ci else {
-            if a.threshold.is_some() {
-                return Err(Error::invalid(
-                    "threshold",
-                    "`threshold` sets the verdict of an interval comparison: add ci=0.95 (or                      0.9, 0.99)",
-                ));
-            }
             let Some(ra) = plain(a).run(store, definitions)? else {
                 return Ok(None);
             };

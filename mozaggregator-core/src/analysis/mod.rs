@@ -56,7 +56,8 @@ pub struct MetricRequest {
     /// (statistics default to [`DEFAULT_STATS`] then).
     pub ci: Option<Confidence>,
     /// `compare/` with `ci`: the smallest relative change of the median or the mean that the
-    /// verdict calls a difference ([`DEFAULT_THRESHOLD`] when not given).
+    /// verdict calls a difference ([`DEFAULT_THRESHOLD`] when not given; unused without
+    /// `ci`).
     pub threshold: Option<f64>,
 }
 

@@ -355,8 +355,11 @@ fn a_high_threshold_keeps_a_clear_change_the_same() {
     let ci = c.ci.unwrap();
     assert_eq!((ci.verdict, ci.threshold), (Some(Verdict::Same), 1000.0));
     assert!(ci.checked[0].1.unwrap().excludes_zero);
-    // A threshold without ci is a mistake, not a no-op.
-    let err = compare(&store, &[("threshold", "0.05")]).unwrap_err();
+    // Without ci the threshold has nothing to set (as pct_method without stats).
+    let c = compare(&store, &[("threshold", "0.05")]).unwrap().unwrap();
+    assert!(c.ci.is_none());
+    // A threshold that is not a relative change is refused.
+    let err = ParsedParams::from_pairs([("threshold", "-0.5")], Accepts::COMPARE).unwrap_err();
     assert!(
         matches!(
             err,

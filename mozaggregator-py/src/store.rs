@@ -357,6 +357,12 @@ impl Store for Closable {
     fn query(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Vec<QueryRow>> {
         self.get()?.query(query)
     }
+    fn replicates(
+        &self,
+        query: &SeriesQuery,
+    ) -> mozaggregator_core::Result<Option<mozaggregator_core::store::ReplicateRows>> {
+        self.get()?.replicates(query)
+    }
     fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<Date>> {
         self.get()?.absorbed(target)
     }

@@ -22,7 +22,7 @@ use crate::keys::Prefix;
 use crate::layout::Kind;
 use crate::params::{expand_dates, MetricParams};
 use crate::query::{Bucket, DataPoint, MetricQuery, MetricResponse};
-use crate::stats::{Distribution, PercentileMethod, Plan, Stat};
+use crate::stats::{BoundLogs, Distribution, PercentileMethod, Plan, Stat};
 use crate::store::Store;
 
 /// The label that stands for every label `top` left out.
@@ -149,6 +149,7 @@ pub fn attach_stats(
     let plan = Plan::new(stats)?;
     let kind = response.served_kind();
     let bounds = response.bounds();
+    let logs = BoundLogs::new(&bounds);
     for point in &mut response.data {
         let d = Distribution {
             kind,
@@ -156,7 +157,7 @@ pub fn attach_stats(
             counts: &point.histogram,
             sum: point.sum,
         };
-        point.stats = Some(plan.summarize(&d, method));
+        point.stats = Some(plan.summarize_with(&d, method, Some(&logs)));
     }
     Ok(())
 }

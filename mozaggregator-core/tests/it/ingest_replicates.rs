@@ -416,10 +416,18 @@ fn a_group_row_whose_build_ids_overflow_is_refused_and_counted_apart() {
     let batch = one_batch(&a);
     assert_eq!(batch.rows_refused.count(RowReject::MergeOverflow), 1);
     let group = &batch.replicates.as_ref().unwrap().groups[1];
-    assert!(group.keys().all(|t| t.prefix == Prefix::BuildId), "{group:?}");
+    assert!(
+        group.keys().all(|t| t.prefix == Prefix::BuildId),
+        "{group:?}"
+    );
     assert_eq!(group.len(), 2);
     let total = a.write_to(&MemoryStore::new(), |_| {}).unwrap();
-    assert_eq!(total.replicate_rows_rejected.count(RowReject::MergeOverflow), 1);
+    assert_eq!(
+        total
+            .replicate_rows_rejected
+            .count(RowReject::MergeOverflow),
+        1
+    );
     assert_eq!(total.rows_rejected.count(RowReject::MergeOverflow), 1);
     let r = a.report();
     assert_eq!(r.replicate_rows_rejected.count(RowReject::MergeOverflow), 1);

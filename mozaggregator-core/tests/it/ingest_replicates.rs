@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
-use mozaggregator_core::store::ReplicateTables;
+use mozaggregator_core::store::{ReplicateRows, ReplicateTables};
 use mozaggregator_core::{
     Aggregates, Aggregator, Batch, Date, DateVersion, FilterOptions, Histogram, MemoryStore,
     Options, Prefix, QueryRow, ReplicateCount, RowReject, Selection, SeriesKey, SeriesQuery, Store,
@@ -349,6 +349,9 @@ impl Store for ReplicateCounting {
     }
     fn query(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Vec<QueryRow>> {
         self.0.query(query)
+    }
+    fn replicates(&self, query: &SeriesQuery) -> mozaggregator_core::Result<Option<ReplicateRows>> {
+        self.0.replicates(query)
     }
     fn absorbed(&self, target: &Target) -> mozaggregator_core::Result<BTreeSet<Date>> {
         self.0.absorbed(target)

@@ -7,6 +7,8 @@
 #  2. The CLI end to end (`mozaggregator aggregate`, store write included), 1 and 2 threads.
 #  3. Peak RSS as the input grows (the same pings read 1, 10, 20 times: the same distinct
 #     series), which must stay flat: memory grows with distinct series, not input size.
+#  4. Replicate groups: ingest with `--replicates 20` against without, interleaved in the same
+#     run, and the ratio of their speeds (the goal: at least 0.70).
 #
 # Usage: bench/ingest.sh            (PINGS=2000 RUNS=3 by default; WORK=dir keeps the files)
 set -euo pipefail
@@ -15,6 +17,7 @@ PINGS=${PINGS:-2000}
 RUNS=${RUNS:-3}
 WORK=${WORK:-$(mktemp -d)}
 mkdir -p "$WORK"
+ratios=()
 
 cargo build --release -q -p mozaggregator
 cargo build --release -q --manifest-path bench/ingest-bench/Cargo.toml
@@ -87,5 +90,39 @@ for spec in "1 1" "1 10" "2 1" "2 10" "2 20"; do
   read -r read written < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['pings_read'], r['series_written'])" "$WORK/mem.json")
   echo "| $t | ${n}x | $read | $((rss / 1024)) MB | $written |"
 done
+echo
+
+echo "## Replicate groups: ingest with --replicates 20 against without (same run, interleaved; best of $RUNS runs)"
+echo
+echo "Ingest is reading and aggregating (the report's seconds); the store write after it is not timed here."
+echo
+echo '| threads | replicates | ingest s (report) | pings/s (report) | peak RSS | replicate rows written |'
+echo '|---:|---|---:|---:|---:|---:|'
+for t in 1 2; do
+  best_off="" best_on="" line_off="" line_on=""
+  for _ in $(seq "$RUNS"); do
+    for r in off 20; do
+      flags=()
+      if [ "$r" != off ]; then flags=(--replicates "$r"); fi
+      rm -f "$WORK/rep.sqlite"*
+      /usr/bin/time -f "%M" -o "$WORK/rep-time" \
+        "$BIN" aggregate --db "$WORK/rep.sqlite" --threads "$t" ${flags[@]+"${flags[@]}"} \
+        --report-json "$WORK/rep.json" "$WORK/pings.ndjson" 2> /dev/null
+      rss=$(cat "$WORK/rep-time")
+      read -r secs rest < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['seconds']:.3f} {r['pings_per_s']:.0f} | $((rss / 1024)) MB | {r.get('replicate_rows_written', 0)}\")" "$WORK/rep.json")
+      if [ "$r" = off ]; then
+        if [ -z "$best_off" ] || awk "BEGIN{exit !($secs < $best_off)}"; then best_off=$secs line_off="$secs | $rest"; fi
+      else
+        if [ -z "$best_on" ] || awk "BEGIN{exit !($secs < $best_on)}"; then best_on=$secs line_on="$secs | $rest"; fi
+      fi
+    done
+  done
+  echo "| $t | off | $line_off |"
+  echo "| $t | 20 | $line_on |"
+  ratios+=("$(awk "BEGIN{printf \"%.2f\", $best_off / $best_on}") with $t thread(s)")
+done
+echo
+printf -v joined '%s; ' "${ratios[@]}"
+echo "Ingest speed with --replicates 20 relative to without (best times; goal >= 0.70): ${joined%; }"
 echo
 echo "Files in $WORK"

@@ -2,7 +2,7 @@
 //! `mozaggregator_core::testing::synthetic`), 30 dates × ~100k rows by default.
 //!
 //! ```text
-//! cargo run --release -p mozaggregator-core --example build_bench_store -- PATH [--dates N] [--rows N] [--force]
+//! cargo run --release -p mozaggregator-core --example build_bench_store -- PATH [--dates N] [--rows N] [--replicates R] [--force]
 //! ```
 //!
 //! Refuses to overwrite an existing PATH unless `--force`. Prints the hot metrics to query.
@@ -26,16 +26,18 @@ fn run() -> Result<(), Error> {
         match arg.as_str() {
             "--dates" => shape.dates = args.value(&arg)?.parse()?,
             "--rows" => shape.rows_per_date = args.value(&arg)?.parse()?,
+            "--replicates" => shape.replicates = Some(args.value(&arg)?.parse()?),
             "--force" => force = true,
             "-h" | "--help" => {
-                println!("usage: build_bench_store PATH [--dates N] [--rows N] [--force]");
+                println!("usage: build_bench_store PATH [--dates N] [--rows N] [--replicates R] [--force]");
                 return Ok(());
             }
             _ if path.is_none() && !arg.starts_with('-') => path = Some(arg),
             _ => return Err(format!("unexpected argument `{arg}`").into()),
         }
     }
-    let path = path.ok_or("usage: build_bench_store PATH [--dates N] [--rows N] [--force]")?;
+    let path = path
+        .ok_or("usage: build_bench_store PATH [--dates N] [--rows N] [--replicates R] [--force]")?;
     if std::path::Path::new(&path).exists() {
         if !force {
             return Err(format!("{path} exists (use --force to replace it)").into());
@@ -83,6 +85,15 @@ fn run() -> Result<(), Error> {
             .last()
             .map_or(String::new(), ToString::to_string)
     );
+    if let Some(r) = s.replicates {
+        let counts = store.stats()?;
+        println!(
+            "replicate groups:  {r} for the hot metrics: {} rows holding {} group series (the hot metrics' own rows hold {})",
+            counts.replicate_rows,
+            counts.replicate_series,
+            data.hot_series()
+        );
+    }
     println!("hot plain metric:  {}", data.hot_plain_metric());
     println!("hot keyed metric:  {}", data.hot_keyed_metric());
     Ok(())

@@ -29,8 +29,14 @@ impl MetricResponse {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_json(&self) -> Vec<u8> {
-        // Entries are about 20 bytes per bucket; one allocation fits most answers.
-        let per_entry = 64 + 20 * self.buckets.len();
+        // Entries are about 20 bytes per bucket (and 40 per statistic); one allocation fits
+        // most answers.
+        let stats = self
+            .data
+            .first()
+            .and_then(|p| p.stats.as_ref())
+            .map_or(0, |s| 40 * (s.values().count() + 1));
+        let per_entry = 64 + 20 * self.buckets.len() + stats;
         let mut out = Out(Vec::with_capacity(64 + per_entry * (self.data.len() + 1)));
         out.raw(b"{\"buckets\":[");
         for (i, bucket) in self.buckets.iter().enumerate() {

@@ -128,7 +128,9 @@ mod tests {
         assert_eq!(ok, REPLICATE_COUNTS.to_vec());
         assert!(serde_json::from_str::<ReplicateCount>("7").is_err());
         assert_eq!(
-            serde_json::from_str::<ReplicateCount>("25").map(ReplicateCount::get).ok(),
+            serde_json::from_str::<ReplicateCount>("25")
+                .map(ReplicateCount::get)
+                .ok(),
             Some(25)
         );
     }

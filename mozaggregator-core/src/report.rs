@@ -42,6 +42,10 @@ pub struct Report {
     pub pings_read: u64,
     /// Pings aggregated.
     pub pings_used: u64,
+    /// Pings aggregated but left out of the replicate groups (`--replicates`): they carry
+    /// neither a `meta.sampleId` from 0 to 99 nor a non-empty string `clientId` (docs/ingest.md,
+    /// "Replicate groups"). Counted in `pings_used`.
+    pub pings_without_replicate_group: u64,
     /// Pings not aggregated, by reason.
     pub pings_rejected: Tally<PingReject>,
     /// Damaged inputs (e.g. a corrupt or truncated compressed stream: the rest of that input is
@@ -65,6 +69,10 @@ pub struct Report {
     pub series_written: u64,
     /// Rows the store refused, by reason (see [`crate::check_row`]).
     pub rows_rejected: Tally<RowReject>,
+    /// Replicate group rows merged into the store (not in `series_written`).
+    pub replicate_rows_written: u64,
+    /// Replicate group rows not written, by reason (not in `rows_rejected`).
+    pub replicate_rows_rejected: Tally<RowReject>,
     /// Tables that absorbed a submission date.
     pub targets_written: u64,
     /// Tables left unchanged because they had already absorbed the submission date.
@@ -172,6 +180,10 @@ impl Report {
         add(&mut self.json_bytes, other.json_bytes);
         add(&mut self.pings_read, other.pings_read);
         add(&mut self.pings_used, other.pings_used);
+        add(
+            &mut self.pings_without_replicate_group,
+            other.pings_without_replicate_group,
+        );
         self.pings_rejected.merge(&other.pings_rejected);
         self.inputs_damaged.merge(&other.inputs_damaged);
         add(&mut self.histograms_used, other.histograms_used);
@@ -185,6 +197,12 @@ impl Report {
         }
         add(&mut self.series_written, other.series_written);
         self.rows_rejected.merge(&other.rows_rejected);
+        add(
+            &mut self.replicate_rows_written,
+            other.replicate_rows_written,
+        );
+        self.replicate_rows_rejected
+            .merge(&other.replicate_rows_rejected);
         add(&mut self.targets_written, other.targets_written);
         add(&mut self.targets_skipped, other.targets_skipped);
         self.skipped_tables
@@ -212,12 +230,22 @@ impl Report {
             ));
         }
         self.rows_rejected.merge(&write.rows_rejected);
+        self.replicate_rows_written = self
+            .replicate_rows_written
+            .saturating_add(write.replicate_rows_written);
+        self.replicate_rows_rejected
+            .merge(&write.replicate_rows_rejected);
     }
 
     /// Adds the rows a batch's builder left out (see [`crate::Batch::rows_refused`]) to
     /// `rows_rejected`.
     pub fn add_refused(&mut self, refused: &Tally<RowReject>) {
         self.rows_rejected.merge(refused);
+    }
+
+    /// Adds the replicate group rows a batch's builder left out to `replicate_rows_rejected`.
+    pub fn add_replicate_refused(&mut self, refused: &Tally<RowReject>) {
+        self.replicate_rows_rejected.merge(refused);
     }
 
     /// Sets the wall time and recomputes the throughput fields.
@@ -366,6 +394,23 @@ impl fmt::Display for Report {
             "rows rejected by the store",
             by_name(&self.rows_rejected),
         )?;
+        if self.replicate_rows_written > 0
+            || self.pings_without_replicate_group > 0
+            || !self.replicate_rows_rejected.is_empty()
+        {
+            writeln!(
+                f,
+                "  replicate groups: rows written {}, rejected {}; pings without a group {}",
+                self.replicate_rows_written,
+                self.replicate_rows_rejected.total(),
+                self.pings_without_replicate_group
+            )?;
+            write_reasons(
+                f,
+                "replicate rows rejected",
+                by_name(&self.replicate_rows_rejected),
+            )?;
+        }
         if self.write_seconds > 0.0 {
             writeln!(
                 f,

@@ -18,8 +18,8 @@ use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
 
-/// Format version of the pickled state of an `Aggregator`.
-const STATE_VERSION: u8 = 1;
+/// Format version of the pickled state of an `Aggregator` (2: with `replicates`).
+const STATE_VERSION: u8 = 2;
 
 /// The pickled state of an `Aggregator` (see `__reduce__`).
 type State<'py> = (
@@ -30,6 +30,7 @@ type State<'py> = (
     Option<String>,
     bool,
     bool,
+    Option<u32>,
 );
 
 /// Pings converted per release of the GIL in `add_pings`, and the JSON bytes that end a chunk
@@ -44,6 +45,10 @@ const CHUNK_BYTES: usize = 32 << 20;
 /// comes from the ping. ``channels`` restricts the channels (default: nightly, aurora, beta,
 /// release). ``submission_date`` (``YYYYMMDD``) keeps only that date's pings and dates pings
 /// without ``meta``. ``full_os_version`` keeps full Linux versions (default: 3 characters).
+/// ``replicates`` (R: 2, 4, 5, 10, 20, 25, 50 or 100) also aggregates each ping into replicate
+/// group ``sample_id % R`` (``meta.sampleId``, else crc32 of ``clientId`` mod 100), which a
+/// store keeps beside the normal aggregates for confidence intervals; pings with neither are
+/// counted in ``report()["pings_without_replicate_group"]``. Off by default.
 ///
 /// Aggregators merge (``merge``) and pickle (through a compact byte form), which is what lets
 /// PySpark aggregate partitions apart and combine them. The GIL is released while pings are
@@ -79,6 +84,7 @@ impl PyAggregator {
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
+        replicates: Option<i64>,
         aggregates: Aggregates,
     ) -> PyResult<Self> {
         let channels = channels.unwrap_or_else(|| Options::default().channels);
@@ -95,6 +101,7 @@ impl PyAggregator {
                 .as_ref()
                 .map(|d| d.get().inner.clone())
                 .unwrap_or_else(|| Arc::new(Definitions::new())),
+            replicates: crate::args::replicates(replicates)?,
         };
         options.validate().py()?;
         Ok(Self {
@@ -152,6 +159,7 @@ impl PyAggregator {
         submission_date = None,
         prefer_definitions = false,
         full_os_version = false,
+        replicates = None,
     ))]
     fn new(
         definitions: Option<Bound<'_, PyDefinitions>>,
@@ -159,6 +167,7 @@ impl PyAggregator {
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
+        replicates: Option<i64>,
     ) -> PyResult<Self> {
         Self::build(
             definitions,
@@ -166,6 +175,7 @@ impl PyAggregator {
             submission_date,
             prefer_definitions,
             full_os_version,
+            replicates,
             Aggregates::new(),
         )
     }
@@ -303,7 +313,9 @@ impl PyAggregator {
     /// channel, version) as the CLI does (memory for the largest part only), and returns what
     /// the writes did: ``targets_written``, ``targets_skipped`` (tables that had
     /// already absorbed that submission date, left unchanged), ``rows_written`` and
-    /// ``rows_rejected`` (by reason). The counts are also added to ``report()``.
+    /// ``rows_rejected`` (by reason), and with replicate groups ``replicate_rows_written`` and
+    /// ``replicate_rows_rejected``. The counts are also added to ``report()``. Aggregators made
+    /// with different ``replicates`` and merged cannot be written (``ValueError``).
     fn write<'py>(
         &mut self,
         py: Python<'py>,
@@ -335,7 +347,9 @@ impl PyAggregator {
         submission_date = None,
         prefer_definitions = false,
         full_os_version = false,
+        replicates = None,
     ))]
+    #[allow(clippy::too_many_arguments)]
     fn from_bytes(
         py: Python<'_>,
         data: &[u8],
@@ -344,6 +358,7 @@ impl PyAggregator {
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
+        replicates: Option<i64>,
     ) -> PyResult<Self> {
         let aggregates = py.detach(|| Aggregates::from_bytes(data)).py()?;
         Self::build(
@@ -352,13 +367,14 @@ impl PyAggregator {
             submission_date,
             prefer_definitions,
             full_os_version,
+            replicates,
             aggregates,
         )
     }
 
-    /// Pickle support: the state ``(1, to_bytes(), definitions, channels, submission_date,
-    /// prefer_definitions, full_os_version)``, rebuilt by ``_from_state``. This is how PySpark
-    /// moves partial aggregates between processes.
+    /// Pickle support: the state ``(2, to_bytes(), definitions, channels, submission_date,
+    /// prefer_definitions, full_os_version, replicates)``, rebuilt by ``_from_state``. This is
+    /// how PySpark moves partial aggregates between processes.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, (State<'py>,)>> {
         let py = slf.py();
         let this = slf.borrow();
@@ -373,6 +389,7 @@ impl PyAggregator {
                 options.submission_date.map(|d| d.to_string()),
                 options.prefer_definitions,
                 options.full_os_version,
+                options.replicates.map(u32::from),
             ),),
         ))
     }
@@ -380,7 +397,7 @@ impl PyAggregator {
     /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let parts = state_parts(state, "Aggregator", STATE_VERSION, 7)?;
+        let parts = state_parts(state, "Aggregator", STATE_VERSION, 8)?;
         fn bad<E>(_: E) -> PyErr {
             PyValueError::new_err("not a pickled Aggregator: a part has the wrong type")
         }
@@ -404,6 +421,7 @@ impl PyAggregator {
             parts.get_item(4)?.extract().map_err(|_| bad(()))?,
             parts.get_item(5)?.extract().map_err(|_| bad(()))?,
             parts.get_item(6)?.extract().map_err(|_| bad(()))?,
+            parts.get_item(7)?.extract().map_err(|_| bad(()))?,
         )
     }
 

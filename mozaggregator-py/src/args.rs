@@ -1,9 +1,11 @@
-//! Checks of Python arguments that Rust types cannot express (non-negative integers, paths or
-//! lists of paths), reported as `ValueError`/`TypeError` through the one error mapping.
+//! Checks of Python arguments that Rust types cannot express (non-negative integers, replicate
+//! counts, paths or lists of paths), reported as `ValueError`/`TypeError` through the one error
+//! mapping.
 
 use std::path::PathBuf;
 
-use mozaggregator_core::Error;
+use mozaggregator_core::stats::REPLICATE_COUNTS;
+use mozaggregator_core::{Error, ReplicateCount};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
@@ -13,6 +15,24 @@ use crate::error::IntoPyResult;
 pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &'static str) -> PyResult<T> {
     T::try_from(value)
         .map_err(|_| Error::invalid(what, format!("{value} is negative or too large")))
+        .py()
+}
+
+/// The `replicates` argument: `None`, or a count of replicate groups (`ValueError` naming the
+/// allowed counts otherwise).
+pub(crate) fn replicates(value: Option<i64>) -> PyResult<Option<ReplicateCount>> {
+    value
+        .map(|r| match u32::try_from(r) {
+            Ok(r) => ReplicateCount::new(r),
+            Err(_) => Err(Error::invalid(
+                "replicates",
+                format!(
+                    "{r} is not a divisor of 100 from 2: use one of {}",
+                    REPLICATE_COUNTS.map(|c| c.to_string()).join(", ")
+                ),
+            )),
+        })
+        .transpose()
         .py()
 }
 

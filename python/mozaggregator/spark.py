@@ -43,12 +43,14 @@ def _options(
     definitions_paths: Optional[Mapping[str, Any]],
     prefer_definitions: bool,
     full_os_version: bool,
+    replicates: Optional[int],
 ) -> dict[str, Any]:
     options: dict[str, Any] = {
         "channels": list(channels) if channels is not None else None,
         "submission_date": submission_date,
         "prefer_definitions": prefer_definitions,
         "full_os_version": full_os_version,
+        "replicates": replicates,
     }
     if definitions_paths is not None:
         unknown = set(definitions_paths) - {"histograms", "scalars"}
@@ -90,6 +92,7 @@ def aggregate(
     definitions_paths: Optional[Mapping[str, Any]] = None,
     prefer_definitions: bool = False,
     full_os_version: bool = False,
+    replicates: Optional[int] = None,
     depth: int = 2,
 ) -> Aggregator:
     """Aggregates the pings of a Spark RDD (or of one column of a DataFrame).
@@ -98,7 +101,8 @@ def aggregate(
     ``str``, JSON ``bytes`` or ``dict``), or a DataFrame with such a ``column``. Each partition
     is aggregated by a native ``Aggregator`` (``mapPartitions``), and the partial aggregates —
     pickled in their compact byte form — are merged with ``treeReduce`` of the given
-    ``depth``. The options are those of ``Aggregator``; ``definitions_paths`` holds the paths
+    ``depth``. The options are those of ``Aggregator`` (``replicates=R`` included: every
+    partition splits its pings into the same R groups); ``definitions_paths`` holds the paths
     ``Definitions`` takes (``{"histograms": path, "scalars": path or [paths]}``), which every
     executor reads, so they must be readable there.
 
@@ -108,7 +112,12 @@ def aggregate(
     """
     _require_pyspark()
     options = _options(
-        channels, submission_date, definitions_paths, prefer_definitions, full_os_version
+        channels,
+        submission_date,
+        definitions_paths,
+        prefer_definitions,
+        full_os_version,
+        replicates,
     )
     # Check the options in the driver, where a mistake is cheap to report.
     _new_aggregator(options)
@@ -143,6 +152,7 @@ def aggregate_files(
     definitions_paths: Optional[Mapping[str, Any]] = None,
     prefer_definitions: bool = False,
     full_os_version: bool = False,
+    replicates: Optional[int] = None,
     depth: int = 2,
 ) -> Aggregator:
     """Aggregates ping files on the executors: the ``paths`` (files or directories, as
@@ -153,7 +163,12 @@ def aggregate_files(
     """
     _require_pyspark()
     options = _options(
-        channels, submission_date, definitions_paths, prefer_definitions, full_os_version
+        channels,
+        submission_date,
+        definitions_paths,
+        prefer_definitions,
+        full_os_version,
+        replicates,
     )
     _new_aggregator(options)
     paths = [str(p) for p in paths]

@@ -167,13 +167,18 @@ class AggregateRow(TypedDict):
     count: int
 
 
-class WriteReport(TypedDict):
-    """What ``Aggregator.write()`` did."""
-
+class _WriteReportRequired(TypedDict):
     targets_written: int
     targets_skipped: List[Any]
     rows_written: int
     rows_rejected: Dict[str, int]
+    replicate_rows_written: int
+
+
+class WriteReport(_WriteReportRequired, total=False):
+    """What ``Aggregator.write()`` did (``replicate_rows_rejected`` only when some were)."""
+
+    replicate_rows_rejected: Dict[str, int]
 
 
 class Report(TypedDict):
@@ -184,6 +189,7 @@ class Report(TypedDict):
     json_bytes: int
     pings_read: int
     pings_used: int
+    pings_without_replicate_group: int
     pings_rejected: Dict[str, int]
     inputs_damaged: Dict[str, int]
     histograms_used: int
@@ -195,6 +201,8 @@ class Report(TypedDict):
     unplaced_samples: Dict[str, int]
     series_written: int
     rows_rejected: Dict[str, int]
+    replicate_rows_written: int
+    replicate_rows_rejected: Dict[str, int]
     targets_written: int
     targets_skipped: int
     skipped_tables: List[str]

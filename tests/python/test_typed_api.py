@@ -38,9 +38,9 @@ def keyword_only(function):
 
 @pytest.mark.parametrize("function, options", [
     (Aggregator, {"definitions", "channels", "submission_date", "prefer_definitions",
-                  "full_os_version"}),
+                  "full_os_version", "replicates"}),
     (Aggregator.from_bytes, {"definitions", "channels", "submission_date",
-                             "prefer_definitions", "full_os_version"}),
+                             "prefer_definitions", "full_os_version", "replicates"}),
     (Aggregator.add_files, {"threads"}),
     (Definitions, {"histograms", "scalars"}),
     (Store, {"definitions", "lock_timeout"}),
@@ -56,10 +56,10 @@ def keyword_only(function):
     (mozaggregator.compare, {"stats", "method", "ci", "threshold"}),
     (mozaggregator.generate_pings, {"seed", "submission_date", "template"}),
     (spark.aggregate, {"column", "channels", "submission_date", "definitions_paths",
-                       "prefer_definitions", "full_os_version", "depth"}),
+                       "prefer_definitions", "full_os_version", "replicates", "depth"}),
     (spark.aggregate_files, {"partitions", "channels", "submission_date",
                              "definitions_paths", "prefer_definitions", "full_os_version",
-                             "depth"}),
+                             "replicates", "depth"}),
 ])
 def test_options_are_keyword_only(function, options):
     assert keyword_only(function) == options
@@ -119,7 +119,8 @@ def test_definitions_pickle_with_a_versioned_state(tmp_path):
 
 def test_aggregator_pickles_with_a_versioned_state(aggregator):
     state = aggregator.__reduce__()[1][0]
-    assert state[0] == 1 and isinstance(state[1], bytes)
+    # Version 2: with the replicates option.
+    assert state[0] == 2 and isinstance(state[1], bytes)
     back = pickle.loads(pickle.dumps(aggregator))
     assert back.report() == aggregator.report()
     assert back.aggregates() == aggregator.aggregates()
@@ -156,8 +157,9 @@ def test_a_bad_state_is_a_value_error(cls, state):
 def test_a_state_of_a_newer_format_is_refused(result, aggregator):
     for obj in [result, aggregator, BucketLayout.flag(), Definitions()]:
         state = obj.__reduce__()[1][0]
-        with pytest.raises(ValueError, match="format version 2"):
-            type(obj)._from_state((2, *state[1:]))
+        newer = state[0] + 1
+        with pytest.raises(ValueError, match=f"format version {newer}"):
+            type(obj)._from_state((newer, *state[1:]))
 
 
 def test_damaged_state_parts_are_value_errors(result, aggregator):
@@ -166,7 +168,7 @@ def test_damaged_state_parts_are_value_errors(result, aggregator):
         QueryResult._from_state((1, state[1], state[2][:-5]))
     state = aggregator.__reduce__()[1][0]
     with pytest.raises(ValueError):
-        Aggregator._from_state((1, state[1][:10], *state[2:]))
+        Aggregator._from_state((state[0], state[1][:10], *state[2:]))
     with pytest.raises(ValueError):
         BucketLayout._from_state((1, "exponential", 1, 10000, 2, []))
 

@@ -7,8 +7,9 @@ use hashbrown::hash_map::Entry;
 use serde::de::DeserializeSeed;
 
 use super::parse::PingSeed;
-use super::rules::{Ctx, Scratch, What};
-use super::{Aggregates, GroupKey, Map};
+use super::replication::sample_id;
+use super::rules::{Ctx, Record, Scratch, What};
+use super::{Aggregates, GroupKey, Map, Series};
 use crate::date::Date;
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
@@ -16,6 +17,7 @@ use crate::histogram::Histogram;
 use crate::layout::{BucketLayout, LayoutSpec};
 use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
 use crate::reject::{HistogramReject, PingReject, Reason, ScalarReject};
+use crate::replicate::ReplicateCount;
 
 /// The channels whose pings are aggregated (docs/ingest.md, "Which pings count").
 pub const CHANNELS: [&str; 4] = ["nightly", "aurora", "beta", "release"];
@@ -35,6 +37,9 @@ pub struct Options {
     pub full_os_version: bool,
     /// Probe definitions (used with `prefer_definitions`).
     pub definitions: Arc<Definitions>,
+    /// Also aggregate each ping into replicate group `sample_id mod R` (docs/ingest.md,
+    /// "Replicate groups"); `None` (the default): no replicate groups.
+    pub replicates: Option<ReplicateCount>,
 }
 
 impl Default for Options {
@@ -45,6 +50,7 @@ impl Default for Options {
             prefer_definitions: false,
             full_os_version: false,
             definitions: Arc::new(Definitions::new()),
+            replicates: None,
         }
     }
 }
@@ -152,6 +158,9 @@ impl Aggregator {
     pub fn add_json(&mut self, out: &mut Aggregates, json: &[u8]) {
         out.report.pings_read += 1;
         out.report.json_bytes += json.len() as u64;
+        if let Some(r) = self.options.replicates {
+            out.replication.add(r);
+        }
         let Ok(text) = std::str::from_utf8(json) else {
             out.report.reject_ping(PingReject::InvalidUtf8);
             return;
@@ -176,6 +185,11 @@ impl Aggregator {
             Ok(d) => d,
             Err(reason) => return out.report.reject_ping(reason),
         };
+        // `Some(None)`: replicate groups are on, and the ping has none.
+        let replicate = self
+            .options
+            .replicates
+            .map(|r| sample_id(&envelope).map(|s| r.group_of_sample(s)));
         let mut ids = [0u32; 8];
         for (k, v) in ids.iter_mut().zip(dims) {
             match out.strings.intern(v) {
@@ -183,28 +197,33 @@ impl Aggregator {
                 None => return out.report.reject_ping(PingReject::TooManyStrings),
             }
         }
-        self.commit(out, GroupKey::from_ids(ids));
+        if replicate == Some(None) {
+            out.report.pings_without_replicate_group += 1;
+        }
+        self.commit(out, GroupKey::from_ids(ids), replicate.flatten());
     }
 
-    /// Adds the records of the ping just parsed to its group, and its counts to the report.
-    fn commit(&self, out: &mut Aggregates, key: GroupKey) {
+    /// Adds the records of the ping just parsed to its group (and to the group's aggregate of
+    /// `replicate`, when given), and its counts to the report.
+    fn commit(&self, out: &mut Aggregates, key: GroupKey, replicate: Option<u8>) {
         let Aggregates {
             strings,
             groups,
             report,
+            ..
         } = out;
         report.pings_used += 1;
         let group = groups.entry(key).or_default();
         let scratch = &self.scratch;
-        for r in &scratch.records {
-            let series = match group.entry(r.sid) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => v.insert(Histogram::empty(r.sid.layout)),
-            };
+        // Records that overflowed their series (rare: no allocation otherwise).
+        let mut failed: Vec<usize> = Vec::new();
+        for (i, r) in scratch.records.iter().enumerate() {
+            let series = series_of(group, r);
             match r.what {
                 What::Sparse { start, end, sum } => {
                     if series.add_sparse(&scratch.pairs[start..end], sum).is_err() {
                         report.reject_histogram(HistogramReject::Overflow);
+                        failed.push(i);
                         continue;
                     }
                     report.histograms_used += 1;
@@ -221,10 +240,23 @@ impl Aggregator {
                 } => match (series.record_at(index, value), histogram) {
                     (Ok(()), true) => report.histograms_used += 1,
                     (Ok(()), false) => report.scalars_used += 1,
-                    (Err(_), true) => report.reject_histogram(HistogramReject::Overflow),
-                    (Err(_), false) => report.reject_scalar(ScalarReject::Overflow),
+                    (Err(_), true) => {
+                        report.reject_histogram(HistogramReject::Overflow);
+                        failed.push(i);
+                    }
+                    (Err(_), false) => {
+                        report.reject_scalar(ScalarReject::Overflow);
+                        failed.push(i);
+                    }
                 },
             }
+        }
+        if let Some(g) = replicate {
+            let key = GroupKey {
+                replicate: g + 1,
+                ..key
+            };
+            self.add_to_replicate(groups.entry(key).or_default(), &failed);
         }
         for (&reason, n) in HistogramReject::ALL.iter().zip(scratch.hist_rejects) {
             if n > 0 {
@@ -236,6 +268,38 @@ impl Aggregator {
                 report.reject_scalars(reason, n);
             }
         }
+    }
+
+    /// Adds the records of the ping just parsed, but those of `failed` (indices, ascending),
+    /// to a replicate group's aggregate: the records its normal aggregate took, so that the
+    /// groups add up to it. Nothing is counted: the normal aggregate counted them.
+    fn add_to_replicate(&self, group: &mut Series, failed: &[usize]) {
+        let scratch = &self.scratch;
+        let mut failed = failed.iter().copied().peekable();
+        for (i, r) in scratch.records.iter().enumerate() {
+            if failed.next_if_eq(&i).is_some() {
+                continue;
+            }
+            let series = series_of(group, r);
+            // The group's series is a part of the normal one, which took this record, so it
+            // fits; were it not to (after a merge that overflowed, counted then), it is left
+            // unchanged.
+            let _ = match r.what {
+                What::Sparse { start, end, sum } => {
+                    series.add_sparse(&scratch.pairs[start..end], sum)
+                }
+                What::Value { index, value, .. } => series.record_at(index, value),
+            };
+        }
+    }
+}
+
+/// The series of `group` that `record` adds to (created empty when new).
+#[inline]
+fn series_of<'g>(group: &'g mut Series, record: &Record) -> &'g mut Histogram {
+    match group.entry(record.sid) {
+        Entry::Occupied(o) => o.into_mut(),
+        Entry::Vacant(v) => v.insert(Histogram::empty(record.sid.layout)),
     }
 }
 

@@ -1,23 +1,33 @@
 //! The compact binary form of [`Aggregates`]: LEB128 varints, sparse bucket counts.
 //!
 //! ```text
-//! "MZAG" version(=1)
+//! "MZAG" version(=2)
+//! r_min r_max                       (0 0: no replicate groups)
 //! n_strings { len bytes }*
-//! n_groups { id*8  n_series { metric label process kind low high n sum count
-//!                              n_nonzero { index_delta value }* }* }*
+//! n_groups { replicate id*8  n_series { metric label process kind low high n sum count
+//!                                        n_nonzero { index_delta value }* }* }*
 //! report_len report_json
 //! ```
+//!
+//! `r_min`/`r_max` are the smallest and largest replicate counts of the merged parts (equal
+//! unless parts made with different R were merged); `replicate` is 0 for a normal aggregate
+//! and `g + 1` for replicate group `g < r_max`, whose normal aggregate is present too.
+//! Version 1 (before replicate groups) had neither and is still read.
 
+use super::replication::Replication;
 use super::{Aggregates, GroupKey, Interner, Series, SeriesId};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::Process;
 use crate::layout::{Kind, LayoutSpec};
+use crate::replicate::ReplicateCount;
 use crate::report::Report;
 
 const MAGIC: &[u8; 4] = b"MZAG";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The version before replicate groups.
+const VERSION_1: u8 = 1;
 
 fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -31,6 +41,11 @@ pub(super) fn encode(a: &Aggregates) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + a.series_len() * 24);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
+    let (lo, hi) = a.replication.range().map_or((0, 0), |(lo, hi)| {
+        (u64::from(u32::from(lo)), u64::from(u32::from(hi)))
+    });
+    put(&mut out, lo);
+    put(&mut out, hi);
     put(&mut out, a.strings.len() as u64);
     for s in a.strings.names() {
         put(&mut out, s.len() as u64);
@@ -38,6 +53,7 @@ pub(super) fn encode(a: &Aggregates) -> Vec<u8> {
     }
     put(&mut out, a.groups.len() as u64);
     for (key, series) in &a.groups {
+        put(&mut out, u64::from(key.replicate));
         for id in key.ids() {
             put(&mut out, u64::from(id));
         }
@@ -132,15 +148,39 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The replicate counts of a version 2 encoding: `0 0`, or two valid counts, smallest first.
+fn replication(r: &mut Reader<'_>) -> Result<Replication> {
+    let mut count = || -> Result<Option<ReplicateCount>> {
+        match r.varint()? {
+            0 => Ok(None),
+            v => u32::try_from(v)
+                .ok()
+                .and_then(|v| ReplicateCount::new(v).ok())
+                .map(Some)
+                .ok_or_else(|| bad(format!("replicate count {v} is not a divisor of 100"))),
+        }
+    };
+    match (count()?, count()?) {
+        (None, None) => Ok(Replication::default()),
+        (Some(lo), Some(hi)) if lo <= hi => Ok(Replication::from_range(Some((lo, hi)))),
+        _ => Err(bad("replicate counts out of order")),
+    }
+}
+
 pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
     let mut r = Reader { bytes, pos: 0 };
     if r.take(4)? != MAGIC {
         return Err(bad("not an aggregates encoding (bad magic)"));
     }
     let version = r.byte()?;
-    if version != VERSION {
+    if version != VERSION && version != VERSION_1 {
         return Err(bad(format!("unsupported version {version}")));
     }
+    let replication = if version == VERSION_1 {
+        Replication::default()
+    } else {
+        replication(&mut r)?
+    };
     let mut strings = Interner::default();
     let n_strings = r.len()?;
     for i in 0..n_strings {
@@ -154,15 +194,34 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
     let n = strings.len();
     let mut a = Aggregates {
         strings,
+        replication,
         ..Aggregates::default()
     };
     let n_groups = r.len()?;
     for _ in 0..n_groups {
+        let replicate = if version == VERSION_1 {
+            0
+        } else {
+            let g = r.varint()?;
+            u8::try_from(g)
+                .ok()
+                .filter(|&g| usize::from(g) <= replication.bound())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "replicate group {} of {} groups",
+                        g.saturating_sub(1),
+                        replication.bound()
+                    ))
+                })?
+        };
         let mut ids = [0u32; 8];
         for k in &mut ids {
             *k = r.id(n)?;
         }
-        let key = GroupKey::from_ids(ids);
+        let key = GroupKey {
+            replicate,
+            ..GroupKey::from_ids(ids)
+        };
         for (what, id) in [
             ("submission date", key.submission_date),
             ("build id", key.build_id),
@@ -218,6 +277,20 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
         if a.groups.insert(key, series).is_some() {
             return Err(bad("duplicate group"));
         }
+    }
+    // A replicate group's pings are among its normal aggregate's: that one exists.
+    let orphan = a.groups.keys().find(|k| {
+        !k.is_normal()
+            && !a.groups.contains_key(&GroupKey {
+                replicate: 0,
+                ..**k
+            })
+    });
+    if let Some(k) = orphan {
+        return Err(bad(format!(
+            "replicate group {} without its normal aggregate",
+            k.replicate - 1
+        )));
     }
     let report_len = r.len()?;
     a.report = serde_json::from_slice::<Report>(r.take(report_len)?)

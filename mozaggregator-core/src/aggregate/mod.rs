@@ -3,7 +3,7 @@
 //! [`Aggregator`] applies the rules of docs/ingest.md ("What is aggregated") to pings and adds
 //! them to an [`Aggregates`].
 //! Partial aggregates of any split of the input merge ([`Aggregates::merge`]) into the same
-//! result, which turns into [`Batch`]es (one per submission date) of both families — build-id
+//! result, which turns into [`Batch`](crate::Batch)es (one per submission date) of both families — build-id
 //! and submission-date aggregates — ready for a [`crate::Store`].
 //!
 //! Internally only the build-id family is accumulated, keyed by interned strings; the
@@ -12,35 +12,40 @@
 //! with the input.
 
 mod aggregator;
+mod batch;
 mod codec;
 mod interner;
 mod parse;
+mod replication;
 mod rules;
 mod stored_layout;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use foldhash::fast::RandomState;
 use hashbrown::hash_map::Entry;
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
 pub use aggregator::{Aggregator, Options, CHANNELS};
+pub use batch::WritePart;
 pub use stored_layout::stored_layout;
 
 use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
-use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
+use crate::keys::Process;
 use crate::layout::LayoutSpec;
 use crate::reject::HistogramReject;
+use crate::replicate::ReplicateCount;
 use crate::report::Report;
-use crate::store::{Batch, RowReject, Store, WriteReport};
 use interner::Interner;
+use replication::Replication;
 
 /// Hash map with foldhash (fast; see [`Interner`] for why DoS resistance is not needed).
 pub(crate) type Map<K, V> = hashbrown::HashMap<K, V, RandomState>;
 
-/// A build-id aggregate key: the interned ids of its dimensions.
+/// A build-id aggregate key: the interned ids of its dimensions, and which aggregate of them
+/// (the normal one, or that of a replicate group).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct GroupKey {
     pub(crate) submission_date: u32,
@@ -52,6 +57,9 @@ pub(crate) struct GroupKey {
     pub(crate) architecture: u32,
     pub(crate) os: u32,
     pub(crate) os_version: u32,
+    /// 0: the normal aggregate; `g + 1`: that of replicate group `g` (pings of the same
+    /// dimensions whose group is `g`). Not an interned id: not in [`GroupKey::ids`].
+    pub(crate) replicate: u8,
 }
 
 impl GroupKey {
@@ -69,7 +77,7 @@ impl GroupKey {
         ]
     }
 
-    /// The key of ids in the order of [`GroupKey::ids`].
+    /// The key of ids in the order of [`GroupKey::ids`], of the normal aggregate.
     pub(crate) fn from_ids(ids: [u32; 8]) -> Self {
         GroupKey {
             submission_date: ids[0],
@@ -80,16 +88,26 @@ impl GroupKey {
             architecture: ids[5],
             os: ids[6],
             os_version: ids[7],
+            replicate: 0,
         }
     }
 
-    /// The key with every id mapped by `id`; `None` when one has no image.
+    /// True for the key of a normal aggregate (not of a replicate group).
+    pub(crate) fn is_normal(&self) -> bool {
+        self.replicate == 0
+    }
+
+    /// The key with every id mapped by `id` (the same replicate group); `None` when one has no
+    /// image.
     fn remap(&self, id: impl Fn(u32) -> Option<u32>) -> Option<Self> {
         let mut out = [0u32; 8];
         for (o, k) in out.iter_mut().zip(self.ids()) {
             *o = id(k)?;
         }
-        Some(Self::from_ids(out))
+        Some(GroupKey {
+            replicate: self.replicate,
+            ..Self::from_ids(out)
+        })
     }
 
     /// The key of the submission-date aggregate this group is part of: every dimension but
@@ -138,6 +156,10 @@ pub(crate) type Series = Map<SeriesId, Histogram>;
 /// serializable with [`Aggregates::to_bytes`] (a compact binary form) and through serde (the
 /// same bytes).
 ///
+/// With [`Options::replicates`], it also holds the aggregates of each replicate group
+/// (docs/ingest.md, "Replicate groups"), which merge the same way, and remembers R
+/// ([`Aggregates::replicates`]).
+///
 /// ```
 /// use mozaggregator_core::{Aggregates, Aggregator, Options};
 /// let ping = br#"{"meta": {"submissionDate": "20240102", "sampleId": 7},
@@ -164,7 +186,9 @@ pub(crate) type Series = Map<SeriesId, Histogram>;
 #[derive(Clone, Debug, Default)]
 pub struct Aggregates {
     pub(crate) strings: Interner,
+    /// The normal aggregates and those of the replicate groups ([`GroupKey::replicate`]).
     pub(crate) groups: Map<GroupKey, Series>,
+    pub(crate) replication: Replication,
     pub(crate) report: Report,
 }
 
@@ -184,38 +208,76 @@ impl Aggregates {
         &mut self.report
     }
 
+    /// The number of replicate groups R the pings were split into ([`Options::replicates`]);
+    /// `None` without replicate groups.
+    ///
+    /// ```
+    /// use mozaggregator_core::{Aggregates, Aggregator, Options, ReplicateCount};
+    /// let with = |r: u32| Options { replicates: Some(ReplicateCount::new(r).unwrap()), ..Options::default() };
+    /// let mut a = Aggregates::new();
+    /// Aggregator::new(with(20)).add_json(&mut a, b"{}");
+    /// assert_eq!(a.replicates().unwrap().map(ReplicateCount::get), Some(20));
+    /// a.merge(Aggregates::new());
+    /// assert_eq!(a.replicates().unwrap().map(ReplicateCount::get), Some(20));
+    /// let mut b = Aggregates::new();
+    /// Aggregator::new(with(10)).add_json(&mut b, b"{}");
+    /// a.merge(b);
+    /// assert!(a.replicates().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] (`replicates`) when partial aggregates made with different R
+    /// were merged into this one: its groups cannot be told apart, and no batch can be built.
+    pub fn replicates(&self) -> Result<Option<ReplicateCount>> {
+        self.replication.count()
+    }
+
     /// True when no series was aggregated.
     pub fn is_empty(&self) -> bool {
         self.groups.values().all(Series::is_empty)
     }
 
-    /// Number of build-id aggregates (distinct build-id keys).
+    /// Number of build-id aggregates (distinct build-id keys; replicate groups not counted).
     pub fn len(&self) -> usize {
-        self.groups.len()
+        self.groups.keys().filter(|k| k.is_normal()).count()
     }
 
     /// Number of submission-date aggregates (distinct keys without the build id).
     pub fn submission_date_len(&self) -> usize {
         self.groups
             .keys()
+            .filter(|k| k.is_normal())
             .map(GroupKey::submission_date_key)
             .collect::<BTreeSet<_>>()
             .len()
     }
 
-    /// Number of build-id series (rows of the build-id family).
+    /// Number of build-id series (rows of the build-id family; replicate groups not counted).
     pub fn series_len(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|(k, _)| k.is_normal())
+            .map(|(_, s)| s.len())
+            .sum()
+    }
+
+    /// Number of series, replicate groups included (what a merge moves).
+    fn all_series_len(&self) -> usize {
         self.groups.values().map(Series::len).sum()
     }
 
     /// Merges `other` into `self`. A series whose merge would overflow keeps `self`'s value
-    /// and is counted in the report as a histogram rejected for `overflow`. (For many partial
-    /// aggregates at once, [`Aggregates::merge_all`] merges in parallel.)
+    /// and is counted in the report as a histogram rejected for `overflow` (once, for its
+    /// normal series: a replicate group's series is part of it, so it overflows only when that
+    /// one does). Merging parts made with different replicate counts is remembered, and
+    /// building a batch then fails ([`Aggregates::replicates`]). (For many partial aggregates
+    /// at once, [`Aggregates::merge_all`] merges in parallel.)
     pub fn merge(&mut self, mut other: Aggregates) {
         // Merge the smaller into the larger (the result is the same either way).
-        if self.series_len() < other.series_len() {
+        if self.all_series_len() < other.all_series_len() {
             std::mem::swap(self, &mut other);
         }
+        self.replication.merge(other.replication);
         if other.groups.is_empty() {
             self.report.merge(&other.report);
             return;
@@ -226,13 +288,14 @@ impl Aggregates {
             .map(|s| self.strings.intern(s))
             .collect();
         let id = |i: u32| remap.get(i as usize).copied().flatten();
-        let mut lost = Lost::default();
+        let (mut lost, mut ignored) = (Lost::default(), Lost::default());
         for (key, series) in other.groups {
             let Some(key) = key.remap(id) else {
-                lost.too_many_strings += series.len() as u64;
+                counted(&key, &mut lost, &mut ignored).too_many_strings += series.len() as u64;
                 continue;
             };
-            merge_series(self.groups.entry(key).or_default(), series, id, &mut lost);
+            let lost = counted(&key, &mut lost, &mut ignored);
+            merge_series(self.groups.entry(key).or_default(), series, id, lost);
         }
         lost.report(&mut self.report);
         self.report.merge(&other.report);
@@ -262,7 +325,7 @@ impl Aggregates {
     /// assert_eq!(all.batches().unwrap()[0].tables.values().next().unwrap()[0].1.count(), 3);
     /// ```
     pub fn merge_all(mut parts: Vec<Aggregates>) -> Aggregates {
-        let Some(largest) = (0..parts.len()).max_by_key(|&i| parts[i].series_len()) else {
+        let Some(largest) = (0..parts.len()).max_by_key(|&i| parts[i].all_series_len()) else {
             return Aggregates::new();
         };
         let mut base = parts.swap_remove(largest);
@@ -276,7 +339,8 @@ impl Aggregates {
             .collect();
         const SHARDS: usize = 64;
         let shard_of = |key: &GroupKey| {
-            let h = key.ids().iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+            let ids = key.ids().into_iter().chain([u32::from(key.replicate)]);
+            let h = ids.fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
                 (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
             });
             (h % SHARDS as u64) as usize
@@ -284,7 +348,7 @@ impl Aggregates {
         // Distribute the groups (moving them, not their series' contents).
         let mut shards: Vec<Vec<(GroupKey, Series, Option<usize>)>> =
             (0..SHARDS).map(|_| Vec::new()).collect();
-        let mut lost = Lost::default();
+        let (mut lost, mut ignored) = (Lost::default(), Lost::default());
         for (key, series) in base.groups.drain() {
             shards[shard_of(&key)].push((key, series, None));
         }
@@ -293,7 +357,10 @@ impl Aggregates {
             for (key, series) in part.groups.drain() {
                 match key.remap(id) {
                     Some(key) => shards[shard_of(&key)].push((key, series, Some(i))),
-                    None => lost.too_many_strings += series.len() as u64,
+                    None => {
+                        counted(&key, &mut lost, &mut ignored).too_many_strings +=
+                            series.len() as u64;
+                    }
                 }
             }
         }
@@ -301,16 +368,17 @@ impl Aggregates {
             .into_par_iter()
             .map(|shard| {
                 let mut groups: Map<GroupKey, Series> = Map::default();
-                let mut lost = Lost::default();
+                let (mut lost, mut ignored) = (Lost::default(), Lost::default());
                 for (key, series, part) in shard {
+                    let lost = counted(&key, &mut lost, &mut ignored);
                     let dest = groups.entry(key).or_default();
                     match part {
                         // The base's ids need no remapping: move its series when first.
                         None if dest.is_empty() => *dest = series,
-                        None => merge_series(dest, series, Some, &mut lost),
+                        None => merge_series(dest, series, Some, lost),
                         Some(i) => {
                             let id = |x: u32| remaps[i].get(x as usize).copied().flatten();
-                            merge_series(dest, series, id, &mut lost);
+                            merge_series(dest, series, id, lost);
                         }
                     }
                 }
@@ -325,6 +393,7 @@ impl Aggregates {
         lost.report(&mut base.report);
         for part in &parts {
             base.report.merge(&part.report);
+            base.replication.merge(part.replication);
         }
         base
     }
@@ -335,7 +404,12 @@ impl Aggregates {
     /// [`crate::Error::Invalid`] if an interned submission date is not a date, which ingest and
     /// [`Aggregates::from_bytes`] never let in.
     pub fn submission_dates(&self) -> Result<Vec<Date>> {
-        let ids: BTreeSet<u32> = self.groups.keys().map(|k| k.submission_date).collect();
+        let ids: BTreeSet<u32> = self
+            .groups
+            .keys()
+            .filter(|k| k.is_normal())
+            .map(|k| k.submission_date)
+            .collect();
         let dates: BTreeSet<Date> = ids
             .into_iter()
             .map(|id| self.date(id))
@@ -346,197 +420,6 @@ impl Aggregates {
     /// The interned date `id` (a submission date or build-id date) as a [`Date`].
     fn date(&self, id: u32) -> Result<Date> {
         Date::parse(self.strings.name(id))
-    }
-
-    /// The batch of one submission date: its build-id aggregates (targets dated by build id)
-    /// and its submission-date aggregates (build ids merged). Rows are sorted by series key,
-    /// then layout. An unknown date gives an empty batch. A submission-date series whose build
-    /// ids cannot be summed within 2^64 is left out and counted in
-    /// [`Batch::rows_refused`] as `merge_overflow`.
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] for an interned date that is not a date (see
-    /// [`Aggregates::submission_dates`]).
-    pub fn batch(&self, submission_date: Date) -> Result<Batch> {
-        self.build_batch(submission_date, None)
-    }
-
-    /// The (channel, version) pairs present on a submission date, sorted.
-    pub fn channel_versions(&self, submission_date: Date) -> Vec<(String, String)> {
-        let Some(date) = self.strings.get(&submission_date.to_string()) else {
-            return Vec::new();
-        };
-        let pairs: BTreeSet<(&str, &str)> = self
-            .groups
-            .keys()
-            .filter(|k| k.submission_date == date)
-            .map(|k| (self.strings.name(k.channel), self.strings.name(k.version)))
-            .collect();
-        pairs
-            .into_iter()
-            .map(|(c, v)| (c.to_string(), v.to_string()))
-            .collect()
-    }
-
-    /// The part of [`Aggregates::batch`] for one channel and version: all of its tables, so
-    /// that writing the parts one after the other needs the memory of the largest part only.
-    /// Each table is complete in one part, so the store's idempotency per (table, submission
-    /// date) holds: a job stopped between parts is finished by running it again.
-    ///
-    /// # Errors
-    /// As [`Aggregates::batch`].
-    pub fn batch_part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Batch> {
-        match (self.strings.get(channel), self.strings.get(version)) {
-            (Some(c), Some(v)) => self.build_batch(submission_date, Some((c, v))),
-            _ => Ok(Batch::new(submission_date)),
-        }
-    }
-
-    fn build_batch(&self, submission_date: Date, part: Option<(u32, u32)>) -> Result<Batch> {
-        let mut batch = Batch::new(submission_date);
-        let Some(date) = self.strings.get(&submission_date.to_string()) else {
-            return Ok(batch);
-        };
-        let selected = |k: &GroupKey| {
-            k.submission_date == date && part.is_none_or(|(c, v)| k.channel == c && k.version == v)
-        };
-        // `None`: the build ids of that series cannot be summed within 2^64; the row is
-        // refused (counted), never fatal, and never a partial sum that would depend on the
-        // order of the build ids.
-        let mut by_date: Map<(GroupKey, SeriesId), Option<Histogram>> = Map::default();
-        for (key, series) in self.groups.iter().filter(|(k, _)| selected(k)) {
-            let target = self.target(Prefix::BuildId, key, key.build_id)?;
-            let dims = self.dims(key);
-            let rows = batch.tables.entry(target).or_default();
-            rows.reserve(series.len());
-            let short = key.submission_date_key();
-            for (sid, histogram) in series {
-                rows.push((self.series_key(sid, &dims), histogram.clone()));
-                match by_date.entry((short, *sid)) {
-                    Entry::Vacant(v) => {
-                        v.insert(Some(histogram.clone()));
-                    }
-                    Entry::Occupied(mut o) => {
-                        let merged = o.get_mut().as_mut().map(|h| h.merge(histogram));
-                        if let Some(Err(_)) = merged {
-                            *o.get_mut() = None;
-                        }
-                    }
-                }
-            }
-        }
-        let mut dims_cache: BTreeMap<GroupKey, (Target, Dims)> = BTreeMap::new();
-        let mut refused = 0u64;
-        for ((short, sid), histogram) in by_date {
-            let Some(histogram) = histogram else {
-                refused += 1;
-                continue;
-            };
-            let (target, dims) = match dims_cache.entry(short) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => v.insert((
-                    self.target(Prefix::SubmissionDate, &short, short.submission_date)?,
-                    self.dims(&short),
-                )),
-            };
-            let key = self.series_key(&sid, dims);
-            batch
-                .tables
-                .entry(target.clone())
-                .or_default()
-                .push((key, histogram));
-        }
-        for rows in batch.tables.values_mut() {
-            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
-        }
-        if refused > 0 {
-            batch.rows_refused.add(RowReject::MergeOverflow, refused);
-        }
-        Ok(batch)
-    }
-
-    /// Writes everything into `store`, one part per (submission date, channel, version), so
-    /// memory holds the largest part only. Every table is whole in one part, so the store's
-    /// idempotency per (table, submission date) holds: a job stopped between parts is completed
-    /// by running it again. Each part's write report and refused rows are added to
-    /// [`Aggregates::report`]; `on_part` hears of each part before it is written (for a progress
-    /// display). Returns the writes' reports summed. This is the write step of the CLI, the
-    /// Python module and the Spark helper alike.
-    ///
-    /// # Errors
-    /// The store's write errors (parts written before stay written).
-    pub fn write_to(
-        &mut self,
-        store: &dyn Store,
-        mut on_part: impl FnMut(WritePart<'_>),
-    ) -> Result<WriteReport> {
-        let parts: Vec<(Date, String, String)> = self
-            .submission_dates()?
-            .into_iter()
-            .flat_map(|date| {
-                self.channel_versions(date)
-                    .into_iter()
-                    .map(move |(channel, version)| (date, channel, version))
-            })
-            .collect();
-        let mut total = WriteReport::default();
-        for (index, (date, channel, version)) in parts.iter().enumerate() {
-            on_part(WritePart {
-                index,
-                of: parts.len(),
-                date: *date,
-                channel,
-                version,
-            });
-            let batch = self.batch_part(*date, channel, version)?;
-            let written = store.write(&batch)?;
-            self.report.add_write(&written);
-            self.report.add_refused(&batch.rows_refused);
-            total.targets_written += written.targets_written;
-            total.targets_skipped.extend(written.targets_skipped);
-            total.rows_written += written.rows_written;
-            total.rows_rejected.merge(&written.rows_rejected);
-            total.rows_rejected.merge(&batch.rows_refused);
-        }
-        Ok(total)
-    }
-
-    /// One batch per submission date, in date order.
-    ///
-    /// # Errors
-    /// As [`Aggregates::batch`].
-    pub fn batches(&self) -> Result<Vec<Batch>> {
-        self.submission_dates()?
-            .into_iter()
-            .map(|d| self.batch(d))
-            .collect()
-    }
-
-    fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Result<Target> {
-        Ok(Target {
-            prefix,
-            channel: self.strings.name(key.channel).to_string(),
-            version: self.strings.name(key.version).to_string(),
-            date: self.date(date)?,
-        })
-    }
-
-    fn dims(&self, key: &GroupKey) -> Dims {
-        Dims {
-            application: self.strings.name(key.application).to_string(),
-            architecture: self.strings.name(key.architecture).to_string(),
-            os: self.strings.name(key.os).to_string(),
-            os_version: self.strings.name(key.os_version).to_string(),
-        }
-    }
-
-    fn series_key(&self, sid: &SeriesId, dims: &Dims) -> SeriesKey {
-        SeriesKey {
-            metric: self.strings.name(sid.metric).to_string(),
-            label: self.strings.name(sid.label).to_string(),
-            process: sid.process,
-            dims: dims.clone(),
-        }
     }
 
     /// The compact binary form (see `from_bytes`); the order of entries is unspecified.
@@ -553,26 +436,21 @@ impl Aggregates {
     }
 }
 
-/// The part [`Aggregates::write_to`] is about to write: the `index`-th of `of`.
-#[derive(Clone, Copy, Debug)]
-pub struct WritePart<'a> {
-    /// From 0.
-    pub index: usize,
-    /// How many parts the write has.
-    pub of: usize,
-    /// Submission date.
-    pub date: Date,
-    /// Channel.
-    pub channel: &'a str,
-    /// Major version.
-    pub version: &'a str,
-}
-
-/// Series a merge could not keep.
+/// Series a merge could not keep (of normal aggregates: see [`Aggregates::merge`]).
 #[derive(Default)]
 struct Lost {
     overflow: u64,
     too_many_strings: u64,
+}
+
+/// Where a merge counts what the group `key` loses: in `lost` for a normal aggregate, in
+/// `ignored` (dropped) for a replicate group, whose losses are those of its normal aggregate.
+fn counted<'a>(key: &GroupKey, lost: &'a mut Lost, ignored: &'a mut Lost) -> &'a mut Lost {
+    if key.is_normal() {
+        lost
+    } else {
+        ignored
+    }
 }
 
 impl Lost {

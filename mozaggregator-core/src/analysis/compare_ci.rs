@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::query::MetricResponse;
 use crate::replicate::ReplicateCount;
 use crate::stats::{
-    proportions, samples, Confidence, Distribution, Interval, PercentileMethod, Plan, Stat,
+    proportions, samples, BoundLogs, Confidence, Distribution, Interval, PercentileMethod, Plan,
+    Stat,
 };
 
 use super::interval::{LeaveOneOut, Named, Part};
@@ -149,14 +150,16 @@ fn side_values(
         .collect();
     let k = plan.len();
     let mut scratch = Vec::new();
+    let bounds = response.bounds();
+    let logs = BoundLogs::new(&bounds);
     let loo = LeaveOneOut::compute(
         response.served_kind(),
-        &response.bounds(),
+        &bounds,
         &parts,
         k + buckets,
         |d: &Distribution<'_>, out| {
             let (stats, props) = out.split_at_mut(k);
-            plan.values_into(d, method, &mut scratch, stats);
+            plan.values_into(d, method, Some(&logs), &mut scratch, stats);
             props.fill(None);
             if samples(d) > 0 {
                 for (o, p) in props.iter_mut().zip(proportions(d)) {

@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::layout::Kind;
 use crate::query::{DataPoint, MetricResponse};
 use crate::replicate::ReplicateCount;
-use crate::stats::{jackknife, Confidence, Distribution, Interval, PercentileMethod, Plan, Stat};
+use crate::stats::{
+    jackknife, BoundLogs, Confidence, Distribution, Interval, PercentileMethod, Plan, Stat,
+};
 
 use super::ReplicateAnswers;
 
@@ -85,6 +87,7 @@ pub(crate) fn attach_plan_intervals(
 ) {
     let kind = response.served_kind();
     let bounds = response.bounds();
+    let logs = BoundLogs::new(&bounds);
     let r = groups.groups.len().max(1);
     let names: Vec<&str> = plan.names().collect();
     let mut scratch = Vec::new();
@@ -94,7 +97,7 @@ pub(crate) fn attach_plan_intervals(
         .map(|entry| {
             let parts: Vec<Option<Part<'_>>> = entry.iter().map(|p| p.map(Part::of)).collect();
             let loo = LeaveOneOut::compute(kind, &bounds, &parts, plan.len(), |d, out| {
-                plan.values_into(d, method, &mut scratch, out)
+                plan.values_into(d, method, Some(&logs), &mut scratch, out)
             });
             EntryCi {
                 level,

@@ -30,7 +30,7 @@ use crate::keys::Prefix;
 use crate::layout::Kind;
 use crate::params::{expand_dates, MetricParams};
 use crate::query::{Bucket, DataPoint, MetricQuery, MetricResponse};
-use crate::stats::{Confidence, Distribution, PercentileMethod, Plan, Stat};
+use crate::stats::{BoundLogs, Confidence, Distribution, PercentileMethod, Plan, Stat};
 use crate::store::Store;
 
 /// The label that stands for every label `top` left out.
@@ -232,6 +232,7 @@ pub fn attach_stats(
 fn attach_plan(response: &mut MetricResponse, plan: &Plan, method: PercentileMethod) {
     let kind = response.served_kind();
     let bounds = response.bounds();
+    let logs = BoundLogs::new(&bounds);
     for point in &mut response.data {
         let d = Distribution {
             kind,
@@ -239,7 +240,7 @@ fn attach_plan(response: &mut MetricResponse, plan: &Plan, method: PercentileMet
             counts: &point.histogram,
             sum: point.sum,
         };
-        point.stats = Some(plan.summarize(&d, method));
+        point.stats = Some(plan.summarize_with(&d, method, Some(&logs)));
     }
 }
 

@@ -1,12 +1,11 @@
 //! Requested statistics: parsing `"mean,p5,p50"`, computing them in one pass and serialising
 //! them in request order.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::percentile::{self, Bucket, Percentile, PercentileMethod};
+use super::percentile::{self, BoundLogs, Bucket, Percentile, PercentileMethod};
 use super::{mean_of, tmo_mean, Distribution};
 use crate::error::{Error, Result};
 
@@ -106,6 +105,13 @@ impl Stat {
             Stat::Mean => "mean".to_string(),
             // -0.0 == 0.0: print it as 0.
             Stat::Percentile(p) if *p == 0.0 => "p0".to_string(),
+            // Whole percentiles (nearly all) without float formatting: `p{p}` prints them so.
+            Stat::Percentile(p) if p.fract() == 0.0 && (0.0..=100.0).contains(p) => {
+                let mut name = String::with_capacity(4);
+                name.push('p');
+                name.push_str(itoa::Buffer::new().format(*p as u8));
+                name
+            }
             Stat::Percentile(p) => format!("p{p}"),
         }
     }
@@ -202,12 +208,12 @@ impl Plan {
     /// [`Error::Invalid`] when a percentile is NaN or outside `[0, 100]` (only possible for a
     /// [`Stat`] built by hand, not parsed).
     pub fn new(stats: &[Stat]) -> Result<Plan> {
-        let mut seen = HashSet::new();
-        let mut wanted = Vec::new();
+        let mut wanted: Vec<(Box<str>, bool)> = Vec::with_capacity(stats.len());
         let mut ps = Vec::new();
         for stat in stats {
             let name = stat.name();
-            if *stat == Stat::Samples || !seen.insert(name.clone()) {
+            // A handful of statistics: a linear search beats hashing.
+            if *stat == Stat::Samples || wanted.iter().any(|(n, _)| **n == *name) {
                 continue;
             }
             if let Stat::Percentile(p) = stat {
@@ -251,11 +257,12 @@ impl Plan {
 
     /// The values of [`Plan::summarize`]'s [`Summary::values`], written into `out` (as long
     /// as [`Plan::len`]) without building a summary: what a jackknife runs once per replicate
-    /// group. `scratch` is reused between calls.
+    /// group. `scratch` is reused between calls; `logs` as in [`Plan::summarize_with`].
     pub(crate) fn values_into(
         &self,
         d: &Distribution<'_>,
         method: PercentileMethod,
+        logs: Option<&BoundLogs>,
         scratch: &mut Vec<Percentile>,
         out: &mut [Option<f64>],
     ) {
@@ -263,7 +270,7 @@ impl Plan {
         let total = d.total();
         scratch.clear();
         scratch.resize(parts.ps.len(), Percentile::NONE);
-        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, scratch);
+        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, logs, scratch);
         let mean = if parts.mean { mean_of(d, total) } else { None };
         let mut percentiles = scratch.iter();
         for ((_, is_percentile), o) in parts.wanted.iter().zip(out.iter_mut()) {
@@ -278,11 +285,30 @@ impl Plan {
     /// Computes the plan's statistics of `d`, percentiles by `method`, in one pass over the
     /// buckets.
     pub fn summarize(&self, d: &Distribution<'_>, method: PercentileMethod) -> Summary {
+        self.summarize_with(d, method, None)
+    }
+
+    /// [`Plan::summarize`] with the logarithms of `d`'s bounds computed beforehand, for the
+    /// many distributions of one layout (the same numbers, faster).
+    pub fn summarize_with(
+        &self,
+        d: &Distribution<'_>,
+        method: PercentileMethod,
+        logs: Option<&BoundLogs>,
+    ) -> Summary {
         let parts = &*self.0;
         let total = d.total();
         // The percentiles were checked by `Plan::new`.
         let mut percentiles = vec![Percentile::NONE; parts.ps.len()].into_boxed_slice();
-        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, &mut percentiles);
+        percentile::percentiles_into(
+            d,
+            total,
+            &parts.ps,
+            &parts.order,
+            method,
+            logs,
+            &mut percentiles,
+        );
         Summary {
             plan: self.clone(),
             samples: u64::try_from(total).unwrap_or(u64::MAX),

@@ -17,11 +17,11 @@ use crate::tally::Tally;
 
 mod location;
 mod memory;
-mod replicates;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod packed;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod replicates;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -29,9 +29,9 @@ mod sqlite;
 pub use crate::reject::RowReject;
 pub use location::{is_postgres_url, redact_url, StoreLocation};
 pub use memory::MemoryStore;
-pub use replicates::{ReplicateRows, ReplicateTables};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PG_SCHEMA_VERSION};
+pub use replicates::{ReplicateRows, ReplicateTables};
 pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
@@ -236,12 +236,7 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`crate::Error::NoReplicates`] when a requested date's table was not absorbed with the
     /// same R throughout (or the store keeps no replicates); storage failures.
-    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>> {
-        let _ = query;
-        Err(crate::Error::NoReplicates(
-            "this store does not keep replicate groups".to_string(),
-        ))
-    }
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>>;
 
     /// Submission dates the target has absorbed, sorted.
     ///

@@ -27,7 +27,8 @@ use crate::filter::Filter;
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
-use crate::store::{Batch, SeriesQuery, Store, WriteReport};
+use crate::replicate::ReplicateCount;
+use crate::store::{Batch, ReplicateTables, SeriesQuery, Store, WriteReport};
 
 /// The size and addressing of a synthetic data set.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +51,10 @@ pub struct Shape {
     pub version: String,
     /// First date.
     pub first_date: Date,
+    /// Replicate groups of the two hot metrics (the rows the benchmarks query): each row's
+    /// pings are dealt at random to the groups and its samples split accordingly. Other
+    /// metrics get none: a query reads the rows of its own metric only.
+    pub replicates: Option<ReplicateCount>,
 }
 
 impl Default for Shape {
@@ -65,6 +70,7 @@ impl Default for Shape {
             version: "130".into(),
             first_date: Date::from_ymd(2024, 1, 1)
                 .unwrap_or_else(|e| unreachable!("2024-01-01 is a day: {e}")),
+            replicates: None,
         }
     }
 }
@@ -254,6 +260,16 @@ impl Synthetic {
         self.metrics.first().map_or("", |m| m.name.as_str())
     }
 
+    /// Series rows of the two hot metrics over all dates (every one is present).
+    pub fn hot_series(&self) -> usize {
+        let full = self.dims.len() * Process::ALL.len() * self.dates.len();
+        [self.metrics.first(), self.metrics.last()]
+            .into_iter()
+            .flatten()
+            .map(|m| m.labels.len() * full)
+            .sum()
+    }
+
     /// The keyed metric with 20 labels and every series on every date (1440 per date).
     pub fn hot_keyed_metric(&self) -> &str {
         self.metrics.last().map_or("", |m| m.name.as_str())
@@ -274,6 +290,8 @@ impl Synthetic {
         let target = self.target(i);
         let mut rng = SmallRng::seed_from_u64(self.shape.seed ^ ((i as u64 + 1) << 32));
         let mut rows = Vec::with_capacity(self.shape.rows_per_date + self.shape.rows_per_date / 10);
+        let mut replicates = self.shape.replicates.map(ReplicateTables::new);
+        let hot = [self.hot_plain_metric(), self.hot_keyed_metric()];
         for m in &self.metrics {
             for label in &m.labels {
                 for (p, process) in Process::ALL.into_iter().enumerate() {
@@ -288,13 +306,30 @@ impl Synthetic {
                             process,
                             dims: d.clone(),
                         };
-                        rows.push((key, histogram(&mut rng, m)));
+                        let h = histogram(&mut rng, m);
+                        if let Some(reps) = replicates.as_mut().filter(|_| hot.contains(&&*m.name))
+                        {
+                            for (group, part) in
+                                reps.groups
+                                    .iter_mut()
+                                    .zip(split(&mut rng, &h, reps.count.get()))
+                            {
+                                if !part.is_empty() {
+                                    group
+                                        .entry(target.clone())
+                                        .or_default()
+                                        .push((key.clone(), part));
+                                }
+                            }
+                        }
+                        rows.push((key, h));
                     }
                 }
             }
         }
         let mut batch = Batch::new(target.date);
         batch.tables.insert(target, rows);
+        batch.replicates = replicates;
         batch
     }
 }
@@ -321,6 +356,52 @@ fn histogram(rng: &mut SmallRng, m: &Metric) -> Histogram {
     let count = (samples / 3).max(1);
     Histogram::from_parts(m.layout, counts, sum.min(i64::MAX as u64), count)
         .unwrap_or_else(|_| Histogram::empty(m.layout))
+}
+
+/// `h` split over the groups of `reps`: its pings (`count`) dealt at random to the groups,
+/// each bucket's samples, and the sum, shared in proportion (largest remainders), so the
+/// parts add up to `h` exactly. A group that gets no ping gets nothing.
+fn split(rng: &mut SmallRng, h: &Histogram, groups: usize) -> Vec<Histogram> {
+    let layout = h.layout();
+    let mut pings = vec![0u64; groups];
+    for _ in 0..h.count().min(5_000) {
+        pings[rng.random_range(0..groups)] += 1;
+    }
+    let dealt: u64 = pings.iter().sum();
+    let share = |total: u64| -> Vec<u64> {
+        let exact: Vec<f64> = pings
+            .iter()
+            .map(|&p| total as f64 * p as f64 / dealt.max(1) as f64)
+            .collect();
+        let mut out: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
+        let mut left = total.saturating_sub(out.iter().sum());
+        let mut order: Vec<usize> = (0..groups).filter(|&g| pings[g] > 0).collect();
+        order.sort_by(|&a, &b| {
+            (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor()))
+        });
+        // Flooring leaves less than one per group with pings.
+        for &g in order
+            .iter()
+            .take(usize::try_from(left).unwrap_or(usize::MAX))
+        {
+            out[g] += 1;
+            left -= 1;
+        }
+        if let Some(&g) = order.first() {
+            out[g] += left;
+        }
+        out
+    };
+    let counts: Vec<Vec<u64>> = h.counts().iter().map(|&c| share(c)).collect();
+    let sums = share(h.sum());
+    let numbers = share(h.count());
+    (0..groups)
+        .map(|g| {
+            let c: Vec<u64> = counts.iter().map(|per| per[g]).collect();
+            Histogram::from_parts(layout, c, sums[g], numbers[g])
+                .unwrap_or_else(|_| Histogram::empty(layout))
+        })
+        .collect()
 }
 
 /// Timings of [`Synthetic::write_all`].
@@ -376,5 +457,40 @@ impl Synthetic {
             Ok(())
         })?;
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicate_groups_add_up_to_the_rows() {
+        let data = Synthetic::new(Shape {
+            dates: 1,
+            rows_per_date: 500,
+            replicates: ReplicateCount::new(20).ok(),
+            ..Shape::default()
+        });
+        let batch = data.batch(0);
+        let reps = batch.replicates.as_ref().expect("groups");
+        let hot = data.hot_plain_metric();
+        for (key, h) in batch
+            .tables
+            .values()
+            .flatten()
+            .filter(|(k, _)| k.metric == hot)
+        {
+            let mut sum = Histogram::empty(h.layout());
+            let mut groups = 0;
+            for group in &reps.groups {
+                for (_, part) in group.values().flatten().filter(|(k, _)| k == key) {
+                    sum.merge(part).expect("small numbers");
+                    groups += 1;
+                }
+            }
+            assert_eq!(&sum, h, "{key:?}");
+            assert!(groups > 1 && groups <= 20);
+        }
     }
 }

@@ -18,6 +18,8 @@ mod ingest_bad_pings;
 mod ingest_dataset;
 mod ingest_input;
 mod ingest_real_pings;
+mod ingest_replicates;
+mod ingest_replicates_merge;
 mod ingest_store;
 mod json;
 mod layouts;

@@ -25,6 +25,15 @@ fn sqlite_file_store_conforms() {
 }
 
 #[test]
+fn memory_and_sqlite_stores_keep_replicate_groups() {
+    conformance::replicates_kept(&|| Box::new(MemoryStore::new()) as Box<dyn Store>).unwrap();
+    conformance::replicates_kept(&|| {
+        Box::new(SqliteStore::open_in_memory().unwrap()) as Box<dyn Store>
+    })
+    .unwrap();
+}
+
+#[test]
 fn every_check_is_listed_once() {
     let names: std::collections::BTreeSet<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
     assert_eq!(names.len(), CHECKS.len());

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use mozaggregator_core::store::ReplicateRows;
 use mozaggregator_core::testing::conformance::{self, Check, CHECKS};
 use mozaggregator_core::{
     Batch, Date, DateVersion, Filter, FilterOptions, Histogram, MemoryStore, Prefix, QueryRow,
@@ -25,6 +26,9 @@ enum Mutation {
     LabelsUnsorted,
     EmptyRowsStored,
     EmptyTargetsIgnored,
+    GroupsReversed,
+    ReplicatesIgnoreFilter,
+    ReplicatesWithoutCoverage,
 }
 
 struct Mutant {
@@ -109,6 +113,29 @@ impl Store for Mutant {
         Ok(out)
     }
 
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>> {
+        let mut q = query.clone();
+        match self.mutation {
+            Mutation::ReplicatesIgnoreFilter => q.filter = Filter::All,
+            Mutation::ReplicatesWithoutCoverage => {
+                // Answers even a table absorbed without replicates: empty groups, made up.
+                if let Err(mozaggregator_core::Error::NoReplicates(_)) = self.inner.replicates(&q) {
+                    let count = mozaggregator_core::ReplicateCount::new(4)?;
+                    let groups = vec![Vec::new(); 4];
+                    return Ok(Some(ReplicateRows { count, groups }));
+                }
+            }
+            _ => {}
+        }
+        let mut out = self.inner.replicates(&q)?;
+        if self.mutation == Mutation::GroupsReversed {
+            if let Some(rows) = &mut out {
+                rows.groups.reverse();
+            }
+        }
+        Ok(out)
+    }
+
     fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {
         self.inner.absorbed(target)
     }
@@ -166,6 +193,9 @@ fn each_mutant_fails_its_check() {
         (Mutation::LabelsUnsorted, "grouping_and_order"),
         (Mutation::EmptyRowsStored, "empty_rows_not_stored"),
         (Mutation::EmptyTargetsIgnored, "absorbed_without_rows"),
+        (Mutation::GroupsReversed, "replicate_groups"),
+        (Mutation::ReplicatesIgnoreFilter, "replicate_groups"),
+        (Mutation::ReplicatesWithoutCoverage, "replicate_coverage"),
     ];
     for (mutation, name) in cases {
         let factory = || {

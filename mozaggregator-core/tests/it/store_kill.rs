@@ -5,16 +5,21 @@
 //! submission date; the parent kills it at random moments, reopens the store and checks that
 //! every series has the same count `k` and the target absorbed exactly `k` dates.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use mozaggregator_core::store::ReplicateTables;
 use mozaggregator_core::testing::conformance::fixtures::{batch, date, dims, hist, key, target};
-use mozaggregator_core::{LayoutSpec, Prefix, Process, Selection, SqliteStore, Store, Target};
+use mozaggregator_core::{
+    Filter, Histogram, LayoutSpec, Prefix, Process, QueryRow, ReplicateCount, Selection,
+    SeriesQuery, SqliteStore, Store, Target,
+};
 
 const PATH_VAR: &str = "MOZAGG_KILL_TEST_STORE";
 const ROWS: usize = 20_000;
+const GROUPS: usize = 4;
 
 fn the_target() -> Target {
     target(Prefix::BuildId, "nightly", "42", "20150601")
@@ -39,11 +44,21 @@ fn child_batch(k: i64) -> mozaggregator_core::Batch {
                 hist(layout, &[(i % 50, 1), ((i * 7) % 50, 2)], i as u64, 1),
             )
         })
-        .collect();
-    batch(
+        .collect::<Vec<_>>();
+    // Replicate groups too: row i in group i mod 4, so the groups sum to the normal rows.
+    let mut replicates = ReplicateTables::new(ReplicateCount::new(GROUPS as u32).unwrap());
+    for (i, row) in rows.iter().enumerate() {
+        replicates.groups[i % GROUPS]
+            .entry(the_target())
+            .or_default()
+            .push(row.clone());
+    }
+    let mut b = batch(
         &date("20150101").add_days(k).unwrap().to_string(),
         vec![(the_target(), rows)],
-    )
+    );
+    b.replicates = Some(replicates);
+    b
 }
 
 /// The child: writes batches forever, announcing each one on stdout before it starts.
@@ -91,6 +106,40 @@ fn check(path: &std::path::Path) -> u64 {
         })
         .unwrap();
     let k = absorbed.len() as u64;
+    // The replicate groups were written with their rows, or not at all: they sum to them.
+    for metric in ["METRIC_0", "METRIC_1", "METRIC_2", "METRIC_3"] {
+        let t = the_target();
+        let q = SeriesQuery {
+            prefix: t.prefix,
+            channel: t.channel,
+            version: t.version,
+            dates: vec![t.date],
+            metric: metric.into(),
+            filter: Filter::All,
+        };
+        let normal = store.query(&q).unwrap();
+        match store.replicates(&q).unwrap() {
+            None => assert_eq!(k, 0),
+            Some(reps) => {
+                assert_eq!(reps.count.get(), GROUPS);
+                let by_label = |rows: &mut dyn Iterator<Item = &QueryRow>| {
+                    let mut out: BTreeMap<String, Histogram> = BTreeMap::new();
+                    for r in rows {
+                        let h = out
+                            .entry(r.label.clone())
+                            .or_insert_with(|| Histogram::empty(r.histogram.layout()));
+                        h.merge(&r.histogram).unwrap();
+                    }
+                    out
+                };
+                assert_eq!(
+                    by_label(&mut reps.groups.iter().flatten()),
+                    by_label(&mut normal.iter()),
+                    "groups differ from the rows"
+                );
+            }
+        }
+    }
     if k == 0 {
         assert_eq!(rows, 0);
     } else {

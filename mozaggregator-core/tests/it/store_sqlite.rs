@@ -492,6 +492,34 @@ fn damaged_totals_fall_back_to_the_packs() {
     );
 }
 
+/// What schema version 3 added (replicate groups), undone.
+const TO_VERSION_2: &str = "DROP TABLE replicate_series; DROP TABLE replicate_totals;
+    ALTER TABLE absorbed DROP COLUMN replicates;";
+
+/// A store of schema version 2 (no replicate groups) is migrated on open: it answers as before,
+/// its tables have no groups (an interval query says so), and later writes can add them.
+#[test]
+fn a_version_2_store_gets_replicate_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = query_m(&["20150601"], every_os());
+    let (path, store) = store_of_rows(dir.path(), 60);
+    let answer = store.query(&query).unwrap();
+    drop(store);
+    raw(&path)
+        .execute_batch(&format!("{TO_VERSION_2} PRAGMA user_version = 2;"))
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.query(&query).unwrap(), answer);
+    assert!(matches!(
+        store.replicates(&query),
+        Err(Error::NoReplicates(reason)) if reason.contains("without replicate groups")
+    ));
+    let version: i64 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, mozaggregator_core::store::SCHEMA_VERSION);
+}
+
 /// A store of schema version 1 (no totals) is migrated on open: its totals are computed from
 /// the stored packs and every query answers as before.
 #[test]
@@ -502,7 +530,9 @@ fn a_version_1_store_gets_its_totals() {
     let answer = store.query(&query).unwrap();
     drop(store);
     raw(&path)
-        .execute_batch("DROP TABLE totals; PRAGMA user_version = 1;")
+        .execute_batch(&format!(
+            "{TO_VERSION_2} DROP TABLE totals; PRAGMA user_version = 1;"
+        ))
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.query(&query).unwrap(), answer);

@@ -5,6 +5,7 @@
 //! read 10000 pings (1634.2 MB of JSON, 12 inputs) in 4.10 s: 398.6 MB/s, 2439 pings/s
 //!   pings used 9990, rejected 10
 //!   …
+//! $ mozaggregator aggregate --db aggregates.sqlite --replicates 20 pings/   # and 20 groups
 //! ```
 
 use std::io::IsTerminal;
@@ -17,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{Aggregator, Date, Options, StoreLocation};
+use mozaggregator_core::{Aggregator, Date, Options, ReplicateCount, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -64,6 +65,13 @@ pub struct Args {
     #[arg(long)]
     full_os_version: bool,
 
+    /// Also store the aggregates of R replicate groups, from which confidence intervals are
+    /// computed: a ping goes into group sample_id mod R (meta.sampleId, else crc32(clientId)
+    /// mod 100). R divides 100: 2, 4, 5, 10, 20, 25, 50 or 100. Off by default; costs time
+    /// and memory (docs/ingest.md, "Replicate groups").
+    #[arg(long, value_name = "R")]
+    replicates: Option<ReplicateCount>,
+
     /// Worker threads parsing and aggregating (0: one per core; at most 256).
     #[arg(long, value_name = "N", default_value_t = IngestOptions::default().threads)]
     threads: usize,
@@ -105,6 +113,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         prefer_definitions: args.prefer_definitions,
         full_os_version: args.full_os_version,
         definitions: Arc::new(definitions),
+        replicates: args.replicates,
     };
     options.validate()?;
     let (inputs, files_skipped) = discover_listing(&args.inputs)?;

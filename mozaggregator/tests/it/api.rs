@@ -653,6 +653,12 @@ impl Store for FailingStore {
     ) -> mozaggregator_core::Result<Vec<mozaggregator_core::QueryRow>> {
         Err(secret_failure())
     }
+    fn replicates(
+        &self,
+        _: &mozaggregator_core::SeriesQuery,
+    ) -> mozaggregator_core::Result<Option<mozaggregator_core::store::ReplicateRows>> {
+        Err(secret_failure())
+    }
     fn absorbed(
         &self,
         _: &mozaggregator_core::Target,

@@ -65,6 +65,12 @@ impl Store for GatedStore {
         }
         self.inner.query(query)
     }
+    fn replicates(
+        &self,
+        query: &SeriesQuery,
+    ) -> Result<Option<mozaggregator_core::store::ReplicateRows>> {
+        self.inner.replicates(query)
+    }
     fn absorbed(&self, target: &Target) -> Result<BTreeSet<mozaggregator_core::Date>> {
         self.inner.absorbed(target)
     }

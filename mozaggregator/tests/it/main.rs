@@ -15,6 +15,7 @@ mod cli_definitions;
 mod cli_import;
 mod cli_import_original;
 mod cli_ingest;
+mod cli_replicates;
 mod concurrency;
 mod dashboard;
 mod demo;

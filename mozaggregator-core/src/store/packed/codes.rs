@@ -14,6 +14,24 @@ pub(crate) const OPTION_PROCESS: i64 = 1;
 /// `options.kind` of a dims id.
 pub(crate) const OPTION_DIMS: i64 = 2;
 
+/// In a replicate pack (`replicate_series`), an entry's dims field holds
+/// `dims id · REPLICATE_SLOTS + group`: one pack per (target, metric, label) holds every
+/// group, so that a query reads as many rows with replicates as without. Groups are below 100.
+pub(crate) const REPLICATE_SLOTS: i64 = 128;
+
+/// The dims field of a replicate pack entry of `dims` in `group`.
+pub(crate) fn replicate_dims(dims: i64, group: u8) -> i64 {
+    dims * REPLICATE_SLOTS + i64::from(group)
+}
+
+/// Inverse of [`replicate_dims`]: (dims id, group).
+pub(crate) fn split_replicate_dims(field: i64) -> (i64, i64) {
+    (
+        field.div_euclid(REPLICATE_SLOTS),
+        field.rem_euclid(REPLICATE_SLOTS),
+    )
+}
+
 /// Stored code of a prefix.
 pub(crate) fn prefix_code(prefix: Prefix) -> i64 {
     match prefix {

@@ -8,9 +8,10 @@
 use hashbrown::HashMap;
 
 use super::codec::{self, Accumulator};
+use super::codes::split_replicate_dims;
 use super::corrupt;
 use super::names::Names;
-use super::totals;
+use super::totals::{self, Fold};
 use crate::date::Date;
 use crate::error::Result;
 use crate::filter::{Dimension, NormalForm, RowDims};
@@ -154,10 +155,30 @@ impl<'q> Plan<'q> {
     }
 
     /// Adds the admitted entries of a `series` pack of `label` to `groups`.
+    #[cfg(feature = "postgres")]
     pub(crate) fn series_row(
         &self,
         names: &Names,
         groups: &mut Groups,
+        label: i64,
+        pack: &[u8],
+    ) -> Result<()> {
+        self.series_row_as(
+            names,
+            Fold::AllDims,
+            std::slice::from_mut(groups),
+            label,
+            pack,
+        )
+    }
+
+    /// `series_row` for a pack of `fold`'s kind: with [`Fold::PerGroup`] (a replicate
+    /// pack), each entry goes to `groups[its group]`.
+    pub(crate) fn series_row_as(
+        &self,
+        names: &Names,
+        fold: Fold,
+        groups: &mut [Groups],
         label: i64,
         pack: &[u8],
     ) -> Result<()> {
@@ -166,16 +187,20 @@ impl<'q> Plan<'q> {
             let Some(child) = self.process(entry.process)? else {
                 continue;
             };
-            let admitted = usize::try_from(entry.dims)
+            let (dims_id, group) = match fold {
+                Fold::AllDims => (entry.dims, 0),
+                Fold::PerGroup => split_replicate_dims(entry.dims),
+            };
+            let admitted = usize::try_from(dims_id)
                 .ok()
                 .and_then(|i| self.dims_ok.get(i).copied());
             match admitted {
                 Some(true) => {}
                 Some(false) => continue,
-                None => return Err(corrupt(format!("unknown dims id {}", entry.dims))),
+                None => return Err(corrupt(format!("unknown dims id {dims_id}"))),
             }
             if !self.nf.exact {
-                let dims = names.dims(entry.dims)?;
+                let dims = names.dims(dims_id)?;
                 let row_dims = RowDims {
                     metric: &self.query.metric,
                     application: &dims.application,
@@ -189,14 +214,15 @@ impl<'q> Plan<'q> {
                     continue;
                 }
             }
-            groups.add(names, label, entry.layout, entry.hist)?;
+            group_at(groups, group)?.add(names, label, entry.layout, entry.hist)?;
         }
         Ok(())
     }
 
     /// Adds the admitted entries of a `totals` pack of `label` to `groups`. Returns `false`,
     /// adding nothing, when the totals could not be made: the caller then reads the row's
-    /// `series` pack ([`Plan::series_row`]), which answers (or reports what is wrong).
+    /// `series` pack (`series_row`), which answers (or reports what is wrong).
+    #[cfg(feature = "postgres")]
     pub(crate) fn totals_row(
         &self,
         names: &Names,
@@ -204,17 +230,49 @@ impl<'q> Plan<'q> {
         label: i64,
         data: &[u8],
     ) -> Result<bool> {
-        if !totals::is_complete(data) {
+        self.totals_row_as(
+            names,
+            Fold::AllDims,
+            std::slice::from_mut(groups),
+            label,
+            data,
+        )
+    }
+
+    /// `totals_row` for a totals pack made with `fold`: with [`Fold::PerGroup`], each
+    /// entry goes to `groups[its group]`.
+    pub(crate) fn totals_row_as(
+        &self,
+        names: &Names,
+        fold: Fold,
+        groups: &mut [Groups],
+        label: i64,
+        data: &[u8],
+    ) -> Result<bool> {
+        if !totals::is_complete_as(data, fold) {
             return Ok(false);
         }
         for entry in codec::entries(data)? {
             let entry = entry?;
             if self.process(entry.process)?.is_some() {
-                groups.add(names, label, entry.layout, entry.hist)?;
+                let group = match fold {
+                    Fold::AllDims => 0,
+                    Fold::PerGroup => entry.dims,
+                };
+                group_at(groups, group)?.add(names, label, entry.layout, entry.hist)?;
             }
         }
         Ok(true)
     }
+}
+
+/// `groups[group]`; a group beyond the store's count is a corrupt pack.
+fn group_at(groups: &mut [Groups], group: i64) -> Result<&mut Groups> {
+    let n = groups.len();
+    usize::try_from(group)
+        .ok()
+        .and_then(|g| groups.get_mut(g))
+        .ok_or_else(|| corrupt(format!("replicate group {group} of a store of {n} groups")))
 }
 
 /// The answer's rows: for each date in order, its groups by label, then layout.

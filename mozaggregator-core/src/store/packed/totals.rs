@@ -13,6 +13,9 @@
 //! group cannot be decoded) is written with an empty histogram: a reader that meets one reads
 //! that row's `series` pack instead, and answers exactly as it would have without totals (the
 //! same error, for instance). Writes keep the two tables in step in one transaction.
+//!
+//! A *replicate* pack (see [`super::codes::replicate_dims`]) gets its totals the same way, per
+//! (process, group, layout): the entries' dims field then holds the group.
 
 use super::codec::{self, Accumulator};
 use crate::error::Result;
@@ -20,9 +23,30 @@ use crate::error::Result;
 /// The dims id of every totals entry (no `dims` row has id 0).
 pub(crate) const ALL_DIMS: i64 = 0;
 
-/// One (process, layout) sum of a pack.
+/// What a totals pack sums over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// Every dims combination: one entry per (process, layout), dims [`ALL_DIMS`].
+    AllDims,
+    /// Every dims combination of each replicate group: one entry per (process, group,
+    /// layout), dims = the group.
+    PerGroup,
+}
+
+impl Fold {
+    /// The dims field of the totals entry an entry of dims field `dims` goes to.
+    fn target(self, dims: i64) -> i64 {
+        match self {
+            Fold::AllDims => ALL_DIMS,
+            Fold::PerGroup => super::codes::split_replicate_dims(dims).1,
+        }
+    }
+}
+
+/// One (process, dims field, layout) sum of a pack.
 struct Group {
     process: u8,
+    dims: i64,
     layout: i64,
     /// `None` once the sum cannot be made.
     acc: Option<Accumulator>,
@@ -38,29 +62,44 @@ struct Group {
 /// Only those of `layout_len`.
 pub(crate) fn of_pack(
     pack: &[u8],
+    layout_len: impl FnMut(i64) -> Result<Option<usize>>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    folded(pack, Fold::AllDims, layout_len, out)
+}
+
+/// [`of_pack`] summing as `fold` says.
+///
+/// # Errors
+/// Only those of `layout_len`.
+pub(crate) fn folded(
+    pack: &[u8],
+    fold: Fold,
     mut layout_len: impl FnMut(i64) -> Result<Option<usize>>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     codec::start_pack(out);
-    let Some(mut groups) = groups(pack, &mut layout_len)? else {
+    let Some(mut groups) = groups(pack, fold, &mut layout_len)? else {
         codec::put_entry(out, 0, ALL_DIMS, 0, &[]);
         return Ok(());
     };
-    groups.sort_by_key(|g| (g.process, g.layout));
+    groups.sort_by_key(|g| (g.process, g.dims, g.layout));
     let mut scratch = Vec::with_capacity(64);
     for g in &groups {
         scratch.clear();
         if let Some(acc) = &g.acc {
             codec::encode(&acc.counts, acc.sum, acc.count, &mut scratch);
         }
-        codec::put_entry(out, g.process, ALL_DIMS, g.layout, &scratch);
+        codec::put_entry(out, g.process, g.dims, g.layout, &scratch);
     }
     Ok(())
 }
 
-/// The (process, layout) sums of a pack; `None` when the pack itself cannot be read.
+/// The (process, dims field, layout) sums of a pack; `None` when the pack itself cannot be
+/// read.
 fn groups(
     pack: &[u8],
+    fold: Fold,
     layout_len: &mut impl FnMut(i64) -> Result<Option<usize>>,
 ) -> Result<Option<Vec<Group>>> {
     let Ok(entries) = codec::entries(pack) else {
@@ -74,14 +113,16 @@ fn groups(
         let Ok(process) = u8::try_from(entry.process) else {
             return Ok(None);
         };
+        let dims = fold.target(entry.dims);
         let i = match groups
             .iter()
-            .position(|g| g.process == process && g.layout == entry.layout)
+            .position(|g| g.process == process && g.dims == dims && g.layout == entry.layout)
         {
             Some(i) => i,
             None => {
                 groups.push(Group {
                     process,
+                    dims,
                     layout: entry.layout,
                     acc: layout_len(entry.layout)?.map(Accumulator::new),
                 });
@@ -98,10 +139,18 @@ fn groups(
     Ok(Some(groups))
 }
 
-/// True when a totals pack can answer for its row: every entry was summed.
-pub(crate) fn is_complete(totals: &[u8]) -> bool {
+/// True when a totals pack made with `fold` can answer for its row: every entry was summed.
+pub(crate) fn is_complete_as(totals: &[u8], fold: Fold) -> bool {
     codec::entries(totals).is_ok_and(|mut entries| {
-        entries.all(|e| e.is_ok_and(|e| e.dims == ALL_DIMS && !e.hist.is_empty()))
+        entries.all(|e| {
+            e.is_ok_and(|e| {
+                !e.hist.is_empty()
+                    && match fold {
+                        Fold::AllDims => e.dims == ALL_DIMS,
+                        Fold::PerGroup => e.dims >= 0 && e.dims < super::codes::REPLICATE_SLOTS,
+                    }
+            })
+        })
     })
 }
 
@@ -149,7 +198,7 @@ mod tests {
                 (1, ALL_DIMS, 2, Some(vec![1, 0, 2])),
             ]
         );
-        assert!(is_complete(&out));
+        assert!(is_complete_as(&out, Fold::AllDims));
     }
 
     #[test]
@@ -170,11 +219,11 @@ mod tests {
                 (2, ALL_DIMS, 2, Some(vec![0, 1, 0])),
             ]
         );
-        assert!(!is_complete(&out));
+        assert!(!is_complete_as(&out, Fold::AllDims));
         // An unreadable pack or an unknown layout: marked, not an error.
         of_pack(&[9], |_| Ok(Some(3)), &mut out).unwrap();
         assert_eq!(decoded(&out), vec![(0, ALL_DIMS, 0, None)]);
         of_pack(&pack, |_| Ok(None), &mut out).unwrap();
-        assert!(!is_complete(&out));
+        assert!(!is_complete_as(&out, Fold::AllDims));
     }
 }

@@ -179,6 +179,12 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 impl Store for PostgresStore {
+    fn replicates(&self, _: &SeriesQuery) -> Result<Option<super::ReplicateRows>> {
+        Err(crate::Error::NoReplicates(
+            "the PostgreSQL store does not keep replicate groups yet".to_string(),
+        ))
+    }
+
     fn write(&self, batch: &Batch) -> Result<WriteReport> {
         if batch.replicates.is_some() {
             return Err(crate::Error::NoReplicates(

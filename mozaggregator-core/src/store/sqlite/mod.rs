@@ -88,6 +88,10 @@ pub struct StoreStats {
     pub rows: u64,
     /// Series: one per (target, metric, label, process, dims, layout).
     pub series: u64,
+    /// `replicate_series` rows: one per (target, metric, label) with replicate groups.
+    pub replicate_rows: u64,
+    /// Replicate series: one per (target, metric, label, process, dims, group, layout).
+    pub replicate_series: u64,
     /// Size of the database (pages × page size; the write-ahead log not included).
     pub bytes: u64,
 }
@@ -220,19 +224,25 @@ impl SqliteStore {
                 bytes: number("PRAGMA page_size")? * number("PRAGMA page_count")?,
                 ..StoreStats::default()
             };
-            let mut stmt = tx.prepare("SELECT data FROM series")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                stats.rows += 1;
-                let data = row
-                    .get_ref(0)?
-                    .as_blob()
-                    .map_err(|e| corrupt(format!("series data: {e}")))?;
-                for entry in codec::entries(data)? {
-                    entry?;
-                    stats.series += 1;
+            let count_entries = |table: &str| -> Result<(u64, u64)> {
+                let (mut rows, mut series) = (0, 0);
+                let mut stmt = tx.prepare(&format!("SELECT data FROM {table}"))?;
+                let mut cursor = stmt.query([])?;
+                while let Some(row) = cursor.next()? {
+                    rows += 1;
+                    let data = row
+                        .get_ref(0)?
+                        .as_blob()
+                        .map_err(|e| corrupt(format!("{table} data: {e}")))?;
+                    for entry in codec::entries(data)? {
+                        entry?;
+                        series += 1;
+                    }
                 }
-            }
+                Ok((rows, series))
+            };
+            (stats.rows, stats.series) = count_entries("series")?;
+            (stats.replicate_rows, stats.replicate_series) = count_entries("replicate_series")?;
             Ok(stats)
         })
     }
@@ -320,6 +330,10 @@ impl Store for SqliteStore {
 
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
         self.read(|tx, cache| read::query(tx, cache, query))
+    }
+
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<super::ReplicateRows>> {
+        self.read(|tx, cache| read::replicates(tx, cache, query))
     }
 
     fn absorbed(&self, target: &Target) -> Result<std::collections::BTreeSet<Date>> {

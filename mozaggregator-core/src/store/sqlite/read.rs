@@ -12,12 +12,15 @@ use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
+use crate::replicate::ReplicateCount;
 use crate::store::packed::codec;
 use crate::store::packed::codes::{date_from_text, prefix_code, prefix_from_code};
 use crate::store::packed::names::Names;
 use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
-use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
+use crate::store::packed::totals::Fold;
+use crate::store::replicates::{query_count, target_count};
+use crate::store::{FilterOptions, QueryRow, ReplicateRows, Selection, SeriesQuery};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -122,53 +125,128 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
     let Some(plan) = Plan::new(names, q) else {
         return Ok(Vec::new());
     };
-    let metric_id = plan.metric_id;
-    let table = if plan.uses_totals() {
-        "totals"
-    } else {
-        "series"
-    };
+    let wanted = wanted_targets(conn, q)?;
+    let groups = gather(conn, names, &plan, &wanted, Fold::AllDims, 1)?;
+    let dates = wanted.iter().map(|&(d, _)| d);
+    plan::finish(names, dates.zip(groups.into_iter().flatten()))
+}
 
-    let mut targets: Map<Date, i64> = Map::default();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT date, id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3",
-        )?;
-        let mut rows = stmt.query(params![prefix_code(q.prefix), q.channel, q.version])?;
+/// The query once per replicate group (see [`crate::Store::replicates`]).
+pub(super) fn replicates(
+    conn: &Connection,
+    names: &Names,
+    q: &SeriesQuery,
+) -> Result<Option<ReplicateRows>> {
+    let wanted = wanted_targets(conn, q)?;
+    let mut per_date = Vec::with_capacity(wanted.len());
+    let mut stmt = conn
+        .prepare_cached("SELECT submission_date, replicates FROM absorbed WHERE target_id = ?1")?;
+    for &(date, id) in &wanted {
+        let mut rows = stmt.query([id])?;
+        let mut absorbed = Vec::new();
         while let Some(row) = rows.next()? {
-            targets.insert(date_at(row, 0)?, row.get(1)?);
+            let r: i64 = row.get(1)?;
+            let count = match r {
+                0 => None,
+                r => Some(
+                    u32::try_from(r)
+                        .ok()
+                        .and_then(|r| ReplicateCount::new(r).ok())
+                        .ok_or_else(|| corrupt(format!("stored replicate count {r}")))?,
+                ),
+            };
+            absorbed.push((date_at(row, 0)?, count));
         }
+        let target = Target {
+            prefix: q.prefix,
+            channel: q.channel.clone(),
+            version: q.version.clone(),
+            date,
+        };
+        per_date.push((date, target_count(&target, absorbed)?));
     }
+    let Some(count) = query_count(per_date)? else {
+        return Ok(None);
+    };
+    let mut groups: Vec<Vec<QueryRow>> = vec![Vec::new(); count.get()];
+    let Some(plan) = Plan::new(names, q) else {
+        return Ok(Some(ReplicateRows { count, groups }));
+    };
+    let mut gathered = gather(conn, names, &plan, &wanted, Fold::PerGroup, count.get())?;
+    for (g, out) in groups.iter_mut().enumerate() {
+        let dates = wanted.iter().map(|&(d, _)| d);
+        let of_group = gathered
+            .iter_mut()
+            .map(|per_group| std::mem::take(&mut per_group[g]));
+        *out = plan::finish(names, dates.zip(of_group))?;
+    }
+    Ok(Some(ReplicateRows { count, groups }))
+}
 
-    // The requested dates that have a table, each once, in request order.
+/// The requested dates of a query that have a table, each once, in request order, with the
+/// table's id.
+fn wanted_targets(conn: &Connection, q: &SeriesQuery) -> Result<Vec<(Date, i64)>> {
+    let mut targets: Map<Date, i64> = Map::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT date, id FROM targets WHERE prefix = ?1 AND channel = ?2 AND version = ?3",
+    )?;
+    let mut rows = stmt.query(params![prefix_code(q.prefix), q.channel, q.version])?;
+    while let Some(row) = rows.next()? {
+        targets.insert(date_at(row, 0)?, row.get(1)?);
+    }
     let mut seen: HashSet<Date> = HashSet::new();
-    let wanted: Vec<(Date, i64)> = q
-        .dates
+    Ok(q.dates
         .iter()
         .filter(|d| seen.insert(**d))
         .filter_map(|d| targets.get(d).map(|&id| (*d, id)))
-        .collect();
+        .collect())
+}
+
+/// Sums what `plan` admits of the `wanted` tables, from the tables of `fold`: for each wanted
+/// date, `width` groups (one without replicates).
+fn gather(
+    conn: &Connection,
+    names: &Names,
+    plan: &Plan<'_>,
+    wanted: &[(Date, i64)],
+    fold: Fold,
+    width: usize,
+) -> Result<Vec<Vec<Groups>>> {
+    let metric_id = plan.metric_id;
+    let (series_table, totals_table) = match fold {
+        Fold::AllDims => ("series", "totals"),
+        Fold::PerGroup => ("replicate_series", "replicate_totals"),
+    };
+    let use_totals = plan.uses_totals();
+    let table = if use_totals {
+        totals_table
+    } else {
+        series_table
+    };
     let slot: Map<i64, usize> = wanted
         .iter()
         .enumerate()
         .map(|(i, &(_, id))| (id, i))
         .collect();
-    let mut groups: Vec<Groups> = wanted.iter().map(|_| Groups::default()).collect();
-    let mut series_row = conn.prepare_cached(
-        "SELECT data FROM series WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
-    )?;
+    let mut groups: Vec<Vec<Groups>> = wanted
+        .iter()
+        .map(|_| (0..width).map(|_| Groups::default()).collect())
+        .collect();
+    let mut series_row = conn.prepare_cached(&format!(
+        "SELECT data FROM {series_table} WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3"
+    ))?;
     let mut visit = |row: &rusqlite::Row<'_>| -> Result<()> {
         let target_id: i64 = row.get(0)?;
         let Some(groups) = slot.get(&target_id).and_then(|&i| groups.get_mut(i)) else {
-            // A neighbour in a range scan of `totals`, not asked for.
+            // A neighbour in a range scan of totals, not asked for.
             return Ok(());
         };
         let label: i64 = row.get(1)?;
-        if table == "series" {
-            return plan.series_row(names, groups, label, blob_at(row, 2)?);
+        if !use_totals {
+            return plan.series_row_as(names, fold, groups, label, blob_at(row, 2)?);
         }
         let data = row.get_ref(2)?.as_blob().unwrap_or_default();
-        if plan.totals_row(names, groups, label, data)? {
+        if plan.totals_row_as(names, fold, groups, label, data)? {
             return Ok(());
         }
         let pack: Option<Vec<u8>> = series_row
@@ -176,7 +254,7 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
             .optional()?;
         let pack =
             pack.ok_or_else(|| corrupt(format!("totals without series for label id {label}")))?;
-        plan.series_row(names, groups, label, &pack)
+        plan.series_row_as(names, fold, groups, label, &pack)
     };
     let (lo, hi) = wanted
         .iter()
@@ -184,18 +262,18 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
             (lo.min(id), hi.max(id))
         });
     let span = u64::try_from(hi.saturating_sub(lo)).unwrap_or(u64::MAX);
-    if table == "totals" && plan.label_ids.is_none() && span < 4 * wanted.len() as u64 {
+    if use_totals && plan.label_ids.is_none() && span < 4 * wanted.len() as u64 {
         // Dense target ids (a channel's consecutive dates): one range scan of the metric.
-        let mut stmt = conn.prepare_cached(
-            "SELECT target_id, label_id, data FROM totals
-             WHERE metric_id = ?1 AND target_id BETWEEN ?2 AND ?3",
-        )?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT target_id, label_id, data FROM {table}
+             WHERE metric_id = ?1 AND target_id BETWEEN ?2 AND ?3"
+        ))?;
         let mut rows = stmt.query(params![metric_id, lo, hi])?;
         while let Some(row) = rows.next()? {
             visit(row)?;
         }
     } else {
-        let key = if table == "totals" {
+        let key = if use_totals {
             "metric_id = ?2 AND target_id = ?1"
         } else {
             "target_id = ?1 AND metric_id = ?2"
@@ -206,7 +284,7 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
         let mut label_rows = conn.prepare_cached(&format!(
             "SELECT target_id, label_id, data FROM {table} WHERE {key} AND label_id = ?3"
         ))?;
-        for &(_, target_id) in &wanted {
+        for &(_, target_id) in wanted {
             match &plan.label_ids {
                 None => {
                     let mut rows = all_rows.query(params![target_id, metric_id])?;
@@ -225,7 +303,7 @@ pub(super) fn query(conn: &Connection, names: &Names, q: &SeriesQuery) -> Result
             }
         }
     }
-    plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
+    Ok(groups)
 }
 
 pub(super) fn scan(

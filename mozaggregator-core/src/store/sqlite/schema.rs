@@ -8,7 +8,7 @@ use super::fault::{corrupt, other};
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of mozaggregator stores ("MZAG").
 pub(crate) const APPLICATION_ID: i64 = 0x4d5a_4147;
@@ -23,6 +23,10 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     Migration {
         sql: V2,
         then: Some(fill_totals),
+    },
+    Migration {
+        sql: V3,
+        then: None,
     },
 ];
 
@@ -102,6 +106,28 @@ CREATE TABLE options (
 /// written day after day) are neighbours: a query reads them in one range scan.
 const V2: &str = "
 CREATE TABLE totals (
+    metric_id INTEGER NOT NULL,
+    target_id INTEGER NOT NULL,
+    label_id  INTEGER NOT NULL,
+    data      BLOB NOT NULL,
+    PRIMARY KEY (metric_id, target_id, label_id)
+) WITHOUT ROWID;
+";
+
+/// Version 3: replicate groups (`aggregate --replicates R`). Each absorbed submission date
+/// records the R it was written with (0: none). `replicate_series` holds, per (target, metric,
+/// label), one pack of every group's series (the dims field of its entries carries the group,
+/// see codes.rs); `replicate_totals` its totals per (process, group, layout).
+const V3: &str = "
+ALTER TABLE absorbed ADD COLUMN replicates INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE replicate_series (
+    target_id INTEGER NOT NULL,
+    metric_id INTEGER NOT NULL,
+    label_id  INTEGER NOT NULL,
+    data      BLOB NOT NULL,
+    UNIQUE (target_id, metric_id, label_id)
+);
+CREATE TABLE replicate_totals (
     metric_id INTEGER NOT NULL,
     target_id INTEGER NOT NULL,
     label_id  INTEGER NOT NULL,

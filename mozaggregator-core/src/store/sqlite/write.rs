@@ -9,12 +9,16 @@ use super::cache::WriteCache;
 use super::read::{date_at, target_id};
 use crate::date::Date;
 use crate::error::Result;
-use crate::keys::Target;
-use crate::layout::LayoutSpec;
-use crate::store::packed::codes::{layout_from_row, prefix_code, prefix_from_code, OPTION_METRIC};
+use crate::histogram::Histogram;
+use crate::keys::{SeriesKey, Target};
+use crate::store::packed::codes::{
+    layout_from_row, prefix_code, prefix_from_code, replicate_dims, OPTION_METRIC,
+};
 use crate::store::packed::merge::{EntryKey, Pack, RowKey};
-use crate::store::packed::totals;
-use crate::store::{check_row, check_target, Batch, WriteReport};
+use crate::store::packed::totals::{self, Fold};
+use crate::store::replicates::check_batch;
+use crate::store::{check_row, check_target, Batch, RowReject, WriteReport};
+use crate::tally::Tally;
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -42,14 +46,26 @@ pub(super) fn write(
 }
 
 fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<WriteReport> {
+    check_batch(batch)?;
     let mut report = WriteReport::default();
-    let mut scratch = Vec::with_capacity(64);
-    let mut blob = Vec::with_capacity(4096);
-    let mut totals_blob = Vec::with_capacity(512);
     let mut lens = LayoutLens::default();
+    let count = batch
+        .replicates
+        .as_ref()
+        .map_or(0, |r| r.count.get() as i64);
     for (target, rows) in &batch.tables {
+        let group_rows = || {
+            let groups = batch.replicates.iter().flat_map(|r| r.groups.iter());
+            groups.enumerate().flat_map(move |(g, group)| {
+                let rows = group.get(target).map_or(&[][..], Vec::as_slice);
+                // `g` < R ≤ 100.
+                rows.iter().map(move |row| (g as u8, row))
+            })
+        };
         if let Err(reason) = check_target(target) {
             report.rows_rejected.add(reason, rows.len() as u64);
+            let n = group_rows().count() as u64;
+            report.replicate_rows_rejected.add(reason, n);
             continue;
         }
         let existing = target_id(conn, target)?;
@@ -79,76 +95,45 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
                 conn.last_insert_rowid()
             }
         };
-        conn.prepare_cached("INSERT INTO absorbed (target_id, submission_date) VALUES (?1, ?2)")?
-            .execute(params![target_id, batch.submission_date])?;
+        conn.prepare_cached(
+            "INSERT INTO absorbed (target_id, submission_date, replicates) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![target_id, batch.submission_date, count])?;
         report.targets_written += 1;
 
-        // Merge the batch's rows into packs, loading stored packs on first touch.
-        let mut packs: Map<RowKey, Pack<'_>> = Map::default();
-        let mut layouts: Map<i64, LayoutSpec> = Map::default();
-        for (key, histogram) in rows {
-            if let Err(reason) = check_row(target, key, histogram) {
-                report.rows_rejected.add(reason, 1);
-                continue;
-            }
-            let row = RowKey {
-                metric: cache.metric(conn, &key.metric)?,
-                label: cache.label(conn, &key.label)?,
-            };
-            let entry = EntryKey {
-                process: key.process.code(),
-                dims: cache.dims(conn, &key.dims)?,
-                layout: cache.layout(conn, histogram.layout())?,
-            };
-            layouts.insert(entry.layout, histogram.layout());
-            if !packs.contains_key(&row) {
-                let pack = match existing {
-                    Some(_) => load(conn, target_id, row)?,
-                    None => Pack::default(),
-                };
-                packs.insert(row, pack);
-            }
-            let Some(pack) = packs.get_mut(&row) else {
-                continue;
-            };
-            match pack.merge(entry, histogram)? {
-                Ok(()) => report.rows_written += 1,
-                Err(reason) => report.rows_rejected.add(reason, 1),
-            }
-        }
-
-        // Write the packs in key order; record the option values of what was added.
-        let mut sorted: Vec<(RowKey, Pack<'_>)> = packs.into_iter().collect();
-        sorted.sort_unstable_by_key(|(k, _)| *k);
-        let mut options: BTreeSet<(i64, i64)> = BTreeSet::new();
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO series (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (target_id, metric_id, label_id) DO UPDATE SET data = excluded.data",
+        let into = Into {
+            target,
+            id: target_id,
+            existed: existing.is_some(),
+        };
+        let normal = rows.iter().map(|row| (0, row));
+        let (written, rejected) = (&mut report.rows_written, &mut report.rows_rejected);
+        let options = merge_and_store(
+            conn,
+            cache,
+            &mut lens,
+            &into,
+            Fold::AllDims,
+            normal,
+            written,
+            rejected,
         )?;
-        let mut upsert_totals = conn.prepare_cached(
-            "INSERT OR REPLACE INTO totals (target_id, metric_id, label_id, data)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (row, pack) in &sorted {
-            let added = pack.encode(&mut blob, &mut scratch, &mut options);
-            if blob.len() > 1 {
-                upsert.execute(params![target_id, row.metric, row.label, blob])?;
-                totals::of_pack(&blob, |id| lens.get(conn, id), &mut totals_blob)?;
-                upsert_totals.execute(params![target_id, row.metric, row.label, totals_blob])?;
-            }
-            if added {
-                options.insert((OPTION_METRIC, row.metric));
-            }
-        }
-        let mut per_target = conn.prepare_cached(
-            "INSERT OR IGNORE INTO target_options (target_id, kind, value) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut per_version = conn.prepare_cached(
-            "INSERT OR IGNORE INTO options (channel, version, kind, value) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for (kind, value) in &options {
-            per_target.execute(params![target_id, kind, value])?;
-            per_version.execute(params![target.channel, target.version, kind, value])?;
+        record_options(conn, target, target_id, &options)?;
+        if batch.replicates.is_some() {
+            let (written, rejected) = (
+                &mut report.replicate_rows_written,
+                &mut report.replicate_rows_rejected,
+            );
+            merge_and_store(
+                conn,
+                cache,
+                &mut lens,
+                &into,
+                Fold::PerGroup,
+                group_rows(),
+                written,
+                rejected,
+            )?;
         }
     }
     if report.targets_written > 0 {
@@ -157,12 +142,128 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
     Ok(report)
 }
 
+/// The target a write merges into.
+struct Into<'t> {
+    target: &'t Target,
+    id: i64,
+    /// Whether the target had a table before this write (else nothing is stored to load).
+    existed: bool,
+}
+
+/// The tables of a fold: (`series`, `totals`) or their replicate twins.
+fn tables(fold: Fold) -> (&'static str, &'static str) {
+    match fold {
+        Fold::AllDims => ("series", "totals"),
+        Fold::PerGroup => ("replicate_series", "replicate_totals"),
+    }
+}
+
+/// Merges `rows` (each with its replicate group, 0 for normal rows) into the target's packs
+/// of `fold`'s tables, loading stored packs on first touch, and writes the packs back with
+/// their totals. Counts each row as written or rejected; returns the (option kind, value)
+/// pairs of what was added or changed.
+#[allow(clippy::too_many_arguments)]
+fn merge_and_store<'a>(
+    conn: &Connection,
+    cache: &mut WriteCache,
+    lens: &mut LayoutLens,
+    into: &Into<'_>,
+    fold: Fold,
+    rows: impl Iterator<Item = (u8, &'a (SeriesKey, Histogram))>,
+    written: &mut u64,
+    rejected: &mut Tally<RowReject>,
+) -> Result<BTreeSet<(i64, i64)>> {
+    let (series_table, totals_table) = tables(fold);
+    let mut packs: Map<RowKey, Pack<'_>> = Map::default();
+    for (group, (key, histogram)) in rows {
+        if let Err(reason) = check_row(into.target, key, histogram) {
+            rejected.add(reason, 1);
+            continue;
+        }
+        let row = RowKey {
+            metric: cache.metric(conn, &key.metric)?,
+            label: cache.label(conn, &key.label)?,
+        };
+        let dims = cache.dims(conn, &key.dims)?;
+        let entry = EntryKey {
+            process: key.process.code(),
+            dims: match fold {
+                Fold::AllDims => dims,
+                Fold::PerGroup => replicate_dims(dims, group),
+            },
+            layout: cache.layout(conn, histogram.layout())?,
+        };
+        if !packs.contains_key(&row) {
+            let pack = match into.existed {
+                true => load(conn, series_table, into.id, row)?,
+                false => Pack::default(),
+            };
+            packs.insert(row, pack);
+        }
+        let Some(pack) = packs.get_mut(&row) else {
+            continue;
+        };
+        match pack.merge(entry, histogram)? {
+            Ok(()) => *written += 1,
+            Err(reason) => rejected.add(reason, 1),
+        }
+    }
+
+    // Write the packs in key order; record the option values of what was added.
+    let mut sorted: Vec<(RowKey, Pack<'_>)> = packs.into_iter().collect();
+    sorted.sort_unstable_by_key(|(k, _)| *k);
+    let mut options: BTreeSet<(i64, i64)> = BTreeSet::new();
+    let mut upsert = conn.prepare_cached(&format!(
+        "INSERT INTO {series_table} (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (target_id, metric_id, label_id) DO UPDATE SET data = excluded.data"
+    ))?;
+    let mut upsert_totals = conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {totals_table} (target_id, metric_id, label_id, data)
+         VALUES (?1, ?2, ?3, ?4)"
+    ))?;
+    let mut scratch = Vec::with_capacity(64);
+    let mut blob = Vec::with_capacity(4096);
+    let mut totals_blob = Vec::with_capacity(512);
+    for (row, pack) in &sorted {
+        let added = pack.encode(&mut blob, &mut scratch, &mut options);
+        if blob.len() > 1 {
+            upsert.execute(params![into.id, row.metric, row.label, blob])?;
+            totals::folded(&blob, fold, |id| lens.get(conn, id), &mut totals_blob)?;
+            upsert_totals.execute(params![into.id, row.metric, row.label, totals_blob])?;
+        }
+        if added {
+            options.insert((OPTION_METRIC, row.metric));
+        }
+    }
+    Ok(options)
+}
+
+/// Records the option values a write added to a target (and its channel and version).
+fn record_options(
+    conn: &Connection,
+    target: &Target,
+    target_id: i64,
+    options: &BTreeSet<(i64, i64)>,
+) -> Result<()> {
+    let mut per_target = conn.prepare_cached(
+        "INSERT OR IGNORE INTO target_options (target_id, kind, value) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut per_version = conn.prepare_cached(
+        "INSERT OR IGNORE INTO options (channel, version, kind, value) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (kind, value) in options {
+        per_target.execute(params![target_id, kind, value])?;
+        per_version.execute(params![target.channel, target.version, kind, value])?;
+    }
+    Ok(())
+}
+
 /// The stored pack of `row` in the target (empty when there is none), entries kept encoded.
-fn load<'a>(conn: &Connection, target_id: i64, row: RowKey) -> Result<Pack<'a>> {
+fn load<'a>(conn: &Connection, table: &str, target_id: i64, row: RowKey) -> Result<Pack<'a>> {
     let blob: Option<Vec<u8>> = conn
-        .prepare_cached(
-            "SELECT data FROM series WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3",
-        )?
+        .prepare_cached(&format!(
+            "SELECT data FROM {table} WHERE target_id = ?1 AND metric_id = ?2 AND label_id = ?3"
+        ))?
         .query_row(params![target_id, row.metric, row.label], |r| r.get(0))
         .optional()?;
     match blob {
@@ -227,13 +328,16 @@ pub(super) fn trim(conn: &mut Connection, cutoff: Date, dry_run: bool) -> Result
     }
     let mut affected: BTreeSet<(String, String)> = BTreeSet::new();
     for (target, id) in &old {
-        // `totals` is keyed by metric first: find a target's rows through its `series` rows.
-        tx.prepare_cached(
-            "DELETE FROM totals WHERE (metric_id, target_id, label_id) IN
-             (SELECT metric_id, target_id, label_id FROM series WHERE target_id = ?1)",
-        )?
-        .execute([id])?;
-        for table in ["series", "absorbed", "target_options"] {
+        // Totals are keyed by metric first: find a target's rows through its `series` rows.
+        for fold in [Fold::AllDims, Fold::PerGroup] {
+            let (series, totals) = tables(fold);
+            tx.prepare_cached(&format!(
+                "DELETE FROM {totals} WHERE (metric_id, target_id, label_id) IN
+                 (SELECT metric_id, target_id, label_id FROM {series} WHERE target_id = ?1)"
+            ))?
+            .execute([id])?;
+        }
+        for table in ["series", "replicate_series", "absorbed", "target_options"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE target_id = ?1"))?
                 .execute([id])?;
         }

@@ -6,7 +6,9 @@ use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
-use crate::store::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use crate::store::{
+    Batch, FilterOptions, QueryRow, ReplicateRows, Selection, SeriesQuery, Store, WriteReport,
+};
 
 /// A [`Store`] together with a guard dropped after it, e.g. the temporary directory of a
 /// file-backed store in a conformance factory:
@@ -47,6 +49,10 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
 
     fn query(&self, query: &SeriesQuery) -> Result<Vec<QueryRow>> {
         self.store.query(query)
+    }
+
+    fn replicates(&self, query: &SeriesQuery) -> Result<Option<ReplicateRows>> {
+        self.store.replicates(query)
     }
 
     fn absorbed(&self, target: &Target) -> Result<BTreeSet<Date>> {

@@ -22,6 +22,7 @@ pub mod fixtures;
 mod guarded;
 mod lifecycle;
 mod reads;
+mod replicates;
 mod writes;
 
 pub use guarded::Guarded;
@@ -30,6 +31,7 @@ pub use reads::{
     channels_sorted_per_prefix, dates_newest_first, empty_results, filter_options, filters,
     grouping_and_order, scan_order_and_selection, versions_order_as_numbers,
 };
+pub use replicates::{replicate_coverage, replicate_groups, replicates_kept};
 pub use writes::{
     absorbed_without_rows, atomic_multi_target, empty_rows_not_stored,
     idempotent_per_submission_date, layouts_kept_apart, merge_on_write, rejected_rows,
@@ -63,6 +65,8 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("scan_order_and_selection", scan_order_and_selection),
     ("trim", trim),
     ("data_version", data_version),
+    ("replicate_groups", replicate_groups),
+    ("replicate_coverage", replicate_coverage),
 ];
 
 /// How a store deviates from the contract.

@@ -1,0 +1,327 @@
+//! Batches: the aggregates of one submission date (or of one channel and version of it) as
+//! the rows a [`Store`] writes, and the write of all of them ([`Aggregates::write_to`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::hash_map::Entry;
+
+use super::{Aggregates, GroupKey, Map, Series, SeriesId};
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::histogram::Histogram;
+use crate::keys::{Dims, Prefix, SeriesKey, Target};
+use crate::store::{Batch, ReplicateTables, RowReject, Store, WriteReport};
+use crate::tally::Tally;
+
+/// Rows per target, as in [`Batch::tables`].
+type Tables = BTreeMap<Target, Vec<(SeriesKey, Histogram)>>;
+
+/// Which aggregates of a submission date a batch holds.
+#[derive(Clone, Copy)]
+enum Part {
+    All,
+    /// Those of one channel and version (interned ids).
+    Only {
+        channel: u32,
+        version: u32,
+    },
+    /// None (a channel or version never seen).
+    Nothing,
+}
+
+/// A batch, and the replicate group rows its builder left out (which [`Batch`] has no place
+/// for: its `rows_refused` counts normal rows).
+struct Built {
+    batch: Batch,
+    replicate_refused: Tally<RowReject>,
+}
+
+impl Aggregates {
+    /// The batch of one submission date: its build-id aggregates (targets dated by build id)
+    /// and its submission-date aggregates (build ids merged). Rows are sorted by series key,
+    /// then layout. An unknown date gives an empty batch. A submission-date series whose build
+    /// ids cannot be summed within 2^64 is left out and counted in
+    /// [`Batch::rows_refused`] as `merge_overflow`.
+    ///
+    /// With replicate groups ([`Aggregates::replicates`]), [`Batch::replicates`] holds the
+    /// rows of each of the R groups, built the same way from the group's pings (a group
+    /// without pings that day has no tables); otherwise it is `None`. A replicate row left out
+    /// for `merge_overflow` is not counted in `rows_refused` (that row's normal row is
+    /// refused too); [`Aggregates::write_to`] counts it in the report's
+    /// `replicate_rows_rejected`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] for an interned date that is not a date (see
+    /// [`Aggregates::submission_dates`]), or (`replicates`) for parts made with different
+    /// replicate counts merged together.
+    pub fn batch(&self, submission_date: Date) -> Result<Batch> {
+        Ok(self.build_batch(submission_date, Part::All)?.batch)
+    }
+
+    /// The (channel, version) pairs present on a submission date, sorted.
+    pub fn channel_versions(&self, submission_date: Date) -> Vec<(String, String)> {
+        let Some(date) = self.strings.get(&submission_date.to_string()) else {
+            return Vec::new();
+        };
+        let pairs: BTreeSet<(&str, &str)> = self
+            .groups
+            .keys()
+            .filter(|k| k.submission_date == date && k.is_normal())
+            .map(|k| (self.strings.name(k.channel), self.strings.name(k.version)))
+            .collect();
+        pairs
+            .into_iter()
+            .map(|(c, v)| (c.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// The part of [`Aggregates::batch`] for one channel and version: all of its tables, so
+    /// that writing the parts one after the other needs the memory of the largest part only.
+    /// Each table is complete in one part, so the store's idempotency per (table, submission
+    /// date) holds: a job stopped between parts is finished by running it again. Its
+    /// replicate groups hold the rows of that channel and version only.
+    ///
+    /// # Errors
+    /// As [`Aggregates::batch`].
+    pub fn batch_part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Batch> {
+        Ok(self.part(submission_date, channel, version)?.batch)
+    }
+
+    fn part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Built> {
+        match (self.strings.get(channel), self.strings.get(version)) {
+            (Some(channel), Some(version)) => {
+                self.build_batch(submission_date, Part::Only { channel, version })
+            }
+            _ => self.build_batch(submission_date, Part::Nothing),
+        }
+    }
+
+    /// The batch of `part` of `submission_date`.
+    fn build_batch(&self, submission_date: Date, part: Part) -> Result<Built> {
+        let mut built = Built {
+            batch: Batch::new(submission_date),
+            replicate_refused: Tally::default(),
+        };
+        let count = self.replicates()?;
+        let batch = &mut built.batch;
+        batch.replicates = count.map(ReplicateTables::new);
+        let Some(date) = self.strings.get(&submission_date.to_string()) else {
+            return Ok(built);
+        };
+        let selected = |k: &GroupKey| {
+            k.submission_date == date
+                && match part {
+                    Part::All => true,
+                    Part::Only { channel, version } => k.channel == channel && k.version == version,
+                    Part::Nothing => false,
+                }
+        };
+        let normal = self
+            .groups
+            .iter()
+            .filter(|(k, _)| k.is_normal() && selected(k));
+        let refused = self.tables(normal, &mut batch.tables)?;
+        if refused > 0 {
+            batch.rows_refused.add(RowReject::MergeOverflow, refused);
+        }
+        let Some(replicates) = &mut batch.replicates else {
+            return Ok(built);
+        };
+        let mut members: Vec<Vec<(&GroupKey, &Series)>> = vec![Vec::new(); replicates.groups.len()];
+        for (key, series) in self
+            .groups
+            .iter()
+            .filter(|(k, _)| !k.is_normal() && selected(k))
+        {
+            let g = usize::from(key.replicate - 1);
+            let of = members.len();
+            members
+                .get_mut(g)
+                .ok_or_else(|| {
+                    Error::invalid("replicates", format!("replicate group {g} of {of} groups"))
+                })?
+                .push((key, series));
+        }
+        for (tables, members) in replicates.groups.iter_mut().zip(members) {
+            let refused = self.tables(members, tables)?;
+            if refused > 0 {
+                built
+                    .replicate_refused
+                    .add(RowReject::MergeOverflow, refused);
+            }
+        }
+        Ok(built)
+    }
+
+    /// Adds the rows of `groups` (build-id aggregates of one submission date) to `tables`:
+    /// each as a build-id row, and summed over build ids as a submission-date row. Rows are
+    /// sorted by series key, then layout. Returns the number of submission-date rows refused
+    /// because their build ids cannot be summed within 2^64.
+    fn tables<'a>(
+        &self,
+        groups: impl IntoIterator<Item = (&'a GroupKey, &'a Series)>,
+        tables: &mut Tables,
+    ) -> Result<u64> {
+        // `None`: the build ids of that series cannot be summed within 2^64; the row is
+        // refused (counted), never fatal, and never a partial sum that would depend on the
+        // order of the build ids.
+        let mut by_date: Map<(GroupKey, SeriesId), Option<Histogram>> = Map::default();
+        for (key, series) in groups {
+            let target = self.target(Prefix::BuildId, key, key.build_id)?;
+            let dims = self.dims(key);
+            let rows = tables.entry(target).or_default();
+            rows.reserve(series.len());
+            let short = key.submission_date_key();
+            for (sid, histogram) in series {
+                rows.push((self.series_key(sid, &dims), histogram.clone()));
+                match by_date.entry((short, *sid)) {
+                    Entry::Vacant(v) => {
+                        v.insert(Some(histogram.clone()));
+                    }
+                    Entry::Occupied(mut o) => {
+                        let merged = o.get_mut().as_mut().map(|h| h.merge(histogram));
+                        if let Some(Err(_)) = merged {
+                            *o.get_mut() = None;
+                        }
+                    }
+                }
+            }
+        }
+        let mut dims_cache: BTreeMap<GroupKey, (Target, Dims)> = BTreeMap::new();
+        let mut refused = 0u64;
+        for ((short, sid), histogram) in by_date {
+            let Some(histogram) = histogram else {
+                refused += 1;
+                continue;
+            };
+            let (target, dims) = match dims_cache.entry(short) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => v.insert((
+                    self.target(Prefix::SubmissionDate, &short, short.submission_date)?,
+                    self.dims(&short),
+                )),
+            };
+            let key = self.series_key(&sid, dims);
+            tables
+                .entry(target.clone())
+                .or_default()
+                .push((key, histogram));
+        }
+        for rows in tables.values_mut() {
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
+        }
+        Ok(refused)
+    }
+
+    /// Writes everything into `store`, one part per (submission date, channel, version), so
+    /// memory holds the largest part only. Every table is whole in one part, so the store's
+    /// idempotency per (table, submission date) holds: a job stopped between parts is completed
+    /// by running it again. Each part's write report and refused rows are added to
+    /// [`Aggregates::report`]; `on_part` hears of each part before it is written (for a progress
+    /// display). Returns the writes' reports summed (with the rows the batches' builder left
+    /// out in `rows_rejected` and `replicate_rows_rejected`). This is the write step of the
+    /// CLI, the Python module and the Spark helper alike.
+    ///
+    /// # Errors
+    /// The store's write errors (parts written before stay written); [`crate::Error::Invalid`]
+    /// (`replicates`), before anything is written, when parts made with different replicate
+    /// counts were merged.
+    pub fn write_to(
+        &mut self,
+        store: &dyn Store,
+        mut on_part: impl FnMut(WritePart<'_>),
+    ) -> Result<WriteReport> {
+        self.replicates()?;
+        let parts: Vec<(Date, String, String)> = self
+            .submission_dates()?
+            .into_iter()
+            .flat_map(|date| {
+                self.channel_versions(date)
+                    .into_iter()
+                    .map(move |(channel, version)| (date, channel, version))
+            })
+            .collect();
+        let mut total = WriteReport::default();
+        for (index, (date, channel, version)) in parts.iter().enumerate() {
+            on_part(WritePart {
+                index,
+                of: parts.len(),
+                date: *date,
+                channel,
+                version,
+            });
+            let Built {
+                batch,
+                replicate_refused,
+            } = self.part(*date, channel, version)?;
+            let written = store.write(&batch)?;
+            self.report.add_write(&written);
+            self.report.add_refused(&batch.rows_refused);
+            self.report.add_replicate_refused(&replicate_refused);
+            total.targets_written += written.targets_written;
+            total.targets_skipped.extend(written.targets_skipped);
+            total.rows_written += written.rows_written;
+            total.rows_rejected.merge(&written.rows_rejected);
+            total.rows_rejected.merge(&batch.rows_refused);
+            total.replicate_rows_written += written.replicate_rows_written;
+            total
+                .replicate_rows_rejected
+                .merge(&written.replicate_rows_rejected);
+            total.replicate_rows_rejected.merge(&replicate_refused);
+        }
+        Ok(total)
+    }
+
+    /// One batch per submission date, in date order.
+    ///
+    /// # Errors
+    /// As [`Aggregates::batch`].
+    pub fn batches(&self) -> Result<Vec<Batch>> {
+        self.submission_dates()?
+            .into_iter()
+            .map(|d| self.batch(d))
+            .collect()
+    }
+
+    fn target(&self, prefix: Prefix, key: &GroupKey, date: u32) -> Result<Target> {
+        Ok(Target {
+            prefix,
+            channel: self.strings.name(key.channel).to_string(),
+            version: self.strings.name(key.version).to_string(),
+            date: self.date(date)?,
+        })
+    }
+
+    fn dims(&self, key: &GroupKey) -> Dims {
+        Dims {
+            application: self.strings.name(key.application).to_string(),
+            architecture: self.strings.name(key.architecture).to_string(),
+            os: self.strings.name(key.os).to_string(),
+            os_version: self.strings.name(key.os_version).to_string(),
+        }
+    }
+
+    fn series_key(&self, sid: &SeriesId, dims: &Dims) -> SeriesKey {
+        SeriesKey {
+            metric: self.strings.name(sid.metric).to_string(),
+            label: self.strings.name(sid.label).to_string(),
+            process: sid.process,
+            dims: dims.clone(),
+        }
+    }
+}
+
+/// The part [`Aggregates::write_to`] is about to write: the `index`-th of `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct WritePart<'a> {
+    /// From 0.
+    pub index: usize,
+    /// How many parts the write has.
+    pub of: usize,
+    /// Submission date.
+    pub date: Date,
+    /// Channel.
+    pub channel: &'a str,
+    /// Major version.
+    pub version: &'a str,
+}

@@ -9,6 +9,10 @@
 #     (mozaggregator/examples/idle_latency.rs);
 #  3. over HTTP: what the statistics cost a client — the plain 30-date query and the same with
 #     seven statistics, alternated on one connection (400 pairs), as a ratio in the same run.
+# With REPLICATES=R (e.g. 20), the in-process part runs on a store with R replicate groups for
+# the hot metrics (target/bench/store-rR.sqlite, built on first use) and also times the
+# statistics query with ci=0.95 against the same without it (target: ≤ 3×); the HTTP parts
+# use that store too.
 # Writes bench/results-analysis.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +20,13 @@ cargo build --release -p mozaggregator-core --example analysis_bench
 cargo build --release -p mozaggregator --bin mozaggregator --example idle_latency
 mkdir -p target/bench
 out=bench/results-analysis.md
-./target/release/examples/analysis_bench --store target/bench/store.sqlite --out "$out.tmp"
+store=target/bench/store.sqlite
+replicates=()
+if [ -n "${REPLICATES:-}" ]; then
+    store=target/bench/store-r$REPLICATES.sqlite
+    replicates=(--replicates "$REPLICATES")
+fi
+./target/release/examples/analysis_bench --store "$store" "${replicates[@]}" --out "$out.tmp"
 
 dates=$(python3 -c 'import datetime as d; s=d.date(2024,1,1); print(",".join((s+d.timedelta(i)).strftime("%Y%m%d") for i in range(30)))')
 q="/aggregates_by/submission_date/channels/nightly/?version=130&dates=$dates&metric=SYNTHETIC_METRIC_000"
@@ -26,7 +36,7 @@ latency() { # $1: label, $2...: extra serve flags
     local label=$1; shift
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    ./target/release/mozaggregator serve --db target/bench/store.sqlite --bind "127.0.0.1:$port" \
+    ./target/release/mozaggregator serve --db "$store" --bind "127.0.0.1:$port" \
         --cache-max-entries 0 "$@" 2>/dev/null &
     servers+=($!)
     for _ in $(seq 1 100); do

@@ -5,8 +5,13 @@
 //!
 //! ```text
 //! cargo run --release -p mozaggregator-core --example analysis_bench -- \
-//!     [--store PATH] [--iterations N] [--out FILE]
+//!     [--store PATH] [--iterations N] [--out FILE] [--replicates R]
 //! ```
+//!
+//! `--replicates R` builds an absent store with R replicate groups for the hot metrics (as
+//! `build_bench_store --replicates R`); on a store with groups the statistics query is also
+//! timed with `ci=0.95`, against the same query without it. A store without groups reports
+//! that row as not measured.
 //!
 //! `bench/analysis.sh` runs it (and the idle-latency check over HTTP) for BENCHMARKS.md.
 
@@ -18,10 +23,10 @@ use std::time::Instant;
 use mozaggregator_core::analysis::{Evolution, MetricRequest};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::query::MetricQuery;
-use mozaggregator_core::stats::{PercentileMethod, Stat};
+use mozaggregator_core::stats::{Confidence, PercentileMethod, Stat};
 use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
-use mozaggregator_core::{Dimension, Filter, SqliteStore};
+use mozaggregator_core::{Dimension, Error as CoreError, Filter, SqliteStore};
 
 fn main() -> ExitCode {
     bench::exit_code("analysis_bench", run())
@@ -60,16 +65,18 @@ fn run() -> Result<(), Error> {
     let mut store_path = PathBuf::from("target/bench/store.sqlite");
     let mut iterations = 300usize;
     let mut out: Option<PathBuf> = None;
+    let mut shape = Shape::default();
     let mut args = Args::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--store" => store_path = PathBuf::from(args.value(&arg)?),
             "--iterations" => iterations = args.value(&arg)?.parse()?,
             "--out" => out = Some(PathBuf::from(args.value(&arg)?)),
+            "--replicates" => shape.replicates = Some(args.value(&arg)?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    let data = Synthetic::new(Shape::default());
+    let data = Synthetic::new(shape);
     if !store_path.exists() {
         if let Some(dir) = store_path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -100,6 +107,20 @@ fn run() -> Result<(), Error> {
         stats: Some(stats.clone()),
         method: PercentileMethod::Interp,
         ..MetricRequest::plain(q)
+    };
+    // The same request with intervals over the replicate groups: measured only when the store
+    // has groups for it (else the row says why).
+    let with_ci = MetricRequest {
+        ci: Some(Confidence::P95),
+        ..with_stats(query(data.hot_plain_metric(), Filter::All))
+    };
+    let ci_groups = match with_ci.run_replicated(&store, &defs) {
+        Ok(answer) => answer.map(|(_, groups)| groups.count),
+        Err(CoreError::NoReplicates(reason)) => {
+            eprintln!("not measuring ci=0.95: {reason}");
+            None
+        }
+        Err(e) => return Err(e.into()),
     };
     let run_request = |r: MetricRequest| -> Job<'_> {
         let store = &store;
@@ -143,9 +164,13 @@ fn run() -> Result<(), Error> {
             Ok(serde_json::to_vec(&e)?.len())
         }),
     ];
+    if ci_groups.is_some() {
+        jobs.push(run_request(with_ci.clone()));
+    }
     eprintln!("measuring…");
     let t = measure_all(iterations, &mut jobs)?;
     drop(jobs);
+    let ci_time = t.get(9).copied();
     let (plain, stats_time, single, or3, keyed_plain, keyed_top, evolution) =
         (t[0], t[1], t[2], t[5], t[6], t[7], t[8]);
     let separate = (t[2].0 + t[3].0 + t[4].0, t[2].1 + t[3].1 + t[4].1);
@@ -184,6 +209,20 @@ fn run() -> Result<(), Error> {
             "| {name} | {:.3} | {:.3} | {ratio} | {target} |",
             t.0, t.1
         )?;
+    }
+    let ci_target = "≤ 3× the same without ci";
+    match (ci_groups, ci_time) {
+        (Some(r), Some(t)) => writeln!(
+            report,
+            "| (a) + stats + ci=0.95 (R = {r}) | {:.3} | {:.3} | {:.2}× | {ci_target} |",
+            t.0,
+            t.1,
+            t.0 / stats_time.0
+        )?,
+        _ => writeln!(
+            report,
+            "| (a) + stats + ci=0.95 | — | — | — | not measured: the store has no replicate groups (build it with --replicates 20) |"
+        )?,
     }
     print!("{report}");
     if let Some(path) = out {

@@ -101,7 +101,7 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     import time
 
     examples = readme_shell_examples()
-    assert len(examples) == 4, examples
+    assert len(examples) == 5, examples
     fixture = "mozaggregator-core/tests/fixtures/histograms-quirks.json"
     (tmp_path / fixture).parent.mkdir(parents=True)
     (tmp_path / fixture).write_bytes((REPO / fixture).read_bytes())
@@ -151,8 +151,8 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     assert (tmp_path / "pings.ndjson.gz").exists() and (tmp_path / "aggregates.sqlite").exists()
     assert (tmp_path / "rows.csv").read_text().count("\n") > 1000
     curls = [json.loads(out) for line, out in outputs.items() if line.startswith("curl ")]
-    assert len(curls) == 5
-    dates, metric, with_stats, evolution, comparison = curls
+    assert len(curls) == 6
+    dates, metric, with_stats, evolution, comparison, with_ci = curls
     assert dates[0] == {"date": "20240115", "version": "124"}, dates
     assert metric["kind"] == "exponential" and metric["data"], metric
     # The Analysis API examples: an OR with statistics, an evolution by OS, a comparison.
@@ -162,6 +162,10 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     assert len({s["group"] for s in evolution["series"]}) >= 2, evolution
     assert comparison["b"]["pings"] > comparison["a"]["pings"] == metric["data"][0]["count"]
     assert set(comparison["distances"]) == {"bhattacharyya", "ks", "cdf_squared"}
+    # ci= on the store aggregated with --replicates 20: the same comparison, with intervals.
+    assert with_ci["ci"]["replicates"] == 20 and with_ci["ci"]["verdict"] in ("same", "differs")
+    assert with_ci["deltas"]["mean"]["absolute"] == comparison["deltas"]["mean"]["absolute"]
+    assert set(with_ci["ci"]["checked"]) == {"p50", "mean"}
     definitions = [out for line, out in outputs.items() if "definitions" in line][0]
     assert len(definitions.splitlines()) == 3
     assert all(json.loads(line)["metric"] for line in definitions.splitlines())

@@ -132,8 +132,8 @@ impl ReplicateAnswers {
     }
 
     /// Applies `f` to each group's entries.
-    pub(crate) fn each(&mut self, mut f: impl FnMut(&mut Vec<DataPoint>)) {
-        self.groups.iter_mut().for_each(|g| f(g));
+    pub(crate) fn each(&mut self, f: impl FnMut(&mut Vec<DataPoint>)) {
+        self.groups.iter_mut().for_each(f);
     }
 
     /// For each entry of `main` (by date, label and group), its part in each group:

@@ -64,6 +64,33 @@ impl<V: Serialize> Serialize for Named<'_, V> {
 /// Adds to every entry of `response` the intervals of `stats` (mean and percentiles) over
 /// `groups`, the replicate answers of the same request (see [`super::MetricRequest::run`]).
 ///
+/// ```
+/// use mozaggregator_core::analysis::{attach_intervals, ReplicateAnswers};
+/// use mozaggregator_core::query::{Bucket, DataPoint, MetricResponse};
+/// use mozaggregator_core::stats::{Confidence, PercentileMethod, Stat};
+/// use mozaggregator_core::{Date, ReplicateCount};
+/// let date = Date::parse("20240101")?;
+/// let entry = |pings, sum, samples| DataPoint::new(date, String::new(), pings, sum, vec![0, samples, 0]);
+/// let mut response = MetricResponse {
+///     buckets: (0..3).map(Bucket::Number).collect(),
+///     kind: "linear".into(),
+///     description: String::new(),
+///     data: vec![entry(2, 40, 3)],
+/// };
+/// // Two groups: sums 10 and 30 over 1 and 2 samples.
+/// let groups = ReplicateAnswers {
+///     count: ReplicateCount::new(2)?,
+///     groups: vec![vec![entry(1, 10, 1)], vec![entry(1, 30, 2)]],
+/// };
+/// attach_intervals(&mut response, &groups, &[Stat::Mean], PercentileMethod::Interp, Confidence::P95)?;
+/// let ci = response.data[0].ci.as_ref().unwrap();
+/// let mean = ci.stats[0].1.unwrap();
+/// assert_eq!((ci.pings, mean.estimate), (2, 40.0 / 3.0));
+/// // Without group 0 the mean is 30 / 2 = 15, without group 1 it is 10: SE = √(1/2 · 2 · 2.5²).
+/// assert!((mean.se - 2.5).abs() < 1e-12);
+/// # Ok::<(), mozaggregator_core::Error>(())
+/// ```
+///
 /// # Errors
 /// As [`Plan::new`].
 pub fn attach_intervals(

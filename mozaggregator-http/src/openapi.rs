@@ -140,9 +140,9 @@ fn ci_schemas() -> [(&'static str, Value); 6] {
             "level": level,
             "replicates": {"type": "integer"},
             "threshold": {"type": "number"},
-            "verdict": {"type": "string", "enum": ["same", "differs"], "nullable": true, "description": "`differs` when the interval of the median's or the mean's relative change excludes 0 and that change is at least `threshold` in magnitude; `null` when neither has an interval"},
+            "verdict": {"type": "string", "enum": ["same", "differs"], "nullable": true, "description": "`differs` when the interval of the median's or the mean's relative change excludes 0 and that change is at least `threshold` in magnitude (each interval read at level 1 − (1 − ci)/2, so that the verdict as a whole errs at most 1 − ci of the time); `null` when neither has an interval"},
             "triggered_by": {"type": "array", "items": {"type": "string", "enum": ["p50", "mean"]}},
-            "checked": {"type": "object", "description": "The intervals of the relative changes the verdict read (the median's even when `stats` does not ask for it)", "properties": {
+            "checked": {"type": "object", "description": "The intervals of the relative changes the verdict read (the median's even when `stats` does not ask for it), each at level 1 − (1 − ci)/2", "properties": {
                 "p50": {"$ref": "#/components/schemas/DeltaInterval"}, "mean": {"$ref": "#/components/schemas/DeltaInterval"}}},
             "proportions": {"type": "array", "description": "Each bucket's proportion delta (they do not drive the verdict)", "items": {"$ref": "#/components/schemas/DeltaCi"}}}}),
         ),

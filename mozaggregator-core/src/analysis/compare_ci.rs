@@ -110,7 +110,9 @@ pub struct ComparisonCi {
     /// The statistics (`p50`, `mean`) whose relative change made the verdict `differs`.
     pub triggered_by: Vec<String>,
     /// The intervals of the relative changes the verdict read: `p50` and `mean` (the median
-    /// is read even when `stats` does not ask for it).
+    /// is read even when `stats` does not ask for it), each at the verdict's per-statistic
+    /// level [`Confidence::per_test`] (0.95 for `ci=0.9`): with two statistics deciding, the
+    /// verdict as a whole then says "differs" of unchanged data at most 1 − level of the time.
     #[serde(serialize_with = "named")]
     pub checked: Vec<(String, Option<DeltaInterval>)>,
     /// Each bucket's proportion delta's intervals (reported; they do not drive the verdict).
@@ -248,11 +250,17 @@ pub(super) fn add(
             d.ci = Some(delta(s));
         }
     }
+    // Two statistics decide the verdict: each is read at the stricter level of
+    // `Confidence::per_test`, so that "either differs" errs at most 1 − level of the time.
+    let verdict_level = level.per_test();
     let checked: Vec<(String, Option<DeltaInterval>)> = VERDICT_STATS
         .iter()
         .map(|name| {
-            let interval = index(name).and_then(|s| paired(s, relative));
-            (name.to_string(), interval)
+            let interval = index(name).and_then(|s| {
+                let (la, lb) = (va.loo.as_ref()?, vb.loo.as_ref()?);
+                LeaveOneOut::paired(la, s, lb, s, verdict_level, relative)
+            });
+            (name.to_string(), interval.map(DeltaInterval::of))
         })
         .collect();
     let triggered_by: Vec<String> = checked

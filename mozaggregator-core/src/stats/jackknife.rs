@@ -35,6 +35,11 @@ pub enum Confidence {
     P95,
     /// 99 %.
     P99,
+    /// 97.5 %: the level at which a comparison's verdict reads each of its two intervals when
+    /// `ci=0.95` (see [`Confidence::per_test`]); not accepted as `ci`.
+    P975,
+    /// 99.5 %: the verdict's per-interval level for `ci=0.99`; not accepted as `ci`.
+    P995,
 }
 
 impl Confidence {
@@ -44,6 +49,25 @@ impl Confidence {
             Confidence::P90 => 0.9,
             Confidence::P95 => 0.95,
             Confidence::P99 => 0.99,
+            Confidence::P975 => 0.975,
+            Confidence::P995 => 0.995,
+        }
+    }
+
+    /// The level at which each of two tests must be read so that "either rejects" errs at most
+    /// `1 − self` of the time (Bonferroni): `1 − (1 − level) / 2`. A comparison's verdict
+    /// reads the median and the mean this way.
+    ///
+    /// ```
+    /// use mozaggregator_core::stats::Confidence;
+    /// assert_eq!(Confidence::P90.per_test(), Confidence::P95);
+    /// assert_eq!(Confidence::P95.per_test().level(), 0.975);
+    /// ```
+    pub fn per_test(self) -> Confidence {
+        match self {
+            Confidence::P90 => Confidence::P95,
+            Confidence::P95 => Confidence::P975,
+            Confidence::P99 | Confidence::P975 | Confidence::P995 => Confidence::P995,
         }
     }
 }
@@ -54,6 +78,8 @@ impl fmt::Display for Confidence {
             Confidence::P90 => "0.9",
             Confidence::P95 => "0.95",
             Confidence::P99 => "0.99",
+            Confidence::P975 => "0.975",
+            Confidence::P995 => "0.995",
         })
     }
 }
@@ -82,32 +108,90 @@ impl Serialize for Confidence {
 }
 
 /// Two-sided quantiles `t(1 − α/2, df)` of Student's t for the degrees of freedom R − 1 of each
-/// replicate count R in [`REPLICATE_COUNTS`]: (df, [90 %, 95 %, 99 %]), to 12 decimals (as
+/// replicate count R in [`REPLICATE_COUNTS`]: (df, [90 %, 95 %, 99 %, 97.5 %, 99.5 %]), to 12
+/// decimals (as
 /// `scipy.stats.t.ppf` gives them). The unit tests check each against a numerical integration
 /// of the t density.
-const T_QUANTILES: [(u32, [f64; 3]); 8] = [
+const T_QUANTILES: [(u32, [f64; 5]); 8] = [
     (
         1,
-        [6.313_751_514_675, 12.706_204_736_175, 63.656_741_162_872],
+        [
+            6.313_751_514_675,
+            12.706_204_736_175,
+            63.656_741_162_872,
+            25.451_699_579_357,
+            127.321_336_468_875,
+        ],
     ),
-    (3, [2.353_363_434_802, 3.182_446_305_284, 5.840_909_309_733]),
-    (4, [2.131_846_786_327, 2.776_445_105_198, 4.604_094_871_350]),
-    (9, [1.833_112_932_656, 2.262_157_162_798, 3.249_835_541_592]),
+    (
+        3,
+        [
+            2.353_363_434_802,
+            3.182_446_305_284,
+            5.840_909_309_733,
+            4.176_534_846_105,
+            7.453_318_505_151,
+        ],
+    ),
+    (
+        4,
+        [
+            2.131_846_786_327,
+            2.776_445_105_198,
+            4.604_094_871_350,
+            3.495_405_932_516,
+            5.597_568_367_075,
+        ],
+    ),
+    (
+        9,
+        [
+            1.833_112_932_656,
+            2.262_157_162_798,
+            3.249_835_541_592,
+            2.685_010_846_816,
+            3.689_662_392_304,
+        ],
+    ),
     (
         19,
-        [1.729_132_811_521, 2.093_024_054_408, 2.860_934_606_465],
+        [
+            1.729_132_811_521,
+            2.093_024_054_408,
+            2.860_934_606_465,
+            2.433_440_211_375,
+            3.173_724_530_792,
+        ],
     ),
     (
         24,
-        [1.710_882_079_909, 2.063_898_561_628, 2.796_939_504_774],
+        [
+            1.710_882_079_909,
+            2.063_898_561_628,
+            2.796_939_504_774,
+            2.390_949_315_129,
+            3.090_513_548_717,
+        ],
     ),
     (
         49,
-        [1.676_550_892_617, 2.009_575_237_129, 2.679_951_973_632],
+        [
+            1.676_550_892_617,
+            2.009_575_237_129,
+            2.679_951_973_632,
+            2.312_375_163_800,
+            2.939_729_818_421,
+        ],
     ),
     (
         99,
-        [1.660_391_156_017, 1.984_216_951_586, 2.626_405_457_281],
+        [
+            1.660_391_156_017,
+            1.984_216_951_586,
+            2.626_405_457_281,
+            2.276_003_474_751,
+            2.871_307_661_215,
+        ],
     ),
 ];
 
@@ -126,6 +210,8 @@ pub fn t_quantile(confidence: Confidence, df: u32) -> Option<f64> {
         Confidence::P90 => row[0],
         Confidence::P95 => row[1],
         Confidence::P99 => row[2],
+        Confidence::P975 => row[3],
+        Confidence::P995 => row[4],
     })
 }
 
@@ -258,7 +344,13 @@ mod tests {
     #[test]
     fn every_tabled_quantile_is_the_quantile_of_its_t_distribution() {
         for r in REPLICATE_COUNTS {
-            for c in [Confidence::P90, Confidence::P95, Confidence::P99] {
+            for c in [
+                Confidence::P90,
+                Confidence::P95,
+                Confidence::P99,
+                Confidence::P975,
+                Confidence::P995,
+            ] {
                 let t = t_quantile(c, r - 1).unwrap();
                 let want = 1.0 - (1.0 - c.level()) / 2.0;
                 let got = t_cdf(t, r - 1);
@@ -269,7 +361,13 @@ mod tests {
 
     #[test]
     fn quantiles_shrink_towards_the_normal_as_groups_grow() {
-        for c in [Confidence::P90, Confidence::P95, Confidence::P99] {
+        for c in [
+            Confidence::P90,
+            Confidence::P95,
+            Confidence::P99,
+            Confidence::P975,
+            Confidence::P995,
+        ] {
             let ts: Vec<f64> = REPLICATE_COUNTS
                 .iter()
                 .map(|r| t_quantile(c, r - 1).unwrap())

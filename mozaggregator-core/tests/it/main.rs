@@ -6,6 +6,7 @@ mod common;
 
 mod analysis;
 mod analysis_ci;
+mod ci_simulation;
 mod completion;
 mod definitions;
 mod filters;

@@ -496,19 +496,34 @@ fn damaged_totals_fall_back_to_the_packs() {
 const TO_VERSION_2: &str = "DROP TABLE replicate_series; DROP TABLE replicate_totals;
     ALTER TABLE absorbed DROP COLUMN replicates;";
 
+/// A store of 60 rows taken back to an older schema by `downgrade` (SQL), then reopened (which
+/// migrates it): its path, the reopened store, and the query of its rows with the answer it
+/// gave before.
+fn migrated(
+    dir: &Path,
+    downgrade: &str,
+) -> (
+    PathBuf,
+    SqliteStore,
+    SeriesQuery,
+    Vec<mozaggregator_core::QueryRow>,
+) {
+    let query = query_m(&["20150601"], every_os());
+    let (path, store) = store_of_rows(dir, 60);
+    let answer = store.query(&query).unwrap();
+    drop(store);
+    raw(&path).execute_batch(downgrade).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    (path, store, query, answer)
+}
+
 /// A store of schema version 2 (no replicate groups) is migrated on open: it answers as before,
 /// its tables have no groups (an interval query says so), and later writes can add them.
 #[test]
 fn a_version_2_store_gets_replicate_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let query = query_m(&["20150601"], every_os());
-    let (path, store) = store_of_rows(dir.path(), 60);
-    let answer = store.query(&query).unwrap();
-    drop(store);
-    raw(&path)
-        .execute_batch(&format!("{TO_VERSION_2} PRAGMA user_version = 2;"))
-        .unwrap();
-    let store = SqliteStore::open(&path).unwrap();
+    let downgrade = format!("{TO_VERSION_2} PRAGMA user_version = 2;");
+    let (path, store, query, answer) = migrated(dir.path(), &downgrade);
     assert_eq!(store.query(&query).unwrap(), answer);
     assert!(matches!(
         store.replicates(&query),
@@ -525,16 +540,8 @@ fn a_version_2_store_gets_replicate_tables() {
 #[test]
 fn a_version_1_store_gets_its_totals() {
     let dir = tempfile::tempdir().unwrap();
-    let query = query_m(&["20150601"], every_os());
-    let (path, store) = store_of_rows(dir.path(), 60);
-    let answer = store.query(&query).unwrap();
-    drop(store);
-    raw(&path)
-        .execute_batch(&format!(
-            "{TO_VERSION_2} DROP TABLE totals; PRAGMA user_version = 1;"
-        ))
-        .unwrap();
-    let store = SqliteStore::open(&path).unwrap();
+    let downgrade = format!("{TO_VERSION_2} DROP TABLE totals; PRAGMA user_version = 1;");
+    let (path, store, query, answer) = migrated(dir.path(), &downgrade);
     assert_eq!(store.query(&query).unwrap(), answer);
     let totals_query = query_m(&["20150601"], Filter::All);
     assert_eq!(store.query(&totals_query).unwrap(), answer);

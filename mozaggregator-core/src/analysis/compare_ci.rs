@@ -225,13 +225,13 @@ pub(super) fn add(
     let one = |v: &SideValues, s: Option<usize>| -> Option<Interval> {
         v.loo.as_ref()?.interval(s?, level)
     };
-    let paired = |s: usize, op: fn(f64, f64) -> Option<f64>| -> Option<DeltaInterval> {
+    let paired = |s: usize, at: Confidence, op: fn(f64, f64) -> Option<f64>| {
         let (la, lb) = (va.loo.as_ref()?, vb.loo.as_ref()?);
-        LeaveOneOut::paired(la, s, lb, s, level, op).map(DeltaInterval::of)
+        LeaveOneOut::paired(la, s, lb, s, at, op).map(DeltaInterval::of)
     };
     let delta = |s: usize| DeltaCi {
-        absolute: paired(s, absolute),
-        relative: paired(s, relative),
+        absolute: paired(s, level, absolute),
+        relative: paired(s, level, relative),
     };
     for (side, values) in [(&mut c.a, &va), (&mut c.b, &vb)] {
         side.ci = Some(SideCi {
@@ -256,11 +256,8 @@ pub(super) fn add(
     let checked: Vec<(String, Option<DeltaInterval>)> = VERDICT_STATS
         .iter()
         .map(|name| {
-            let interval = index(name).and_then(|s| {
-                let (la, lb) = (va.loo.as_ref()?, vb.loo.as_ref()?);
-                LeaveOneOut::paired(la, s, lb, s, verdict_level, relative)
-            });
-            (name.to_string(), interval.map(DeltaInterval::of))
+            let interval = index(name).and_then(|s| paired(s, verdict_level, relative));
+            (name.to_string(), interval)
         })
         .collect();
     let triggered_by: Vec<String> = checked

@@ -213,10 +213,7 @@ fn gather(
     width: usize,
 ) -> Result<Vec<Vec<Groups>>> {
     let metric_id = plan.metric_id;
-    let (series_table, totals_table) = match fold {
-        Fold::AllDims => ("series", "totals"),
-        Fold::PerGroup => ("replicate_series", "replicate_totals"),
-    };
+    let (series_table, totals_table) = super::schema::tables(fold);
     let use_totals = plan.uses_totals();
     let table = if use_totals {
         totals_table

@@ -6,6 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::fault::{corrupt, other};
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
+use crate::store::packed::totals::Fold;
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 3;
@@ -135,6 +136,14 @@ CREATE TABLE replicate_totals (
     PRIMARY KEY (metric_id, target_id, label_id)
 ) WITHOUT ROWID;
 ";
+
+/// The tables of a fold: (`series`, `totals`), or their replicate twins (version 3).
+pub(super) fn tables(fold: Fold) -> (&'static str, &'static str) {
+    match fold {
+        Fold::AllDims => ("series", "totals"),
+        Fold::PerGroup => ("replicate_series", "replicate_totals"),
+    }
+}
 
 /// Computes the totals of every stored `series` row (migration to version 2).
 fn fill_totals(conn: &Connection) -> Result<()> {

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::cache::WriteCache;
 use super::read::{date_at, target_id};
+use super::schema::tables;
 use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
@@ -148,14 +149,6 @@ struct Into<'t> {
     id: i64,
     /// Whether the target had a table before this write (else nothing is stored to load).
     existed: bool,
-}
-
-/// The tables of a fold: (`series`, `totals`) or their replicate twins.
-fn tables(fold: Fold) -> (&'static str, &'static str) {
-    match fold {
-        Fold::AllDims => ("series", "totals"),
-        Fold::PerGroup => ("replicate_series", "replicate_totals"),
-    }
 }
 
 /// Merges `rows` (each with its replicate group, 0 for normal rows) into the target's packs

@@ -159,9 +159,9 @@ fn side_values(
         &bounds,
         &parts,
         k + buckets,
-        |d: &Distribution<'_>, out| {
+        |d: &Distribution<'_>, cumulative: &[u64], out| {
             let (stats, props) = out.split_at_mut(k);
-            plan.values_into(d, method, Some(&logs), &mut scratch, stats);
+            plan.values_cumulative(d, cumulative, method, Some(&logs), &mut scratch, stats);
             props.fill(None);
             if samples(d) > 0 {
                 for (o, p) in props.iter_mut().zip(proportions(d)) {

@@ -123,8 +123,8 @@ pub(crate) fn attach_plan_intervals(
         .chunks(r)
         .map(|entry| {
             let parts: Vec<Option<Part<'_>>> = entry.iter().map(|p| p.map(Part::of)).collect();
-            let loo = LeaveOneOut::compute(kind, &bounds, &parts, plan.len(), |d, out| {
-                plan.values_into(d, method, Some(&logs), &mut scratch, out)
+            let loo = LeaveOneOut::compute(kind, &bounds, &parts, plan.len(), |d, c, out| {
+                plan.values_cumulative(d, c, method, Some(&logs), &mut scratch, out)
             });
             EntryCi {
                 level,
@@ -180,19 +180,21 @@ pub(crate) struct LeaveOneOut {
     n: usize,
     /// The `n` values of T.
     estimate: Vec<Option<f64>>,
-    /// `without[g * n + s]`: statistic s of T without group g.
+    /// `without[s * R + g]`: statistic s of T without group g (each statistic's R values
+    /// side by side, as the jackknife reads them).
     without: Vec<Option<f64>>,
 }
 
 impl LeaveOneOut {
-    /// Runs `stats` (which writes `n` values) on T and on T without each part. `None` when a
-    /// bucket count or the sum of T overflows 64 bits.
+    /// Runs `stats` (which writes `n` values) on T and on T without each part; `stats` also
+    /// gets the distribution's cumulative counts (`[i]`: the samples of buckets `0..=i`).
+    /// `None` when a bucket count, the sum or the number of samples of T overflows 64 bits.
     pub(crate) fn compute(
         kind: Kind,
         bounds: &[u64],
         parts: &[Option<Part<'_>>],
         n: usize,
-        mut stats: impl FnMut(&Distribution<'_>, &mut [Option<f64>]),
+        mut stats: impl FnMut(&Distribution<'_>, &[u64], &mut [Option<f64>]),
     ) -> Option<Self> {
         let len = parts.iter().flatten().map(|p| p.counts.len()).max()?;
         let mut total = vec![0u64; len];
@@ -202,6 +204,14 @@ impl LeaveOneOut {
                 *t = t.checked_add(*c)?;
             }
             sum = sum.checked_add(p.sum)?;
+        }
+        // The statistics read the buckets that have a bound.
+        let used = len.min(bounds.len());
+        let mut cumulative = vec![0u64; used];
+        let mut samples = 0u64;
+        for (c, t) in cumulative.iter_mut().zip(&total) {
+            samples = samples.checked_add(*t)?;
+            *c = samples;
         }
         let mut estimate = vec![None; n];
         let mut without = vec![None; n * parts.len()];
@@ -218,8 +228,9 @@ impl LeaveOneOut {
             counts: &total,
             sum,
         };
-        stats(&all, &mut estimate);
+        stats(&all, &cumulative, &mut estimate);
         let mut rest = vec![0u64; len];
+        let mut rest_cumulative = vec![0u64; used];
         for (part, out) in parts.iter().zip(without.chunks_mut(n)) {
             let Some(p) = part else {
                 // Leaving out a group without this entry leaves T.
@@ -231,14 +242,23 @@ impl LeaveOneOut {
                 // T holds each part, so this never saturates.
                 *r = r.saturating_sub(*c);
             }
+            // At most T's cumulative counts, which fit.
+            let mut samples = 0u64;
+            for (c, r) in rest_cumulative.iter_mut().zip(&rest) {
+                samples = samples.saturating_add(*r);
+                *c = samples;
+            }
             let without = Distribution {
                 kind,
                 bounds,
                 counts: &rest,
                 sum: sum.saturating_sub(p.sum),
             };
-            stats(&without, out);
+            stats(&without, &rest_cumulative, out);
         }
+        // From one row per group to one row per statistic.
+        let r = parts.len();
+        let without = (0..n * r).map(|k| without[(k % r) * n + k / r]).collect();
         Some(Self {
             n,
             estimate,
@@ -256,15 +276,15 @@ impl LeaveOneOut {
         self.estimate.get(s).copied().flatten()
     }
 
-    /// Statistic `s` without group `g`.
-    fn without(&self, g: usize, s: usize) -> Option<f64> {
-        self.without.get(g * self.n + s).copied().flatten()
+    /// Statistic `s` without each group.
+    fn without(&self, s: usize) -> &[Option<f64>] {
+        let r = self.groups();
+        self.without.get(s * r..(s + 1) * r).unwrap_or(&[])
     }
 
     /// The jackknife interval of statistic `s`.
     pub(crate) fn interval(&self, s: usize, level: Confidence) -> Option<Interval> {
-        let values: Vec<Option<f64>> = (0..self.groups()).map(|g| self.without(g, s)).collect();
-        jackknife(self.estimate(s)?, &values, level)
+        jackknife(self.estimate(s)?, self.without(s), level)
     }
 
     /// The jackknife interval of `op(a's statistic sa, b's statistic sb)`, groups paired by
@@ -282,8 +302,11 @@ impl LeaveOneOut {
             return None;
         }
         let estimate = op(a.estimate(sa)?, b.estimate(sb)?)?;
-        let values: Vec<Option<f64>> = (0..a.groups())
-            .map(|g| op(a.without(g, sa)?, b.without(g, sb)?))
+        let values: Vec<Option<f64>> = a
+            .without(sa)
+            .iter()
+            .zip(b.without(sb))
+            .map(|(x, y)| op((*x)?, (*y)?))
             .collect();
         jackknife(estimate, &values, level)
     }

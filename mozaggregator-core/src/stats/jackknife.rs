@@ -289,13 +289,18 @@ pub fn jackknife(
     if !estimate.is_finite() {
         return None;
     }
-    let values: Vec<f64> = leave_one_out
-        .iter()
-        .map(|v| v.filter(|v| v.is_finite()))
-        .collect::<Option<_>>()?;
+    // Two passes over the values, no copy: every answer entry runs this for each statistic.
+    let mut total = 0.0;
+    for v in leave_one_out {
+        total += v.filter(|v| v.is_finite())?;
+    }
     let n = f64::from(r);
-    let mean = values.iter().sum::<f64>() / n;
-    let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+    let mean = total / n;
+    let squares: f64 = leave_one_out
+        .iter()
+        .flatten()
+        .map(|v| (v - mean).powi(2))
+        .sum();
     let se = ((n - 1.0) / n * squares).sqrt();
     if !se.is_finite() {
         return None;

@@ -256,22 +256,37 @@ impl Plan {
     }
 
     /// The values of [`Plan::summarize`]'s [`Summary::values`], written into `out` (as long
-    /// as [`Plan::len`]) without building a summary: what a jackknife runs once per replicate
-    /// group. `scratch` is reused between calls; `logs` as in [`Plan::summarize_with`].
-    pub(crate) fn values_into(
+    /// as [`Plan::len`]) without building a summary, given the cumulative counts of `d`'s
+    /// buckets (`cumulative[i]`: the samples of buckets `0..=i`): what a jackknife runs once
+    /// per replicate group, its percentiles found by binary search (the same values).
+    /// `scratch` is reused between calls; `logs` as in [`Plan::summarize_with`].
+    pub(crate) fn values_cumulative(
         &self,
         d: &Distribution<'_>,
+        cumulative: &[u64],
         method: PercentileMethod,
         logs: Option<&BoundLogs>,
         scratch: &mut Vec<Percentile>,
         out: &mut [Option<f64>],
     ) {
         let parts = &*self.0;
-        let total = d.total();
+        let total = cumulative.last().copied().unwrap_or(0);
         scratch.clear();
         scratch.resize(parts.ps.len(), Percentile::NONE);
-        percentile::percentiles_into(d, total, &parts.ps, &parts.order, method, logs, scratch);
-        let mean = if parts.mean { mean_of(d, total) } else { None };
+        percentile::percentiles_cumulative(
+            d,
+            cumulative,
+            &parts.ps,
+            &parts.order,
+            method,
+            logs,
+            scratch,
+        );
+        let mean = if parts.mean {
+            mean_of(d, u128::from(total))
+        } else {
+            None
+        };
         let mut percentiles = scratch.iter();
         for ((_, is_percentile), o) in parts.wanted.iter().zip(out.iter_mut()) {
             *o = if *is_percentile {

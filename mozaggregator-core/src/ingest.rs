@@ -118,6 +118,9 @@ pub fn ingest(
         let reader = scope.spawn(|| {
             let tx = tx;
             let mut report = Report::default();
+            let reading = Instant::now();
+            // Time blocked handing chunks to busy workers: not reading.
+            let mut waited = Duration::ZERO;
             for input in inputs {
                 let mut stopped = false;
                 read_input(
@@ -127,7 +130,10 @@ pub fn ingest(
                     &input_bytes,
                     &mut report,
                     &mut |chunk| {
-                        if tx.send(chunk).is_err() {
+                        let sending = Instant::now();
+                        let sent = tx.send(chunk);
+                        waited += sending.elapsed();
+                        if sent.is_err() {
                             stopped = true;
                             return false;
                         }
@@ -141,6 +147,7 @@ pub fn ingest(
                     break;
                 }
             }
+            report.read_seconds = reading.elapsed().saturating_sub(waited).as_secs_f64();
             Ok::<Report, Error>(report)
         });
         let aggregates: Vec<Aggregates> = pool.install(|| {
@@ -162,8 +169,12 @@ pub fn ingest(
                 .map(|(_, out)| out)
                 .collect::<Vec<Aggregates>>()
         });
+        let aggregated = started.elapsed();
         // One partial aggregate per worker, merged in parallel shards.
-        let aggregates = pool.install(|| Aggregates::merge_all(aggregates));
+        let merging = Instant::now();
+        let mut aggregates = pool.install(|| Aggregates::merge_all(aggregates));
+        aggregates.report.aggregate_seconds = aggregated.as_secs_f64();
+        aggregates.report.merge_seconds = merging.elapsed().as_secs_f64();
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(Error::invalid("input", "the reading thread panicked")));

@@ -87,7 +87,22 @@ pub struct Report {
     pub damaged_inputs: BTreeMap<String, String>,
     /// Wall time of reading and aggregating, in seconds (the throughputs are over it).
     pub seconds: f64,
-    /// Seconds spent writing into the store, after the `seconds` of reading and aggregating.
+    /// Phase: seconds the reading thread spent reading, decompressing and cutting the input
+    /// into chunks, not counting the time it waited for busy workers. It runs beside the
+    /// parsing, so it is part of `seconds`, not added to it: a value close to
+    /// `aggregate_seconds` says the job waited on its input.
+    #[serde(default)]
+    pub read_seconds: f64,
+    /// Phase: wall seconds from the start until every worker had parsed and aggregated its
+    /// last ping.
+    #[serde(default)]
+    pub aggregate_seconds: f64,
+    /// Phase: wall seconds merging the workers' partial aggregates into one, after
+    /// `aggregate_seconds` (`seconds` ≈ `aggregate_seconds` + `merge_seconds`).
+    #[serde(default)]
+    pub merge_seconds: f64,
+    /// Phase: seconds spent writing into the store, after the `seconds` of reading and
+    /// aggregating.
     pub write_seconds: f64,
     /// JSON bytes per second, in MB/s (10^6 bytes).
     pub mb_per_s: f64,
@@ -171,8 +186,9 @@ impl Report {
         total(&self.unplaced_samples)
     }
 
-    /// Adds `other` into `self`. Counters add (saturating); `seconds` is the larger of the
-    /// two; throughput is recomputed.
+    /// Adds `other` into `self`. Counters add (saturating); `seconds` and
+    /// `aggregate_seconds`, times of parts that ran side by side, are the larger of the two;
+    /// the other phases add up; throughput is recomputed.
     pub fn merge(&mut self, other: &Report) {
         let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
         add(&mut self.files_read, other.files_read);
@@ -212,6 +228,9 @@ impl Report {
         for (input, why) in &other.damaged_inputs {
             self.damaged_inputs.insert(input.clone(), why.clone());
         }
+        self.read_seconds += other.read_seconds;
+        self.aggregate_seconds = self.aggregate_seconds.max(other.aggregate_seconds);
+        self.merge_seconds += other.merge_seconds;
         self.write_seconds += other.write_seconds;
         self.set_seconds(self.seconds.max(other.seconds));
     }
@@ -411,11 +430,15 @@ impl fmt::Display for Report {
                 by_name(&self.replicate_rows_rejected),
             )?;
         }
-        if self.write_seconds > 0.0 {
+        if self.seconds > 0.0 || self.write_seconds > 0.0 {
             writeln!(
                 f,
-                "  time: read and aggregate {:.2} s, write {:.2} s, total {:.2} s",
+                "  time: read and aggregate {:.2} s (parse + aggregate {:.2} s, reading beside \
+                 it {:.2} s; merge {:.2} s), write {:.2} s, total {:.2} s",
                 self.seconds,
+                self.aggregate_seconds,
+                self.read_seconds,
+                self.merge_seconds,
                 self.write_seconds,
                 self.seconds + self.write_seconds
             )?;
@@ -442,6 +465,49 @@ impl fmt::Display for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_of_parts_side_by_side_take_the_longest_and_the_others_add_up() {
+        let part = |aggregate: f64, read: f64, merge: f64, write: f64| Report {
+            seconds: aggregate + merge,
+            aggregate_seconds: aggregate,
+            read_seconds: read,
+            merge_seconds: merge,
+            write_seconds: write,
+            ..Report::default()
+        };
+        let mut a = part(2.0, 0.5, 0.25, 1.0);
+        a.merge(&part(3.0, 0.75, 0.5, 2.0));
+        assert_eq!(
+            (
+                a.seconds,
+                a.aggregate_seconds,
+                a.read_seconds,
+                a.merge_seconds,
+                a.write_seconds
+            ),
+            (3.5, 3.0, 1.25, 0.75, 3.0)
+        );
+        // A report written before the phases existed reads with them at zero.
+        let old = serde_json::json!({"seconds": 1.5, "write_seconds": 2.0});
+        let mut full = serde_json::to_value(Report::default()).unwrap_or_default();
+        for key in ["read_seconds", "aggregate_seconds", "merge_seconds"] {
+            full.as_object_mut().map(|o| o.remove(key));
+        }
+        if let (Some(full), Some(old)) = (full.as_object_mut(), old.as_object()) {
+            full.extend(old.clone());
+        }
+        let back: Report = serde_json::from_value(full).unwrap_or_default();
+        assert_eq!(
+            (back.seconds, back.write_seconds, back.merge_seconds),
+            (1.5, 2.0, 0.0)
+        );
+        let text = part(2.0, 0.5, 0.25, 1.0).to_string();
+        assert!(
+            text.contains("parse + aggregate 2.00 s, reading beside it 0.50 s; merge 0.25 s"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn one_is_singular_in_the_summary() {

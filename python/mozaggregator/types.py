@@ -209,6 +209,9 @@ class Report(TypedDict):
     files_skipped: List[str]
     damaged_inputs: Dict[str, str]
     seconds: float
+    read_seconds: float
+    aggregate_seconds: float
+    merge_seconds: float
     write_seconds: float
     mb_per_s: float
     pings_per_s: float

@@ -122,7 +122,15 @@ def cli_run(cli, tmp_path_factory) -> CliRun:
 
 
 #: Report fields that measure time, not what was aggregated.
-TIMING = {"seconds", "write_seconds", "mb_per_s", "pings_per_s"}
+TIMING = {
+    "seconds",
+    "read_seconds",
+    "aggregate_seconds",
+    "merge_seconds",
+    "write_seconds",
+    "mb_per_s",
+    "pings_per_s",
+}
 
 
 def counters(report: dict) -> dict:

@@ -491,6 +491,51 @@ fn the_report_names_damaged_inputs_skipped_files_and_skipped_tables() {
     assert!(v["write_seconds"].as_f64().unwrap() >= 0.0);
 }
 
+/// The job's phases are in `--report-json` and the text report, and fit together: parsing and
+/// merging happen one after the other within `seconds`, reading runs beside parsing.
+#[test]
+fn the_report_times_each_phase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pings = tmp.path().join("p.ndjson");
+    ok(&[
+        "generate",
+        "--pings",
+        "40",
+        "--seed",
+        "3",
+        "--submission-date",
+        "20240115",
+        "--out",
+        s(&pings),
+    ]);
+    let db = tmp.path().join("s.sqlite");
+    let report = tmp.path().join("r.json");
+    let (out, _) = ok_reporting(
+        &report,
+        &["aggregate", "--threads", "2", "--db", s(&db), s(&pings)],
+    );
+    let v = read_json(&report);
+    let f = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} missing: {v}"));
+    let (total, parse, merge, read) = (
+        f("seconds"),
+        f("aggregate_seconds"),
+        f("merge_seconds"),
+        f("read_seconds"),
+    );
+    assert!(parse > 0.0 && merge >= 0.0 && read > 0.0, "{v}");
+    assert!(parse + merge <= total + 1e-3, "{parse} + {merge} > {total}");
+    assert!(
+        read <= parse + 1e-3,
+        "reading {read} s outlasted parsing {parse} s"
+    );
+    assert!(f("write_seconds") > 0.0);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("parse + aggregate") && text.contains("merge") && text.contains("write"),
+        "{text}"
+    );
+}
+
 /// The documented directory rule: a `config.json` beside the pings is read as a ping and
 /// counted as a rejected ping.
 #[test]

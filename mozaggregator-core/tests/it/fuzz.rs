@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use mozaggregator_core::analysis::MetricRequest;
 use mozaggregator_core::params::{Accepts, ParsedParams};
 use mozaggregator_core::testing::{dataset, shared_data};
-use mozaggregator_core::{Aggregates, Aggregator, Options, Prefix};
+use mozaggregator_core::{Aggregates, Aggregator, Options, PingReject, Prefix};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -146,6 +146,66 @@ fn mutated_pings_never_panic_and_every_ping_is_counted_once() {
     assert!(
         used.get() >= 10 && rejected.get() >= 100,
         "{used:?} used, {rejected:?} rejected"
+    );
+}
+
+/// The reasons that say a document is not JSON text.
+const MALFORMED: [PingReject; 4] = [
+    PingReject::InvalidUtf8,
+    PingReject::InvalidJson,
+    PingReject::TruncatedJson,
+    PingReject::TooDeeplyNested,
+];
+
+/// Differential (issue 14): on corrupted pings, the ping parser agrees with `serde_json` on
+/// what is JSON text (RFC 8259: UTF-8, and the grammar, which `serde_json` checks when it skips
+/// a document as `IgnoredAny`). Text that is not JSON is rejected for one of [`MALFORMED`] (or
+/// for `number_out_of_range`, when such a number came first); JSON text never is: it is used,
+/// or rejected for what it says. (A number beyond f64 is JSON; in a field the ping parser
+/// reads, it is a `number_out_of_range` reject, not a malformed document.)
+#[test]
+fn corrupted_pings_are_malformed_exactly_when_serde_json_says_so() {
+    let seeds = seeds();
+    if shared_data().is_none() {
+        mozaggregator_core::testing::skip(
+            "real pings absent: differential on generated pings only",
+        );
+    }
+    let strategy = (0..seeds.len(), prop::collection::vec(mutation(), 1..4));
+    let (malformed, json) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    runner(600)
+        .run(&strategy, |(seed, mutations)| {
+            let ping = apply(&seeds[seed], &mutations);
+            let mut aggregator = Aggregator::new(Options::default());
+            let mut out = Aggregates::new();
+            aggregator.add_json(&mut out, &ping);
+            let rejected = &out.report().pings_rejected;
+            let counted = |reason: PingReject| rejected.get(reason.name()).is_some_and(|&n| n > 0);
+            let rejected_as_malformed = MALFORMED.into_iter().any(counted);
+            let utf8 = std::str::from_utf8(&ping).is_ok();
+            let parsed = serde_json::from_slice::<serde::de::IgnoredAny>(&ping);
+            let is_json = utf8 && parsed.is_ok();
+            prop_assert!(
+                if is_json {
+                    !rejected_as_malformed
+                } else {
+                    rejected_as_malformed || counted(PingReject::NumberOutOfRange)
+                },
+                "JSON text: {} (UTF-8: {}, serde_json: {:?}); report: {:?}",
+                is_json,
+                utf8,
+                parsed.as_ref().err().map(ToString::to_string),
+                rejected
+            );
+            let n = if is_json { &json } else { &malformed };
+            n.set(n.get() + 1);
+            Ok(())
+        })
+        .unwrap();
+    // Both sides are reached.
+    assert!(
+        malformed.get() >= 100 && json.get() >= 10,
+        "{malformed:?} not JSON, {json:?} JSON"
     );
 }
 

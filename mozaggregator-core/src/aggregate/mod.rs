@@ -149,6 +149,22 @@ impl std::hash::Hash for SeriesId {
 /// The series of one group.
 pub(crate) type Series = Map<SeriesId, Histogram>;
 
+/// Merges `other`'s report and replicate count into `into`'s (not the series). The pings of a
+/// part made without replicate groups, merged with one made with them, are in no group:
+/// they join `pings_without_replicate_group`, so that the groups' shortfall shows rather than
+/// passing silently. (Associative and commutative: the pings used add up.)
+fn merge_accounting(into: &mut Aggregates, other: &Aggregates) {
+    let in_no_group = match (into.replication.range(), other.replication.range()) {
+        (Some(_), None) => other.report.pings_used,
+        (None, Some(_)) => into.report.pings_used,
+        _ => 0,
+    };
+    into.replication.merge(other.replication);
+    into.report.merge(&other.report);
+    let without = &mut into.report.pings_without_replicate_group;
+    *without = without.saturating_add(in_no_group);
+}
+
 /// A mergeable partial aggregate of pings, with its [`Report`].
 ///
 /// Merging is associative and commutative, and [`Aggregates::new`] is its identity
@@ -277,9 +293,8 @@ impl Aggregates {
         if self.all_series_len() < other.all_series_len() {
             std::mem::swap(self, &mut other);
         }
-        self.replication.merge(other.replication);
+        merge_accounting(self, &other);
         if other.groups.is_empty() {
-            self.report.merge(&other.report);
             return;
         }
         let remap: Vec<Option<u32>> = other
@@ -298,7 +313,6 @@ impl Aggregates {
             merge_series(self.groups.entry(key).or_default(), series, id, lost);
         }
         lost.report(&mut self.report);
-        self.report.merge(&other.report);
     }
 
     /// Merges many partial aggregates into one, in parallel (on the current rayon pool): the
@@ -392,8 +406,7 @@ impl Aggregates {
         }
         lost.report(&mut base.report);
         for part in &parts {
-            base.report.merge(&part.report);
-            base.replication.merge(part.replication);
+            merge_accounting(&mut base, part);
         }
         base
     }

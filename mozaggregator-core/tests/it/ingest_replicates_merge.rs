@@ -97,6 +97,58 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A part aggregated without replicate groups, merged with parts aggregated with them (in
+    /// any order, one by one or all at once, through the byte form or not): its pings are in
+    /// no group, and say so in `pings_without_replicate_group`; the groups are those of the
+    /// parts that have them.
+    #[test]
+    fn pings_of_a_part_without_groups_are_counted_as_in_no_group(
+        with in pings(),
+        without in pings(),
+        more in pings(),
+        order in any::<u64>(),
+    ) {
+        let r = 20;
+        let parts = || vec![
+            aggregate_with(Some(r), &with),
+            aggregate_with(None, &without),
+            aggregate_with(Some(r), &more),
+        ];
+        let grouped: Vec<String> = with.iter().chain(&more).cloned().collect();
+        let expected_groups = aggregate_with(Some(r), &grouped);
+        let unsplit = aggregate_with(None, &without).report().pings_used;
+        let expected = expected_groups.report().pings_without_replicate_group + unsplit;
+        let mut scrambled = parts();
+        scrambled.rotate_left((order % 3) as usize);
+        if order % 2 == 1 {
+            scrambled.reverse();
+        }
+        let mut one_by_one = Aggregates::new();
+        for part in scrambled {
+            let part = if order % 4 < 2 { part } else { Aggregates::from_bytes(&part.to_bytes()).unwrap() };
+            one_by_one.merge(part);
+        }
+        let all_at_once = Aggregates::merge_all(parts());
+        for merged in [&one_by_one, &all_at_once] {
+            prop_assert_eq!(merged.report().pings_without_replicate_group, expected);
+            let groups = |a: &Aggregates| a.batches().unwrap().into_iter().map(|b| b.replicates).collect::<Vec<_>>();
+            if !grouped.is_empty() {
+                prop_assert_eq!(merged.replicates().unwrap().map(|c| c.get()), Some(20));
+            }
+            // The groups hold the grouped parts' pings only.
+            let merged_groups: Vec<_> = groups(merged).into_iter().flatten().collect();
+            let expected_groups: Vec<_> = groups(&expected_groups).into_iter().flatten().collect();
+            prop_assert_eq!(merged_groups.len() <= 1, expected_groups.len() <= 1);
+            if let (Some(a), Some(b)) = (merged_groups.first(), expected_groups.first()) {
+                prop_assert_eq!(&a.groups, &b.groups);
+            }
+        }
+    }
+}
+
 fn is_replicates_error(e: &Error) -> bool {
     matches!(
         e,

@@ -11,7 +11,7 @@ use super::codec::{self, Accumulator};
 use super::codes::split_replicate_dims;
 use super::corrupt;
 use super::names::Names;
-use super::totals::{self, Fold};
+use super::totals::{self, Fold, ALL_PROCESSES};
 use crate::date::Date;
 use crate::error::Result;
 use crate::filter::{Dimension, NormalForm, RowDims};
@@ -252,9 +252,25 @@ impl<'q> Plan<'q> {
         if !totals::is_complete_as(data, fold) {
             return Ok(false);
         }
+        let summed = |process: u64| fold == Fold::PerGroup && process == u64::from(ALL_PROCESSES);
+        // The sums over all processes, when the pack has them (first) and every process is
+        // admitted: they alone answer.
+        let every_process = self.processes.iter().all(|&p| p)
+            && codec::entries(data)?
+                .next()
+                .transpose()?
+                .is_some_and(|e| summed(e.process));
         for entry in codec::entries(data)? {
             let entry = entry?;
-            if self.process(entry.process)?.is_some() {
+            let take = if summed(entry.process) {
+                every_process
+            } else if every_process {
+                // Past the sums over all processes: nothing more to read.
+                break;
+            } else {
+                self.process(entry.process)?.is_some()
+            };
+            if take {
                 let group = match fold {
                     Fold::AllDims => 0,
                     Fold::PerGroup => entry.dims,

@@ -15,7 +15,8 @@
 //! same error, for instance). Writes keep the two tables in step in one transaction.
 //!
 //! A *replicate* pack (see [`super::codes::replicate_dims`]) gets its totals the same way, per
-//! (process, group, layout): the entries' dims field then holds the group.
+//! (process, group, layout), and per (group, layout) over all processes
+//! ([`ALL_PROCESSES`]): the entries' dims field then holds the group.
 
 use super::codec::{self, Accumulator};
 use crate::error::Result;
@@ -23,13 +24,20 @@ use crate::error::Result;
 /// The dims id of every totals entry (no `dims` row has id 0).
 pub(crate) const ALL_DIMS: i64 = 0;
 
+/// The process field of a [`Fold::PerGroup`] entry that sums every process of its group and
+/// layout (process codes are 0–2). A query that admits every process reads these entries
+/// alone: a third of the histograms to decode. Those entries come first in the pack; packs
+/// written before them (schema 3 from earlier builds) have none, and are read per process.
+pub(crate) const ALL_PROCESSES: u8 = 3;
+
 /// What a totals pack sums over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fold {
     /// Every dims combination: one entry per (process, layout), dims [`ALL_DIMS`].
     AllDims,
     /// Every dims combination of each replicate group: one entry per (process, group,
-    /// layout), dims = the group.
+    /// layout), dims = the group, and one per (group, layout) over every process
+    /// ([`ALL_PROCESSES`]).
     PerGroup,
 }
 
@@ -83,7 +91,8 @@ pub(crate) fn folded(
         codec::put_entry(out, 0, ALL_DIMS, 0, &[]);
         return Ok(());
     };
-    groups.sort_by_key(|g| (g.process, g.dims, g.layout));
+    // The sums over all processes first, so that a reader finds them at once.
+    groups.sort_by_key(|g| (g.process != ALL_PROCESSES, g.process, g.dims, g.layout));
     let mut scratch = Vec::with_capacity(64);
     for g in &groups {
         scratch.clear();
@@ -114,25 +123,32 @@ fn groups(
             return Ok(None);
         };
         let dims = fold.target(entry.dims);
-        let i = match groups
-            .iter()
-            .position(|g| g.process == process && g.dims == dims && g.layout == entry.layout)
-        {
-            Some(i) => i,
-            None => {
-                groups.push(Group {
-                    process,
-                    dims,
-                    layout: entry.layout,
-                    acc: layout_len(entry.layout)?.map(Accumulator::new),
-                });
-                groups.len() - 1
-            }
+        // A replicate group's sums per process, and over all of them.
+        let targets: &[u8] = match fold {
+            Fold::AllDims => &[process],
+            Fold::PerGroup => &[process, ALL_PROCESSES],
         };
-        let group = &mut groups[i];
-        if let Some(acc) = &mut group.acc {
-            if acc.add_blob(entry.hist).is_err() {
-                group.acc = None;
+        for &process in targets {
+            let i = match groups
+                .iter()
+                .position(|g| g.process == process && g.dims == dims && g.layout == entry.layout)
+            {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        process,
+                        dims,
+                        layout: entry.layout,
+                        acc: layout_len(entry.layout)?.map(Accumulator::new),
+                    });
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[i];
+            if let Some(acc) = &mut group.acc {
+                if acc.add_blob(entry.hist).is_err() {
+                    group.acc = None;
+                }
             }
         }
     }
@@ -199,6 +215,32 @@ mod tests {
             ]
         );
         assert!(is_complete_as(&out, Fold::AllDims));
+    }
+
+    #[test]
+    fn replicate_totals_sum_each_group_per_process_and_over_all_of_them_first() {
+        use super::super::codes::replicate_dims;
+        let mut pack = Vec::new();
+        codec::start_pack(&mut pack);
+        entry(&mut pack, 0, replicate_dims(5, 1), 2, &[1, 0, 0]);
+        entry(&mut pack, 2, replicate_dims(6, 1), 2, &[0, 2, 0]);
+        entry(&mut pack, 0, replicate_dims(6, 0), 2, &[0, 0, 4]);
+        entry(&mut pack, 1, replicate_dims(5, 1), 2, &[8, 0, 0]);
+        let mut out = Vec::new();
+        folded(&pack, Fold::PerGroup, |_| Ok(Some(3)), &mut out).unwrap();
+        let all = u64::from(ALL_PROCESSES);
+        assert_eq!(
+            decoded(&out),
+            vec![
+                (all, 0, 2, Some(vec![0, 0, 4])),
+                (all, 1, 2, Some(vec![9, 2, 0])),
+                (0, 0, 2, Some(vec![0, 0, 4])),
+                (0, 1, 2, Some(vec![1, 0, 0])),
+                (1, 1, 2, Some(vec![8, 0, 0])),
+                (2, 1, 2, Some(vec![0, 2, 0])),
+            ]
+        );
+        assert!(is_complete_as(&out, Fold::PerGroup));
     }
 
     #[test]

@@ -37,9 +37,9 @@ def keyword_only(function):
 
 
 @pytest.mark.parametrize("function, options", [
-    (Aggregator, {"definitions", "channels", "submission_date", "prefer_definitions",
-                  "full_os_version", "replicates"}),
-    (Aggregator.from_bytes, {"definitions", "channels", "submission_date",
+    (Aggregator, {"definitions", "channels", "versions", "submission_date",
+                  "prefer_definitions", "full_os_version", "replicates"}),
+    (Aggregator.from_bytes, {"definitions", "channels", "versions", "submission_date",
                              "prefer_definitions", "full_os_version", "replicates"}),
     (Aggregator.add_files, {"threads"}),
     (Definitions, {"histograms", "scalars"}),
@@ -54,10 +54,12 @@ def keyword_only(function):
     (QueryResult.stats_frame, {"method", "ci"}),
     (BucketLayout.categorical, {"n_values"}),
     (mozaggregator.compare, {"stats", "method", "ci", "threshold"}),
-    (mozaggregator.generate_pings, {"seed", "submission_date", "template"}),
-    (spark.aggregate, {"column", "channels", "submission_date", "definitions_paths",
-                       "prefer_definitions", "full_os_version", "replicates", "depth"}),
-    (spark.aggregate_files, {"partitions", "channels", "submission_date",
+    (mozaggregator.generate_pings, {"seed", "submission_date", "template", "channels",
+                                    "versions", "os", "build_ids"}),
+    (spark.aggregate, {"column", "channels", "versions", "submission_date",
+                       "definitions_paths", "prefer_definitions", "full_os_version",
+                       "replicates", "depth"}),
+    (spark.aggregate_files, {"partitions", "channels", "versions", "submission_date",
                              "definitions_paths", "prefer_definitions", "full_os_version",
                              "replicates", "depth"}),
 ])

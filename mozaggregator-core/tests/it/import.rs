@@ -530,7 +530,10 @@ fn count_series_are_exported_as_count_and_import_either_way() {
         .filter(|l| l.contains(r#""metric":"[[COUNT]]_X""#))
         .collect();
     assert!(!lines.is_empty());
-    assert!(lines.iter().all(|l| l.contains(r#""kind":"count""#)), "{lines:?}");
+    assert!(
+        lines.iter().all(|l| l.contains(r#""kind":"count""#)),
+        "{lines:?}"
+    );
     // Everything else keeps the kind of its stored layout.
     assert!(text.contains(r#""metric":"M_exponential_0","label":"","process":"parent","application":"Firefox","architecture":"x86-64","os":"Windows_NT","os_version":"10.0","kind":"exponential""#));
     let older = text.replace(

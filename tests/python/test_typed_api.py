@@ -121,8 +121,8 @@ def test_definitions_pickle_with_a_versioned_state(tmp_path):
 
 def test_aggregator_pickles_with_a_versioned_state(aggregator):
     state = aggregator.__reduce__()[1][0]
-    # Version 2: with the replicates option.
-    assert state[0] == 2 and isinstance(state[1], bytes)
+    # Version 3: with the replicates (2) and versions (3) options.
+    assert state[0] == 3 and isinstance(state[1], bytes) and len(state) == 9
     back = pickle.loads(pickle.dumps(aggregator))
     assert back.report() == aggregator.report()
     assert back.aggregates() == aggregator.aggregates()

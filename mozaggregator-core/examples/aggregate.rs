@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Generator::new(GenerateOptions {
                 seed: 1,
                 submission_date: Some("20240115".parse()?),
-                template: None,
+                ..GenerateOptions::default()
             })?
             .write_ndjson(50, &mut file)?;
             drop(file);

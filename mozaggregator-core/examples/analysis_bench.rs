@@ -26,7 +26,7 @@ use mozaggregator_core::query::MetricQuery;
 use mozaggregator_core::stats::{Confidence, PercentileMethod, Stat};
 use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
-use mozaggregator_core::{Dimension, Error as CoreError, Filter, SqliteStore};
+use mozaggregator_core::{Dimension, Error as CoreError, Filter, SqliteStore, Store};
 
 fn main() -> ExitCode {
     bench::exit_code("analysis_bench", run())

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use mozaggregator_core::testing::bench::{self, Args, Error};
 use mozaggregator_core::testing::synthetic::{Shape, Synthetic};
-use mozaggregator_core::SqliteStore;
+use mozaggregator_core::{SqliteStore, Store};
 
 fn main() -> ExitCode {
     bench::exit_code("build_bench_store", run())

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::{Prefix, SeriesKey, Target};
 use crate::layout::{BucketLayout, Kind, LayoutSpec};
+use crate::metric_name;
 use crate::store::{Selection, Store};
 
 /// The CSV header of [`ExportRow::write_csv`], in field order.
@@ -78,7 +79,9 @@ pub struct ExportRow<'a> {
     pub os: &'a str,
     /// OS version.
     pub os_version: &'a str,
-    /// Kind of the stored layout.
+    /// Kind of the stored layout, as the API serves it
+    /// ([`metric_name::served_kind`]): `count` for a count histogram's `[[COUNT]]_…` series,
+    /// stored in an exponential layout.
     pub kind: &'static str,
     /// Lower bounds or categorical labels, one per histogram entry.
     pub buckets: ExportBuckets<'a>,
@@ -231,7 +234,7 @@ impl<'d> Exporter<'d> {
             architecture: &key.dims.architecture,
             os: &key.dims.os,
             os_version: &key.dims.os_version,
-            kind: spec.kind().name(),
+            kind: metric_name::served_kind(&key.metric, spec.kind()).name(),
             buckets,
             histogram: histogram.counts(),
             sum: histogram.sum(),

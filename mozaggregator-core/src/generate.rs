@@ -11,19 +11,23 @@
 //! With a template (a real ping), each generated ping is that ping with new dimensions, client
 //! id and varied values.
 //!
+//! Every generated ping aggregates without a reject under default settings, and none of its
+//! metrics is hidden by the HTTP API's default deny-list. [`GenerateOptions`] narrows the
+//! dimensions to the channels, versions, OSes and build ids a user asks for.
+//!
 //! ```
 //! use mozaggregator_core::generate::{GenerateOptions, Generator};
-//! let mut g = Generator::new(GenerateOptions {
+//! let options = GenerateOptions {
 //!     seed: 7,
 //!     submission_date: Some("20240115".parse().unwrap()),
-//!     template: None,
-//! })
-//! .unwrap();
+//!     channels: vec!["beta".into()],
+//!     ..GenerateOptions::default()
+//! };
+//! let mut g = Generator::new(options.clone()).unwrap();
 //! let ping = g.ping();
 //! assert!(ping.len() > 50_000);
-//! let again = Generator::new(GenerateOptions { seed: 7, submission_date: Some("20240115".parse().unwrap()),
-//!     template: None }).unwrap().ping();
-//! assert_eq!(ping, again);
+//! assert!(ping.contains(r#""channel":"beta""#));
+//! assert_eq!(ping, Generator::new(options).unwrap().ping());
 //! ```
 
 use std::fmt::Write as _;
@@ -31,6 +35,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
+use crate::aggregate::CHANNELS;
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::layout::{exponential_buckets, linear_buckets};
@@ -49,6 +54,91 @@ pub struct GenerateOptions {
     pub submission_date: Option<Date>,
     /// A real main ping (JSON text) to vary instead of generating from scratch.
     pub template: Option<String>,
+    /// Channels each ping's channel is drawn from, uniformly; each one of nightly, aurora,
+    /// beta, release. Empty: the usual mix (half release, a quarter beta, …).
+    pub channels: Vec<String>,
+    /// Application versions (`application.version`, such as `121.0` or `122.0b3`) each ping's
+    /// version is drawn from, uniformly, whatever its channel. Empty: versions that fit the
+    /// channel (`121.0` on release, `122.0b3` on beta, `123.0a1` on nightly, …).
+    pub versions: Vec<String>,
+    /// OS names each ping's OS is drawn from, uniformly: `Windows_NT`, `Darwin` or `Linux`
+    /// (the OS version is drawn from that OS's usual versions). Empty: the usual mix.
+    pub os: Vec<String>,
+    /// Build ids (`YYYYMMDDhhmmss`) each ping's build id is drawn from, uniformly. Empty:
+    /// build ids of the week before the submission date.
+    pub build_ids: Vec<String>,
+}
+
+/// The OS names [`GenerateOptions::os`] accepts, each with the versions drawn for it.
+const OSES: [(&str, &[&str]); 3] = [
+    ("Windows_NT", &["10.0", "10.0", "10.0", "6.1", "6.3"]),
+    ("Darwin", &["21.6.0", "22.6.0", "23.1.0"]),
+    (
+        "Linux",
+        &["5.15.0-86-generic", "6.2.0-33-generic", "6.5.9-arch2-1"],
+    ),
+];
+
+impl GenerateOptions {
+    /// Checks the dimension lists: known channels and OS names, versions whose major version
+    /// (before the first `.`) is a number, build ids of 14 digits starting with a date. What
+    /// passes here is what the aggregation accepts.
+    ///
+    /// ```
+    /// use mozaggregator_core::generate::GenerateOptions;
+    /// let bad = GenerateOptions { channels: vec!["esr".into()], ..GenerateOptions::default() };
+    /// assert_eq!(
+    ///     bad.validate().unwrap_err().to_string(),
+    ///     "invalid channel: `esr` is not one of nightly, aurora, beta, release"
+    /// );
+    /// let bad = GenerateOptions { build_ids: vec!["2024011".into()], ..GenerateOptions::default() };
+    /// assert!(bad.validate().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the first value that is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(bad) = self
+            .channels
+            .iter()
+            .find(|c| !CHANNELS.contains(&c.as_str()))
+        {
+            return Err(Error::invalid(
+                "channel",
+                format!("`{bad}` is not one of {}", CHANNELS.join(", ")),
+            ));
+        }
+        for version in &self.versions {
+            let major = version.split('.').next().unwrap_or("");
+            if major.is_empty() || !major.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::invalid(
+                    "version",
+                    format!("`{version}` does not start with a major version number (`121.0`)"),
+                ));
+            }
+        }
+        if let Some(bad) = self
+            .os
+            .iter()
+            .find(|o| !OSES.iter().any(|(name, _)| name == o))
+        {
+            let names: Vec<&str> = OSES.iter().map(|(name, _)| *name).collect();
+            return Err(Error::invalid(
+                "os",
+                format!("`{bad}` is not one of {}", names.join(", ")),
+            ));
+        }
+        for build_id in &self.build_ids {
+            let digits = build_id.len() == 14 && build_id.bytes().all(|b| b.is_ascii_digit());
+            if !digits || Date::parse(&build_id[..8]).is_err() {
+                return Err(Error::invalid(
+                    "build id",
+                    format!("`{build_id}` is not YYYYMMDDhhmmss (14 digits, starting with a date)"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// SplitMix64: small, fast, and stable forever (the output of a seed never changes).
@@ -373,7 +463,9 @@ impl Catalogue {
             .map(|i| {
                 let pool = rng.pick(&KEY_POOLS);
                 (
-                    format!("browser.search.with_ads_{i}"),
+                    // Not `browser.search.*` (the API's default deny-list hides those), nor
+                    // `browser.engagement.navigation*` (the aggregation skips those).
+                    format!("browser.ui.interaction_{i}"),
                     pool.iter().map(|k| k.to_string()).collect(),
                 )
             })
@@ -409,15 +501,19 @@ pub struct Generator {
     template: Option<Value>,
     /// Build dates: base date minus 0..7 days.
     build_dates: Vec<Date>,
+    /// The dimension lists of the options (the rest is above).
+    options: GenerateOptions,
 }
 
 impl Generator {
     /// A generator.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for a submission date less than a week after 0000-01-01;
-    /// [`Error::Parse`] for a template that is not a JSON object.
+    /// [`Error::Invalid`] for a submission date less than a week after 0000-01-01, and for
+    /// options [`GenerateOptions::validate`] refuses; [`Error::Parse`] for a template that is
+    /// not a JSON object.
     pub fn new(options: GenerateOptions) -> Result<Self> {
+        options.validate()?;
         let base_date = match options.submission_date {
             Some(d) => d,
             None => Date::parse(DEFAULT_DATE)?,
@@ -448,6 +544,10 @@ impl Generator {
             base_date,
             template,
             build_dates,
+            options: GenerateOptions {
+                template: None,
+                ..options
+            },
         })
     }
 
@@ -480,44 +580,64 @@ impl Generator {
         }
     }
 
+    /// The dimensions of the next ping. A list of [`GenerateOptions`] replaces the usual draw
+    /// of its dimension by a draw among its values; with no lists, the draws are the usual ones.
     fn dims(&mut self) -> Dims {
         let r = &mut self.rng;
+        let o = &self.options;
         let legacy = r.chance(10);
-        let channel = ["release", "beta", "nightly", "aurora"][r.weighted(&[50, 25, 17, 8])];
+        let mut channel = ["release", "beta", "nightly", "aurora"][r.weighted(&[50, 25, 17, 8])];
+        if !o.channels.is_empty() {
+            let chosen = r.pick(&o.channels);
+            // Validated: one of CHANNELS.
+            channel = CHANNELS
+                .iter()
+                .find(|c| *c == chosen)
+                .copied()
+                .unwrap_or(channel);
+        }
         let major = if legacy { 45 } else { 121 } + r.below(2);
-        let version = match channel {
-            "release" => {
-                if r.chance(30) {
-                    format!("{major}.0.1")
-                } else {
-                    format!("{major}.0")
+        let version = if o.versions.is_empty() {
+            match channel {
+                "release" => {
+                    if r.chance(30) {
+                        format!("{major}.0.1")
+                    } else {
+                        format!("{major}.0")
+                    }
                 }
+                "beta" => format!("{}.0b{}", major + 1, r.range(1, 9)),
+                "nightly" => format!("{}.0a1", major + 2),
+                _ => format!("{}.0a2", major + 1),
             }
-            "beta" => format!("{}.0b{}", major + 1, r.range(1, 9)),
-            "nightly" => format!("{}.0a1", major + 2),
-            _ => format!("{}.0a2", major + 1),
+        } else {
+            r.pick(&o.versions).clone()
         };
-        let day = r.weighted(&[30, 25, 15, 10, 8, 7, 5]);
-        let build_id = format!(
-            "{}{:02}{:02}{:02}",
-            self.build_dates[day],
-            r.below(24),
-            r.below(60),
-            r.below(60)
-        );
+        let build_id = if o.build_ids.is_empty() {
+            let day = r.weighted(&[30, 25, 15, 10, 8, 7, 5]);
+            format!(
+                "{}{:02}{:02}{:02}",
+                self.build_dates[day],
+                r.below(24),
+                r.below(60),
+                r.below(60)
+            )
+        } else {
+            r.pick(&o.build_ids).clone()
+        };
         let application = ["Firefox", "Fennec", "Thunderbird"][r.weighted(&[94, 3, 3])];
         let architecture = ["x86-64", "x86", "aarch64"][r.weighted(&[75, 20, 5])];
-        let (os, os_version) = match r.weighted(&[75, 12, 13]) {
-            0 => (
-                "Windows_NT",
-                *r.pick(&["10.0", "10.0", "10.0", "6.1", "6.3"]),
-            ),
-            1 => ("Darwin", *r.pick(&["21.6.0", "22.6.0", "23.1.0"])),
-            _ => (
-                "Linux",
-                *r.pick(&["5.15.0-86-generic", "6.2.0-33-generic", "6.5.9-arch2-1"]),
-            ),
+        let (os, os_versions) = if o.os.is_empty() {
+            OSES[r.weighted(&[75, 12, 13])]
+        } else {
+            let chosen = r.pick(&o.os);
+            // Validated: one of OSES.
+            OSES.iter()
+                .find(|(name, _)| name == chosen)
+                .copied()
+                .unwrap_or(OSES[0])
         };
+        let os_version = *r.pick(os_versions);
         Dims {
             channel,
             version,
@@ -741,9 +861,10 @@ impl Generator {
             .enumerate()
             .map(|(i, n)| (n, i));
         members(&mut self.rng, out, share, chosen, |rng, out, i| {
+            // Booleans count as 0 or 1; no string scalars, which the aggregation rejects
+            // (`not_numeric`).
             match i % 10 {
                 7 => out.push_str(if rng.chance(50) { "true" } else { "false" }),
-                9 => out.push_str("\"a string scalar\""),
                 _ => {
                     let _ = write!(out, "{}", rng.count());
                 }
@@ -770,11 +891,14 @@ impl Generator {
         out.push('}');
     }
 
+    /// `"simpleMeasurements":{…}` with numbers (and `{"sub": number}` objects) only, which the
+    /// aggregation takes whole, then the old `"UITelemetry":{…}` beside it (in real pings of
+    /// that age it was inside, where its objects and arrays would be `not_numeric` rejects).
     fn simple_measurements(&mut self, out: &mut String) {
         let r = &mut self.rng;
         let _ = write!(
             out,
-            "\"simpleMeasurements\":{{\"totalTime\":{},\"uptime\":{},\"start\":{},\"main\":{},\"selectProfile\":{},\"afterProfileLocked\":{},\"startupCrashDetectionBegin\":{},\"startupCrashDetectionEnd\":{},\"firstPaint\":{},\"sessionRestoreInit\":{},\"sessionRestored\":{},\"createTopLevelWindow\":{},\"firstLoadURI\":{},\"AMI_startup_begin\":{},\"XPI_startup_begin\":{},\"XPI_bootstrap_addons_begin\":{},\"XPI_bootstrap_addons_end\":{},\"XPI_startup_end\":{},\"AMI_startup_end\":{},\"XPI_finalUIStartup\":{},\"sessionRestoreInitialized\":{},\"delayedStartupStarted\":{},\"delayedStartupFinished\":{},\"sessionRestoreRestoring\":{},\"startupInterrupted\":0,\"debuggerAttached\":0,\"shutdownDuration\":{},\"savedPings\":{},\"activeTicks\":{},\"pingsOverdue\":0,\"maximalNumberOfConcurrentThreads\":{},\"js\":{{\"setProto\":{},\"customIter\":{}}},\"addonManager\":{{\"XPIDB_startup_load_reasons\":[\"directoryState\"],\"XPIDB_syncRead_MS\":{},\"XPIDB_parseDB_MS\":{},\"XPIDB_saves_total\":{},\"XPIDB_saves_late\":0,\"default_providers\":true}},\"UITelemetry\":{{\"toolbars\":{{\"sizemode\":\"maximized\",\"bookmarksBarEnabled\":false,\"menuBarEnabled\":false,\"titleBarEnabled\":false,\"defaultKept\":[\"back-button\",\"forward-button\",\"stop-reload-button\",\"urlbar-container\",\"downloads-button\"],\"defaultMoved\":[],\"nondefaultAdded\":[],\"defaultRemoved\":[],\"addonToolbars\":0,\"visibleTabs\":[{}],\"hiddenTabs\":[0],\"countableEvents\":{{\"__DEFAULT__\":{{\"click-builtin-item\":{{\"back-button\":{{\"left\":{}}},\"reload-button\":{{\"left\":{}}}}},\"search\":{{\"urlbar\":{}}}}}}}}},\"contextmenu\":{{}},\"UITour\":{{\"seenPageIDs\":[]}}}}}}",
+            "\"simpleMeasurements\":{{\"totalTime\":{},\"uptime\":{},\"start\":{},\"main\":{},\"selectProfile\":{},\"afterProfileLocked\":{},\"startupCrashDetectionBegin\":{},\"startupCrashDetectionEnd\":{},\"firstPaint\":{},\"sessionRestoreInit\":{},\"sessionRestored\":{},\"createTopLevelWindow\":{},\"firstLoadURI\":{},\"AMI_startup_begin\":{},\"XPI_startup_begin\":{},\"XPI_bootstrap_addons_begin\":{},\"XPI_bootstrap_addons_end\":{},\"XPI_startup_end\":{},\"AMI_startup_end\":{},\"XPI_finalUIStartup\":{},\"sessionRestoreInitialized\":{},\"delayedStartupStarted\":{},\"delayedStartupFinished\":{},\"sessionRestoreRestoring\":{},\"startupInterrupted\":0,\"debuggerAttached\":0,\"shutdownDuration\":{},\"savedPings\":{},\"activeTicks\":{},\"pingsOverdue\":0,\"maximalNumberOfConcurrentThreads\":{},\"js\":{{\"setProto\":{},\"customIter\":{}}},\"addonManager\":{{\"XPIDB_syncRead_MS\":{},\"XPIDB_parseDB_MS\":{},\"XPIDB_saves_total\":{},\"XPIDB_saves_late\":0,\"default_providers\":true}}}},\"UITelemetry\":{{\"toolbars\":{{\"sizemode\":\"maximized\",\"bookmarksBarEnabled\":false,\"menuBarEnabled\":false,\"titleBarEnabled\":false,\"defaultKept\":[\"back-button\",\"forward-button\",\"stop-reload-button\",\"urlbar-container\",\"downloads-button\"],\"defaultMoved\":[],\"nondefaultAdded\":[],\"defaultRemoved\":[],\"addonToolbars\":0,\"visibleTabs\":[{}],\"hiddenTabs\":[0],\"countableEvents\":{{\"__DEFAULT__\":{{\"click-builtin-item\":{{\"back-button\":{{\"left\":{}}},\"reload-button\":{{\"left\":{}}}}},\"search\":{{\"urlbar\":{}}}}}}}}},\"contextmenu\":{{}},\"UITour\":{{\"seenPageIDs\":[]}}}}",
             r.range(1000, 2_000_000),
             r.range(10, 40000),
             r.range(10, 100),
@@ -1038,7 +1162,7 @@ mod tests {
         let options = GenerateOptions {
             seed: 42,
             submission_date: Some(Date::parse("20240301").unwrap()),
-            template: None,
+            ..GenerateOptions::default()
         };
         let pings: Vec<String> = Generator::new(options.clone()).unwrap().take(30).collect();
         let again: Vec<String> = Generator::new(options).unwrap().take(30).collect();
@@ -1093,6 +1217,7 @@ mod tests {
             seed: 1,
             submission_date: None,
             template: Some(template.into()),
+            ..GenerateOptions::default()
         })
         .unwrap();
         let a: Value = serde_json::from_str(&g.ping()).unwrap();
@@ -1105,5 +1230,205 @@ mod tests {
             ..GenerateOptions::default()
         })
         .is_err());
+    }
+
+    /// The pings of `options`, aggregated under default settings into a memory store.
+    fn aggregate(options: GenerateOptions, n: usize) -> (crate::Report, crate::MemoryStore) {
+        use crate::store::Store;
+        let mut aggregator = crate::Aggregator::new(crate::Options::default());
+        let mut out = crate::Aggregates::new();
+        for ping in Generator::new(options).unwrap().take(n) {
+            aggregator.add_json(&mut out, ping.as_bytes());
+        }
+        let store = crate::MemoryStore::new();
+        out.write_to(&store, |_| {}).unwrap();
+        let mut report = out.report().clone();
+        report.seconds = 0.0;
+        let mut metrics = 0;
+        store
+            .scan(&crate::Selection::default(), &mut |_, _, _| {
+                metrics += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert!(metrics > 1000, "{metrics} series");
+        (report, store)
+    }
+
+    #[test]
+    fn generated_pings_aggregate_without_rejects_and_nothing_is_hidden() {
+        use crate::access::{AccessPolicy, RELEASE};
+        use crate::store::Store;
+        // Enough pings for every kind of ping (legacy too) and every catalogue scalar.
+        let options = GenerateOptions {
+            seed: 3,
+            submission_date: Some(Date::parse("20240115").unwrap()),
+            ..GenerateOptions::default()
+        };
+        let (report, store) = aggregate(options, 40);
+        assert_eq!(report.pings_used, 40);
+        assert!(
+            report.pings_rejected.is_empty(),
+            "{:?}",
+            report.pings_rejected
+        );
+        assert!(report.inputs_damaged.is_empty());
+        assert!(
+            report.histograms_rejected.is_empty(),
+            "{:?}",
+            report.histograms_rejected
+        );
+        assert!(
+            report.scalars_rejected.is_empty(),
+            "{:?}",
+            report.scalars_rejected
+        );
+        assert!(report.scalars_used > 0);
+        assert_eq!((report.bad_keys, report.non_integer_counts), (0, 0));
+        assert!(
+            report.unplaced_samples.is_empty(),
+            "{:?}",
+            report.unplaced_samples
+        );
+        assert!(
+            report.rows_rejected.is_empty(),
+            "{:?}",
+            report.rows_rejected
+        );
+        // Nothing the API's default policy hides: no deny-listed or auth-only metric (release
+        // is gated as a whole, which is not hiding a metric).
+        let policy = AccessPolicy::default();
+        let mut keyed_scalars = 0;
+        store
+            .scan(&crate::Selection::default(), &mut |target, key, _| {
+                let channel = if target.channel == RELEASE {
+                    "nightly"
+                } else {
+                    &target.channel
+                };
+                assert!(
+                    policy.listable(&key.metric, false)
+                        && policy.check(channel, &key.metric, false)
+                            == crate::access::Access::Allowed,
+                    "{} is hidden by default",
+                    key.metric
+                );
+                if key.metric.starts_with("SCALARS_") && !key.label.is_empty() {
+                    keyed_scalars += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert!(keyed_scalars > 0);
+    }
+
+    #[test]
+    fn chosen_dimensions_are_honoured() {
+        let options = GenerateOptions {
+            seed: 9,
+            submission_date: Some(Date::parse("20240115").unwrap()),
+            channels: vec!["beta".into(), "nightly".into()],
+            versions: vec!["130.0".into()],
+            os: vec!["Darwin".into()],
+            build_ids: vec!["20240110123456".into(), "20240111000000".into()],
+            ..GenerateOptions::default()
+        };
+        let pings: Vec<Value> = Generator::new(options.clone())
+            .unwrap()
+            .take(40)
+            .map(|p| serde_json::from_str(&p).unwrap())
+            .collect();
+        let mut channels = std::collections::BTreeSet::new();
+        let mut build_ids = std::collections::BTreeSet::new();
+        for p in &pings {
+            channels.insert(p["application"]["channel"].as_str().unwrap().to_string());
+            build_ids.insert(p["application"]["buildId"].as_str().unwrap().to_string());
+            assert_eq!(p["application"]["version"], "130.0");
+            assert_eq!(p["environment"]["system"]["os"]["name"], "Darwin");
+            let os_version = p["environment"]["system"]["os"]["version"]
+                .as_str()
+                .unwrap();
+            assert!(OSES[1].1.contains(&os_version), "{os_version}");
+        }
+        assert_eq!(
+            channels.into_iter().collect::<Vec<_>>(),
+            ["beta", "nightly"]
+        );
+        assert_eq!(build_ids.into_iter().collect::<Vec<_>>(), options.build_ids);
+        // And they aggregate without a reject into those tables only.
+        let (report, store) = aggregate(options, 20);
+        assert!(report.pings_rejected.is_empty() && report.scalars_rejected.is_empty());
+        use crate::store::Store;
+        store
+            .scan(&crate::Selection::default(), &mut |target, key, _| {
+                assert!(["beta", "nightly"].contains(&target.channel.as_str()));
+                assert_eq!(target.version, "130");
+                assert_eq!(key.dims.os, "Darwin");
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn bad_dimensions_are_refused_with_the_value() {
+        let cases: [(GenerateOptions, &str); 5] = [
+            (
+                GenerateOptions {
+                    channels: vec!["esr".into()],
+                    ..GenerateOptions::default()
+                },
+                "`esr`",
+            ),
+            (
+                GenerateOptions {
+                    versions: vec!["".into()],
+                    ..GenerateOptions::default()
+                },
+                "``",
+            ),
+            (
+                GenerateOptions {
+                    versions: vec!["beta.1".into()],
+                    ..GenerateOptions::default()
+                },
+                "`beta.1`",
+            ),
+            (
+                GenerateOptions {
+                    os: vec!["BeOS".into()],
+                    ..GenerateOptions::default()
+                },
+                "`BeOS` is not one of Windows_NT, Darwin, Linux",
+            ),
+            (
+                GenerateOptions {
+                    build_ids: vec!["20241301000000".into()],
+                    ..GenerateOptions::default()
+                },
+                "`20241301000000`",
+            ),
+        ];
+        for (options, needle) in cases {
+            let err = Generator::new(options).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn without_choices_the_usual_dimensions_vary() {
+        let pings: Vec<Value> = Generator::new(GenerateOptions::default())
+            .unwrap()
+            .take(60)
+            .map(|p| serde_json::from_str(&p).unwrap())
+            .collect();
+        let distinct = |f: &dyn Fn(&Value) -> &Value| {
+            pings
+                .iter()
+                .map(|p| f(p).to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        };
+        assert!(distinct(&|p| &p["application"]["channel"]) >= 3);
+        assert!(distinct(&|p| &p["environment"]["system"]["os"]["name"]) == 3);
     }
 }

@@ -7,7 +7,7 @@
 //! contract with its implementations ([`store`]). The aggregation job reads pings ([`ping`],
 //! [`input`]), applies the rules of docs/ingest.md ([`aggregate`]), in parallel ([`ingest`]), and
 //! accounts for everything it read ([`report`]). [`export`] flattens a store into rows;
-//! [`import`] reads them back. With the `generate` feature, `generate` makes
+//! [`import`] reads them back; [`info`] summarises a store from its bookkeeping. With the `generate` feature, `generate` makes
 //! realistic synthetic pings; with `testing`, `testing` holds the store conformance suite.
 //! [`stats`] computes means, percentiles and distances of served distributions.
 
@@ -24,6 +24,7 @@ pub mod filter;
 pub mod generate;
 pub mod histogram;
 pub mod import;
+pub mod info;
 pub mod ingest;
 pub mod input;
 mod json;
@@ -54,12 +55,12 @@ pub use replicate::ReplicateCount;
 pub use report::Report;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{
     check_row, check_target, Batch, FilterOptions, MemoryStore, QueryRow, RowReject, Selection,
-    SeriesQuery, Store, StoreLocation, WriteReport,
+    SeriesQuery, Store, StoreLocation, StoreStats, WriteReport,
 };
-#[cfg(feature = "sqlite")]
-pub use store::{SqliteStore, StoreStats};
 
 #[cfg(feature = "testing")]
 pub mod testing;

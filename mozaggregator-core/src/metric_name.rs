@@ -12,6 +12,8 @@
 //! assert!(metric_name::source("GC_MS").has_fixed_labels() == false);
 //! ```
 
+use crate::layout::Kind;
+
 /// Prefix of numeric scalars (`SCALARS_` + the scalar's dotted name in upper case).
 pub const SCALARS_PREFIX: &str = "SCALARS_";
 /// Prefix of simple measurements (`SIMPLE_MEASURES_` + the field name in upper case).
@@ -81,6 +83,36 @@ pub fn count(name: &str) -> String {
 /// The name a stored metric is served under: without the [`COUNT_PREFIX`].
 pub fn served(name: &str) -> &str {
     name.strip_prefix(COUNT_PREFIX).unwrap_or(name)
+}
+
+/// The kind a series of the stored metric `name`, stored in a layout of kind `stored`, is
+/// served (by the API) and exported as: `count` for a count histogram's series
+/// ([`COUNT_PREFIX`]), which is stored in the scalars' exponential layout; `stored` otherwise.
+///
+/// ```
+/// use mozaggregator_core::metric_name::{served_kind, stored_kind};
+/// use mozaggregator_core::Kind;
+/// assert_eq!(served_kind("[[COUNT]]_GC_SLICES", Kind::Exponential), Kind::Count);
+/// assert_eq!(served_kind("GC_MS", Kind::Exponential), Kind::Exponential);
+/// assert_eq!(stored_kind("[[COUNT]]_GC_SLICES", Kind::Count), Kind::Exponential);
+/// assert_eq!(stored_kind("A11Y_FLAG", Kind::Count), Kind::Count);
+/// ```
+pub fn served_kind(name: &str, stored: Kind) -> Kind {
+    if source(name) == Source::Count && stored == Kind::Exponential {
+        Kind::Count
+    } else {
+        stored
+    }
+}
+
+/// The inverse of [`served_kind`]: the kind of the stored layout of a series of `name` served
+/// or exported as `served` (what `import` reads an export's `kind` as).
+pub fn stored_kind(name: &str, served: Kind) -> Kind {
+    if source(name) == Source::Count && served == Kind::Count {
+        Kind::Exponential
+    } else {
+        served
+    }
 }
 
 /// The denominator of the use counter `name` ([`USE_COUNTER2_PREFIX`]): documents destroyed

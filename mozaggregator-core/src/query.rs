@@ -267,7 +267,9 @@ impl MetricQuery {
             return Ok(Some((
                 MetricResponse {
                     buckets: numbers(spec.bounds()),
-                    kind: Kind::Count.name().to_string(),
+                    kind: metric_name::served_kind(stored_name, spec.kind())
+                        .name()
+                        .to_string(),
                     description,
                     data: rows.iter().map(|r| point(r, None)).collect(),
                 },

@@ -156,6 +156,8 @@ reasons! {
         MissingVersion => "missing_version",
         /// `application.version` is not a string, or empty before its first `.`.
         InvalidVersion => "invalid_version",
+        /// The major version is not among the job's `--versions`.
+        VersionNotSelected => "version_not_selected",
         /// `application.buildId` is absent or `null`.
         MissingBuildId => "missing_build_id",
         /// `application.buildId` does not start with 8 digits forming a date.
@@ -387,7 +389,7 @@ mod tests {
 
     #[test]
     fn counts_and_positions_agree() {
-        assert_eq!(PingReject::COUNT, 33);
+        assert_eq!(PingReject::COUNT, 34);
         assert_eq!(HistogramReject::COUNT, 13);
         assert_eq!(ScalarReject::COUNT, 8);
         for (i, r) in HistogramReject::ALL.iter().enumerate() {

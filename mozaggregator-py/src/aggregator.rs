@@ -18,8 +18,9 @@ use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
 
-/// Format version of the pickled state of an `Aggregator` (2: with `replicates`).
-const STATE_VERSION: u8 = 2;
+/// Format version of the pickled state of an `Aggregator` (2: with `replicates`; 3: with
+/// `versions`).
+const STATE_VERSION: u8 = 3;
 
 /// The pickled state of an `Aggregator` (see `__reduce__`).
 type State<'py> = (
@@ -31,6 +32,7 @@ type State<'py> = (
     bool,
     bool,
     Option<u32>,
+    Option<Vec<String>>,
 );
 
 /// Pings converted per release of the GIL in `add_pings`, and the JSON bytes that end a chunk
@@ -43,7 +45,9 @@ const CHUNK_BYTES: usize = 32 << 20;
 /// ``definitions`` (a ``Definitions``) are used with ``prefer_definitions=True`` (lay histograms
 /// out by their definition, the original service's rule) — otherwise each histogram's layout
 /// comes from the ping. ``channels`` restricts the channels (default: nightly, aurora, beta,
-/// release). ``submission_date`` (``YYYYMMDD``) keeps only that date's pings and dates pings
+/// release); ``versions`` the major versions (``["121", "122"]``, as stored; default: every
+/// version), the others counted as ``version_not_selected``. ``submission_date``
+/// (``YYYYMMDD``) keeps only that date's pings and dates pings
 /// without ``meta``. ``full_os_version`` keeps full Linux versions (default: 3 characters).
 /// ``replicates`` (R: 2, 4, 5, 10, 20, 25, 50 or 100) also aggregates each ping into replicate
 /// group ``sample_id % R`` (``meta.sampleId``, else crc32 of ``clientId`` mod 100), which a
@@ -78,9 +82,11 @@ pub(crate) struct PyAggregator {
 }
 
 impl PyAggregator {
+    #[allow(clippy::too_many_arguments)]
     fn build(
         definitions: Option<Bound<'_, PyDefinitions>>,
         channels: Option<Vec<String>>,
+        versions: Option<Vec<String>>,
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
@@ -95,6 +101,7 @@ impl PyAggregator {
                 .transpose()
                 .py()?,
             channels,
+            versions,
             prefer_definitions,
             full_os_version,
             definitions: definitions
@@ -156,6 +163,7 @@ impl PyAggregator {
         *,
         definitions = None,
         channels = None,
+        versions = None,
         submission_date = None,
         prefer_definitions = false,
         full_os_version = false,
@@ -164,6 +172,7 @@ impl PyAggregator {
     fn new(
         definitions: Option<Bound<'_, PyDefinitions>>,
         channels: Option<Vec<String>>,
+        versions: Option<Vec<String>>,
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
@@ -172,6 +181,7 @@ impl PyAggregator {
         Self::build(
             definitions,
             channels,
+            versions,
             submission_date,
             prefer_definitions,
             full_os_version,
@@ -275,8 +285,8 @@ impl PyAggregator {
     /// The aggregates as a list of dicts, one per series, with the fields of the CLI's
     /// ``export``: ``prefix``, ``channel``, ``version``, ``date``, ``metric``, ``label``,
     /// ``process``, ``application``, ``architecture``, ``os``, ``os_version``, ``kind`` (of the
-    /// stored layout), ``buckets`` (lower bounds), ``histogram`` (counts per bucket), ``sum``,
-    /// ``count`` — what ``mozaggregator export`` prints without ``--histograms``. ``prefix``
+    /// stored layout as the API serves it: ``count`` for ``[[COUNT]]_`` series), ``buckets``
+    /// (lower bounds), ``histogram`` (counts per bucket), ``sum``, ``count`` — what ``mozaggregator export`` prints without ``--histograms``. ``prefix``
     /// (``"build_id"`` or ``"submission_date"``) selects one family; ``None`` gives both.
     ///
     /// These are the rows a store would hold after ``write`` into an empty store (rows a store
@@ -344,6 +354,7 @@ impl PyAggregator {
         *,
         definitions = None,
         channels = None,
+        versions = None,
         submission_date = None,
         prefer_definitions = false,
         full_os_version = false,
@@ -355,6 +366,7 @@ impl PyAggregator {
         data: &[u8],
         definitions: Option<Bound<'_, PyDefinitions>>,
         channels: Option<Vec<String>>,
+        versions: Option<Vec<String>>,
         submission_date: Option<String>,
         prefer_definitions: bool,
         full_os_version: bool,
@@ -364,6 +376,7 @@ impl PyAggregator {
         Self::build(
             definitions,
             channels,
+            versions,
             submission_date,
             prefer_definitions,
             full_os_version,
@@ -372,8 +385,9 @@ impl PyAggregator {
         )
     }
 
-    /// Pickle support: the state ``(2, to_bytes(), definitions, channels, submission_date,
-    /// prefer_definitions, full_os_version, replicates)``, rebuilt by ``_from_state``. This is
+    /// Pickle support: the state ``(3, to_bytes(), definitions, channels, submission_date,
+    /// prefer_definitions, full_os_version, replicates, versions)``, rebuilt by
+    /// ``_from_state``. This is
     /// how PySpark moves partial aggregates between processes.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, (State<'py>,)>> {
         let py = slf.py();
@@ -390,6 +404,7 @@ impl PyAggregator {
                 options.prefer_definitions,
                 options.full_os_version,
                 options.replicates.map(u32::from),
+                options.versions.clone(),
             ),),
         ))
     }
@@ -397,7 +412,7 @@ impl PyAggregator {
     /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let parts = state_parts(state, "Aggregator", STATE_VERSION, 8)?;
+        let parts = state_parts(state, "Aggregator", STATE_VERSION, 9)?;
         fn bad<E>(_: E) -> PyErr {
             PyValueError::new_err("not a pickled Aggregator: a part has the wrong type")
         }
@@ -418,6 +433,7 @@ impl PyAggregator {
             data.as_bytes(),
             definitions,
             Some(parts.get_item(3)?.extract().map_err(|_| bad(()))?),
+            parts.get_item(8)?.extract().map_err(|_| bad(()))?,
             parts.get_item(4)?.extract().map_err(|_| bad(()))?,
             parts.get_item(5)?.extract().map_err(|_| bad(()))?,
             parts.get_item(6)?.extract().map_err(|_| bad(()))?,

@@ -13,7 +13,11 @@ use crate::error::IntoPyResult;
 /// ``submission_date`` (``YYYYMMDD``) gives the pings ``meta`` with that date, as Mozilla's
 /// pipeline does; without it they are as clients send them (no ``meta``: aggregate them with
 /// ``Aggregator(submission_date=…)``). ``template`` (a real ping, JSON text) is varied instead of
-/// making pings from scratch. Generated with the GIL released.
+/// making pings from scratch. ``channels``, ``versions`` (``application.version`` strings such
+/// as ``"130.0"``), ``os`` (``Windows_NT``, ``Darwin``, ``Linux``) and ``build_ids``
+/// (``YYYYMMDDhhmmss``) narrow each dimension to values drawn among those given (``ValueError``
+/// for a value the aggregation would reject). Generated pings aggregate without a reject under
+/// default settings. Generated with the GIL released.
 ///
 /// >>> from mozaggregator import Aggregator, generate_pings
 /// >>> pings = generate_pings(3, seed=1, submission_date="20240115")
@@ -24,13 +28,28 @@ use crate::error::IntoPyResult;
 /// >>> agg.report()["pings_read"]
 /// 3
 #[pyfunction]
-#[pyo3(signature = (n, *, seed = 0, submission_date = None, template = None))]
+#[pyo3(signature = (
+    n,
+    *,
+    seed = 0,
+    submission_date = None,
+    template = None,
+    channels = None,
+    versions = None,
+    os = None,
+    build_ids = None,
+))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn generate_pings(
     py: Python<'_>,
     n: i64,
     seed: i64,
     submission_date: Option<String>,
     template: Option<String>,
+    channels: Option<Vec<String>>,
+    versions: Option<Vec<String>>,
+    os: Option<Vec<String>>,
+    build_ids: Option<Vec<String>>,
 ) -> PyResult<Vec<String>> {
     let n: usize = unsigned(n, "n")?;
     let seed: u64 = unsigned(seed, "seed")?;
@@ -43,6 +62,10 @@ pub(crate) fn generate_pings(
             seed,
             submission_date,
             template,
+            channels: channels.unwrap_or_default(),
+            versions: versions.unwrap_or_default(),
+            os: os.unwrap_or_default(),
+            build_ids: build_ids.unwrap_or_default(),
         })?;
         Ok((0..n).map(|_| generator.ping()).collect())
     })

@@ -382,6 +382,9 @@ impl Store for Closable {
     fn data_version(&self) -> mozaggregator_core::Result<u64> {
         self.get()?.data_version()
     }
+    fn stats(&self) -> mozaggregator_core::Result<mozaggregator_core::StoreStats> {
+        self.get()?.stats()
+    }
     fn scan(
         &self,
         selection: &Selection,

@@ -30,6 +30,8 @@ enum Command {
     Export(cli::export::Args),
     /// Load rows printed by `export` (NDJSON or CSV) into a store.
     Import(cli::import::Args),
+    /// Print what a store holds: families, channels, versions, dates, rows, size.
+    Info(cli::info::Args),
     /// Write realistic synthetic main pings as NDJSON.
     Generate(cli::generate::Args),
     /// Drop tables older than a retention period.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cli::export::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Info(args) => cli::info::run(args),
         Command::Trim(args) => cli::trim::run(args),
     };
     match result {

@@ -63,7 +63,15 @@ def linear_buckets(low: int, high: int, n: int) -> list[int]:
     """Firefox's linear bucket lower bounds (ValueError on invalid parameters)."""
 
 def generate_pings(
-    n: int, *, seed: int = 0, submission_date: str | None = None, template: str | None = None
+    n: int,
+    *,
+    seed: int = 0,
+    submission_date: str | None = None,
+    template: str | None = None,
+    channels: Sequence[str] | None = None,
+    versions: Sequence[str] | None = None,
+    os: Sequence[str] | None = None,
+    build_ids: Sequence[str] | None = None,
 ) -> list[str]:
     """Realistic synthetic main pings, deterministic for a seed."""
 
@@ -146,6 +154,7 @@ class Aggregator:
         *,
         definitions: Definitions | None = None,
         channels: Sequence[str] | None = None,
+        versions: Sequence[str] | None = None,
         submission_date: str | None = None,
         prefer_definitions: bool = False,
         full_os_version: bool = False,
@@ -168,6 +177,7 @@ class Aggregator:
         *,
         definitions: Definitions | None = None,
         channels: Sequence[str] | None = None,
+        versions: Sequence[str] | None = None,
         submission_date: str | None = None,
         prefer_definitions: bool = False,
         full_os_version: bool = False,

@@ -39,6 +39,7 @@ def _require_pyspark() -> Any:
 
 def _options(
     channels: Optional[Sequence[str]],
+    versions: Optional[Sequence[str]],
     submission_date: Optional[str],
     definitions_paths: Optional[Mapping[str, Any]],
     prefer_definitions: bool,
@@ -47,6 +48,7 @@ def _options(
 ) -> dict[str, Any]:
     options: dict[str, Any] = {
         "channels": list(channels) if channels is not None else None,
+        "versions": list(versions) if versions is not None else None,
         "submission_date": submission_date,
         "prefer_definitions": prefer_definitions,
         "full_os_version": full_os_version,
@@ -88,6 +90,7 @@ def aggregate(
     *,
     column: Optional[str] = None,
     channels: Optional[Sequence[str]] = None,
+    versions: Optional[Sequence[str]] = None,
     submission_date: Optional[str] = None,
     definitions_paths: Optional[Mapping[str, Any]] = None,
     prefer_definitions: bool = False,
@@ -113,6 +116,7 @@ def aggregate(
     _require_pyspark()
     options = _options(
         channels,
+        versions,
         submission_date,
         definitions_paths,
         prefer_definitions,
@@ -148,6 +152,7 @@ def aggregate_files(
     *,
     partitions: Optional[int] = None,
     channels: Optional[Sequence[str]] = None,
+    versions: Optional[Sequence[str]] = None,
     submission_date: Optional[str] = None,
     definitions_paths: Optional[Mapping[str, Any]] = None,
     prefer_definitions: bool = False,
@@ -164,6 +169,7 @@ def aggregate_files(
     _require_pyspark()
     options = _options(
         channels,
+        versions,
         submission_date,
         definitions_paths,
         prefer_definitions,

@@ -121,9 +121,27 @@ def test_options_channels_and_submission_date():
     assert {r["os_version"] for r in full.aggregates()} == {"6.5.0"}
 
 
+def test_options_versions_keep_those_major_versions_and_count_the_others():
+    pings = [ping(**{"application.version": v}) for v in ["121.0", "122.0b3", "121.0.1", "9.0"]]
+    some = Aggregator(versions=["121", "9"])
+    some.add_pings(pings)
+    assert some.report()["pings_used"] == 3
+    assert some.report()["pings_rejected"] == {"version_not_selected": 1}
+    assert {r["version"] for r in some.aggregates()} == {"121", "9"}
+    every = Aggregator()
+    every.add_pings(pings)
+    assert every.report()["pings_used"] == 4
+    # the selection survives pickling, as Spark moves aggregators
+    back = pickle.loads(pickle.dumps(some))
+    back.add_ping(ping(**{"application.version": "122.0"}))
+    assert back.report()["pings_rejected"] == {"version_not_selected": 2}
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"channels": ["esr"]}, "`esr` is not one of nightly, aurora, beta, release"),
     ({"channels": []}, "no channel given"),
+    ({"versions": []}, "no version given"),
+    ({"versions": ["121.0"]}, "`121.0` is not a major version: give `121`"),
     ({"submission_date": "2024-01-02"}, "not a YYYYMMDD date"),
     ({"submission_date": "20150231"}, "not a YYYYMMDD date"),
     ({"prefer_definitions": True}, "no definitions to prefer"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import counters, run_cli
 from mozaggregator import Aggregator, Definitions, Store, generate_pings
 
@@ -16,6 +18,30 @@ def test_generate_pings_equals_the_cli(cli, tmp_path):
     assert generate_pings(3, seed=9, submission_date="20240110") == out.read_text().splitlines()
     no_meta = generate_pings(2, seed=9)
     assert all("meta" not in json.loads(p) for p in no_meta)
+
+
+def test_generate_pings_with_chosen_dimensions_equals_the_cli(cli, tmp_path):
+    out = tmp_path / "g.ndjson"
+    run_cli(cli, "generate", "--pings", 4, "--seed", 3, "--submission-date", "20240110",
+            "--channel", "beta,nightly", "--version", "130.0", "--os", "Darwin",
+            "--build-id", "20240109120000", "--out", out)
+    pings = generate_pings(4, seed=3, submission_date="20240110", channels=["beta", "nightly"],
+                           versions=["130.0"], os=["Darwin"], build_ids=["20240109120000"])
+    assert pings == out.read_text().splitlines()
+    for p in map(json.loads, pings):
+        assert p["application"]["channel"] in {"beta", "nightly"}
+        assert p["application"]["version"] == "130.0"
+        assert p["application"]["buildId"] == "20240109120000"
+        assert p["environment"]["system"]["os"]["name"] == "Darwin"
+    # generated pings aggregate without a reject of any kind
+    agg = Aggregator()
+    agg.add_pings(pings)
+    report = agg.report()
+    assert report["pings_used"] == 4
+    assert report["pings_rejected"] == report["histograms_rejected"] == {}
+    assert report["scalars_rejected"] == {}
+    with pytest.raises(ValueError, match="`esr` is not one of"):
+        generate_pings(1, channels=["esr"])
 
 
 def test_add_files_equals_cli_export(cli_run):

@@ -106,6 +106,19 @@ def test_dataframe_column_and_options(session):
         mzs.aggregate(df, column="ping", channels=["esr"])
 
 
+def test_versions_option_reaches_every_partition(session):
+    mixed = [json.dumps(ping(**{"application.version": v}))
+             for v in ["120.0a1", "121.0", "121.0b2"] * 4]
+    local = Aggregator(versions=["121"])
+    local.add_pings(mixed)
+    result = mzs.aggregate(session.sparkContext.parallelize(mixed, 3), versions=["121"])
+    assert result.aggregates() == local.aggregates()
+    assert result.report()["pings_rejected"] == {"version_not_selected": 4}
+    assert {r["version"] for r in result.aggregates()} == {"121"}
+    with pytest.raises(ValueError, match="not a major version"):
+        mzs.aggregate(session.sparkContext.parallelize(mixed, 3), versions=["121.0"])
+
+
 def test_dict_pings_definitions_and_write(session, tmp_path):
     defs = tmp_path / "Histograms.json"
     defs.write_text(json.dumps({"GC_MS": {"kind": "exponential", "high": 1000,

@@ -37,9 +37,9 @@ def keyword_only(function):
 
 
 @pytest.mark.parametrize("function, options", [
-    (Aggregator, {"definitions", "channels", "submission_date", "prefer_definitions",
-                  "full_os_version", "replicates"}),
-    (Aggregator.from_bytes, {"definitions", "channels", "submission_date",
+    (Aggregator, {"definitions", "channels", "versions", "submission_date",
+                  "prefer_definitions", "full_os_version", "replicates"}),
+    (Aggregator.from_bytes, {"definitions", "channels", "versions", "submission_date",
                              "prefer_definitions", "full_os_version", "replicates"}),
     (Aggregator.add_files, {"threads"}),
     (Definitions, {"histograms", "scalars"}),
@@ -54,10 +54,12 @@ def keyword_only(function):
     (QueryResult.stats_frame, {"method", "ci"}),
     (BucketLayout.categorical, {"n_values"}),
     (mozaggregator.compare, {"stats", "method", "ci", "threshold"}),
-    (mozaggregator.generate_pings, {"seed", "submission_date", "template"}),
-    (spark.aggregate, {"column", "channels", "submission_date", "definitions_paths",
-                       "prefer_definitions", "full_os_version", "replicates", "depth"}),
-    (spark.aggregate_files, {"partitions", "channels", "submission_date",
+    (mozaggregator.generate_pings, {"seed", "submission_date", "template", "channels",
+                                    "versions", "os", "build_ids"}),
+    (spark.aggregate, {"column", "channels", "versions", "submission_date",
+                       "definitions_paths", "prefer_definitions", "full_os_version",
+                       "replicates", "depth"}),
+    (spark.aggregate_files, {"partitions", "channels", "versions", "submission_date",
                              "definitions_paths", "prefer_definitions", "full_os_version",
                              "replicates", "depth"}),
 ])
@@ -119,8 +121,8 @@ def test_definitions_pickle_with_a_versioned_state(tmp_path):
 
 def test_aggregator_pickles_with_a_versioned_state(aggregator):
     state = aggregator.__reduce__()[1][0]
-    # Version 2: with the replicates option.
-    assert state[0] == 2 and isinstance(state[1], bytes)
+    # Version 3: with the replicates (2) and versions (3) options.
+    assert state[0] == 3 and isinstance(state[1], bytes) and len(state) == 9
     back = pickle.loads(pickle.dumps(aggregator))
     assert back.report() == aggregator.report()
     assert back.aggregates() == aggregator.aggregates()

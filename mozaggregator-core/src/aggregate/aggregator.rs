@@ -30,6 +30,9 @@ pub struct Options {
     pub submission_date: Option<Date>,
     /// Channels to aggregate, a subset of [`CHANNELS`] (default: all four).
     pub channels: Vec<String>,
+    /// Major versions to aggregate (`"121"`, as stored: `application.version` up to its first
+    /// `.`); `None` (the default): every version.
+    pub versions: Option<Vec<String>>,
     /// Lay histograms out by their definition when there is one (the original rule, for exact
     /// comparisons with its output) instead of by the layout the ping declares.
     pub prefer_definitions: bool,
@@ -47,6 +50,7 @@ impl Default for Options {
         Self {
             submission_date: None,
             channels: CHANNELS.iter().map(|c| c.to_string()).collect(),
+            versions: None,
             prefer_definitions: false,
             full_os_version: false,
             definitions: Arc::new(Definitions::new()),
@@ -57,8 +61,9 @@ impl Default for Options {
 
 impl Options {
     /// Checks the options every front end (CLI, Python, Spark) accepts alike: the channels are
-    /// a non-empty subset of [`CHANNELS`], and `prefer_definitions` comes with definitions to
-    /// prefer. (The submission date is a [`Date`]: it was checked when it was parsed.)
+    /// a non-empty subset of [`CHANNELS`], the versions (when given) a non-empty list of major
+    /// versions (no `.`), and `prefer_definitions` comes with definitions to prefer. (The
+    /// submission date is a [`Date`]: it was checked when it was parsed.)
     ///
     /// ```
     /// use mozaggregator_core::Options;
@@ -67,6 +72,11 @@ impl Options {
     /// assert_eq!(
     ///     bad.validate().unwrap_err().to_string(),
     ///     "invalid channels: `esr` is not one of nightly, aurora, beta, release"
+    /// );
+    /// let bad = Options { versions: Some(vec!["121.0".into()]), ..Options::default() };
+    /// assert_eq!(
+    ///     bad.validate().unwrap_err().to_string(),
+    ///     "invalid versions: `121.0` is not a major version: give `121`"
     /// );
     /// let bad = Options { prefer_definitions: true, ..Options::default() };
     /// assert!(bad.validate().is_err());
@@ -90,6 +100,21 @@ impl Options {
                 "channels",
                 format!("`{bad}` is not one of {}", CHANNELS.join(", ")),
             ));
+        }
+        if let Some(versions) = &self.versions {
+            if versions.is_empty() {
+                return Err(Error::invalid(
+                    "versions",
+                    "no version given: name some major versions, or leave versions out for all",
+                ));
+            }
+            if let Some(bad) = versions.iter().find(|v| v.is_empty() || v.contains('.')) {
+                let major = bad.split('.').next().unwrap_or("");
+                return Err(Error::invalid(
+                    "versions",
+                    format!("`{bad}` is not a major version: give `{major}`"),
+                ));
+            }
         }
         if self.prefer_definitions && self.definitions.is_empty() {
             return Err(Error::invalid(
@@ -404,6 +429,13 @@ fn dimensions<'p>(
     let version = version.split('.').next().unwrap_or("");
     if version.is_empty() {
         return Err(PingReject::InvalidVersion);
+    }
+    if options
+        .versions
+        .as_ref()
+        .is_some_and(|wanted| !wanted.iter().any(|v| v == version))
+    {
+        return Err(PingReject::VersionNotSelected);
     }
     let build_id = required(
         &app.build_id,

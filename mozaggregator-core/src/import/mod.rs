@@ -47,6 +47,7 @@ use crate::export::{Format, CSV_HEADER, CSV_HEADER_WITH_ABSORBED};
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::{Kind, LayoutSpec, MAX_BUCKETS};
+use crate::metric_name;
 use crate::reject::ImportReject;
 use crate::store::{check_row, Store};
 
@@ -388,6 +389,8 @@ impl<'s> Importer<'s> {
                 format!("{} counts for {entries} buckets", raw.histogram.len()),
             ));
         }
+        // A count histogram's series is exported as `count`, stored in an exponential layout.
+        let kind = metric_name::stored_kind(&raw.metric, kind);
         let spec = self.layout(kind, raw.buckets).ok_or_else(|| {
             (
                 ImportReject::LayoutMismatch,

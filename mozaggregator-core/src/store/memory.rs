@@ -6,7 +6,7 @@ use std::sync::{PoisonError, RwLock};
 use super::replicates::{check_batch, query_count, target_count};
 use super::{
     check_row, check_target, Batch, FilterOptions, QueryRow, ReplicateRows, RowReject, Selection,
-    SeriesQuery, Store, WriteReport,
+    SeriesQuery, Store, StoreStats, WriteReport,
 };
 use crate::date::Date;
 use crate::error::Result;
@@ -262,6 +262,27 @@ impl Store for MemoryStore {
 
     fn data_version(&self) -> Result<u64> {
         Ok(self.read().version)
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        /// Distinct (metric, label) of series keys, in key order.
+        fn rows<'a>(keys: impl Iterator<Item = &'a SeriesKey>) -> BTreeSet<(&'a str, &'a str)> {
+            keys.map(|k| (k.metric.as_str(), k.label.as_str()))
+                .collect()
+        }
+        let inner = self.read();
+        let mut stats = StoreStats {
+            targets: inner.tables.len() as u64,
+            ..StoreStats::default()
+        };
+        for table in inner.tables.values() {
+            stats.series += table.rows.len() as u64;
+            stats.rows += rows(table.rows.keys().map(|(k, _)| k)).len() as u64;
+            let groups = table.groups.iter().flat_map(|g| g.keys().map(|(k, _)| k));
+            stats.replicate_rows += rows(groups).len() as u64;
+            stats.replicate_series += table.groups.iter().map(|g| g.len() as u64).sum::<u64>();
+        }
+        Ok(stats)
     }
 
     fn scan(

@@ -25,6 +25,7 @@ mod replicates;
 mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod stats;
 
 pub use crate::reject::RowReject;
 pub use location::{is_postgres_url, redact_url, StoreLocation};
@@ -34,7 +35,8 @@ pub use postgres::{PostgresStore, PG_SCHEMA_VERSION};
 pub use replicates::{ReplicateRows, ReplicateTables};
 pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, StoreStats, SCHEMA_VERSION};
+pub use sqlite::{SqliteStore, SCHEMA_VERSION};
+pub use stats::StoreStats;
 
 /// Aggregates that came from the pings of one submission date, ready to be written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -256,6 +258,17 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Storage failures.
     fn data_version(&self) -> Result<u64>;
+
+    /// Counts what the store holds ([`StoreStats`]): its targets (those [`Store::dates`]
+    /// lists), its rows and series (those [`Store::scan`] visits), its replicate groups and its
+    /// size. The default counts with those reads ([`StoreStats::by_scan`]: no replicate groups,
+    /// no size); a store with cheaper bookkeeping overrides it, and a wrapper forwards it.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn stats(&self) -> Result<StoreStats> {
+        StoreStats::by_scan(self)
+    }
 
     /// Visits every stored series of the selected tables, ordered by target, then series key.
     ///

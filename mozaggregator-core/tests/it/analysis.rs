@@ -37,7 +37,7 @@ fn fixture() -> &'static Fixture {
             let mut generator = Generator::new(GenerateOptions {
                 seed: 7 + i as u64,
                 submission_date: Some(day.parse().unwrap()),
-                template: None,
+                ..GenerateOptions::default()
             })
             .unwrap();
             let mut aggregator = Aggregator::new(Options::default());

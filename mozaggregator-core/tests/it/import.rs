@@ -516,3 +516,35 @@ fn overlong_lines_are_rejected_without_being_kept() {
     assert_eq!(report.rows_imported, 2);
     assert_eq!(report.rejected_examples[0].line, 2);
 }
+
+/// A count histogram's `[[COUNT]]_` series is exported with kind `count`, as the API serves
+/// it; `import` reads it back into the exponential layout it is stored in, and so does an
+/// export written before (kind `exponential`).
+#[test]
+fn count_series_are_exported_as_count_and_import_either_way() {
+    let source = MemoryStore::new();
+    fill(&source);
+    let text = exported(&source, Format::Ndjson, true);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(r#""metric":"[[COUNT]]_X""#))
+        .collect();
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l.contains(r#""kind":"count""#)),
+        "{lines:?}"
+    );
+    // Everything else keeps the kind of its stored layout.
+    assert!(text.contains(r#""metric":"M_exponential_0","label":"","process":"parent","application":"Firefox","architecture":"x86-64","os":"Windows_NT","os_version":"10.0","kind":"exponential""#));
+    let older = text.replace(
+        r#""metric":"[[COUNT]]_X","label":"","process":"parent","application":"Fennec","architecture":"arm","os":"Linux","os_version":"4.1","kind":"count""#,
+        r#""metric":"[[COUNT]]_X","label":"","process":"parent","application":"Fennec","architecture":"arm","os":"Linux","os_version":"4.1","kind":"exponential""#,
+    );
+    assert_ne!(older, text);
+    for input in [&text, &older] {
+        let dest = MemoryStore::new();
+        let report = imported(&dest, input);
+        assert!(report.rows_rejected.is_empty(), "{report}");
+        assert_eq!(exported(&dest, Format::Ndjson, true), text);
+    }
+}

@@ -442,6 +442,20 @@ fn submission_date_channel_and_sample_id_come_from_the_caller_when_needed() {
         &[base()],
     );
     assert_eq!(a.report().pings_rejected["channel_not_selected"], 1);
+    // Versions selected by the caller: the major version, as stored, decides.
+    let mut other = base();
+    other["application"]["version"] = json!("121.0b2");
+    let a = run_with(
+        Options {
+            versions: Some(vec!["121".into(), "122".into()]),
+            ..Options::default()
+        },
+        &[base(), other.clone(), base()],
+    );
+    assert_eq!(a.report().pings_used, 1);
+    assert_eq!(a.report().pings_rejected["version_not_selected"], 2);
+    // Without a selection every version is used.
+    assert_eq!(run(&[base(), other]).report().pings_used, 2);
 }
 
 #[test]

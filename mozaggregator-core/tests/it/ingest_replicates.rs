@@ -148,13 +148,13 @@ fn generated(n: usize) -> Vec<String> {
     let mut with_meta = Generator::new(GenerateOptions {
         seed: 11,
         submission_date: Some(date),
-        template: None,
+        ..GenerateOptions::default()
     })
     .unwrap();
     let mut without = Generator::new(GenerateOptions {
         seed: 12,
         submission_date: None,
-        template: None,
+        ..GenerateOptions::default()
     })
     .unwrap();
     (0..n)

@@ -48,6 +48,12 @@ pub struct Args {
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     channels: Vec<String>,
 
+    /// Major versions to aggregate, comma-separated (`121,122`: `application.version` up to
+    /// its first `.`; default: every version). Pings of other versions are counted as
+    /// `version_not_selected`.
+    #[arg(long, value_name = "V,W", value_delimiter = ',')]
+    versions: Vec<String>,
+
     /// A Histograms.json, for --prefer-definitions.
     #[arg(long, value_name = "FILE", env = "MOZAGGREGATOR_HISTOGRAMS")]
     histograms: Option<PathBuf>,
@@ -110,6 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .map(|d| Date::parse_as("submission_date", d))
             .transpose()?,
         channels,
+        versions: (!args.versions.is_empty()).then(|| args.versions.clone()),
         prefer_definitions: args.prefer_definitions,
         full_os_version: args.full_os_version,
         definitions: Arc::new(definitions),

@@ -122,7 +122,7 @@ fn generate_into(args: &Args, store: &dyn Store) -> Result<()> {
                         let mut generator = Generator::new(GenerateOptions {
                             seed,
                             submission_date: Some(submission_date),
-                            template: None,
+                            ..GenerateOptions::default()
                         })?;
                         let mut aggregator = Aggregator::new(Options::default());
                         let mut out = Aggregates::new();

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! $ mozaggregator generate --pings 1000 --seed 1 --submission-date 20240115 --out pings.ndjson.zst
+//! $ mozaggregator generate --pings 100 --channel beta,nightly --version 130.0 --os Linux \
+//!       --build-id 20240110123456 --submission-date 20240115 --out pings.ndjson
 //! ```
 
 use std::io::{self, BufWriter, Write};
@@ -20,7 +22,12 @@ use mozaggregator_http::{Error, Result};
                   scalars, keyed scalars, simple measures, content and gpu processes, legacy \
                   childPayloads in about one ping in ten, and the bulky sections aggregation \
                   skips. Dimensions vary over channels, versions, build ids, OSes, architectures \
-                  and applications. The same seed and options give the same bytes."
+                  and applications; --channel, --version, --os and --build-id narrow them to \
+                  the values given (each repeatable or comma-separated, drawn uniformly). \
+                  Every generated ping aggregates without a reject under default settings \
+                  (without --submission-date, aggregate them with --submission-date), and none \
+                  of its metrics is on the API's default deny-list. The same seed and options \
+                  give the same bytes."
 )]
 pub struct Args {
     /// Number of pings.
@@ -40,6 +47,26 @@ pub struct Args {
     /// pings from scratch.
     #[arg(long, value_name = "PING.json")]
     template: Option<PathBuf>,
+
+    /// Channels to draw from (nightly, aurora, beta, release); repeatable or comma-separated.
+    /// Default: the usual mix, half of it release.
+    #[arg(long, value_name = "C", value_delimiter = ',')]
+    channel: Vec<String>,
+
+    /// Application versions to draw from (`130.0`, `131.0b2`: stored under their major
+    /// version); repeatable or comma-separated. Default: versions fitting each channel.
+    #[arg(long, value_name = "V", value_delimiter = ',')]
+    version: Vec<String>,
+
+    /// OS names to draw from (Windows_NT, Darwin, Linux; the OS version is drawn from that
+    /// OS's usual ones); repeatable or comma-separated. Default: the usual mix.
+    #[arg(long, value_name = "OS", value_delimiter = ',')]
+    os: Vec<String>,
+
+    /// Build ids to draw from (YYYYMMDDhhmmss); repeatable or comma-separated. Default: build
+    /// ids of the week before the submission date.
+    #[arg(long, value_name = "YYYYMMDDhhmmss", value_delimiter = ',')]
+    build_id: Vec<String>,
 
     /// Write here instead of stdout; `.gz` / `.zst` endings compress.
     #[arg(long, value_name = "FILE")]
@@ -63,6 +90,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .map(|d| Date::parse_as("submission date", d))
             .transpose()?,
         template,
+        channels: args.channel,
+        versions: args.version,
+        os: args.os,
+        build_ids: args.build_id,
     })?;
     let name = args
         .out

@@ -6,5 +6,6 @@ pub mod demo;
 pub mod export;
 pub mod generate;
 pub mod import;
+pub mod info;
 pub mod serve;
 pub mod trim;

@@ -255,6 +255,10 @@ impl Store for PostgresStore {
         })
     }
 
+    fn stats(&self) -> Result<super::StoreStats> {
+        off_runtime(|| self.read(|tx, _, _, _| read::stats(tx)))
+    }
+
     /// Runs on the calling thread, which must not be an async runtime's worker (the visitor
     /// need not be `Send`, so it cannot move to another thread).
     fn scan(

@@ -20,7 +20,7 @@ use crate::store::packed::names::Names;
 use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
 use crate::store::packed::{codec, corrupt};
-use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery};
+use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery, StoreStats};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -335,6 +335,46 @@ pub(super) fn query(
         }
     }
     plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
+}
+
+/// Counts what the store holds: targets, and the rows and entry headers of each target's
+/// series (one target at a time, as `scan` reads them; histograms are not decoded); the size
+/// is that of the `mozaggregator` schema's tables with their indexes and TOAST.
+pub(super) fn stats(tx: &mut impl GenericClient) -> Result<StoreStats> {
+    fn number(tx: &mut impl GenericClient, sql: &str) -> Result<u64> {
+        let rows = tx.query_typed(sql, &[])?;
+        let row = rows
+            .first()
+            .ok_or_else(|| corrupt(format!("no answer to {sql}")))?;
+        let n: i64 = col(row, 0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+    let mut stats = StoreStats {
+        targets: number(tx, "SELECT count(*) FROM mozaggregator.targets")?,
+        bytes: Some(number(
+            tx,
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'mozaggregator' AND c.relkind = 'r'",
+        )?),
+        ..StoreStats::default()
+    };
+    let ids: Vec<i32> = tx
+        .query("SELECT id FROM mozaggregator.targets", &[])?
+        .iter()
+        .map(|row| col(row, 0))
+        .collect::<Result<_>>()?;
+    let stmt = tx.prepare("SELECT data FROM mozaggregator.series WHERE target_id = $1")?;
+    for id in &ids {
+        for row in tx.query(&stmt, &[id])? {
+            stats.rows += 1;
+            for entry in codec::entries(col(&row, 0)?)? {
+                entry?;
+                stats.series += 1;
+            }
+        }
+    }
+    Ok(stats)
 }
 
 pub(super) fn scan(

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, WriteReport};
+use super::{
+    Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, StoreStats, WriteReport,
+};
 use crate::date::Date;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
@@ -77,23 +79,6 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
     /// How long a write retries while another process holds the store locked (milliseconds).
     lock_wait_ms: AtomicU64,
-}
-
-/// What a [`SqliteStore`] holds (see [`SqliteStore::stats`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct StoreStats {
-    /// Target tables.
-    pub targets: u64,
-    /// `series` rows: one per (target, metric, label).
-    pub rows: u64,
-    /// Series: one per (target, metric, label, process, dims, layout).
-    pub series: u64,
-    /// `replicate_series` rows: one per (target, metric, label) with replicate groups.
-    pub replicate_rows: u64,
-    /// Replicate series: one per (target, metric, label, process, dims, group, layout).
-    pub replicate_series: u64,
-    /// Size of the database (pages × page size; the write-ahead log not included).
-    pub bytes: u64,
 }
 
 struct Writer {
@@ -209,44 +194,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Counts what the store holds (reads every row's entry headers, not the histograms).
-    ///
-    /// # Errors
-    /// Storage failures; corrupt rows.
-    pub fn stats(&self) -> Result<StoreStats> {
-        self.read(|tx, _| {
-            let number = |sql: &str| -> Result<u64> {
-                let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
-                Ok(u64::try_from(n).unwrap_or(0))
-            };
-            let mut stats = StoreStats {
-                targets: number("SELECT count(*) FROM targets")?,
-                bytes: number("PRAGMA page_size")? * number("PRAGMA page_count")?,
-                ..StoreStats::default()
-            };
-            let count_entries = |table: &str| -> Result<(u64, u64)> {
-                let (mut rows, mut series) = (0, 0);
-                let mut stmt = tx.prepare(&format!("SELECT data FROM {table}"))?;
-                let mut cursor = stmt.query([])?;
-                while let Some(row) = cursor.next()? {
-                    rows += 1;
-                    let data = row
-                        .get_ref(0)?
-                        .as_blob()
-                        .map_err(|e| corrupt(format!("{table} data: {e}")))?;
-                    for entry in codec::entries(data)? {
-                        entry?;
-                        series += 1;
-                    }
-                }
-                Ok((rows, series))
-            };
-            (stats.rows, stats.series) = count_entries("series")?;
-            (stats.replicate_rows, stats.replicate_series) = count_entries("replicate_series")?;
-            Ok(stats)
-        })
-    }
-
     /// An error of the file itself as an error naming the file and what to do: a lock (another
     /// process kept the store busy beyond the busy timeout), or a read-only, full or damaged
     /// file (see [`file_fault`]); other errors unchanged.
@@ -349,6 +296,41 @@ impl Store for SqliteStore {
 
     fn data_version(&self) -> Result<u64> {
         self.read(|tx, _| read::stored_version(tx))
+    }
+
+    /// Counts from the store's tables: reads every row's entry headers, not the histograms.
+    fn stats(&self) -> Result<StoreStats> {
+        self.read(|tx, _| {
+            let number = |sql: &str| -> Result<u64> {
+                let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            };
+            let mut stats = StoreStats {
+                targets: number("SELECT count(*) FROM targets")?,
+                bytes: Some(number("PRAGMA page_size")? * number("PRAGMA page_count")?),
+                ..StoreStats::default()
+            };
+            let count_entries = |table: &str| -> Result<(u64, u64)> {
+                let (mut rows, mut series) = (0, 0);
+                let mut stmt = tx.prepare(&format!("SELECT data FROM {table}"))?;
+                let mut cursor = stmt.query([])?;
+                while let Some(row) = cursor.next()? {
+                    rows += 1;
+                    let data = row
+                        .get_ref(0)?
+                        .as_blob()
+                        .map_err(|e| corrupt(format!("{table} data: {e}")))?;
+                    for entry in codec::entries(data)? {
+                        entry?;
+                        series += 1;
+                    }
+                }
+                Ok((rows, series))
+            };
+            (stats.rows, stats.series) = count_entries("series")?;
+            (stats.replicate_rows, stats.replicate_series) = count_entries("replicate_series")?;
+            Ok(stats)
+        })
     }
 
     fn scan(

@@ -7,7 +7,8 @@ use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::store::{
-    Batch, FilterOptions, QueryRow, ReplicateRows, Selection, SeriesQuery, Store, WriteReport,
+    Batch, FilterOptions, QueryRow, ReplicateRows, Selection, SeriesQuery, Store, StoreStats,
+    WriteReport,
 };
 
 /// A [`Store`] together with a guard dropped after it, e.g. the temporary directory of a
@@ -65,6 +66,10 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
 
     fn data_version(&self) -> Result<u64> {
         self.store.data_version()
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        self.store.stats()
     }
 
     fn scan(

@@ -29,7 +29,7 @@ pub use guarded::Guarded;
 pub use lifecycle::{data_version, trim};
 pub use reads::{
     channels_sorted_per_prefix, dates_newest_first, empty_results, filter_options, filters,
-    grouping_and_order, scan_order_and_selection, versions_order_as_numbers,
+    grouping_and_order, scan_order_and_selection, stats_match_reads, versions_order_as_numbers,
 };
 pub use replicates::{replicate_coverage, replicate_groups, replicates_kept};
 pub use writes::{
@@ -63,6 +63,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("versions_order_as_numbers", versions_order_as_numbers),
     ("filter_options", filter_options),
     ("scan_order_and_selection", scan_order_and_selection),
+    ("stats_match_reads", stats_match_reads),
     ("trim", trim),
     ("data_version", data_version),
     ("replicate_groups", replicate_groups),

@@ -591,3 +591,67 @@ fn scan_targets(
     })?;
     Ok(out)
 }
+
+/// `stats` counts what the reads list: targets as `dates` lists them (tables without series
+/// included), series as `scan` visits them, rows per (target, metric, label); an empty store
+/// counts nothing. A store that keeps no replicate groups counts none.
+///
+/// # Errors
+/// The first deviation.
+pub fn stats_match_reads(factory: Factory<'_>) -> Result<(), Failure> {
+    const C: &str = "stats_match_reads";
+    let store = factory();
+    let empty = ok(C, "stats of an empty store", store.stats())?;
+    same(
+        C,
+        "counts of an empty store",
+        &(empty.targets, empty.rows, empty.series),
+        &(0, 0, 0),
+    )?;
+    let win = dims("Firefox", "x86", "Windows_NT", "6.1");
+    let mac = dims("Firefox", "x86", "Darwin", "15.0");
+    let t1 = target(Prefix::BuildId, "nightly", "42", "20150601");
+    let t2 = target(Prefix::SubmissionDate, "beta", "41", "20150602");
+    let t3 = target(Prefix::BuildId, "beta", "41", "20150601");
+    let tables = vec![
+        (
+            t1,
+            vec![
+                // One row (A, ""), three series: two dims, and a second layout.
+                (key("A", "", Process::Parent, &win), seeded(layout_a(), 1)),
+                (key("A", "", Process::Parent, &mac), seeded(layout_a(), 2)),
+                (key("A", "", Process::Parent, &win), seeded(layout_b(), 3)),
+                // Two rows (K, x) and (K, y).
+                (key("K", "x", Process::Content, &win), seeded(layout_a(), 4)),
+                (key("K", "y", Process::Content, &win), seeded(layout_a(), 5)),
+            ],
+        ),
+        (
+            t2,
+            vec![(key("A", "", Process::Gpu, &win), seeded(layout_a(), 6))],
+        ),
+        // A table without series still counts as a table.
+        (t3, vec![]),
+    ];
+    ok(C, "write", store.write(&batch("20150602", tables)))?;
+    let stats = ok(C, "stats", store.stats())?;
+    same(
+        C,
+        "targets, rows, series",
+        &(stats.targets, stats.rows, stats.series),
+        &(3, 4, 6),
+    )?;
+    let scanned = dump(&*store)?.len() as u64;
+    same(C, "series against the scan", &stats.series, &scanned)?;
+    same(
+        C,
+        "replicate counts without replicates",
+        &(stats.replicate_rows, stats.replicate_series),
+        &(0, 0),
+    )?;
+    ensure(
+        C,
+        stats.bytes != Some(0),
+        "a store with data reports 0 bytes on disk (None when it has no disk)",
+    )
+}

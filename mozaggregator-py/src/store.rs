@@ -18,7 +18,7 @@ use mozaggregator_core::{
     SeriesKey, SqliteStore, Store, StoreLocation, Target,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
 use crate::convert::{scan_rows, to_python};
 use crate::definitions::PyDefinitions;

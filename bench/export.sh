@@ -41,7 +41,8 @@ for i in $(seq 1 "$REPEAT"); do
     PQ_FILES=$(find "$WORK/parquet" -name '*.parquet' | wc -l)
     rm -rf "$WORK/parquet"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+    END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 max() { printf '%s\n' "$@" | sort -g | tail -1; }
 ND_MED=$(median "${ND_S[@]}"); PQ_MED=$(median "${PQ_S[@]}")
 ND_RSS=$(max "${ND_R[@]}"); PQ_RSS=$(max "${PQ_R[@]}")

@@ -7,9 +7,11 @@
 
 mod aggregator;
 mod args;
+mod arrow_stream;
 mod convert;
 mod definitions;
 mod error;
+mod export_rows;
 mod generate;
 mod layout;
 mod result;
@@ -29,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<definitions::PyDefinitions>()?;
     m.add_class::<store::PyStore>()?;
     m.add_class::<result::PyQueryResult>()?;
+    m.add_class::<export_rows::PyExportRows>()?;
+    m.add_class::<arrow_stream::PyArrowStream>()?;
     m.add_function(wrap_pyfunction!(result::compare, m)?)?;
     error::register(m)?;
     Ok(())

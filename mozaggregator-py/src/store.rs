@@ -18,11 +18,12 @@ use mozaggregator_core::{
     SeriesKey, SqliteStore, Store, StoreLocation, Target,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
-use crate::convert::{rows_to_python, scan_rows, to_python};
+use crate::convert::{scan_rows, to_python};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
+use crate::export_rows::PyExportRows;
 use crate::result::{stat_list, PyQueryResult, Source};
 
 /// A store of aggregates: a SQLite file (``Store(path)`` or ``Store.open(path)``) or memory
@@ -259,6 +260,9 @@ impl PyStore {
     /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
     /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
     /// ``channel`` and ``version`` select tables (``None``: all).
+    ///
+    /// The rows come as ``ExportRows``, a sequence of those dicts (made on first use) whose
+    /// ``to_arrow()`` gives a pyarrow Table in the Parquet export's columns without making them.
     #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
     fn export<'py>(
         &self,
@@ -266,7 +270,7 @@ impl PyStore {
         prefix: Option<&str>,
         channel: Option<String>,
         version: Option<String>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    ) -> PyResult<PyExportRows> {
         let selection = Selection {
             prefix: prefix.map(str::parse).transpose().py()?,
             channel,
@@ -275,7 +279,7 @@ impl PyStore {
         let rows = py
             .detach(|| scan_rows(self.inner.as_ref(), &selection))
             .py()?;
-        rows_to_python(py, &rows, &self.definitions)
+        Ok(PyExportRows::new(rows, self.definitions.clone()))
     }
 
     /// Closes the store: its database connections are released (once no ``Aggregator.write``

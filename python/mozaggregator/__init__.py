@@ -17,6 +17,7 @@ from mozaggregator._native import (
     Aggregator,
     BucketLayout,
     Definitions,
+    ExportRows,
     NotAStoreError,
     QueryResult,
     Store,
@@ -35,12 +36,13 @@ from mozaggregator._native import (
 
 __version__: str = _native.__version__
 
-_frames.attach(Aggregator, QueryResult, Store)
+_frames.attach(Aggregator, QueryResult, Store, ExportRows)
 
 __all__ = [
     "Aggregator",
     "BucketLayout",
     "Definitions",
+    "ExportRows",
     "NotAStoreError",
     "QueryResult",
     "Store",

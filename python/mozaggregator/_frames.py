@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mozaggregator._native import Aggregator, QueryResult, Store
+    from mozaggregator._native import Aggregator, ExportRows, QueryResult, Store
 
 #: Columns of ``Aggregator.aggregates()`` rows, in the CLI ``export`` order.
 AGGREGATE_COLUMNS = [
@@ -144,9 +144,19 @@ def _store_to_pandas(
 
 
 def _result_to_pandas(self: QueryResult) -> Any:
-    """``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``,
-    ``count``, ``sum``, then one column per bucket. ``ImportError`` without pandas."""
-    return query_frame(self)
+    """``data`` as a pandas DataFrame: one row per (date, label) with ``date``, ``label``
+    (``group`` when grouped), ``count``, ``sum``, then one column per bucket (named by its
+    lower bound or label). Built through ``to_arrow()`` when pyarrow is installed.
+    ``ImportError`` without pandas."""
+    require_pandas()
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return query_frame(self)
+    frame = self.to_arrow().to_pandas()
+    buckets = list(self.buckets)
+    frame.columns = [*frame.columns[: len(frame.columns) - len(buckets)], *buckets]
+    return frame
 
 
 def _result_stats_frame(
@@ -174,11 +184,37 @@ def _result_cdf_frame(self: QueryResult) -> Any:
     return buckets_frame(self, self.cdf())
 
 
-def attach(aggregator: type, query_result: type, store: type) -> None:
+def require_polars() -> Any:
+    """Imports polars, or raises ImportError saying how to install it."""
+    try:
+        import polars
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "to_polars() needs polars, which is not installed: pip install polars"
+        ) from err
+    return polars
+
+
+def _rows_to_pandas(self: ExportRows) -> Any:
+    """``to_arrow()`` as a pandas DataFrame (the Parquet export's columns; ``histogram`` as
+    lists of ``(bucket, count)`` pairs). ``ImportError`` without pandas or pyarrow."""
+    require_pandas()
+    return self.to_arrow().to_pandas()
+
+
+def _rows_to_polars(self: ExportRows) -> Any:
+    """``to_arrow()`` as a polars DataFrame (``ImportError`` without polars or pyarrow)."""
+    polars = require_polars()
+    return polars.from_arrow(self.to_arrow())
+
+
+def attach(aggregator: type, query_result: type, store: type, export_rows: type) -> None:
     """Adds the pandas methods to the native classes (called once by ``mozaggregator``)."""
     for cls, name, function in [
         (aggregator, "to_pandas", _aggregator_to_pandas),
         (store, "to_pandas", _store_to_pandas),
+        (export_rows, "to_pandas", _rows_to_pandas),
+        (export_rows, "to_polars", _rows_to_polars),
         (query_result, "to_pandas", _result_to_pandas),
         (query_result, "stats_frame", _result_stats_frame),
         (query_result, "proportions_frame", _result_proportions_frame),

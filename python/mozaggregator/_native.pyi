@@ -6,7 +6,7 @@ The dict shapes and string sets are in ``mozaggregator.types``. Options are keyw
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable, Sequence, Union
+from typing import Any, Iterable, Iterator, Sequence, Union, overload
 
 from mozaggregator.types import (
     AggregateRow,
@@ -201,6 +201,7 @@ class QueryResult:
     @property
     def data(self) -> list[QueryEntry]: ...
     def to_dict(self) -> QueryAnswer: ...
+    def to_arrow(self) -> Any: ...
     def to_pandas(self) -> Any:
         """Added by ``mozaggregator`` (pandas)."""
     def mean(self) -> list[float | None]: ...
@@ -235,6 +236,28 @@ class QueryResult:
     def __reduce__(self) -> tuple[Any, ...]: ...
     @staticmethod
     def _from_state(state: tuple[Any, ...]) -> QueryResult: ...
+
+class ArrowStream:
+    """Record batches for the Arrow PyCapsule interface, readable once."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> Any: ...
+
+class ExportRows(Sequence[AggregateRow]):
+    """The rows of ``Store.export``: a sequence of dicts, or a pyarrow Table."""
+
+    def to_arrow(self) -> Any: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> Any: ...
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> AggregateRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[AggregateRow]: ...
+    def __iter__(self) -> Iterator[AggregateRow]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def to_pandas(self) -> Any:
+        """Added by ``mozaggregator`` (pandas, pyarrow)."""
+    def to_polars(self) -> Any:
+        """Added by ``mozaggregator`` (polars, pyarrow)."""
 
 class Store:
     """Aggregates in a SQLite file or in memory."""
@@ -281,7 +304,7 @@ class Store:
         *,
         channel: str | None = None,
         version: str | None = None,
-    ) -> list[AggregateRow]: ...
+    ) -> ExportRows: ...
     def to_pandas(
         self,
         prefix: Prefix | None = None,

@@ -42,6 +42,7 @@ def test_docs_python_md_runs_as_written(tmp_path, monkeypatch):
     sys.stdout.write(printed)
     # what the comments in the examples say they print
     assert "exponential 1 28" in printed
+    assert "[('8', 1), ('10', 2)]" in printed                 # to_arrow()'s histogram map
     assert "['nightly']" in printed
     assert "exponential 50" in printed
     assert "['Linux,6.5', 'Windows_NT,6.5.0']" in printed

@@ -1,4 +1,5 @@
-//! `mozaggregator export`: every stored row, as NDJSON or CSV, in a deterministic order.
+//! `mozaggregator export`: every stored row, as NDJSON or CSV in a deterministic order, or as a
+//! hive-partitioned Parquet data set (`--format parquet --out DIR`).
 //!
 //! ```text
 //! $ mozaggregator export --db aggregates.sqlite --prefix build_id --channel nightly
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::export::{self, ExportOptions};
+use mozaggregator_core::export::{self, parquet, ExportOptions};
 use mozaggregator_core::{Error as CoreError, Prefix, Selection, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
@@ -21,6 +22,9 @@ pub enum Format {
     Ndjson,
     /// Comma-separated values with a header; `buckets` and `histogram` are JSON arrays.
     Csv,
+    /// A hive-partitioned Parquet data set (metric, aggregate_type, period) in the directory
+    /// `--out`, with the columns of the original's `aggregates_poc/v1`.
+    Parquet,
 }
 
 /// Arguments of `mozaggregator export`.
@@ -32,7 +36,12 @@ pub enum Format {
                   one per bucket), sum, count. Rows come in the store's scan order (target, then \
                   series key), so two stores with the same content export the same bytes. \
                   --with-absorbed adds `absorbed`, the submission dates each row's table \
-                  absorbed, for `mozaggregator import`."
+                  absorbed, for `mozaggregator import`. --format parquet --out DIR writes \
+                  instead a hive-partitioned Parquet data set, \
+                  DIR/metric=M/aggregate_type=T/period=YYYYMM/part-N.parquet, with the columns \
+                  submission_date, channel, version, build_id, application, architecture, os, \
+                  os_version, key, process_type, count, sum, histogram (bucket -> count, empty \
+                  buckets left out) and kind (docs/python.md, \"Parquet\")."
 )]
 pub struct Args {
     /// The store to read: a SQLite file or a PostgreSQL database URL.
@@ -59,8 +68,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE", env = "MOZAGGREGATOR_HISTOGRAMS")]
     histograms: Option<PathBuf>,
 
-    /// Write here instead of stdout.
-    #[arg(long, value_name = "FILE")]
+    /// Write here instead of stdout (with `--format parquet`: the directory of the data set,
+    /// new or empty, and required).
+    #[arg(long, value_name = "FILE|DIR")]
     out: Option<PathBuf>,
 
     /// Add each row's table's absorbed submission dates, as a last field
@@ -88,8 +98,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .as_deref()
         .map(str::parse::<Prefix>)
         .transpose()?;
+    if args.format == Format::Parquet && args.with_absorbed {
+        return Err(Error::Usage(
+            "--with-absorbed is for NDJSON and CSV exports, not --format parquet".to_string(),
+        ));
+    }
     let definitions = Definitions::load(args.histograms.as_deref(), &[] as &[PathBuf])?;
     let store = location.open(&[])?;
+    let selection = Selection {
+        prefix,
+        channel: args.channel.clone(),
+        version: args.version.clone(),
+    };
+    let format = match (args.format, &args.out) {
+        (Format::Ndjson, _) => export::Format::Ndjson,
+        (Format::Csv, _) => export::Format::Csv,
+        (Format::Parquet, Some(dir)) => {
+            let limits = parquet::ParquetLimits::default();
+            parquet::export_parquet(store.as_ref(), &selection, &definitions, dir, &limits)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        (Format::Parquet, None) => {
+            return Err(Error::Usage(
+                "--format parquet writes a directory: give it with --out DIR".to_string(),
+            ))
+        }
+    };
     let out_name = args
         .out
         .as_ref()
@@ -99,16 +133,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
-    let selection = Selection {
-        prefix,
-        channel: args.channel.clone(),
-        version: args.version.clone(),
-    };
     let options = ExportOptions {
-        format: match args.format {
-            Format::Ndjson => export::Format::Ndjson,
-            Format::Csv => export::Format::Csv,
-        },
+        format,
         with_absorbed: args.with_absorbed,
     };
     match export::export(store.as_ref(), &selection, &definitions, &options, &mut out) {

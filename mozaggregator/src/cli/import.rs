@@ -23,7 +23,14 @@ use mozaggregator_core::input::{self, Input};
 use mozaggregator_core::{export, Date, Store, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
-use super::export::Format;
+/// The formats `import` reads: those `export` prints (a Parquet data set is not read back).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header; `buckets` and `histogram` are JSON arrays.
+    Csv,
+}
 
 /// Arguments of `mozaggregator import`.
 #[derive(clap::Args)]

@@ -12,6 +12,7 @@ mod analysis_ci;
 mod api;
 mod auth;
 mod cli_definitions;
+mod cli_export_parquet;
 mod cli_generate;
 mod cli_import;
 mod cli_import_original;

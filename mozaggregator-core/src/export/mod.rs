@@ -1,5 +1,14 @@
 //! Stored series as flat export rows (NDJSON or CSV), the form `mozaggregator export` prints
-//! and the Python module returns; [`crate::import`] reads them back.
+//! and the Python module returns; [`crate::import`] reads them back. With the `parquet` feature,
+//! the same rows as Arrow record batches ([`arrow`]) and as a hive-partitioned Parquet data set
+//! ([`parquet`]), and a query answer as an Arrow frame ([`query_frame`]).
+
+#[cfg(feature = "parquet")]
+pub mod arrow;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(feature = "parquet")]
+pub mod query_frame;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

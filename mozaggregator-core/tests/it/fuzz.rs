@@ -116,6 +116,13 @@ fn apply(ping: &[u8], mutations: &[Mutation]) -> Vec<u8> {
     out
 }
 
+/// One document aggregated alone, with the default options.
+fn aggregated(ping: &[u8]) -> Aggregates {
+    let mut out = Aggregates::new();
+    Aggregator::new(Options::default()).add_json(&mut out, ping);
+    out
+}
+
 #[test]
 fn mutated_pings_never_panic_and_every_ping_is_counted_once() {
     let seeds = seeds();
@@ -127,9 +134,7 @@ fn mutated_pings_never_panic_and_every_ping_is_counted_once() {
     runner(600)
         .run(&strategy, |(seed, mutations)| {
             let ping = apply(&seeds[seed], &mutations);
-            let mut aggregator = Aggregator::new(Options::default());
-            let mut out = Aggregates::new();
-            aggregator.add_json(&mut out, &ping);
+            let out = aggregated(&ping);
             let r = out.report();
             prop_assert_eq!(r.pings_read, 1);
             prop_assert_eq!(r.pings_used + r.pings_rejected_total(), 1);
@@ -176,9 +181,7 @@ fn corrupted_pings_are_malformed_exactly_when_serde_json_says_so() {
     runner(600)
         .run(&strategy, |(seed, mutations)| {
             let ping = apply(&seeds[seed], &mutations);
-            let mut aggregator = Aggregator::new(Options::default());
-            let mut out = Aggregates::new();
-            aggregator.add_json(&mut out, &ping);
+            let out = aggregated(&ping);
             let rejected = &out.report().pings_rejected;
             let counted = |reason: PingReject| rejected.get(reason.name()).is_some_and(|&n| n > 0);
             let rejected_as_malformed = MALFORMED.into_iter().any(counted);

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 use crate::error::{Error, Result};
 
-/// The two aggregate families (docs/ingest.md, "Aggregates and merging").
+/// The aggregate families: the two of desktop main pings (docs/ingest.md, "Aggregates and
+/// merging"), and that of mobile-metrics pings (docs/ingest.md, "Mobile pings").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Prefix {
@@ -16,18 +17,29 @@ pub enum Prefix {
     BuildId,
     /// Aggregates by submission date.
     SubmissionDate,
+    /// Mobile-metrics rows ([`crate::mobile`]): one table per (channel, full app version,
+    /// submission date), its rows keyed by [`crate::mobile::MobileKey`]. Never served by the
+    /// desktop API: it is not in [`Prefix::ALL`] and not parsed from URLs.
+    MobileMetrics,
 }
 
 impl Prefix {
-    /// Both prefixes.
+    /// The desktop prefixes (those of the HTTP API, of [`crate::Store::query`] and of
+    /// filter options).
     pub const ALL: [Prefix; 2] = [Prefix::BuildId, Prefix::SubmissionDate];
 
-    /// `"build_id"` or `"submission_date"`, as in URLs.
+    /// `"build_id"`, `"submission_date"` or `"mobile_metrics"`, as in URLs and exports.
     pub fn as_str(self) -> &'static str {
         match self {
             Prefix::BuildId => "build_id",
             Prefix::SubmissionDate => "submission_date",
+            Prefix::MobileMetrics => "mobile_metrics",
         }
+    }
+
+    /// True for the families of desktop main pings ([`Prefix::ALL`]).
+    pub fn is_desktop(self) -> bool {
+        self != Prefix::MobileMetrics
     }
 }
 

@@ -180,6 +180,8 @@ reasons! {
         InvalidOsVersion => "invalid_os_version",
         /// More than 2³² distinct strings in one aggregate.
         TooManyStrings => "too_many_strings",
+        /// A mobile-metrics ping's `metrics` is not an object.
+        InvalidMetrics => "invalid_metrics",
     }
 }
 

@@ -12,9 +12,11 @@ use super::rules::{Ctx, Record, Scratch, What};
 use super::{Aggregates, GroupKey, Map, Series};
 use crate::date::Date;
 use crate::definitions::Definitions;
+use crate::doc_type::DocType;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::layout::{BucketLayout, LayoutSpec};
+use crate::mobile::add_mobile_ping;
 use crate::ping::{Envelope, JsonType, Lenient, Scalar, Text};
 use crate::reject::{HistogramReject, PingReject, Reason, ScalarReject};
 use crate::replicate::ReplicateCount;
@@ -43,6 +45,9 @@ pub struct Options {
     /// Also aggregate each ping into replicate group `sample_id mod R` (docs/ingest.md,
     /// "Replicate groups"); `None` (the default): no replicate groups.
     pub replicates: Option<ReplicateCount>,
+    /// The kind of pings read: desktop `main` pings (the default), or `mobile_metrics` pings
+    /// ([`crate::mobile`]), whose histograms are laid out by `definitions` when defined.
+    pub doc_type: DocType,
 }
 
 impl Default for Options {
@@ -55,6 +60,7 @@ impl Default for Options {
             full_os_version: false,
             definitions: Arc::new(Definitions::new()),
             replicates: None,
+            doc_type: DocType::Main,
         }
     }
 }
@@ -115,6 +121,12 @@ impl Options {
                     format!("`{bad}` is not a major version: give `{major}`"),
                 ));
             }
+        }
+        if self.doc_type == DocType::MobileMetrics && self.replicates.is_some() {
+            return Err(Error::invalid(
+                "replicates",
+                "replicate groups are made of main pings only, not of mobile_metrics pings",
+            ));
         }
         if self.prefer_definitions && self.definitions.is_empty() {
             return Err(Error::invalid(
@@ -190,6 +202,11 @@ impl Aggregator {
             out.report.reject_ping(PingReject::InvalidUtf8);
             return;
         };
+        if self.options.doc_type == DocType::MobileMetrics {
+            let wanted = self.submission_date.as_deref();
+            let Aggregates { mobile, report, .. } = out;
+            return add_mobile_ping(&self.options, wanted, mobile, report, text);
+        }
         self.scratch.clear();
         let mut ctx = Ctx {
             strings: &mut out.strings,
@@ -329,7 +346,7 @@ fn series_of<'g>(group: &'g mut Series, record: &Record) -> &'g mut Histogram {
 }
 
 /// Why a serde_json error rejected a document.
-fn parse_error_reason(e: &serde_json::Error) -> PingReject {
+pub(crate) fn parse_error_reason(e: &serde_json::Error) -> PingReject {
     use serde_json::error::Category;
     match e.classify() {
         Category::Eof => PingReject::TruncatedJson,

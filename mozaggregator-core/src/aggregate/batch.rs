@@ -10,6 +10,7 @@ use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, SeriesKey, Target};
+use crate::mobile::MobileBatch;
 use crate::store::{Batch, ReplicateTables, RowReject, Store, WriteReport};
 use crate::tally::Tally;
 
@@ -233,7 +234,7 @@ impl Aggregates {
     ) -> Result<WriteReport> {
         self.replicates()?;
         let parts: Vec<(Date, String, String)> = self
-            .submission_dates()?
+            .desktop_submission_dates()?
             .into_iter()
             .flat_map(|date| {
                 self.channel_versions(date)
@@ -241,11 +242,25 @@ impl Aggregates {
                     .map(move |(channel, version)| (date, channel, version))
             })
             .collect();
+        let mobile_parts: Vec<MobileBatch> = self
+            .mobile
+            .tables
+            .iter()
+            .map(|((date, channel, version), rows)| {
+                let mut batch = MobileBatch::new(*date);
+                let rows = rows.iter().map(|((k, _), h)| (k.clone(), h.clone()));
+                batch
+                    .tables
+                    .insert(batch.target(channel, version), rows.collect());
+                batch
+            })
+            .collect();
+        let of = parts.len() + mobile_parts.len();
         let mut total = WriteReport::default();
         for (index, (date, channel, version)) in parts.iter().enumerate() {
             on_part(WritePart {
                 index,
-                of: parts.len(),
+                of,
                 date: *date,
                 channel,
                 version,
@@ -269,6 +284,23 @@ impl Aggregates {
                 .merge(&written.replicate_rows_rejected);
             total.replicate_rows_rejected.merge(&replicate_refused);
         }
+        for (index, batch) in mobile_parts.iter().enumerate() {
+            if let Some(target) = batch.tables.keys().next() {
+                on_part(WritePart {
+                    index: parts.len() + index,
+                    of,
+                    date: batch.submission_date,
+                    channel: &target.channel,
+                    version: &target.version,
+                });
+            }
+            let written = store.write_mobile(batch)?;
+            self.report.add_write(&written);
+            total.targets_written += written.targets_written;
+            total.targets_skipped.extend(written.targets_skipped);
+            total.rows_written += written.rows_written;
+            total.rows_rejected.merge(&written.rows_rejected);
+        }
         Ok(total)
     }
 
@@ -277,7 +309,7 @@ impl Aggregates {
     /// # Errors
     /// As [`Aggregates::batch`].
     pub fn batches(&self) -> Result<Vec<Batch>> {
-        self.submission_dates()?
+        self.desktop_submission_dates()?
             .into_iter()
             .map(|d| self.batch(d))
             .collect()

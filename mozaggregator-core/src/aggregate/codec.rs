@@ -7,12 +7,14 @@
 //! n_groups { replicate id*8  n_series { metric label process kind low high n sum count
 //!                                        n_nonzero { index_delta value }* }* }*
 //! report_len report_json
+//! mobile_len mobile_json            (version 3: the mobile rows, a JSON list)
 //! ```
 //!
 //! `r_min`/`r_max` are the smallest and largest replicate counts of the merged parts (equal
 //! unless parts made with different R were merged); `replicate` is 0 for a normal aggregate
 //! and `g + 1` for replicate group `g < r_max`, whose normal aggregate is present too.
-//! Version 1 (before replicate groups) had neither and is still read.
+//! Version 1 (before replicate groups) had neither and is still read, as is version 2 (before
+//! mobile rows).
 
 use super::replication::Replication;
 use super::{Aggregates, GroupKey, Interner, Series, SeriesId};
@@ -21,11 +23,14 @@ use crate::error::{Error, Result};
 use crate::histogram::Histogram;
 use crate::keys::Process;
 use crate::layout::{Kind, LayoutSpec};
+use crate::mobile::MobileAggregates;
 use crate::replicate::ReplicateCount;
 use crate::report::Report;
 
 const MAGIC: &[u8; 4] = b"MZAG";
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
+/// The version before mobile rows.
+const VERSION_2: u8 = 2;
 /// The version before replicate groups.
 const VERSION_1: u8 = 1;
 
@@ -83,6 +88,9 @@ pub(super) fn encode(a: &Aggregates) -> Vec<u8> {
     let report = serde_json::to_vec(&a.report).unwrap_or_default();
     put(&mut out, report.len() as u64);
     out.extend_from_slice(&report);
+    let mobile = a.mobile.to_json();
+    put(&mut out, mobile.len() as u64);
+    out.extend_from_slice(&mobile);
     out
 }
 
@@ -173,7 +181,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
         return Err(bad("not an aggregates encoding (bad magic)"));
     }
     let version = r.byte()?;
-    if version != VERSION && version != VERSION_1 {
+    if version != VERSION && version != VERSION_2 && version != VERSION_1 {
         return Err(bad(format!("unsupported version {version}")));
     }
     let replication = if version == VERSION_1 {
@@ -295,6 +303,11 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Aggregates> {
     let report_len = r.len()?;
     a.report = serde_json::from_slice::<Report>(r.take(report_len)?)
         .map_err(|e| bad(format!("report: {e}")))?;
+    if version == VERSION {
+        let mobile_len = r.len()?;
+        a.mobile = MobileAggregates::from_json(r.take(mobile_len)?)
+            .map_err(|e| bad(format!("mobile rows: {e}")))?;
+    }
     if r.pos != bytes.len() {
         return Err(bad("trailing bytes"));
     }

@@ -15,9 +15,9 @@ mod aggregator;
 mod batch;
 mod codec;
 mod interner;
-mod parse;
+pub(crate) mod parse;
 mod replication;
-mod rules;
+pub(crate) mod rules;
 mod stored_layout;
 
 use std::collections::BTreeSet;
@@ -26,6 +26,7 @@ use foldhash::fast::RandomState;
 use hashbrown::hash_map::Entry;
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 
+pub(crate) use aggregator::parse_error_reason;
 pub use aggregator::{Aggregator, Options, CHANNELS};
 pub use batch::WritePart;
 pub use stored_layout::stored_layout;
@@ -35,6 +36,7 @@ use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::Process;
 use crate::layout::LayoutSpec;
+use crate::mobile::MobileAggregates;
 use crate::reject::HistogramReject;
 use crate::replicate::ReplicateCount;
 use crate::report::Report;
@@ -206,6 +208,8 @@ pub struct Aggregates {
     pub(crate) groups: Map<GroupKey, Series>,
     pub(crate) replication: Replication,
     pub(crate) report: Report,
+    /// The rows of mobile-metrics pings ([`crate::DocType::MobileMetrics`]).
+    pub(crate) mobile: MobileAggregates,
 }
 
 impl Aggregates {
@@ -248,9 +252,15 @@ impl Aggregates {
         self.replication.count()
     }
 
-    /// True when no series was aggregated.
+    /// True when no series (and no mobile row) was aggregated.
     pub fn is_empty(&self) -> bool {
-        self.groups.values().all(Series::is_empty)
+        self.groups.values().all(Series::is_empty) && self.mobile.is_empty()
+    }
+
+    /// The rows of mobile-metrics pings ([`crate::DocType::MobileMetrics`]); their batches
+    /// are [`MobileAggregates::batches`].
+    pub fn mobile(&self) -> &MobileAggregates {
+        &self.mobile
     }
 
     /// Number of build-id aggregates (distinct build-id keys; replicate groups not counted).
@@ -294,6 +304,11 @@ impl Aggregates {
             std::mem::swap(self, &mut other);
         }
         merge_accounting(self, &other);
+        let mobile_lost = self.mobile.merge(std::mem::take(&mut other.mobile));
+        if mobile_lost > 0 {
+            self.report
+                .reject_histograms(HistogramReject::Overflow, mobile_lost);
+        }
         if other.groups.is_empty() {
             return;
         }
@@ -345,6 +360,14 @@ impl Aggregates {
         let mut base = parts.swap_remove(largest);
         if parts.is_empty() {
             return base;
+        }
+        let mut mobile_lost = 0;
+        for part in &mut parts {
+            mobile_lost += base.mobile.merge(std::mem::take(&mut part.mobile));
+        }
+        if mobile_lost > 0 {
+            base.report
+                .reject_histograms(HistogramReject::Overflow, mobile_lost);
         }
         // One string table: the base's, extended with the others' strings.
         let remaps: Vec<Vec<Option<u32>>> = parts
@@ -411,12 +434,21 @@ impl Aggregates {
         base
     }
 
-    /// The submission dates present, sorted.
+    /// The submission dates present (desktop and mobile), sorted.
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] if an interned submission date is not a date, which ingest and
     /// [`Aggregates::from_bytes`] never let in.
     pub fn submission_dates(&self) -> Result<Vec<Date>> {
+        let mut dates = self.desktop_submission_dates()?;
+        dates.extend(self.mobile.submission_dates());
+        dates.sort_unstable();
+        dates.dedup();
+        Ok(dates)
+    }
+
+    /// The submission dates of the desktop aggregates, sorted.
+    pub(crate) fn desktop_submission_dates(&self) -> Result<Vec<Date>> {
         let ids: BTreeSet<u32> = self
             .groups
             .keys()

@@ -377,6 +377,13 @@ impl<'s> Importer<'s> {
                 (Prefix::SubmissionDate, _) => vec![date],
                 (Prefix::BuildId, Some(date)) => vec![*date],
                 (Prefix::BuildId, None) => return Ok(None),
+                // Not parsed from text (`Prefix::from_str` knows the desktop families only).
+                (Prefix::MobileMetrics, _) => {
+                    return Err((
+                        ImportReject::UnknownPrefix,
+                        "mobile rows are not imported from this format".to_string(),
+                    ))
+                }
             },
         };
         let entries = match &raw.buckets {

@@ -14,10 +14,12 @@ use crate::filter::RowDims;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
+use crate::mobile::{check_mobile_row, MobileBatch, MobileHistogram, MobileKey};
 use crate::replicate::ReplicateCount;
 use crate::tally::Tally;
 
 type Rows = BTreeMap<(SeriesKey, LayoutSpec), Histogram>;
+type MobileRows = BTreeMap<(MobileKey, Option<LayoutSpec>), MobileHistogram>;
 
 #[derive(Clone, Default)]
 struct Table {
@@ -26,6 +28,37 @@ struct Table {
     rows: Rows,
     /// The replicate groups' rows (as many as the R of the dates absorbed with replicates).
     groups: Vec<Rows>,
+    /// The rows of a mobile table (whose `rows` and `groups` stay empty).
+    mobile: MobileRows,
+}
+
+/// Merges mobile `rows` into `into` by the contract's rules; returns the rows written.
+fn merge_mobile_rows(
+    rows: &[(MobileKey, MobileHistogram)],
+    into: &mut MobileRows,
+    rejected: &mut Tally<RowReject>,
+) -> u64 {
+    let mut written = 0;
+    for (key, histogram) in rows {
+        let verdict = check_mobile_row(key, histogram).and_then(|()| {
+            let slot = into
+                .entry((key.clone(), histogram.layout()))
+                .or_insert_with(|| MobileHistogram::new(histogram.layout()));
+            let mut merged = slot.clone();
+            merged
+                .merge(histogram)
+                .map_err(|_| RowReject::MergeOverflow)?;
+            check_mobile_row(key, &merged).map_err(|_| RowReject::MergeOverflow)?;
+            *slot = merged;
+            Ok(())
+        });
+        match verdict {
+            Ok(()) => written += 1,
+            Err(reason) => rejected.add(reason, 1),
+        }
+    }
+    into.retain(|_, h| !h.is_empty());
+    written
 }
 
 /// Merges `rows` of `target` into `into` by the contract's rules; returns the rows written.
@@ -271,11 +304,14 @@ impl Store for MemoryStore {
                 .collect()
         }
         let inner = self.read();
-        let mut stats = StoreStats {
-            targets: inner.tables.len() as u64,
-            ..StoreStats::default()
-        };
-        for table in inner.tables.values() {
+        let mut stats = StoreStats::default();
+        for (target, table) in &inner.tables {
+            if !target.prefix.is_desktop() {
+                stats.mobile_targets += 1;
+                stats.mobile_rows += table.mobile.len() as u64;
+                continue;
+            }
+            stats.targets += 1;
             stats.series += table.rows.len() as u64;
             stats.rows += rows(table.rows.keys().map(|(k, _)| k)).len() as u64;
             let groups = table.groups.iter().flat_map(|g| g.keys().map(|(k, _)| k));
@@ -297,6 +333,56 @@ impl Store for MemoryStore {
             }
         }
         Ok(())
+    }
+
+    fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport> {
+        self.write_mobile_batch(batch)
+    }
+
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &MobileKey, &MobileHistogram) -> Result<()>,
+    ) -> Result<()> {
+        let inner = self.read();
+        let tables = inner.tables.iter().filter(|(t, _)| selection.matches(t));
+        for (target, table) in tables {
+            for ((key, _), histogram) in &table.mobile {
+                visit(target, key, histogram)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    fn write_mobile_batch(&self, batch: &MobileBatch) -> Result<WriteReport> {
+        batch.check()?;
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        let mut report = WriteReport::default();
+        let mut staged: BTreeMap<Target, Table> = BTreeMap::new();
+        for (target, rows) in &batch.tables {
+            if let Err(reason) = check_target(target) {
+                report.rows_rejected.add(reason, rows.len() as u64);
+                continue;
+            }
+            let existing = inner.tables.get(target);
+            if existing.is_some_and(|t| t.absorbed.contains_key(&batch.submission_date)) {
+                report.targets_skipped.push(target.clone());
+                continue;
+            }
+            let mut table = existing.cloned().unwrap_or_default();
+            report.rows_written +=
+                merge_mobile_rows(rows, &mut table.mobile, &mut report.rows_rejected);
+            table.absorbed.insert(batch.submission_date, None);
+            staged.insert(target.clone(), table);
+            report.targets_written += 1;
+        }
+        if !staged.is_empty() {
+            inner.tables.extend(staged);
+            inner.version += 1;
+        }
+        Ok(report)
     }
 }
 

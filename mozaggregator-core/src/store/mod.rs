@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::filter::Filter;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, Process, SeriesKey, Target};
+use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
 use crate::tally::Tally;
 
 mod location;
@@ -33,6 +34,7 @@ pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, PG_SCHEMA_VERSION};
 pub use replicates::{ReplicateRows, ReplicateTables};
+pub(crate) use rules::metric_name_ok;
 pub use rules::{check_row, check_target};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, SCHEMA_VERSION};
@@ -198,6 +200,18 @@ impl Selection {
 ///   [`Store::trim`] returns, and trim drops them with their target. A store that does not
 ///   keep replicates fails a write that carries them, and every [`Store::replicates`] call,
 ///   with [`crate::Error::NoReplicates`].
+/// - **Mobile rows.** [`Store::write_mobile`] writes a [`MobileBatch`] by the same rules:
+///   merge on write per (mobile key, layout) — count, sum and buckets added, rows of
+///   different layouts kept apart; atomic; idempotent per submission date (a mobile table's
+///   date is its submission date, so a table absorbs one date); a table with no rows absorbs
+///   its date; rows failing [`crate::mobile::check_mobile_row`], and merges that would
+///   overflow ([`RowReject::MergeOverflow`]), are counted and not written; empty rows are not
+///   stored. A batch failing [`MobileBatch::check`] fails the write ([`crate::Error::Invalid`],
+///   nothing written). Mobile tables are targets of [`Prefix::MobileMetrics`]: they show in
+///   [`Store::channels`], [`Store::dates`] and [`Store::absorbed`] for that prefix, are dropped
+///   and returned by [`Store::trim`], and change [`Store::data_version`]; they never show in
+///   filter options, [`Store::query`], [`Store::replicates`] or [`Store::scan`], and
+///   [`Store::write`] refuses them ([`crate::Error::Invalid`]).
 pub trait Store: Send + Sync {
     /// Merges a batch of one submission date (see the contract above).
     ///
@@ -278,5 +292,23 @@ pub trait Store: Send + Sync {
         &self,
         selection: &Selection,
         visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Merges a batch of mobile rows (see "Mobile rows" in the contract above).
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] for a batch failing [`MobileBatch::check`]; I/O or storage
+    /// failures. The store is then unchanged.
+    fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport>;
+
+    /// Visits every stored mobile row of the selected tables (a selection of a desktop prefix
+    /// selects none), ordered by target, then key, then layout (`None` first).
+    ///
+    /// # Errors
+    /// Storage failures, or the first error `visit` returns.
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &MobileKey, &MobileHistogram) -> Result<()>,
     ) -> Result<()>;
 }

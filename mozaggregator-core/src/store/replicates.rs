@@ -136,6 +136,15 @@ pub(crate) fn query_count(
 /// # Errors
 /// [`Error::Invalid`] (`replicates`) naming what is wrong.
 pub(crate) fn check_batch(batch: &Batch) -> Result<()> {
+    if let Some(target) = batch.tables.keys().find(|t| !t.prefix.is_desktop()) {
+        return Err(Error::invalid(
+            "batch",
+            format!(
+                "the {} table of {} {} dated {} is a mobile table: write it with write_mobile",
+                target.prefix, target.channel, target.version, target.date
+            ),
+        ));
+    }
     let Some(reps) = &batch.replicates else {
         return Ok(());
     };

@@ -21,12 +21,7 @@ use crate::reject::RowReject;
 /// # Errors
 /// The first rule the row breaks.
 pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Result<(), RowReject> {
-    let metric_ok = !key.metric.is_empty()
-        && key
-            .metric
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'[' | b']'));
-    if !metric_ok {
+    if !metric_name_ok(&key.metric) {
         return Err(RowReject::BadMetricName);
     }
     check_target(target)?;
@@ -52,6 +47,14 @@ pub fn check_row(target: &Target, key: &SeriesKey, histogram: &Histogram) -> Res
         return Err(RowReject::LayoutMismatch);
     }
     Ok(())
+}
+
+/// True for a metric name stores accept: non-empty, of ASCII letters, digits and `_ . - [ ]`.
+pub(crate) fn metric_name_ok(metric: &str) -> bool {
+    !metric.is_empty()
+        && metric
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'[' | b']'))
 }
 
 /// Checks the dimensions of a target table (no NUL in channel or version; a [`crate::Date`]

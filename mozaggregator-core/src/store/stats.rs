@@ -9,8 +9,8 @@ use crate::keys::{Prefix, Target};
 /// What a store holds (see [`Store::stats`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreStats {
-    /// Target tables: one per (prefix, channel, version, date) that absorbed a submission
-    /// date, with or without series.
+    /// Desktop target tables: one per (prefix, channel, version, date) that absorbed a
+    /// submission date, with or without series.
     pub targets: u64,
     /// Stored rows: one per (target, metric, label), each holding the series of every process,
     /// dims and layout (the SQL stores' packed rows).
@@ -22,6 +22,13 @@ pub struct StoreStats {
     pub replicate_rows: u64,
     /// Replicate series: one per (target, metric, label, process, dims, group, layout).
     pub replicate_series: u64,
+    /// Mobile tables ([`Prefix::MobileMetrics`] targets).
+    #[serde(default)]
+    pub mobile_targets: u64,
+    /// Mobile rows: one per (table, mobile key, layout), the rows `export --doc-type
+    /// mobile_metrics` prints.
+    #[serde(default)]
+    pub mobile_rows: u64,
     /// Bytes the store takes on disk (SQLite: pages × page size, the write-ahead log not
     /// included; PostgreSQL: its tables and indexes); `None` when it has no disk (memory).
     pub bytes: Option<u64>,
@@ -41,6 +48,17 @@ impl StoreStats {
                 stats.targets += store.dates(prefix, &channel)?.len() as u64;
             }
         }
+        for channel in store.channels(Prefix::MobileMetrics)? {
+            stats.mobile_targets += store.dates(Prefix::MobileMetrics, &channel)?.len() as u64;
+        }
+        let mobile = Selection {
+            prefix: Some(Prefix::MobileMetrics),
+            ..Selection::default()
+        };
+        store.scan_mobile(&mobile, &mut |_, _, _| {
+            stats.mobile_rows += 1;
+            Ok(())
+        })?;
         // The scan is ordered by target, then metric and label: a row starts where they change.
         let mut last: Option<(Target, String, String)> = None;
         store.scan(&Selection::default(), &mut |target, key, _| {

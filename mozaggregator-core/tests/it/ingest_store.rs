@@ -33,7 +33,7 @@ fn store(options: Options) -> (tempfile::TempDir, SqliteStore) {
 fn query(store: &SqliteStore, prefix: Prefix, metric: &str, filter: Filter) -> Vec<Histogram> {
     let date = match prefix {
         Prefix::BuildId => dataset::build_ids(TODAY).unwrap()[1][..8].parse().unwrap(),
-        Prefix::SubmissionDate => TODAY.parse().unwrap(),
+        Prefix::SubmissionDate | Prefix::MobileMetrics => TODAY.parse().unwrap(),
     };
     store
         .query(&SeriesQuery {

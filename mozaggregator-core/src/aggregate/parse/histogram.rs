@@ -15,7 +15,7 @@ use crate::ping::{drain_seq, Scalar};
 use crate::reject::HistogramReject;
 
 /// Keyed histograms never aggregated (label explosion).
-const IGNORED_KEYED_HISTOGRAMS: [&str; 2] = [
+pub(crate) const IGNORED_KEYED_HISTOGRAMS: [&str; 2] = [
     "MESSAGE_MANAGER_MESSAGE_SIZE",
     "VIDEO_DETAILED_DROPPED_FRAMES_PROPORTION",
 ];

@@ -20,6 +20,8 @@ mod fields;
 mod histogram;
 mod payload;
 mod scalar;
+pub(crate) use histogram::IGNORED_KEYED_HISTOGRAMS;
+pub(crate) use scalar::IGNORED_SCALAR_PREFIX;
 
 use fields::{Field, PingField};
 use payload::Payload;

@@ -12,7 +12,7 @@ use crate::ping::{drain_seq, Scalar};
 use crate::reject::ScalarReject;
 
 /// Scalars never aggregated: names starting with this.
-const IGNORED_SCALAR_PREFIX: &str = "browser.engagement.navigation";
+pub(crate) const IGNORED_SCALAR_PREFIX: &str = "browser.engagement.navigation";
 
 /// Sets the scratch's name buffer to `SCALARS_` + `name` uppercased and interns it.
 fn scalar_metric(ctx: &mut Ctx<'_>, name: &str) -> Option<u32> {

@@ -37,6 +37,7 @@ pub(crate) fn prefix_code(prefix: Prefix) -> i64 {
     match prefix {
         Prefix::BuildId => 0,
         Prefix::SubmissionDate => 1,
+        Prefix::MobileMetrics => 2,
     }
 }
 
@@ -45,6 +46,7 @@ pub(crate) fn prefix_from_code(code: i64) -> Result<Prefix> {
     match code {
         0 => Ok(Prefix::BuildId),
         1 => Ok(Prefix::SubmissionDate),
+        2 => Ok(Prefix::MobileMetrics),
         _ => Err(corrupt(format!("unknown prefix code {code}"))),
     }
 }

@@ -282,4 +282,24 @@ impl Store for PostgresStore {
             None => result,
         }
     }
+
+    // TODO(mobile): placeholder until the helper lands the real tables.
+    fn write_mobile(&self, _batch: &crate::mobile::MobileBatch) -> Result<WriteReport> {
+        Err(crate::Error::invalid(
+            "store",
+            "mobile rows are not kept by this store yet",
+        ))
+    }
+
+    fn scan_mobile(
+        &self,
+        _selection: &Selection,
+        _visit: &mut dyn FnMut(
+            &Target,
+            &crate::mobile::MobileKey,
+            &crate::mobile::MobileHistogram,
+        ) -> Result<()>,
+    ) -> Result<()> {
+        Ok(())
+    }
 }

@@ -340,6 +340,26 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         self.read(|tx, cache| read::scan(tx, cache, selection, visit))
     }
+
+    // TODO(mobile): placeholder until the helper lands the real tables.
+    fn write_mobile(&self, _batch: &crate::mobile::MobileBatch) -> Result<WriteReport> {
+        Err(crate::Error::invalid(
+            "store",
+            "mobile rows are not kept by this store yet",
+        ))
+    }
+
+    fn scan_mobile(
+        &self,
+        _selection: &Selection,
+        _visit: &mut dyn FnMut(
+            &Target,
+            &crate::mobile::MobileKey,
+            &crate::mobile::MobileHistogram,
+        ) -> Result<()>,
+    ) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// How long opening or writing a store retries while another process holds it locked, beyond

@@ -6,6 +6,7 @@ use crate::date::Date;
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
+use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
 use crate::store::{
     Batch, FilterOptions, QueryRow, ReplicateRows, Selection, SeriesQuery, Store, StoreStats,
     WriteReport,
@@ -66,6 +67,18 @@ impl<S: Store, G: Send + Sync> Store for Guarded<S, G> {
 
     fn data_version(&self) -> Result<u64> {
         self.store.data_version()
+    }
+
+    fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport> {
+        self.store.write_mobile(batch)
+    }
+
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &MobileKey, &MobileHistogram) -> Result<()>,
+    ) -> Result<()> {
+        self.store.scan_mobile(selection, visit)
     }
 
     fn stats(&self) -> Result<StoreStats> {

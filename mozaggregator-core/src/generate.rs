@@ -143,10 +143,10 @@ impl GenerateOptions {
 
 /// SplitMix64: small, fast, and stable forever (the output of a seed never changes).
 #[derive(Clone, Debug)]
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -155,20 +155,20 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n.max(1))) >> 64) as u64
     }
 
-    fn range(&mut self, lo: u64, hi_inclusive: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi_inclusive: u64) -> u64 {
         lo + self.below(hi_inclusive - lo + 1)
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
     /// An index drawn with the given weights.
-    fn weighted(&mut self, weights: &[u64]) -> usize {
+    pub(crate) fn weighted(&mut self, weights: &[u64]) -> usize {
         let total: u64 = weights.iter().sum();
         let mut x = self.below(total);
         for (i, w) in weights.iter().enumerate() {
@@ -180,18 +180,18 @@ impl Rng {
         weights.len() - 1
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
     /// A count with a long tail: mostly small, sometimes large.
-    fn count(&mut self) -> u64 {
+    pub(crate) fn count(&mut self) -> u64 {
         let magnitude = self.weighted(&[50, 30, 15, 5]);
         let top = [9, 99, 999, 9999][magnitude];
         self.range(1, top)
     }
 
-    fn uuid(&mut self) -> String {
+    pub(crate) fn uuid(&mut self) -> String {
         let a = self.next();
         let b = self.next();
         format!(

@@ -13,14 +13,15 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyMapping, PyString};
 
-use crate::convert::{rows_to_python, scan_rows, state_parts, to_python, Reduce, StoredRow};
+use crate::convert::{rows_to_python, state_parts, to_python, Reduce};
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::store::PyStore;
+use mozaggregator_core::export::{stored_rows, StoredRow};
 
 /// Format version of the pickled state of an `Aggregator` (2: with `replicates`; 3: with
 /// `versions`).
-const STATE_VERSION: u8 = 3;
+const STATE_VERSION: u8 = 4;
 
 /// The pickled state of an `Aggregator` (see `__reduce__`).
 type State<'py> = (
@@ -33,6 +34,7 @@ type State<'py> = (
     bool,
     Option<u32>,
     Option<Vec<String>>,
+    &'static str,
 );
 
 /// Pings converted per release of the GIL in `add_pings`, and the JSON bytes that end a chunk
@@ -91,6 +93,7 @@ impl PyAggregator {
         prefer_definitions: bool,
         full_os_version: bool,
         replicates: Option<i64>,
+        doc_type: &str,
         aggregates: Aggregates,
     ) -> PyResult<Self> {
         let channels = channels.unwrap_or_else(|| Options::default().channels);
@@ -109,6 +112,7 @@ impl PyAggregator {
                 .map(|d| d.get().inner.clone())
                 .unwrap_or_else(|| Arc::new(Definitions::new())),
             replicates: crate::args::replicates(replicates)?,
+            doc_type: doc_type.parse().py()?,
         };
         options.validate().py()?;
         Ok(Self {
@@ -168,7 +172,9 @@ impl PyAggregator {
         prefer_definitions = false,
         full_os_version = false,
         replicates = None,
+        doc_type = "main",
     ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         definitions: Option<Bound<'_, PyDefinitions>>,
         channels: Option<Vec<String>>,
@@ -177,6 +183,7 @@ impl PyAggregator {
         prefer_definitions: bool,
         full_os_version: bool,
         replicates: Option<i64>,
+        doc_type: &str,
     ) -> PyResult<Self> {
         Self::build(
             definitions,
@@ -186,6 +193,7 @@ impl PyAggregator {
             prefer_definitions,
             full_os_version,
             replicates,
+            doc_type,
             Aggregates::new(),
         )
     }
@@ -297,10 +305,9 @@ impl PyAggregator {
         py: Python<'py>,
         prefix: Option<&str>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let selection = Selection {
-            prefix: prefix.map(str::parse).transpose().py()?,
-            ..Selection::default()
-        };
+        let doc_type = self.aggregator.options().doc_type;
+        let prefix = prefix.map(str::parse).transpose().py()?;
+        let selection = Selection::of_doc_type(doc_type, prefix, None, None).py()?;
         let aggregates = &self.aggregates;
         let rows = py
             .detach(|| -> mozaggregator_core::Result<Vec<StoredRow>> {
@@ -308,7 +315,10 @@ impl PyAggregator {
                 for batch in aggregates.batches()? {
                     store.write(&batch)?;
                 }
-                scan_rows(&store, &selection)
+                for batch in aggregates.mobile().batches() {
+                    store.write_mobile(&batch)?;
+                }
+                stored_rows(&store, &selection)
             })
             .py()?;
         let definitions: Arc<Definitions> = self
@@ -359,6 +369,7 @@ impl PyAggregator {
         prefer_definitions = false,
         full_os_version = false,
         replicates = None,
+        doc_type = "main",
     ))]
     #[allow(clippy::too_many_arguments)]
     fn from_bytes(
@@ -371,6 +382,7 @@ impl PyAggregator {
         prefer_definitions: bool,
         full_os_version: bool,
         replicates: Option<i64>,
+        doc_type: &str,
     ) -> PyResult<Self> {
         let aggregates = py.detach(|| Aggregates::from_bytes(data)).py()?;
         Self::build(
@@ -381,12 +393,13 @@ impl PyAggregator {
             prefer_definitions,
             full_os_version,
             replicates,
+            doc_type,
             aggregates,
         )
     }
 
-    /// Pickle support: the state ``(3, to_bytes(), definitions, channels, submission_date,
-    /// prefer_definitions, full_os_version, replicates, versions)``, rebuilt by
+    /// Pickle support: the state ``(4, to_bytes(), definitions, channels, submission_date,
+    /// prefer_definitions, full_os_version, replicates, versions, doc_type)``, rebuilt by
     /// ``_from_state``. This is
     /// how PySpark moves partial aggregates between processes.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduce<'py, (State<'py>,)>> {
@@ -405,6 +418,7 @@ impl PyAggregator {
                 options.full_os_version,
                 options.replicates.map(u32::from),
                 options.versions.clone(),
+                options.doc_type.as_str(),
             ),),
         ))
     }
@@ -412,7 +426,7 @@ impl PyAggregator {
     /// Inverse of ``__reduce__``: ``ValueError`` on a state it did not write.
     #[staticmethod]
     fn _from_state(py: Python<'_>, state: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let parts = state_parts(state, "Aggregator", STATE_VERSION, 9)?;
+        let parts = state_parts(state, "Aggregator", STATE_VERSION, 10)?;
         fn bad<E>(_: E) -> PyErr {
             PyValueError::new_err("not a pickled Aggregator: a part has the wrong type")
         }
@@ -438,6 +452,11 @@ impl PyAggregator {
             parts.get_item(5)?.extract().map_err(|_| bad(()))?,
             parts.get_item(6)?.extract().map_err(|_| bad(()))?,
             parts.get_item(7)?.extract().map_err(|_| bad(()))?,
+            parts
+                .get_item(9)?
+                .extract::<String>()
+                .map_err(|_| bad(()))?
+                .as_str(),
         )
     }
 

@@ -2,8 +2,7 @@
 //! options or a query answer becomes the dict `json.loads` gives for its JSON (key order kept).
 
 use mozaggregator_core::definitions::Definitions;
-use mozaggregator_core::export::{ExportBuckets, Exporter};
-use mozaggregator_core::{Histogram, Selection, SeriesKey, Store, Target};
+use mozaggregator_core::export::{ExportBuckets, Exporter, StoredRow};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -49,25 +48,8 @@ pub(crate) fn to_python<'py, T: Serialize + ?Sized>(
     py.import("json")?.call_method1("loads", (json,))
 }
 
-/// One stored series, as a scan visits it.
-pub(crate) type StoredRow = (Target, SeriesKey, Histogram);
-
-/// Every series of the selected tables, in the store's scan order (to convert after the scan,
-/// with the GIL held only then).
-pub(crate) fn scan_rows(
-    store: &dyn Store,
-    selection: &Selection,
-) -> mozaggregator_core::Result<Vec<StoredRow>> {
-    let mut rows = Vec::new();
-    store.scan(selection, &mut |target, key, histogram| {
-        rows.push((target.clone(), key.clone(), histogram.clone()));
-        Ok(())
-    })?;
-    Ok(rows)
-}
-
 /// Rows as the dicts `mozaggregator export` prints: `prefix`, `channel`, `version`, `date`,
-/// `metric`, `label`, `process`, `application`, `architecture`, `os`, `os_version`, `kind`,
+/// (mobile rows: `build_id`), `metric`, `label`, `process`, `application`, `architecture`, `os`, `os_version`, `kind`,
 /// `buckets` (categorical labels when `definitions` name them), `histogram`, `sum`, `count`.
 pub(crate) fn rows_to_python<'py>(
     py: Python<'py>,
@@ -76,13 +58,16 @@ pub(crate) fn rows_to_python<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
     let mut exporter = Exporter::new(definitions);
-    for (target, key, histogram) in rows {
-        let row = exporter.row(target, key, histogram);
+    for stored in rows {
+        let row = exporter.stored_row(stored);
         let d = PyDict::new(py);
         d.set_item("prefix", row.prefix)?;
         d.set_item("channel", row.channel)?;
         d.set_item("version", row.version)?;
         d.set_item("date", row.date.to_string())?;
+        if let Some(build_id) = row.build_id {
+            d.set_item("build_id", build_id)?;
+        }
         d.set_item("metric", row.metric)?;
         d.set_item("label", row.label)?;
         d.set_item("process", row.process)?;

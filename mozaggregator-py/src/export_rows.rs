@@ -10,8 +10,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::arrow_stream::PyArrowStream;
-use crate::convert::{rows_to_python, StoredRow};
+use crate::convert::rows_to_python;
 use crate::error::IntoPyResult;
+use mozaggregator_core::export::StoredRow;
 
 /// Rows of an Arrow record batch handed to Python.
 const BATCH_ROWS: usize = 65_536;
@@ -52,13 +53,7 @@ impl PyExportRows {
     /// The rows as record batches (the GIL released while they are built).
     fn stream(&self, py: Python<'_>) -> PyResult<PyArrowStream> {
         let built = py
-            .detach(|| {
-                batches(
-                    self.rows.iter().map(|(t, k, h)| (t, k, h)),
-                    &self.definitions,
-                    BATCH_ROWS,
-                )
-            })
+            .detach(|| batches(self.rows.iter(), &self.definitions, BATCH_ROWS))
             .py()?;
         Ok(PyArrowStream::new(schema(), built))
     }

@@ -20,11 +20,12 @@ use mozaggregator_core::{
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{scan_rows, to_python};
+use crate::convert::to_python;
 use crate::definitions::PyDefinitions;
 use crate::error::IntoPyResult;
 use crate::export_rows::PyExportRows;
 use crate::result::{stat_list, PyQueryResult, Source};
+use mozaggregator_core::export::stored_rows;
 
 /// A store of aggregates: a SQLite file (``Store(path)`` or ``Store.open(path)``) or memory
 /// (``Store()`` or ``Store.memory()``).
@@ -259,25 +260,30 @@ impl PyStore {
     /// export`` (without ``--histograms``): ``prefix``, ``channel``, ``version``, ``date``,
     /// ``metric``, ``label``, ``process``, ``application``, ``architecture``, ``os``,
     /// ``os_version``, ``kind``, ``buckets``, ``histogram``, ``sum``, ``count``. ``prefix``,
-    /// ``channel`` and ``version`` select tables (``None``: all).
+    /// ``channel`` and ``version`` select tables (``None``: all). ``doc_type="mobile_metrics"``
+    /// gives the mobile rows instead (with ``build_id`` after ``date``; ``prefix`` must then be
+    /// ``None``).
     ///
     /// The rows come as ``ExportRows``, a sequence of those dicts (made on first use) whose
     /// ``to_arrow()`` gives a pyarrow Table in the Parquet export's columns without making them.
-    #[pyo3(signature = (prefix = None, *, channel = None, version = None))]
+    #[pyo3(signature = (prefix = None, *, channel = None, version = None, doc_type = "main"))]
     fn export<'py>(
         &self,
         py: Python<'py>,
         prefix: Option<&str>,
         channel: Option<String>,
         version: Option<String>,
+        doc_type: &str,
     ) -> PyResult<PyExportRows> {
-        let selection = Selection {
-            prefix: prefix.map(str::parse).transpose().py()?,
+        let selection = Selection::of_doc_type(
+            doc_type.parse().py()?,
+            prefix.map(str::parse).transpose().py()?,
             channel,
             version,
-        };
+        )
+        .py()?;
         let rows = py
-            .detach(|| scan_rows(self.inner.as_ref(), &selection))
+            .detach(|| stored_rows(self.inner.as_ref(), &selection))
             .py()?;
         Ok(PyExportRows::new(rows, self.definitions.clone()))
     }
@@ -395,6 +401,25 @@ impl Store for Closable {
         visit: &mut dyn FnMut(&Target, &SeriesKey, &Histogram) -> mozaggregator_core::Result<()>,
     ) -> mozaggregator_core::Result<()> {
         self.get()?.scan(selection, visit)
+    }
+
+    fn write_mobile(
+        &self,
+        batch: &mozaggregator_core::mobile::MobileBatch,
+    ) -> mozaggregator_core::Result<WriteReport> {
+        self.get()?.write_mobile(batch)
+    }
+
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(
+            &Target,
+            &mozaggregator_core::mobile::MobileKey,
+            &mozaggregator_core::mobile::MobileHistogram,
+        ) -> mozaggregator_core::Result<()>,
+    ) -> mozaggregator_core::Result<()> {
+        self.get()?.scan_mobile(selection, visit)
     }
 }
 

@@ -48,7 +48,12 @@ def require_pandas() -> Any:
 def aggregates_frame(rows: Iterable[Mapping[str, Any]]) -> Any:
     """One DataFrame row per aggregate series, with the CLI ``export`` columns."""
     pd = require_pandas()
-    return pd.DataFrame(list(rows), columns=AGGREGATE_COLUMNS)
+    rows = list(rows)
+    columns = list(AGGREGATE_COLUMNS)
+    if rows and "build_id" in rows[0]:
+        # Mobile rows (``doc_type="mobile_metrics"``) carry their build id after the date.
+        columns.insert(columns.index("date") + 1, "build_id")
+    return pd.DataFrame(rows, columns=columns)
 
 
 def query_frame(result: Any) -> Any:
@@ -136,11 +141,13 @@ def _store_to_pandas(
     *,
     channel: Optional[str] = None,
     version: Optional[str] = None,
+    doc_type: str = "main",
 ) -> Any:
-    """``export(prefix, channel=…, version=…)`` as a pandas DataFrame (``ImportError`` without
-    pandas)."""
+    """``export(prefix, channel=…, version=…, doc_type=…)`` as a pandas DataFrame
+    (``ImportError`` without pandas)."""
     require_pandas()
-    return aggregates_frame(self.export(prefix, channel=channel, version=version))
+    rows = self.export(prefix, channel=channel, version=version, doc_type=doc_type)
+    return aggregates_frame(rows)
 
 
 def _result_to_pandas(self: QueryResult) -> Any:

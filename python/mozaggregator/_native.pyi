@@ -14,6 +14,7 @@ from mozaggregator.types import (
     ConfidenceLevel,
     DateVersion,
     Dimension,
+    DocType,
     FilterOptions,
     Kind,
     Path,
@@ -159,6 +160,7 @@ class Aggregator:
         prefer_definitions: bool = False,
         full_os_version: bool = False,
         replicates: int | None = None,
+        doc_type: DocType = "main",
     ) -> None: ...
     def add_ping(self, ping: Ping) -> None: ...
     def add_pings(self, pings: Iterable[Ping]) -> None: ...
@@ -182,6 +184,7 @@ class Aggregator:
         prefer_definitions: bool = False,
         full_os_version: bool = False,
         replicates: int | None = None,
+        doc_type: DocType = "main",
     ) -> Aggregator: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
     @staticmethod
@@ -304,6 +307,7 @@ class Store:
         *,
         channel: str | None = None,
         version: str | None = None,
+        doc_type: DocType = "main",
     ) -> ExportRows: ...
     def to_pandas(
         self,
@@ -311,5 +315,6 @@ class Store:
         *,
         channel: str | None = None,
         version: str | None = None,
+        doc_type: DocType = "main",
     ) -> Any:
         """Added by ``mozaggregator`` (pandas)."""

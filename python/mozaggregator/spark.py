@@ -45,6 +45,7 @@ def _options(
     prefer_definitions: bool,
     full_os_version: bool,
     replicates: Optional[int],
+    doc_type: str = "main",
 ) -> dict[str, Any]:
     options: dict[str, Any] = {
         "channels": list(channels) if channels is not None else None,
@@ -53,6 +54,7 @@ def _options(
         "prefer_definitions": prefer_definitions,
         "full_os_version": full_os_version,
         "replicates": replicates,
+        "doc_type": doc_type,
     }
     if definitions_paths is not None:
         unknown = set(definitions_paths) - {"histograms", "scalars"}
@@ -96,6 +98,7 @@ def aggregate(
     prefer_definitions: bool = False,
     full_os_version: bool = False,
     replicates: Optional[int] = None,
+    doc_type: str = "main",
     depth: int = 2,
 ) -> Aggregator:
     """Aggregates the pings of a Spark RDD (or of one column of a DataFrame).
@@ -107,7 +110,8 @@ def aggregate(
     ``depth``. The options are those of ``Aggregator`` (``replicates=R`` included: every
     partition splits its pings into the same R groups); ``definitions_paths`` holds the paths
     ``Definitions`` takes (``{"histograms": path, "scalars": path or [paths]}``), which every
-    executor reads, so they must be readable there.
+    executor reads, so they must be readable there. ``doc_type="mobile_metrics"`` aggregates
+    mobile-metrics pings into the mobile family instead (docs/ingest.md, "Mobile pings").
 
     Returns an ``Aggregator`` in the driver holding the build-id and submission-date aggregates
     and the merged report of every partition: inspect it (``report()``, ``aggregates()``,
@@ -122,6 +126,7 @@ def aggregate(
         prefer_definitions,
         full_os_version,
         replicates,
+        doc_type,
     )
     # Check the options in the driver, where a mistake is cheap to report.
     _new_aggregator(options)
@@ -158,6 +163,7 @@ def aggregate_files(
     prefer_definitions: bool = False,
     full_os_version: bool = False,
     replicates: Optional[int] = None,
+    doc_type: str = "main",
     depth: int = 2,
 ) -> Aggregator:
     """Aggregates ping files on the executors: the ``paths`` (files or directories, as
@@ -175,6 +181,7 @@ def aggregate_files(
         prefer_definitions,
         full_os_version,
         replicates,
+        doc_type,
     )
     _new_aggregator(options)
     paths = [str(p) for p in paths]

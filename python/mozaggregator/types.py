@@ -25,6 +25,7 @@ __all__ = [
     "DeltaCi",
     "DeltaInterval",
     "Dimension",
+    "DocType",
     "Distances",
     "EntryCi",
     "FilterOptions",
@@ -47,8 +48,11 @@ __all__ = [
 Path = Union[str, "os.PathLike[str]"]
 #: A ping: JSON text, JSON bytes or a mapping (a dict).
 Ping = Union[str, bytes, Mapping[str, Any]]
-#: The two aggregate families.
+#: The two aggregate families of main pings.
 Prefix = Literal["build_id", "submission_date"]
+#: The kinds of pings an ``Aggregator`` reads (``mobile-metrics`` is accepted for
+#: ``mobile_metrics``).
+DocType = Literal["main", "mobile_metrics", "mobile-metrics"]
 #: How percentiles are computed (docs/statistics.md).
 PercentileMethod = Literal["interp", "nearest", "tmo"]
 #: The percentile methods, as a tuple (for checks at run time).
@@ -146,10 +150,8 @@ class StatsRow(_StatsRowRequired, total=False):
     tmo_mean: Optional[float]
 
 
-class AggregateRow(TypedDict):
-    """One row of ``Aggregator.aggregates()`` and ``Store.export()`` (the CLI's ``export``)."""
-
-    prefix: Prefix
+class _AggregateRowRequired(TypedDict):
+    prefix: str
     channel: str
     version: str
     date: str
@@ -165,6 +167,15 @@ class AggregateRow(TypedDict):
     histogram: List[int]
     sum: int
     count: int
+
+
+class AggregateRow(_AggregateRowRequired, total=False):
+    """One row of ``Aggregator.aggregates()`` and ``Store.export()`` (the CLI's ``export``):
+    ``prefix`` is ``build_id`` or ``submission_date``, or ``mobile_metrics`` for a mobile row,
+    which also has ``build_id`` (its build id as the pings sent it), lists only its non-empty
+    buckets, and whose ``kind`` is ``sparse`` when no definition gave its layout."""
+
+    build_id: str
 
 
 class _WriteReportRequired(TypedDict):

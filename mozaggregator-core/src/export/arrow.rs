@@ -5,16 +5,16 @@
 //! | column | type | value |
 //! |---|---|---|
 //! | `period` | string | `YYYYMM` of the row's date |
-//! | `aggregate_type` | string | the prefix: `submission_date` or `build_id` |
-//! | `submission_date` | string, nullable | the date on submission-date rows, null on build-id rows |
+//! | `aggregate_type` | string | the prefix: `submission_date`, `build_id` (or `mobile_metrics`) |
+//! | `submission_date` | string, nullable | the date on submission-date (and mobile) rows, null on build-id rows |
 //! | `channel`, `version` | string | |
-//! | `build_id` | string, nullable | the build-id date on build-id rows, null on submission-date rows |
+//! | `build_id` | string, nullable | the build-id date on build-id rows, null on submission-date rows; a mobile row's build id as sent |
 //! | `application`, `architecture`, `os`, `os_version`, `metric` | string | |
 //! | `key` | string | the label (`""` when unkeyed) |
-//! | `process_type` | string | `parent`, `content` or `gpu` |
+//! | `process_type` | string | `parent`, `content` or `gpu` (mobile: the ping's process name) |
 //! | `count`, `sum` | int64 | |
 //! | `histogram` | map string → int64 | bucket lower bound (or categorical label) → count, empty buckets left out |
-//! | `kind` | string | the stored layout's kind |
+//! | `kind` | string | the stored layout's kind (`sparse`: a mobile row kept as sent) |
 
 use std::sync::Arc;
 
@@ -24,9 +24,8 @@ use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
-use crate::export::{ExportBuckets, ExportRow, Exporter};
-use crate::histogram::Histogram;
-use crate::keys::{Prefix, SeriesKey, Target};
+use crate::export::{ExportBuckets, ExportRow, Exporter, StoredRow};
+use crate::keys::Prefix;
 
 /// The columns that a hive-partitioned data set keeps in its directory names
 /// (`metric=…/aggregate_type=…/period=…`), in that nesting order.
@@ -227,7 +226,7 @@ impl BatchBuilder {
         let date = row.date.to_string();
         let (submission_date, build_id) = match row.prefix {
             p if p == Prefix::BuildId.as_str() => (None, Some(date.as_str())),
-            _ => (Some(date.as_str()), None),
+            _ => (Some(date.as_str()), row.build_id),
         };
         if self.columns == Columns::All {
             self.period.append_value(period(row.date));
@@ -330,15 +329,15 @@ impl BatchBuilder {
 /// # Errors
 /// As [`BatchBuilder::push`].
 pub fn batches<'a>(
-    rows: impl IntoIterator<Item = (&'a Target, &'a SeriesKey, &'a Histogram)>,
+    rows: impl IntoIterator<Item = &'a StoredRow>,
     definitions: &Definitions,
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
     let mut exporter = Exporter::new(definitions);
     let mut builder = BatchBuilder::new(Columns::All);
     let mut out = Vec::new();
-    for (target, key, histogram) in rows {
-        builder.push(&exporter.row(target, key, histogram))?;
+    for row in rows {
+        builder.push(&exporter.stored_row(row))?;
         if builder.len() >= batch_rows.max(1) {
             out.push(builder.finish()?);
         }

@@ -22,6 +22,7 @@ use crate::histogram::Histogram;
 use crate::keys::{Prefix, SeriesKey, Target};
 use crate::layout::{BucketLayout, Kind, LayoutSpec};
 use crate::metric_name;
+use crate::mobile::{MobileHistogram, MobileKey};
 use crate::store::{Selection, Store};
 
 /// The CSV header of [`ExportRow::write_csv`], in field order.
@@ -32,6 +33,13 @@ architecture,os,os_version,kind,buckets,histogram,sum,count";
 /// [`CSV_HEADER`] and a last column `absorbed`.
 pub const CSV_HEADER_WITH_ABSORBED: &str = "prefix,channel,version,date,metric,label,process,\
 application,architecture,os,os_version,kind,buckets,histogram,sum,count,absorbed";
+
+/// The CSV header of mobile rows: [`CSV_HEADER`] with `build_id` after `date`.
+pub const MOBILE_CSV_HEADER: &str = "prefix,channel,version,date,build_id,metric,label,process,\
+application,architecture,os,os_version,kind,buckets,histogram,sum,count";
+
+/// The `kind` of a mobile row whose values are kept as sent (no layout).
+pub const SPARSE_KIND: &str = "sparse";
 
 /// The two forms of an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,14 +80,18 @@ pub struct ExportRow<'a> {
     pub channel: &'a str,
     /// Major version.
     pub version: &'a str,
-    /// Build-id date or submission date.
+    /// Build-id date or submission date (the submission date of a mobile row).
     pub date: Date,
+    /// A mobile row's build id, as the pings sent it; `None` (and not serialized) for desktop
+    /// rows, whose build-id date is `date`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<&'a str>,
     /// Stored metric name.
     pub metric: &'a str,
     /// Label (`""` when unkeyed).
     pub label: &'a str,
-    /// `parent`, `content` or `gpu`.
-    pub process: &'static str,
+    /// `parent`, `content` or `gpu` (a mobile row: the process as its pings name it).
+    pub process: &'a str,
     /// Application.
     pub application: &'a str,
     /// Architecture.
@@ -90,11 +102,12 @@ pub struct ExportRow<'a> {
     pub os_version: &'a str,
     /// Kind of the stored layout, as the API serves it
     /// ([`metric_name::served_kind`]): `count` for a count histogram's `[[COUNT]]_…` series,
-    /// stored in an exponential layout.
+    /// stored in an exponential layout; [`SPARSE_KIND`] for a mobile row kept as sent.
     pub kind: &'static str,
-    /// Lower bounds or categorical labels, one per histogram entry.
+    /// Lower bounds or categorical labels, one per histogram entry (a mobile row: the lower
+    /// bounds of its non-empty buckets only).
     pub buckets: ExportBuckets<'a>,
-    /// Dense bucket counts.
+    /// Bucket counts: dense for desktop rows, the non-empty buckets for mobile rows.
     pub histogram: &'a [u64],
     /// Sum of recorded values.
     pub sum: u64,
@@ -118,14 +131,18 @@ impl<'a> ExportRow<'a> {
     }
 
     /// Appends this row as one CSV line (with `\n`); `buckets`, `histogram` (and `absorbed`)
-    /// are JSON arrays.
+    /// are JSON arrays. A mobile row has a `build_id` column after `date`
+    /// ([`MOBILE_CSV_HEADER`]).
     pub fn write_csv(&self, out: &mut String) {
         let date = self.date.to_string();
+        for field in [self.prefix, self.channel, self.version, &date]
+            .into_iter()
+            .chain(self.build_id)
+        {
+            csv_field(out, field);
+            out.push(',');
+        }
         for field in [
-            self.prefix,
-            self.channel,
-            self.version,
-            &date,
             self.metric,
             self.label,
             self.process,
@@ -191,6 +208,9 @@ fn csv_field(out: &mut String, s: &str) {
 pub struct Exporter<'d> {
     definitions: &'d Definitions,
     layouts: HashMap<LayoutSpec, BucketLayout>,
+    /// A mobile row's bucket bounds and counts.
+    bounds: Vec<u64>,
+    counts: Vec<u64>,
 }
 
 impl<'d> Exporter<'d> {
@@ -199,6 +219,8 @@ impl<'d> Exporter<'d> {
         Self {
             definitions,
             layouts: HashMap::new(),
+            bounds: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
@@ -236,6 +258,7 @@ impl<'d> Exporter<'d> {
             channel: &target.channel,
             version: &target.version,
             date: target.date,
+            build_id: None,
             metric: &key.metric,
             label: &key.label,
             process: key.process.as_str(),
@@ -253,6 +276,132 @@ impl<'d> Exporter<'d> {
     }
 }
 
+impl Exporter<'_> {
+    /// The export row of one mobile row: the lower bounds of its non-empty buckets and their
+    /// counts, its build id, and `kind` its layout's ([`SPARSE_KIND`] without one).
+    pub fn mobile_row<'a>(
+        &'a mut self,
+        target: &'a Target,
+        key: &'a MobileKey,
+        histogram: &'a MobileHistogram,
+    ) -> ExportRow<'a> {
+        self.bounds.clear();
+        self.counts.clear();
+        for (&bound, &n) in histogram.buckets() {
+            self.bounds.push(bound);
+            self.counts.push(n);
+        }
+        let kind = match histogram.layout() {
+            Some(spec) => metric_name::served_kind(&key.metric, spec.kind()).name(),
+            None => SPARSE_KIND,
+        };
+        ExportRow {
+            prefix: target.prefix.as_str(),
+            channel: &target.channel,
+            version: &target.version,
+            date: target.date,
+            build_id: Some(&key.build_id),
+            metric: &key.metric,
+            label: &key.key,
+            process: &key.process,
+            application: &key.application,
+            architecture: &key.architecture,
+            os: &key.os,
+            os_version: &key.os_version,
+            kind,
+            buckets: ExportBuckets::Bounds(&self.bounds),
+            histogram: &self.counts,
+            sum: histogram.sum(),
+            count: histogram.count(),
+            absorbed: None,
+        }
+    }
+
+    /// The export row of a stored row of either family.
+    pub fn stored_row<'a>(&'a mut self, row: &'a StoredRow) -> ExportRow<'a> {
+        match row {
+            StoredRow::Series(t, k, h) => self.row(t, k, h),
+            StoredRow::Mobile(t, k, h) => self.mobile_row(t, k, h),
+        }
+    }
+}
+
+/// Visits the rows of the selected tables in the store's scan order: the mobile rows when
+/// `selection.prefix` is [`Prefix::MobileMetrics`] ([`Store::scan_mobile`]), else the desktop
+/// series ([`Store::scan`]).
+///
+/// # Errors
+/// Storage failures, or the first error `visit` returns.
+pub fn scan_stored(
+    store: &dyn Store,
+    selection: &Selection,
+    visit: &mut dyn FnMut(StoredRef<'_>) -> Result<()>,
+) -> Result<()> {
+    if selection.prefix == Some(Prefix::MobileMetrics) {
+        store.scan_mobile(selection, &mut |t, k, h| visit(StoredRef::Mobile(t, k, h)))
+    } else {
+        store.scan(selection, &mut |t, k, h| visit(StoredRef::Series(t, k, h)))
+    }
+}
+
+/// Every row of the selected tables ([`scan_stored`]), copied out of the store.
+///
+/// # Errors
+/// Storage failures.
+pub fn stored_rows(store: &dyn Store, selection: &Selection) -> Result<Vec<StoredRow>> {
+    let mut rows = Vec::new();
+    scan_stored(store, selection, &mut |row| {
+        rows.push(row.to_owned());
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// A stored row of either family, borrowed from a scan.
+#[derive(Clone, Copy, Debug)]
+pub enum StoredRef<'a> {
+    /// A desktop series.
+    Series(&'a Target, &'a SeriesKey, &'a Histogram),
+    /// A mobile row.
+    Mobile(&'a Target, &'a MobileKey, &'a MobileHistogram),
+}
+
+impl StoredRef<'_> {
+    /// The row, owned.
+    pub fn to_owned(self) -> StoredRow {
+        match self {
+            StoredRef::Series(t, k, h) => StoredRow::Series(t.clone(), k.clone(), h.clone()),
+            StoredRef::Mobile(t, k, h) => StoredRow::Mobile(t.clone(), k.clone(), h.clone()),
+        }
+    }
+
+    /// Its table.
+    pub fn target(&self) -> &Target {
+        match self {
+            StoredRef::Series(t, _, _) | StoredRef::Mobile(t, _, _) => t,
+        }
+    }
+}
+
+/// A stored row of either family, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredRow {
+    /// A desktop series.
+    Series(Target, SeriesKey, Histogram),
+    /// A mobile row.
+    Mobile(Target, MobileKey, MobileHistogram),
+}
+
+impl Exporter<'_> {
+    /// The export row of a borrowed stored row.
+    pub fn stored_ref<'a>(&'a mut self, row: StoredRef<'a>) -> ExportRow<'a> {
+        match row {
+            StoredRef::Series(t, k, h) => self.row(t, k, h),
+            StoredRef::Mobile(t, k, h) => self.mobile_row(t, k, h),
+        }
+    }
+}
+
 /// The submission dates every selected target absorbed (sorted), found through
 /// [`Store::channels`], [`Store::dates`] and [`Store::absorbed`] (so before a scan, never
 /// inside one).
@@ -264,10 +413,12 @@ pub fn absorbed_dates(
     selection: &Selection,
 ) -> Result<BTreeMap<Target, Vec<Date>>> {
     let mut out = BTreeMap::new();
-    for prefix in [Prefix::BuildId, Prefix::SubmissionDate] {
-        if selection.prefix.is_some_and(|p| p != prefix) {
-            continue;
-        }
+    // A selection without prefix is of the desktop families (as for `scan_stored`).
+    let prefixes = match selection.prefix {
+        Some(p) => vec![p],
+        None => Prefix::ALL.to_vec(),
+    };
+    for prefix in prefixes {
         for channel in store.channels(prefix)? {
             if selection.channel.as_ref().is_some_and(|c| *c != channel) {
                 continue;
@@ -325,45 +476,45 @@ pub fn export(
     } else {
         BTreeMap::new()
     };
+    let mobile = selection.prefix == Some(Prefix::MobileMetrics);
     if options.format == Format::Csv {
-        let header = if options.with_absorbed {
-            CSV_HEADER_WITH_ABSORBED
-        } else {
-            CSV_HEADER
+        let header = match (mobile, options.with_absorbed) {
+            (true, false) => MOBILE_CSV_HEADER.to_string(),
+            (true, true) => format!("{MOBILE_CSV_HEADER},absorbed"),
+            (false, true) => CSV_HEADER_WITH_ABSORBED.to_string(),
+            (false, false) => CSV_HEADER.to_string(),
         };
         writeln!(out, "{header}").map_err(write_err)?;
     }
     let mut exporter = Exporter::new(definitions);
     let mut line = String::new();
     let mut write_error = None;
-    let scanned = store.scan(
-        selection,
-        &mut |target: &Target, key: &SeriesKey, h: &Histogram| {
-            line.clear();
-            let mut row = exporter.row(target, key, h);
-            if options.with_absorbed {
-                let dates = absorbed.get(target).ok_or_else(|| {
-                    Error::invalid(
-                        "export",
-                        format!(
-                            "table {}/{}/{}/{} appeared during the export; export again",
-                            target.prefix, target.channel, target.version, target.date
-                        ),
-                    )
-                })?;
-                row = row.with_absorbed(dates);
-            }
-            match options.format {
-                Format::Ndjson => row.write_ndjson(&mut line),
-                Format::Csv => row.write_csv(&mut line),
-            }
-            if let Err(e) = out.write_all(line.as_bytes()) {
-                write_error = Some(e);
-                return Err(Error::invalid("output", "write failed"));
-            }
-            Ok(())
-        },
-    );
+    let scanned = scan_stored(store, selection, &mut |stored: StoredRef<'_>| {
+        line.clear();
+        let target = stored.target();
+        let mut row = exporter.stored_ref(stored);
+        if options.with_absorbed {
+            let dates = absorbed.get(target).ok_or_else(|| {
+                Error::invalid(
+                    "export",
+                    format!(
+                        "table {}/{}/{}/{} appeared during the export; export again",
+                        target.prefix, target.channel, target.version, target.date
+                    ),
+                )
+            })?;
+            row = row.with_absorbed(dates);
+        }
+        match options.format {
+            Format::Ndjson => row.write_ndjson(&mut line),
+            Format::Csv => row.write_csv(&mut line),
+        }
+        if let Err(e) = out.write_all(line.as_bytes()) {
+            write_error = Some(e);
+            return Err(Error::invalid("output", "write failed"));
+        }
+        Ok(())
+    });
     match (scanned, write_error) {
         (_, Some(source)) => Err(write_err(source)),
         (Err(e), None) => Err(e),

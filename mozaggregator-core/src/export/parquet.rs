@@ -26,11 +26,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::arrow::{file_schema, BatchBuilder, Columns};
-use super::{ExportRow, Exporter};
+use super::{scan_stored, ExportRow, Exporter};
 use crate::definitions::Definitions;
 use crate::error::{Error, Result};
-use crate::histogram::Histogram;
-use crate::keys::{SeriesKey, Target};
 use crate::store::{Selection, Store};
 
 /// The memory and file bounds of a Parquet export.
@@ -396,11 +394,8 @@ pub fn export_parquet(
     prepare(dir)?;
     let mut data = DataSet::new(dir, *limits)?;
     let mut exporter = Exporter::new(definitions);
-    store.scan(
-        selection,
-        &mut |target: &Target, key: &SeriesKey, h: &Histogram| {
-            data.push(&exporter.row(target, key, h))
-        },
-    )?;
+    scan_stored(store, selection, &mut |row| {
+        data.push(&exporter.stored_ref(row))
+    })?;
     data.finish()
 }

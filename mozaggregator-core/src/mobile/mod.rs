@@ -34,9 +34,13 @@
 //! ```
 
 mod aggregates;
+#[cfg(feature = "generate")]
+mod generate;
 mod ping;
 mod row;
 
 pub use aggregates::MobileAggregates;
+#[cfg(feature = "generate")]
+pub use generate::{MobileGenerator, MOBILE_OS};
 pub(crate) use ping::add_mobile_ping;
 pub use row::{check_mobile_row, MobileBatch, MobileHistogram, MobileKey};

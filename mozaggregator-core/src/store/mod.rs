@@ -150,6 +150,45 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The selection of an export of `doc_type`'s rows: for main pings, the desktop `prefix`
+    /// given (`None`: both); for mobile-metrics pings, the mobile tables.
+    ///
+    /// ```
+    /// use mozaggregator_core::{DocType, Prefix, Selection};
+    /// let s = Selection::of_doc_type(DocType::MobileMetrics, None, None, None).unwrap();
+    /// assert_eq!(s.prefix, Some(Prefix::MobileMetrics));
+    /// assert!(Selection::of_doc_type(DocType::MobileMetrics, Some(Prefix::BuildId), None, None).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] (`prefix`) for a prefix with mobile rows, which have no
+    /// build-id or submission-date families.
+    pub fn of_doc_type(
+        doc_type: crate::DocType,
+        prefix: Option<Prefix>,
+        channel: Option<String>,
+        version: Option<String>,
+    ) -> Result<Selection> {
+        let prefix = match (doc_type, prefix) {
+            (crate::DocType::Main, p) => p,
+            (crate::DocType::MobileMetrics, None) => Some(Prefix::MobileMetrics),
+            (crate::DocType::MobileMetrics, Some(p)) => {
+                return Err(crate::Error::invalid(
+                    "prefix",
+                    format!(
+                        "mobile_metrics rows are one family, by submission date: leave the \
+                         prefix ({p}) out"
+                    ),
+                ))
+            }
+        };
+        Ok(Selection {
+            prefix,
+            channel,
+            version,
+        })
+    }
+
     /// True when `target` is selected.
     pub fn matches(&self, target: &Target) -> bool {
         self.prefix.is_none_or(|p| p == target.prefix)

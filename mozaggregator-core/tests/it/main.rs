@@ -24,6 +24,8 @@ mod ingest_replicates_merge;
 mod ingest_store;
 mod json;
 mod layouts;
+#[cfg(feature = "generate")]
+mod mobile;
 #[cfg(feature = "parquet")]
 mod parquet_export;
 mod properties;

@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::ingest::{check_threads, ingest, IngestOptions, Progress};
 use mozaggregator_core::input::discover_listing;
-use mozaggregator_core::{Aggregator, Date, Options, ReplicateCount, StoreLocation};
+use mozaggregator_core::{Aggregator, Date, DocType, Options, ReplicateCount, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator aggregate`.
@@ -78,6 +78,13 @@ pub struct Args {
     #[arg(long, value_name = "R")]
     replicates: Option<ReplicateCount>,
 
+    /// The kind of pings: `main` (desktop main pings) or `mobile_metrics` (Fennec/GeckoView
+    /// mobile-metrics pings, aggregated into a family of their own; docs/ingest.md, "Mobile
+    /// pings"). With `mobile_metrics`, histograms are laid out by --histograms when defined
+    /// there, else kept as sent.
+    #[arg(long, value_name = "TYPE", default_value = "main")]
+    doc_type: DocType,
+
     /// Worker threads parsing and aggregating (0: one per core; at most 256).
     #[arg(long, value_name = "N", default_value_t = IngestOptions::default().threads)]
     threads: usize,
@@ -121,6 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         full_os_version: args.full_os_version,
         definitions: Arc::new(definitions),
         replicates: args.replicates,
+        doc_type: args.doc_type,
     };
     options.validate()?;
     let (inputs, files_skipped) = discover_listing(&args.inputs)?;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use mozaggregator_core::definitions::Definitions;
 use mozaggregator_core::export::{self, parquet, ExportOptions};
-use mozaggregator_core::{Error as CoreError, Prefix, Selection, StoreLocation};
+use mozaggregator_core::{DocType, Error as CoreError, Prefix, Selection, StoreLocation};
 use mozaggregator_http::{Error, Result};
 
 /// Output formats.
@@ -41,7 +41,9 @@ pub enum Format {
                   DIR/metric=M/aggregate_type=T/period=YYYYMM/part-N.parquet, with the columns \
                   submission_date, channel, version, build_id, application, architecture, os, \
                   os_version, key, process_type, count, sum, histogram (bucket -> count, empty \
-                  buckets left out) and kind (docs/python.md, \"Parquet\")."
+                  buckets left out) and kind (docs/python.md, \"Parquet\"). --doc-type \
+                  mobile_metrics exports the mobile rows instead (docs/ingest.md, \"Mobile \
+                  pings\")."
 )]
 pub struct Args {
     /// The store to read: a SQLite file or a PostgreSQL database URL.
@@ -52,11 +54,16 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX")]
     prefix: Option<String>,
 
+    /// Which rows: `main` (desktop aggregates) or `mobile_metrics` (the rows of
+    /// `aggregate --doc-type mobile_metrics`, with a `build_id` field after `date`).
+    #[arg(long, value_name = "TYPE", default_value = "main")]
+    doc_type: DocType,
+
     /// Only this channel.
     #[arg(long, value_name = "CHANNEL")]
     channel: Option<String>,
 
-    /// Only this major version.
+    /// Only this version (major for main pings; the full app version for mobile rows).
     #[arg(long, value_name = "VERSION")]
     version: Option<String>,
 
@@ -105,11 +112,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let definitions = Definitions::load(args.histograms.as_deref(), &[] as &[PathBuf])?;
     let store = location.open(&[])?;
-    let selection = Selection {
+    let selection = Selection::of_doc_type(
+        args.doc_type,
         prefix,
-        channel: args.channel.clone(),
-        version: args.version.clone(),
-    };
+        args.channel.clone(),
+        args.version.clone(),
+    )?;
     let format = match (args.format, &args.out) {
         (Format::Ndjson, _) => export::Format::Ndjson,
         (Format::Csv, _) => export::Format::Csv,

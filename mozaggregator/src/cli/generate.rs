@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
-use mozaggregator_core::Date;
+use mozaggregator_core::mobile::MobileGenerator;
+use mozaggregator_core::{Date, DocType};
 use mozaggregator_http::{Error, Result};
 
 /// Arguments of `mozaggregator generate`.
@@ -27,7 +28,9 @@ use mozaggregator_http::{Error, Result};
                   Every generated ping aggregates without a reject under default settings \
                   (without --submission-date, aggregate them with --submission-date), and none \
                   of its metrics is on the API's default deny-list. The same seed and options \
-                  give the same bytes."
+                  give the same bytes. --doc-type mobile_metrics writes mobile-metrics pings \
+                  instead (1-3 KB: processes with histograms, keyed histograms, scalars and \
+                  keyed scalars)."
 )]
 pub struct Args {
     /// Number of pings.
@@ -68,6 +71,13 @@ pub struct Args {
     #[arg(long, value_name = "YYYYMMDDhhmmss", value_delimiter = ',')]
     build_id: Vec<String>,
 
+    /// The kind of pings: `main` (desktop main pings) or `mobile_metrics` (GeckoView
+    /// mobile-metrics pings with the pipeline's `meta`, for `aggregate --doc-type
+    /// mobile_metrics`; --version and --build-id are then taken as the pings send them, and
+    /// --os can only be Android).
+    #[arg(long, value_name = "TYPE", default_value = "main")]
+    doc_type: DocType,
+
     /// Write here instead of stdout; `.gz` / `.zst` endings compress.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -82,7 +92,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })?),
         None => None,
     };
-    let mut generator = Generator::new(GenerateOptions {
+    let options = GenerateOptions {
         seed: args.seed,
         submission_date: args
             .submission_date
@@ -94,7 +104,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         versions: args.version,
         os: args.os,
         build_ids: args.build_id,
-    })?;
+    };
+    let mut generate: Box<dyn FnMut(u64, &mut dyn Write) -> io::Result<u64>> = match args.doc_type {
+        DocType::Main => {
+            let mut g = Generator::new(options)?;
+            Box::new(move |n, out| g.write_ndjson(n, out))
+        }
+        DocType::MobileMetrics => {
+            let mut g = MobileGenerator::new(options)?;
+            Box::new(move |n, out| g.write_ndjson(n, out))
+        }
+    };
     let name = args
         .out
         .as_ref()
@@ -111,20 +131,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let lower = name.to_ascii_lowercase();
     let written = if lower.ends_with(".gz") {
         let mut w = flate2::write::GzEncoder::new(raw, flate2::Compression::default());
-        generator
-            .write_ndjson(args.pings, &mut w)
+        generate(args.pings, &mut w)
             .and_then(|_| w.finish())
             .and_then(|mut raw| raw.flush())
     } else if lower.ends_with(".zst") {
         zstd::stream::write::Encoder::new(raw, 3).and_then(|mut w| {
-            generator.write_ndjson(args.pings, &mut w)?;
+            generate(args.pings, &mut w)?;
             w.finish()?.flush()
         })
     } else {
         let mut w = raw;
-        generator
-            .write_ndjson(args.pings, &mut w)
-            .and_then(|_| w.flush())
+        generate(args.pings, &mut w).and_then(|_| w.flush())
     };
     match written {
         Ok(()) => {}

@@ -686,6 +686,23 @@ impl Store for FailingStore {
     ) -> mozaggregator_core::Result<()> {
         Err(secret_failure())
     }
+    fn write_mobile(
+        &self,
+        _: &mozaggregator_core::mobile::MobileBatch,
+    ) -> mozaggregator_core::Result<mozaggregator_core::WriteReport> {
+        Err(secret_failure())
+    }
+    fn scan_mobile(
+        &self,
+        _: &mozaggregator_core::Selection,
+        _: &mut dyn FnMut(
+            &mozaggregator_core::Target,
+            &mozaggregator_core::mobile::MobileKey,
+            &mozaggregator_core::mobile::MobileHistogram,
+        ) -> mozaggregator_core::Result<()>,
+    ) -> mozaggregator_core::Result<()> {
+        Err(secret_failure())
+    }
 }
 
 /// A log sink for one test.

@@ -87,6 +87,20 @@ impl Store for GatedStore {
     ) -> Result<()> {
         self.inner.scan(selection, visit)
     }
+    fn write_mobile(&self, batch: &mozaggregator_core::mobile::MobileBatch) -> Result<WriteReport> {
+        self.inner.write_mobile(batch)
+    }
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(
+            &Target,
+            &mozaggregator_core::mobile::MobileKey,
+            &mozaggregator_core::mobile::MobileHistogram,
+        ) -> Result<()>,
+    ) -> Result<()> {
+        self.inner.scan_mobile(selection, visit)
+    }
 }
 
 /// A GET of `uri`.

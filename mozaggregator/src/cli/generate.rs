@@ -83,6 +83,9 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
+/// Writes N pings as NDJSON, returning the bytes written (either generator's `write_ndjson`).
+type WriteNdjson = dyn FnMut(u64, &mut dyn Write) -> io::Result<u64>;
+
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
     let template = match &args.template {
@@ -105,7 +108,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         os: args.os,
         build_ids: args.build_id,
     };
-    let mut generate: Box<dyn FnMut(u64, &mut dyn Write) -> io::Result<u64>> = match args.doc_type {
+    let mut generate: Box<WriteNdjson> = match args.doc_type {
         DocType::Main => {
             let mut g = Generator::new(options)?;
             Box::new(move |n, out| g.write_ndjson(n, out))

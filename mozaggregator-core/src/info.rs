@@ -51,7 +51,7 @@ pub struct FamilyInfo {
 /// What a store holds (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StoreInfo {
-    /// Families with at least one table, `build_id` first.
+    /// Families with at least one table: `build_id`, `submission_date`, then `mobile_metrics`.
     pub families: Vec<FamilyInfo>,
     /// Every channel with a table, sorted.
     pub channels: Vec<String>,
@@ -78,7 +78,8 @@ impl StoreInfo {
         let mut channels = BTreeSet::new();
         let mut versions = BTreeSet::new();
         let mut absorbed = BTreeSet::new();
-        for prefix in Prefix::ALL {
+        let all = [Prefix::BuildId, Prefix::SubmissionDate, Prefix::MobileMetrics];
+        for prefix in all {
             let mut tables: Vec<TableDates> = Vec::new();
             for channel in store.channels(prefix)? {
                 let mut dates = store.dates(prefix, &channel)?;
@@ -172,6 +173,13 @@ impl fmt::Display for StoreInfo {
                 s.replicate_rows, s.replicate_series
             )?;
         }
+        if s.mobile_targets > 0 || s.mobile_rows > 0 {
+            writeln!(
+                f,
+                "mobile:           {} tables, {} rows",
+                s.mobile_targets, s.mobile_rows
+            )?;
+        }
         match (s.bytes, self.bytes_per_series) {
             (Some(bytes), Some(per)) => writeln!(
                 f,
@@ -211,6 +219,7 @@ mod tests {
     use crate::histogram::Histogram;
     use crate::keys::{Dims, Process, SeriesKey};
     use crate::layout::LayoutSpec;
+    use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
     use crate::store::{Batch, MemoryStore};
 
     fn target(prefix: Prefix, channel: &str, version: &str, date: &str) -> Target {
@@ -300,5 +309,31 @@ mod tests {
             text.contains("absorbed dates:   20240102 … 20240103 (2)"),
             "{text}"
         );
+        assert!(!text.contains("mobile"), "{text}");
+
+        // Mobile rows: a family of their own, counted apart.
+        let mut mobile = MobileBatch::new(d("20240104"));
+        let mut h = MobileHistogram::new(None);
+        h.add_ping(5, &[(5, 1)]).unwrap();
+        let key = |metric: &str| MobileKey {
+            metric: metric.into(),
+            process: "engine".into(),
+            ..MobileKey::default()
+        };
+        let table = mobile.target("release", "68.2.1");
+        mobile
+            .tables
+            .insert(table, vec![(key("A"), h.clone()), (key("B"), h)]);
+        store.write_mobile(&mobile).unwrap();
+        let info = StoreInfo::of(&store).unwrap();
+        assert_eq!(info.families.len(), 3);
+        assert_eq!(info.families[2].prefix, Prefix::MobileMetrics);
+        assert_eq!(info.families[2].tables[0].version, "68.2.1");
+        assert_eq!((info.stats.targets, info.stats.series), (8, 12));
+        assert_eq!((info.stats.mobile_targets, info.stats.mobile_rows), (1, 2));
+        assert_eq!(info.absorbed.last(), Some(&d("20240104")));
+        let text = info.to_string();
+        assert!(text.contains("mobile:           1 tables, 2 rows"), "{text}");
+        assert!(text.contains("mobile_metrics:\n  release 68.2.1: 1 date, 20240104"), "{text}");
     }
 }

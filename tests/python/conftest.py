@@ -121,6 +121,29 @@ def cli_run(cli, tmp_path_factory) -> CliRun:
     return CliRun(files=files, db=db, rows=rows, report=json.loads(report.read_text()))
 
 
+@pytest.fixture(scope="session")
+def mobile_run(cli, tmp_path_factory) -> CliRun:
+    """Mobile-metrics pings of two days, aggregated and exported with ``--doc-type
+    mobile_metrics`` (plus a file of pings the job rejects)."""
+    d = tmp_path_factory.mktemp("mobile")
+    files = []
+    for seed, date in [(1, "20240115"), (2, "20240116")]:
+        path = d / f"mobile-{seed}.ndjson"
+        run_cli(cli, "generate", "--doc-type", "mobile_metrics", "--pings", 150, "--seed", seed,
+                "--submission-date", date, "--out", path)
+        files.append(path)
+    bad = d / "bad.ndjson"
+    bad.write_text('not json\n{"meta": {"submissionDate": "20240115"}}\n')
+    files.append(bad)
+    db = d / "mobile.sqlite"
+    report = d / "report.json"
+    run_cli(cli, "aggregate", "--db", db, "--doc-type", "mobile_metrics",
+            "--report-json", report, *files)
+    out = run_cli(cli, "export", "--db", db, "--doc-type", "mobile_metrics")
+    rows = [json.loads(line) for line in out.splitlines()]
+    return CliRun(files=files, db=db, rows=rows, report=json.loads(report.read_text()))
+
+
 #: Report fields that measure time, not what was aggregated.
 TIMING = {
     "seconds",

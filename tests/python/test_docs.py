@@ -102,7 +102,7 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     import time
 
     examples = readme_shell_examples()
-    assert len(examples) == 5, examples
+    assert len(examples) == 6, examples
     fixture = "mozaggregator-core/tests/fixtures/histograms-quirks.json"
     (tmp_path / fixture).parent.mkdir(parents=True)
     (tmp_path / fixture).write_bytes((REPO / fixture).read_bytes())
@@ -169,4 +169,7 @@ def test_readme_shell_examples_run_as_written(tmp_path, cli):
     assert set(with_ci["ci"]["checked"]) == {"p50", "mean"}
     definitions = [out for line, out in outputs.items() if "definitions" in line][0]
     assert len(definitions.splitlines()) == 3
+    # The mobile example: its rows as a Parquet data set of their own aggregate type.
+    mobile = sorted((tmp_path / "mobile").rglob("*.parquet"))
+    assert mobile and all("aggregate_type=mobile_metrics" in str(p) for p in mobile)
     assert all(json.loads(line)["metric"] for line in definitions.splitlines())

@@ -34,7 +34,8 @@ def poc_row(row: dict) -> dict:
         "submission_date": None if build else row["date"],
         "channel": row["channel"],
         "version": row["version"],
-        "build_id": row["date"] if build else None,
+        # Mobile rows carry their build id as the pings sent it.
+        "build_id": row["date"] if build else row.get("build_id"),
         "application": row["application"],
         "architecture": row["architecture"],
         "os": row["os"],
@@ -215,3 +216,51 @@ def test_query_to_arrow_is_the_data(cli_run):
     grouped = store.query("submission_date", row["channel"], row["version"], [row["date"]],
                           row["metric"], group_by="os")
     assert "group" in grouped.to_arrow().column_names
+
+
+# --- Mobile rows (`export --doc-type mobile_metrics --format parquet`) ------------------------
+
+
+@pytest.fixture(scope="module")
+def mobile_expected(mobile_run) -> list[dict]:
+    rows = [poc_row(r) for r in mobile_run.rows]
+    assert rows and all(r["aggregate_type"] == "mobile_metrics" and r["build_id"] for r in rows)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def mobile_dataset(cli, mobile_run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("parquet") / "mobile"
+    run_cli(cli, "export", "--db", mobile_run.db, "--doc-type", "mobile_metrics",
+            "--format", "parquet", "--out", out)
+    return out
+
+
+def test_mobile_rows_are_partitioned_as_their_own_aggregate_type(mobile_dataset, mobile_run):
+    files = sorted(p.relative_to(mobile_dataset) for p in mobile_dataset.rglob("*.parquet"))
+    assert {f.parts[1] for f in files} == {"aggregate_type=mobile_metrics"}
+    assert len({f.parts[0] for f in files}) == len({r["metric"] for r in mobile_run.rows})
+
+
+def test_readers_get_exactly_the_mobile_ndjson_rows(spark, mobile_dataset, mobile_expected):
+    import pyarrow.dataset as ds
+
+    partitioning = ds.partitioning(
+        pa.schema([(c, pa.string()) for c in PARTITIONS]), flavor="hive")
+    table = ds.dataset(mobile_dataset, format="parquet", partitioning=partitioning).to_table()
+    same_rows([normalized(r) for r in table.to_pylist()], mobile_expected)
+    duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed")
+    types = ", ".join(f"'{c}': VARCHAR" for c in PARTITIONS)
+    relation = duckdb.sql(
+        f"SELECT * FROM read_parquet('{mobile_dataset}/**/*.parquet', hive_partitioning = true, "
+        f"hive_types = {{{types}}})")
+    names = [d[0] for d in relation.description]
+    same_rows([normalized(dict(zip(names, v))) for v in relation.fetchall()], mobile_expected)
+    frame = spark.read.parquet(str(mobile_dataset))
+    same_rows([normalized(r.asDict()) for r in frame.collect()], mobile_expected)
+
+
+def test_mobile_to_arrow_is_the_ndjson_rows_in_order(mobile_run, mobile_expected):
+    table = Store.open(mobile_run.db).export(doc_type="mobile_metrics").to_arrow()
+    assert table.column_names == COLUMNS
+    assert [normalized(r) for r in table.to_pylist()] == mobile_expected

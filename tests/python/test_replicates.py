@@ -48,7 +48,7 @@ def test_replicates_leave_the_aggregates_as_they_were_and_count_pings_without_a_
 def test_the_option_survives_pickling_and_merging():
     agg = Aggregator(replicates=25)
     state = agg.__reduce__()[1][0]
-    assert state[0] == 3 and state[-2] == 25  # (…, replicates, versions)
+    assert state[0] == 4 and state[7] == 25  # (…, replicates, versions, doc_type)
     copy = pickle.loads(pickle.dumps(agg))
     copy.add_pings(pings())
     assert copy.report()["pings_without_replicate_group"] == 1
@@ -73,6 +73,6 @@ def test_aggregators_with_different_counts_merge_but_refuse_to_write():
 def test_the_spark_helper_passes_the_option_on():
     options = spark._options(None, None, None, None, False, False, 50)
     assert options["replicates"] == 50
-    assert spark._new_aggregator(options).__reduce__()[1][0][-2] == 50
+    assert spark._new_aggregator(options).__reduce__()[1][0][7] == 50
     with pytest.raises(ValueError, match="use one of"):
         spark._new_aggregator(spark._options(None, None, None, None, False, False, 7))

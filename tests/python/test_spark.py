@@ -160,3 +160,16 @@ def test_aggregate_files_on_executors(session, tmp_path):
     assert result.aggregates() == local.aggregates()
     assert result.report()["files_read"] == 3
     assert mzs.aggregate_files(session.sparkContext, []).aggregates() == []
+
+
+def test_mobile_pings_aggregate_in_spark_as_in_one_process(session, mobile_run):
+    pings = [line for path in mobile_run.files for line in path.read_text().splitlines()]
+    local = Aggregator(doc_type="mobile_metrics")
+    local.add_pings(pings)
+    rdd = session.sparkContext.parallelize(pings, 4)
+    merged = mzs.aggregate(rdd, doc_type="mobile_metrics")
+    assert counters(merged.report()) == counters(local.report())
+    assert merged.aggregates() == local.aggregates() == mobile_run.rows
+    on_files = mzs.aggregate_files(session.sparkContext, mobile_run.files,
+                                   doc_type="mobile_metrics")
+    assert on_files.aggregates() == mobile_run.rows

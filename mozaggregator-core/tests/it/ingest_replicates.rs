@@ -369,6 +369,25 @@ impl Store for ReplicateCounting {
     ) -> mozaggregator_core::Result<()> {
         self.0.scan(selection, visit)
     }
+
+    fn write_mobile(
+        &self,
+        batch: &mozaggregator_core::mobile::MobileBatch,
+    ) -> mozaggregator_core::Result<WriteReport> {
+        self.0.write_mobile(batch)
+    }
+
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(
+            &Target,
+            &mozaggregator_core::mobile::MobileKey,
+            &mozaggregator_core::mobile::MobileHistogram,
+        ) -> mozaggregator_core::Result<()>,
+    ) -> mozaggregator_core::Result<()> {
+        self.0.scan_mobile(selection, visit)
+    }
 }
 
 #[test]

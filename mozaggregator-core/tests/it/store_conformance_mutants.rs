@@ -171,6 +171,25 @@ impl Store for Mutant {
         }
         Ok(())
     }
+
+    fn write_mobile(
+        &self,
+        batch: &mozaggregator_core::mobile::MobileBatch,
+    ) -> Result<WriteReport> {
+        self.inner.write_mobile(batch)
+    }
+
+    fn scan_mobile(
+        &self,
+        selection: &Selection,
+        visit: &mut dyn FnMut(
+            &Target,
+            &mozaggregator_core::mobile::MobileKey,
+            &mozaggregator_core::mobile::MobileHistogram,
+        ) -> Result<()>,
+    ) -> Result<()> {
+        self.inner.scan_mobile(selection, visit)
+    }
 }
 
 fn check(name: &str) -> Check {

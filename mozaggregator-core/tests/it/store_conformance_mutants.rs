@@ -172,10 +172,7 @@ impl Store for Mutant {
         Ok(())
     }
 
-    fn write_mobile(
-        &self,
-        batch: &mozaggregator_core::mobile::MobileBatch,
-    ) -> Result<WriteReport> {
+    fn write_mobile(&self, batch: &mozaggregator_core::mobile::MobileBatch) -> Result<WriteReport> {
         self.inner.write_mobile(batch)
     }
 

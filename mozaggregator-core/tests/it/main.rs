@@ -36,4 +36,6 @@ mod store_conformance_mutants;
 #[cfg(feature = "sqlite")]
 mod store_kill;
 #[cfg(feature = "sqlite")]
+mod store_mobile;
+#[cfg(feature = "sqlite")]
 mod store_sqlite;

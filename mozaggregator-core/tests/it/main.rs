@@ -37,5 +37,6 @@ mod store_conformance_mutants;
 mod store_kill;
 #[cfg(feature = "sqlite")]
 mod store_mobile;
+mod store_mobile_mutants;
 #[cfg(feature = "sqlite")]
 mod store_sqlite;

@@ -38,4 +38,7 @@ mod store_conformance_mutants;
 #[cfg(feature = "sqlite")]
 mod store_kill;
 #[cfg(feature = "sqlite")]
+mod store_mobile;
+mod store_mobile_mutants;
+#[cfg(feature = "sqlite")]
 mod store_sqlite;

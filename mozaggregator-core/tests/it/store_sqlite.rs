@@ -492,9 +492,9 @@ fn damaged_totals_fall_back_to_the_packs() {
     );
 }
 
-/// What schema version 3 added (replicate groups), undone.
-const TO_VERSION_2: &str = "DROP TABLE replicate_series; DROP TABLE replicate_totals;
-    ALTER TABLE absorbed DROP COLUMN replicates;";
+/// What schema version 3 added (replicate groups), undone (after what version 4 added).
+const TO_VERSION_2: &str = "DROP TABLE mobile_rows; DROP TABLE replicate_series;
+    DROP TABLE replicate_totals; ALTER TABLE absorbed DROP COLUMN replicates;";
 
 /// A store of 60 rows taken back to an older schema by `downgrade` (SQL), then reopened (which
 /// migrates it): its path, the reopened store, and the query of its rows with the answer it

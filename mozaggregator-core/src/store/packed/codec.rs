@@ -276,6 +276,17 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
     super::corrupt(format!("corrupt histogram blob: {what}"))
 }
 
+/// Reads the varint of `blob` at `*pos` and moves `*pos` past it.
+///
+/// # Errors
+/// A truncated or over-long varint (a corrupt store).
+pub(crate) fn varint_at(blob: &[u8], pos: &mut usize) -> Result<u64> {
+    let mut r = Reader { blob, pos: *pos };
+    let value = r.varint()?;
+    *pos = r.pos;
+    Ok(value)
+}
+
 struct Reader<'a> {
     blob: &'a [u8],
     pos: usize,
@@ -338,7 +349,8 @@ impl Reader<'_> {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+/// Appends `v` as an unsigned LEB128 varint.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;

@@ -4,7 +4,8 @@
 //! entry per process, dims and layout, see [`codec`]), a `totals` pack beside it (see
 //! [`totals`]), and interning tables for names, dims and layouts (see [`names`]). The code here
 //! knows nothing of a database: it encodes and merges packs ([`merge`]), plans and sums a metric
-//! query over packs ([`plan`]) and gives every stored code its meaning ([`codes`]). Each store
+//! query over packs ([`plan`]) and gives every stored code its meaning ([`codes`]). Mobile rows
+//! are not packed: one row each, their buckets encoded and merged by [`mobile`]. Each store
 //! keeps only its SQL.
 //!
 //! Errors about stored content are [`StoreErrorKind::Corrupt`] store errors naming the SQLite
@@ -14,6 +15,7 @@
 pub(crate) mod codec;
 pub(crate) mod codes;
 pub(crate) mod merge;
+pub(crate) mod mobile;
 pub(crate) mod names;
 pub(crate) mod options;
 pub(crate) mod plan;

@@ -5,6 +5,9 @@
 //! partitioned by target. Writers take one advisory lock per batch, so jobs of several
 //! processes interleave safely by whole batches; readers run on a pool of connections (or on
 //! read replicas), each read in one repeatable-read snapshot, and never wait for a writer.
+//!
+//! Mobile tables (`write_mobile`) are `targets` rows of their own prefix code without a
+//! partition of `series`, their rows one `mobile_rows` row each (see `mobile`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
@@ -15,10 +18,12 @@ use super::{Batch, FilterOptions, QueryRow, Selection, SeriesQuery, Store, Write
 use crate::error::Result;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
+use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
 use crate::store::packed::names::Names;
 
 mod fault;
 mod location;
+mod mobile;
 mod pool;
 mod read;
 mod schema;
@@ -283,23 +288,41 @@ impl Store for PostgresStore {
         }
     }
 
-    // TODO(mobile): placeholder until the helper lands the real tables.
-    fn write_mobile(&self, _batch: &crate::mobile::MobileBatch) -> Result<WriteReport> {
-        Err(crate::Error::invalid(
-            "store",
-            "mobile rows are not kept by this store yet",
-        ))
+    fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport> {
+        off_runtime(|| {
+            let mut cache = self.writer();
+            let result = (|| {
+                let mut conn = self.primary.get()?;
+                mobile::write(conn.client()?, &mut cache, batch)
+            })();
+            if result.is_err() {
+                // Ids interned by a transaction that did not commit must not be reused.
+                cache.clear();
+            }
+            result.map_err(|e| relabel(e, &self.shown))
+        })
     }
 
+    /// Runs on the calling thread, which must not be an async runtime's worker (as
+    /// [`Store::scan`]).
     fn scan_mobile(
         &self,
-        _selection: &Selection,
-        _visit: &mut dyn FnMut(
-            &Target,
-            &crate::mobile::MobileKey,
-            &crate::mobile::MobileHistogram,
-        ) -> Result<()>,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &MobileKey, &MobileHistogram) -> Result<()>,
     ) -> Result<()> {
-        Ok(())
+        // The visitor's own errors pass through as they are; only this store's are relabelled.
+        let mut failed = None;
+        let result = self.read(|tx, _, _, _| {
+            mobile::scan(tx, selection, &mut |target, key, histogram| {
+                visit(target, key, histogram).map_err(|e| {
+                    failed = Some(e);
+                    crate::Error::invalid("scan", "stopped by its visitor")
+                })
+            })
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => result,
+        }
     }
 }

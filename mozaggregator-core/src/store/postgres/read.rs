@@ -198,6 +198,10 @@ pub(super) fn dates(
 
 /// The id of `target`, `None` when it has no table.
 pub(super) fn target_id(tx: &mut impl GenericClient, target: &Target) -> Result<Option<i32>> {
+    if crate::store::check_target(target).is_err() {
+        // A NUL cannot be sent as text to PostgreSQL, and no table has one in its name.
+        return Ok(None);
+    }
     let rows = tx.query_typed(
         "SELECT id FROM mozaggregator.targets
          WHERE prefix = $1 AND channel = $2 AND version = $3 AND date = $4",
@@ -337,9 +341,10 @@ pub(super) fn query(
     plan::finish(names, wanted.iter().map(|&(d, _)| d).zip(groups))
 }
 
-/// Counts what the store holds: targets, and the rows and entry headers of each target's
+/// Counts what the store holds: desktop targets, and the rows and entry headers of each one's
 /// series (one target at a time, as `scan` reads them; histograms are not decoded); the size
-/// is that of the `mozaggregator` schema's tables with their indexes and TOAST.
+/// is that of the `mozaggregator` schema's tables with their indexes and TOAST. Mobile tables
+/// and rows are counted apart.
 pub(super) fn stats(tx: &mut impl GenericClient) -> Result<StoreStats> {
     fn number(tx: &mut impl GenericClient, sql: &str) -> Result<u64> {
         let rows = tx.query_typed(sql, &[])?;
@@ -349,8 +354,17 @@ pub(super) fn stats(tx: &mut impl GenericClient) -> Result<StoreStats> {
         let n: i64 = col(row, 0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+    let mobile = prefix_param(Prefix::MobileMetrics);
     let mut stats = StoreStats {
-        targets: number(tx, "SELECT count(*) FROM mozaggregator.targets")?,
+        targets: number(
+            tx,
+            &format!("SELECT count(*) FROM mozaggregator.targets WHERE prefix <> {mobile}"),
+        )?,
+        mobile_targets: number(
+            tx,
+            &format!("SELECT count(*) FROM mozaggregator.targets WHERE prefix = {mobile}"),
+        )?,
+        mobile_rows: number(tx, "SELECT count(*) FROM mozaggregator.mobile_rows")?,
         bytes: Some(number(
             tx,
             "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
@@ -360,7 +374,10 @@ pub(super) fn stats(tx: &mut impl GenericClient) -> Result<StoreStats> {
         ..StoreStats::default()
     };
     let ids: Vec<i32> = tx
-        .query("SELECT id FROM mozaggregator.targets", &[])?
+        .query(
+            &format!("SELECT id FROM mozaggregator.targets WHERE prefix <> {mobile}"),
+            &[],
+        )?
         .iter()
         .map(|row| col(row, 0))
         .collect::<Result<_>>()?;
@@ -394,7 +411,8 @@ pub(super) fn scan(
             version: col(&row, 3)?,
             date: date_col(&row, 4)?,
         };
-        if selection.matches(&target) {
+        // Mobile tables hold no series: a scan never lists them.
+        if target.prefix.is_desktop() && selection.matches(&target) {
             targets.push((target, col(&row, 0)?));
         }
     }

@@ -13,11 +13,11 @@ use super::fault::other;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 
 /// The schema version this build writes and reads.
-pub const PG_SCHEMA_VERSION: i64 = 1;
+pub const PG_SCHEMA_VERSION: i64 = 2;
 
 /// `MIGRATIONS[v]` upgrades the schema from version `v` to `v + 1`; version 0 is a database
 /// without the `mozaggregator` schema.
-const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [V1];
+const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [V1, V2];
 
 const V1: &str = "
 CREATE SCHEMA mozaggregator;
@@ -77,6 +77,31 @@ CREATE TABLE mozaggregator.series (
     totals    bytea NOT NULL,
     PRIMARY KEY (target_id, metric_id, label_id)
 ) PARTITION BY LIST (target_id);
+";
+
+/// Version 2: mobile rows (`Store::write_mobile`), as in the SQLite store's version 4: a
+/// mobile table is a `targets` row of prefix code 2 with its date in `absorbed` (and no
+/// partition of `series`); each of its rows is one `mobile_rows` row keyed by the table, the
+/// eight strings of its key and its layout (0: none; else a `layouts` id), holding its count,
+/// sum and buckets (see packed/mobile.rs).
+const V2: &str = "
+CREATE TABLE mozaggregator.mobile_rows (
+    target_id    integer NOT NULL,
+    build_id     text NOT NULL,
+    application  text NOT NULL,
+    architecture text NOT NULL,
+    os           text NOT NULL,
+    os_version   text NOT NULL,
+    metric       text NOT NULL,
+    key          text NOT NULL,
+    process      text NOT NULL,
+    layout_id    integer NOT NULL,
+    count        bigint NOT NULL,
+    sum          bigint NOT NULL,
+    buckets      bytea NOT NULL,
+    PRIMARY KEY (target_id, build_id, application, architecture, os, os_version, metric, key,
+                 process, layout_id)
+);
 ";
 
 /// The key of the advisory lock that serialises writers (and migrations) across processes:

@@ -26,6 +26,7 @@ use crate::store::packed::codes::{kind_code, prefix_code, prefix_from_code, OPTI
 use crate::store::packed::corrupt;
 use crate::store::packed::merge::{EntryKey, Pack, RowKey};
 use crate::store::packed::totals;
+use crate::store::replicates::check_batch;
 use crate::store::{check_row, check_target, Batch, WriteReport};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -61,6 +62,11 @@ impl WriteCache {
         Some((row, entry))
     }
 
+    /// The id of an interned layout.
+    pub(super) fn layout_id(&self, spec: LayoutSpec) -> Option<i32> {
+        self.layouts.get(&spec).copied()
+    }
+
     /// The bucket count of layout `id`, read from `layouts` on first use.
     fn len(&mut self, tx: &mut Transaction<'_>, id: i64) -> Result<Option<usize>> {
         if let Some(&len) = self.lens.get(&id) {
@@ -88,6 +94,7 @@ pub(super) fn write(
     cache: &mut WriteCache,
     batch: &Batch,
 ) -> Result<WriteReport> {
+    check_batch(batch)?;
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
     let report = write_in(&mut tx, cache, batch)?;
@@ -188,20 +195,27 @@ fn write_in(
         store_options(tx, id, target, &options)?;
     }
     if report.targets_written > 0 {
-        tx.execute(
-            "UPDATE mozaggregator.meta SET value = value + 1 WHERE key = 'data_version'",
-            &[],
-        )?;
+        bump_version(tx)?;
     }
     Ok(report)
 }
 
-fn id32(id: i64) -> Result<i32> {
+/// Adds one to the stored data version.
+pub(super) fn bump_version(tx: &mut Transaction<'_>) -> Result<()> {
+    tx.execute(
+        "UPDATE mozaggregator.meta SET value = value + 1 WHERE key = 'data_version'",
+        &[],
+    )?;
+    Ok(())
+}
+
+/// An id as the schema's `integer` columns hold it.
+pub(super) fn id32(id: i64) -> Result<i32> {
     i32::try_from(id).map_err(|_| corrupt(format!("id {id} out of range")))
 }
 
-/// Creates the target's row and its (empty) partition; returns its id.
-fn create_target(tx: &mut Transaction<'_>, target: &Target) -> Result<i32> {
+/// Creates the target's row (its partition of `series` is the caller's); returns its id.
+pub(super) fn create_target(tx: &mut Transaction<'_>, target: &Target) -> Result<i32> {
     let prefix = i16::try_from(prefix_code(target.prefix)).unwrap_or(i16::MAX);
     let row = tx.query_one(
         "INSERT INTO mozaggregator.targets (prefix, channel, version, date)
@@ -411,37 +425,50 @@ fn intern(tx: &mut Transaction<'_>, cache: &mut WriteCache, batch: &Batch) -> Re
             cache.dims.insert(key, col(&row, 4)?);
         }
     }
-    if !layouts.is_empty() {
-        let specs: Vec<LayoutSpec> = layouts.into_iter().collect();
-        let kinds: Vec<i32> = specs
-            .iter()
-            .map(|s| i32::try_from(kind_code(s.kind())).unwrap_or(i32::MAX))
-            .collect();
-        let lows: Vec<i64> = specs.iter().map(|s| big(s.low())).collect::<Result<_>>()?;
-        let highs: Vec<i64> = specs.iter().map(|s| big(s.high())).collect::<Result<_>>()?;
-        let ns: Vec<i32> = specs
-            .iter()
-            .map(|s| i32::try_from(s.bucket_count()).unwrap_or(i32::MAX))
-            .collect();
-        let params: [&(dyn ToSql + Sync); 4] = [&kinds, &lows, &highs, &ns];
-        tx.execute(
-            "INSERT INTO mozaggregator.layouts (kind, low, high, n)
-             SELECT * FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[])
-             ON CONFLICT DO NOTHING",
-            &params,
-        )?;
-        for row in tx.query(
-            "SELECT l.kind, l.low, l.high, l.n, l.id FROM mozaggregator.layouts l
-             JOIN unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[]) AS w (kind, low, high, n)
-               USING (kind, low, high, n)",
-            &params,
-        )? {
-            let spec = layout_at(&row, 0)?;
-            if let Some(spec) = spec {
-                let id: i32 = col(&row, 4)?;
-                cache.layouts.insert(spec, id);
-                cache.lens.insert(i64::from(id), Some(spec.len()));
-            }
+    intern_layouts(tx, cache, layouts)
+}
+
+/// Interns the `layouts` the cache does not know (a few set-based statements).
+pub(super) fn intern_layouts(
+    tx: &mut Transaction<'_>,
+    cache: &mut WriteCache,
+    layouts: BTreeSet<LayoutSpec>,
+) -> Result<()> {
+    let specs: Vec<LayoutSpec> = layouts
+        .into_iter()
+        .filter(|s| !cache.layouts.contains_key(s))
+        .collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let kinds: Vec<i32> = specs
+        .iter()
+        .map(|s| i32::try_from(kind_code(s.kind())).unwrap_or(i32::MAX))
+        .collect();
+    let lows: Vec<i64> = specs.iter().map(|s| big(s.low())).collect::<Result<_>>()?;
+    let highs: Vec<i64> = specs.iter().map(|s| big(s.high())).collect::<Result<_>>()?;
+    let ns: Vec<i32> = specs
+        .iter()
+        .map(|s| i32::try_from(s.bucket_count()).unwrap_or(i32::MAX))
+        .collect();
+    let params: [&(dyn ToSql + Sync); 4] = [&kinds, &lows, &highs, &ns];
+    tx.execute(
+        "INSERT INTO mozaggregator.layouts (kind, low, high, n)
+         SELECT * FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[])
+         ON CONFLICT DO NOTHING",
+        &params,
+    )?;
+    for row in tx.query(
+        "SELECT l.kind, l.low, l.high, l.n, l.id FROM mozaggregator.layouts l
+         JOIN unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[]) AS w (kind, low, high, n)
+           USING (kind, low, high, n)",
+        &params,
+    )? {
+        let spec = layout_at(&row, 0)?;
+        if let Some(spec) = spec {
+            let id: i32 = col(&row, 4)?;
+            cache.layouts.insert(spec, id);
+            cache.lens.insert(i64::from(id), Some(spec.len()));
         }
     }
     Ok(())
@@ -478,7 +505,7 @@ pub(super) fn trim(client: &mut Client, cutoff: Date, dry_run: bool) -> Result<V
     let mut affected: BTreeSet<(String, String)> = BTreeSet::new();
     for (target, id) in &old {
         tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", partition(*id)))?;
-        for table in ["absorbed", "target_options"] {
+        for table in ["absorbed", "target_options", "mobile_rows"] {
             tx.execute(
                 &format!("DELETE FROM mozaggregator.{table} WHERE target_id = $1"),
                 &[id],
@@ -501,10 +528,7 @@ pub(super) fn trim(client: &mut Client, cutoff: Date, dry_run: bool) -> Result<V
             &[channel, version],
         )?;
     }
-    tx.execute(
-        "UPDATE mozaggregator.meta SET value = value + 1 WHERE key = 'data_version'",
-        &[],
-    )?;
+    bump_version(&mut tx)?;
     tx.commit()?;
     Ok(old.into_iter().map(|(t, _)| t).collect())
 }

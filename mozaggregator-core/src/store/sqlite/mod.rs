@@ -6,6 +6,9 @@
 //! range scan per date. Histograms are compact varint BLOBs (see `codec`). Writes run in one
 //! transaction each, merge in Rust and maintain the `/filters/` options; readers use a small
 //! pool of read-only connections beside the writer (WAL).
+//!
+//! Mobile tables (`write_mobile`) are `targets` rows of their own prefix code, their rows one
+//! `mobile_rows` row each (see `mobile`); they have no series, totals or filter options.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,15 +24,18 @@ use crate::date::Date;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
+use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
 
 mod cache;
 mod fault;
+mod mobile;
 mod pool;
 mod read;
 mod schema;
 mod write;
 
 use super::packed::codec;
+use super::packed::codes::prefix_code;
 use super::packed::names::Names;
 use cache::WriteCache;
 use fault::{corrupt, file_fault, is_busy, open_error};
@@ -305,8 +311,15 @@ impl Store for SqliteStore {
                 let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
                 Ok(u64::try_from(n).unwrap_or(0))
             };
+            let mobile = prefix_code(Prefix::MobileMetrics);
             let mut stats = StoreStats {
-                targets: number("SELECT count(*) FROM targets")?,
+                targets: number(&format!(
+                    "SELECT count(*) FROM targets WHERE prefix <> {mobile}"
+                ))?,
+                mobile_targets: number(&format!(
+                    "SELECT count(*) FROM targets WHERE prefix = {mobile}"
+                ))?,
+                mobile_rows: number("SELECT count(*) FROM mobile_rows")?,
                 bytes: Some(number("PRAGMA page_size")? * number("PRAGMA page_count")?),
                 ..StoreStats::default()
             };
@@ -341,24 +354,23 @@ impl Store for SqliteStore {
         self.read(|tx, cache| read::scan(tx, cache, selection, visit))
     }
 
-    // TODO(mobile): placeholder until the helper lands the real tables.
-    fn write_mobile(&self, _batch: &crate::mobile::MobileBatch) -> Result<WriteReport> {
-        Err(crate::Error::invalid(
-            "store",
-            "mobile rows are not kept by this store yet",
-        ))
+    fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport> {
+        batch.check()?;
+        let mut writer = self.writer();
+        let Writer { conn, cache } = &mut *writer;
+        let lock_wait = self.lock_wait();
+        retry_busy(lock_wait, || {
+            write::in_transaction(conn, cache, |tx, cache| mobile::write_in(tx, cache, batch))
+        })
+        .map_err(|e| self.name_file(e))
     }
 
     fn scan_mobile(
         &self,
-        _selection: &Selection,
-        _visit: &mut dyn FnMut(
-            &Target,
-            &crate::mobile::MobileKey,
-            &crate::mobile::MobileHistogram,
-        ) -> Result<()>,
+        selection: &Selection,
+        visit: &mut dyn FnMut(&Target, &MobileKey, &MobileHistogram) -> Result<()>,
     ) -> Result<()> {
-        Ok(())
+        self.read(|tx, _| mobile::scan(tx, selection, visit))
     }
 }
 

@@ -321,7 +321,8 @@ pub(super) fn scan(
                 version: row.get(3)?,
                 date: date_at(row, 4)?,
             };
-            if selection.matches(&target) {
+            // Mobile tables hold no series: a scan never lists them.
+            if target.prefix.is_desktop() && selection.matches(&target) {
                 targets.push((target, row.get(0)?));
             }
         }

@@ -9,7 +9,7 @@ use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 use crate::store::packed::totals::Fold;
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of mozaggregator stores ("MZAG").
 pub(crate) const APPLICATION_ID: i64 = 0x4d5a_4147;
@@ -27,6 +27,10 @@ const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
     },
     Migration {
         sql: V3,
+        then: None,
+    },
+    Migration {
+        sql: V4,
         then: None,
     },
 ];
@@ -134,6 +138,31 @@ CREATE TABLE replicate_totals (
     label_id  INTEGER NOT NULL,
     data      BLOB NOT NULL,
     PRIMARY KEY (metric_id, target_id, label_id)
+) WITHOUT ROWID;
+";
+
+/// Version 4: mobile rows (`Store::write_mobile`). A mobile table is a `targets` row of prefix
+/// code 2 with its absorbed date in `absorbed`; each of its rows is one `mobile_rows` row keyed
+/// by the table, the eight strings of its key and its layout (0: none, values as sent; else a
+/// `layouts` id), holding its count, sum and buckets (see packed/mobile.rs). The primary key
+/// orders a table's rows as a scan visits them, up to the layout.
+const V4: &str = "
+CREATE TABLE mobile_rows (
+    target_id    INTEGER NOT NULL,
+    build_id     TEXT NOT NULL,
+    application  TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    os           TEXT NOT NULL,
+    os_version   TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    process      TEXT NOT NULL,
+    layout_id    INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    sum          INTEGER NOT NULL,
+    buckets      BLOB NOT NULL,
+    PRIMARY KEY (target_id, build_id, application, architecture, os, os_version, metric, key,
+                 process, layout_id)
 ) WITHOUT ROWID;
 ";
 

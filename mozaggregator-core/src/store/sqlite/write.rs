@@ -29,21 +29,71 @@ pub(super) fn write(
     cache: &mut WriteCache,
     batch: &Batch,
 ) -> Result<WriteReport> {
+    in_transaction(conn, cache, |tx, cache| write_in(tx, cache, batch))
+}
+
+/// Runs `f` in one write transaction, committed when it succeeds; the names it interned are
+/// kept in `cache` only then.
+pub(super) fn in_transaction<T>(
+    conn: &mut Connection,
+    cache: &mut WriteCache,
+    f: impl FnOnce(&Connection, &mut WriteCache) -> Result<T>,
+) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let result = write_in(&tx, cache, batch).and_then(|report| {
+    let result = f(&tx, cache).and_then(|value| {
         tx.commit()?;
-        Ok(report)
+        Ok(value)
     });
     match result {
-        Ok(report) => {
+        Ok(value) => {
             cache.commit();
-            Ok(report)
+            Ok(value)
         }
         Err(e) => {
             cache.rollback();
             Err(e)
         }
     }
+}
+
+/// The table `target` a write merges into, after recording that it absorbs `date` (with
+/// `replicates`, 0 for none): its id and whether it existed before, creating it when it did
+/// not. `None` when it had absorbed `date` already (the write skips it).
+pub(super) fn absorb(
+    conn: &Connection,
+    target: &Target,
+    date: Date,
+    replicates: i64,
+) -> Result<Option<(i64, bool)>> {
+    let existing = target_id(conn, target)?;
+    if let Some(id) = existing {
+        let absorbed = conn
+            .prepare_cached("SELECT 1 FROM absorbed WHERE target_id = ?1 AND submission_date = ?2")?
+            .exists(params![id, date])?;
+        if absorbed {
+            return Ok(None);
+        }
+    }
+    let id = match existing {
+        Some(id) => id,
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO targets (prefix, channel, version, date) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                prefix_code(target.prefix),
+                target.channel,
+                target.version,
+                target.date
+            ])?;
+            conn.last_insert_rowid()
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO absorbed (target_id, submission_date, replicates) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![id, date, replicates])?;
+    Ok(Some((id, existing.is_some())))
 }
 
 fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<WriteReport> {
@@ -69,43 +119,16 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             report.replicate_rows_rejected.add(reason, n);
             continue;
         }
-        let existing = target_id(conn, target)?;
-        if let Some(id) = existing {
-            let absorbed = conn
-                .prepare_cached(
-                    "SELECT 1 FROM absorbed WHERE target_id = ?1 AND submission_date = ?2",
-                )?
-                .exists(params![id, batch.submission_date])?;
-            if absorbed {
-                report.targets_skipped.push(target.clone());
-                continue;
-            }
-        }
-        let target_id = match existing {
-            Some(id) => id,
-            None => {
-                conn.prepare_cached(
-                    "INSERT INTO targets (prefix, channel, version, date) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![
-                    prefix_code(target.prefix),
-                    target.channel,
-                    target.version,
-                    target.date
-                ])?;
-                conn.last_insert_rowid()
-            }
+        let Some((target_id, existed)) = absorb(conn, target, batch.submission_date, count)? else {
+            report.targets_skipped.push(target.clone());
+            continue;
         };
-        conn.prepare_cached(
-            "INSERT INTO absorbed (target_id, submission_date, replicates) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![target_id, batch.submission_date, count])?;
         report.targets_written += 1;
 
         let into = Into {
             target,
             id: target_id,
-            existed: existing.is_some(),
+            existed,
         };
         let normal = rows.iter().map(|row| (0, row));
         let (written, rejected) = (&mut report.rows_written, &mut report.rows_rejected);
@@ -289,7 +312,8 @@ impl LayoutLens {
     }
 }
 
-fn bump_version(conn: &Connection) -> Result<()> {
+/// Adds one to the stored data version.
+pub(super) fn bump_version(conn: &Connection) -> Result<()> {
     conn.prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")?
         .execute([])?;
     Ok(())
@@ -330,7 +354,14 @@ pub(super) fn trim(conn: &mut Connection, cutoff: Date, dry_run: bool) -> Result
             ))?
             .execute([id])?;
         }
-        for table in ["series", "replicate_series", "absorbed", "target_options"] {
+        let tables = [
+            "series",
+            "replicate_series",
+            "mobile_rows",
+            "absorbed",
+            "target_options",
+        ];
+        for table in tables {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE target_id = ?1"))?
                 .execute([id])?;
         }

@@ -9,7 +9,8 @@ use crate::filter::{Filter, RowDims};
 use crate::histogram::Histogram;
 use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
 use crate::layout::LayoutSpec;
-use crate::store::{Batch, QueryRow, SeriesQuery, Store};
+use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
+use crate::store::{Batch, QueryRow, Selection, SeriesQuery, Store};
 
 /// The date `text` (a `YYYYMMDD` literal of the suite).
 ///
@@ -156,4 +157,107 @@ pub fn query(
         metric: metric.into(),
         filter,
     }
+}
+
+/// A mobile table: (channel, full app version, submission date).
+pub fn mobile_target(channel: &str, version: &str, date_text: &str) -> Target {
+    target(Prefix::MobileMetrics, channel, version, date_text)
+}
+
+/// A mobile key of `metric` (keyed by `label`, in `process`) from build `build_id` of
+/// `application` on `os` `os_version`, `arm64-v8a`.
+pub fn mobile_key(
+    build_id: &str,
+    application: &str,
+    os_version: &str,
+    metric: &str,
+    label: &str,
+    process: &str,
+) -> MobileKey {
+    MobileKey {
+        build_id: build_id.into(),
+        application: application.into(),
+        architecture: "arm64-v8a".into(),
+        os: "Android".into(),
+        os_version: os_version.into(),
+        metric: metric.into(),
+        key: label.into(),
+        process: process.into(),
+    }
+}
+
+/// A mobile row's histogram: `count` pings summing to `sum`, with samples per bucket *index*:
+/// the index-th lower bound of `layout`, or the value `index` itself without a layout.
+/// Indices beyond the layout are ignored.
+pub fn mobile_hist(
+    layout: Option<LayoutSpec>,
+    buckets: &[(usize, u64)],
+    sum: u64,
+    count: u64,
+) -> MobileHistogram {
+    let bounds = layout.map(|l| l.bounds());
+    let pairs = buckets.iter().filter_map(|&(i, n)| match &bounds {
+        Some(b) => b.get(i).map(|&bound| (bound, n)),
+        None => Some((i as u64, n)),
+    });
+    MobileHistogram::from_parts(layout, count, sum, pairs)
+        .unwrap_or_else(|_| MobileHistogram::new(layout))
+}
+
+/// A mobile batch of one submission date (tables of the same target are concatenated).
+pub fn mobile_batch(
+    submission_date: &str,
+    tables: Vec<(Target, Vec<(MobileKey, MobileHistogram)>)>,
+) -> MobileBatch {
+    let mut b = MobileBatch::new(date(submission_date));
+    for (t, rows) in tables {
+        b.tables.entry(t).or_default().extend(rows);
+    }
+    b
+}
+
+/// Every mobile row the store holds, via [`Store::scan_mobile`] of `selection`.
+pub fn mobile_dump_of(
+    store: &dyn Store,
+    selection: &Selection,
+) -> Result<Vec<(Target, MobileKey, MobileHistogram)>, Failure> {
+    let mut out = Vec::new();
+    store
+        .scan_mobile(selection, &mut |t, k, h| {
+            out.push((t.clone(), k.clone(), h.clone()));
+            Ok(())
+        })
+        .map_err(|e| Failure::new("mobile_dump", format!("scan_mobile failed: {e}")))?;
+    Ok(out)
+}
+
+/// Every mobile row the store holds (for before/after comparisons).
+pub fn mobile_dump(
+    store: &dyn Store,
+) -> Result<Vec<(Target, MobileKey, MobileHistogram)>, Failure> {
+    mobile_dump_of(store, &Selection::default())
+}
+
+/// What a store holds after writing `tables` (each table once): their rows merged per
+/// (target, key, layout), empty ones left out, in the order [`Store::scan_mobile`] visits them
+/// (target, key, then layout with `None` first).
+pub fn mobile_model(
+    tables: &[(Target, Vec<(MobileKey, MobileHistogram)>)],
+) -> Vec<(Target, MobileKey, MobileHistogram)> {
+    let mut merged: BTreeMap<(Target, MobileKey, Option<LayoutSpec>), MobileHistogram> =
+        BTreeMap::new();
+    for (t, rows) in tables {
+        for (k, h) in rows {
+            let slot = merged
+                .entry((t.clone(), k.clone(), h.layout()))
+                .or_insert_with(|| MobileHistogram::new(h.layout()));
+            // Fixture numbers are small: merging cannot overflow.
+            let _ = slot.merge(h);
+        }
+    }
+    merged
+        .into_iter()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|((t, k, _), h)| (t, k, h))
+        .collect()
 }

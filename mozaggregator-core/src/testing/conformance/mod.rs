@@ -21,12 +21,23 @@ use crate::store::Store;
 pub mod fixtures;
 mod guarded;
 mod lifecycle;
+mod mobile;
+mod mobile_reads;
 mod reads;
 mod replicates;
 mod writes;
 
 pub use guarded::Guarded;
 pub use lifecycle::{data_version, trim};
+pub use mobile::{
+    mobile_absorbed_without_rows, mobile_batch_checked, mobile_empty_rows_not_stored,
+    mobile_idempotent_per_submission_date, mobile_layouts_kept_apart, mobile_merge_on_write,
+    mobile_refused_by_write, mobile_rejected_rows,
+};
+pub use mobile_reads::{
+    mobile_data_version, mobile_scan_order_and_selection, mobile_stats_match_scan,
+    mobile_tables_listed, mobile_trim,
+};
 pub use reads::{
     channels_sorted_per_prefix, dates_newest_first, empty_results, filter_options, filters,
     grouping_and_order, scan_order_and_selection, stats_match_reads, versions_order_as_numbers,
@@ -68,6 +79,25 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("data_version", data_version),
     ("replicate_groups", replicate_groups),
     ("replicate_coverage", replicate_coverage),
+    ("mobile_merge_on_write", mobile_merge_on_write),
+    ("mobile_layouts_kept_apart", mobile_layouts_kept_apart),
+    (
+        "mobile_idempotent_per_submission_date",
+        mobile_idempotent_per_submission_date,
+    ),
+    ("mobile_absorbed_without_rows", mobile_absorbed_without_rows),
+    ("mobile_rejected_rows", mobile_rejected_rows),
+    ("mobile_empty_rows_not_stored", mobile_empty_rows_not_stored),
+    ("mobile_batch_checked", mobile_batch_checked),
+    ("mobile_refused_by_write", mobile_refused_by_write),
+    ("mobile_tables_listed", mobile_tables_listed),
+    ("mobile_trim", mobile_trim),
+    ("mobile_data_version", mobile_data_version),
+    (
+        "mobile_scan_order_and_selection",
+        mobile_scan_order_and_selection,
+    ),
+    ("mobile_stats_match_scan", mobile_stats_match_scan),
 ];
 
 /// How a store deviates from the contract.

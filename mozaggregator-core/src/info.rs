@@ -78,7 +78,11 @@ impl StoreInfo {
         let mut channels = BTreeSet::new();
         let mut versions = BTreeSet::new();
         let mut absorbed = BTreeSet::new();
-        let all = [Prefix::BuildId, Prefix::SubmissionDate, Prefix::MobileMetrics];
+        let all = [
+            Prefix::BuildId,
+            Prefix::SubmissionDate,
+            Prefix::MobileMetrics,
+        ];
         for prefix in all {
             let mut tables: Vec<TableDates> = Vec::new();
             for channel in store.channels(prefix)? {
@@ -333,7 +337,13 @@ mod tests {
         assert_eq!((info.stats.mobile_targets, info.stats.mobile_rows), (1, 2));
         assert_eq!(info.absorbed.last(), Some(&d("20240104")));
         let text = info.to_string();
-        assert!(text.contains("mobile:           1 tables, 2 rows"), "{text}");
-        assert!(text.contains("mobile_metrics:\n  release 68.2.1: 1 date, 20240104"), "{text}");
+        assert!(
+            text.contains("mobile:           1 tables, 2 rows"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mobile_metrics:\n  release 68.2.1: 1 date, 20240104"),
+            "{text}"
+        );
     }
 }

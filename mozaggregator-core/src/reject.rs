@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn counts_and_positions_agree() {
-        assert_eq!(PingReject::COUNT, 34);
+        assert_eq!(PingReject::COUNT, 35);
         assert_eq!(HistogramReject::COUNT, 13);
         assert_eq!(ScalarReject::COUNT, 8);
         for (i, r) in HistogramReject::ALL.iter().enumerate() {

@@ -18,6 +18,7 @@ mod cli_import;
 mod cli_import_original;
 mod cli_info;
 mod cli_ingest;
+mod cli_mobile;
 mod cli_replicates;
 mod concurrency;
 mod dashboard;

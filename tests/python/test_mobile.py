@@ -38,7 +38,9 @@ def test_the_cli_job_used_every_generated_ping_and_rejected_the_bad_ones(mobile_
 def test_python_aggregates_the_same_rows_as_the_cli(mobile_run):
     aggregator = Aggregator(doc_type="mobile_metrics")
     aggregator.add_files([str(p) for p in mobile_run.files])
-    assert counters(aggregator.report()) == counters(mobile_run.report)
+    # The same pings read, used and rejected (the CLI's report also counts its writes).
+    read = {k: v for k, v in counters(aggregator.report()).items() if "written" not in k}
+    assert read == {k: v for k, v in counters(mobile_run.report).items() if "written" not in k}
     assert aggregator.aggregates() == mobile_run.rows
     store = Store.memory()
     written = aggregator.write(store)

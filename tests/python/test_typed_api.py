@@ -38,16 +38,17 @@ def keyword_only(function):
 
 @pytest.mark.parametrize("function, options", [
     (Aggregator, {"definitions", "channels", "versions", "submission_date",
-                  "prefer_definitions", "full_os_version", "replicates"}),
+                  "prefer_definitions", "full_os_version", "replicates", "doc_type"}),
     (Aggregator.from_bytes, {"definitions", "channels", "versions", "submission_date",
-                             "prefer_definitions", "full_os_version", "replicates"}),
+                             "prefer_definitions", "full_os_version", "replicates",
+                             "doc_type"}),
     (Aggregator.add_files, {"threads"}),
     (Definitions, {"histograms", "scalars"}),
     (Store, {"definitions", "lock_timeout"}),
     (Store.open, {"definitions", "lock_timeout"}),
     (Store.memory, {"definitions"}),
-    (Store.export, {"channel", "version"}),
-    (Store.to_pandas, {"channel", "version"}),
+    (Store.export, {"channel", "version", "doc_type"}),
+    (Store.to_pandas, {"channel", "version", "doc_type"}),
     (Store.query, {"group_by", "top", "stats", "pct_method", "ci"}),
     (QueryResult.percentiles, {"method", "ci"}),
     (QueryResult.stats, {"method", "ci"}),
@@ -58,10 +59,10 @@ def keyword_only(function):
                                     "versions", "os", "build_ids"}),
     (spark.aggregate, {"column", "channels", "versions", "submission_date",
                        "definitions_paths", "prefer_definitions", "full_os_version",
-                       "replicates", "depth"}),
+                       "replicates", "doc_type", "depth"}),
     (spark.aggregate_files, {"partitions", "channels", "versions", "submission_date",
                              "definitions_paths", "prefer_definitions", "full_os_version",
-                             "replicates", "depth"}),
+                             "replicates", "doc_type", "depth"}),
 ])
 def test_options_are_keyword_only(function, options):
     assert keyword_only(function) == options
@@ -121,8 +122,9 @@ def test_definitions_pickle_with_a_versioned_state(tmp_path):
 
 def test_aggregator_pickles_with_a_versioned_state(aggregator):
     state = aggregator.__reduce__()[1][0]
-    # Version 3: with the replicates (2) and versions (3) options.
-    assert state[0] == 3 and isinstance(state[1], bytes) and len(state) == 9
+    # Version 4: with the replicates (2), versions (3) and doc_type (4) options.
+    assert state[0] == 4 and isinstance(state[1], bytes) and len(state) == 10
+    assert state[-1] == "main"
     back = pickle.loads(pickle.dumps(aggregator))
     assert back.report() == aggregator.report()
     assert back.aggregates() == aggregator.aggregates()

@@ -141,6 +141,22 @@ impl GenerateOptions {
     }
 }
 
+/// Writes `n` lines made by `line` (each without its `\n`); returns the bytes written.
+pub(crate) fn write_lines(
+    n: u64,
+    out: &mut dyn Write,
+    mut line: impl FnMut() -> String,
+) -> std::io::Result<u64> {
+    let mut bytes = 0;
+    for _ in 0..n {
+        let mut p = line();
+        p.push('\n');
+        out.write_all(p.as_bytes())?;
+        bytes += p.len() as u64;
+    }
+    Ok(bytes)
+}
+
 /// SplitMix64: small, fast, and stable forever (the output of a seed never changes).
 #[derive(Clone, Debug)]
 pub(crate) struct Rng(pub(crate) u64);
@@ -556,14 +572,7 @@ impl Generator {
     /// # Errors
     /// Errors of `out`.
     pub fn write_ndjson(&mut self, n: u64, out: &mut dyn Write) -> std::io::Result<u64> {
-        let mut bytes = 0;
-        for _ in 0..n {
-            let mut p = self.ping();
-            p.push('\n');
-            out.write_all(p.as_bytes())?;
-            bytes += p.len() as u64;
-        }
-        Ok(bytes)
+        write_lines(n, out, || self.ping())
     }
 
     /// The next ping, as one line of JSON.

@@ -26,7 +26,7 @@ use serde_json::{json, Map, Value};
 use crate::aggregate::CHANNELS;
 use crate::date::Date;
 use crate::error::{Error, Result};
-use crate::generate::{GenerateOptions, Rng, DEFAULT_DATE};
+use crate::generate::{write_lines, GenerateOptions, Rng, DEFAULT_DATE};
 use crate::layout::exponential_buckets;
 
 /// The OS of mobile-metrics pings.
@@ -151,14 +151,7 @@ impl MobileGenerator {
     /// # Errors
     /// Errors of `out`.
     pub fn write_ndjson(&mut self, n: u64, out: &mut dyn Write) -> std::io::Result<u64> {
-        let mut bytes = 0;
-        for _ in 0..n {
-            let mut p = self.ping();
-            p.push('\n');
-            out.write_all(p.as_bytes())?;
-            bytes += p.len() as u64;
-        }
-        Ok(bytes)
+        write_lines(n, out, || self.ping())
     }
 
     /// The next ping, as one line of JSON.

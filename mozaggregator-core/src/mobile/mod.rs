@@ -44,3 +44,4 @@ pub use aggregates::MobileAggregates;
 pub use generate::{MobileGenerator, MOBILE_OS};
 pub(crate) use ping::add_mobile_ping;
 pub use row::{check_mobile_row, MobileBatch, MobileHistogram, MobileKey};
+pub(crate) use row::{merge_mobile_rows, MobileRows};

@@ -9,6 +9,7 @@ use crate::error::{Error, MergeError, Quantity, Result};
 use crate::keys::{Prefix, Target};
 use crate::layout::{BucketLayout, LayoutSpec};
 use crate::reject::RowReject;
+use crate::tally::Tally;
 
 /// The key of one mobile row inside its table (channel, full app version, submission date):
 /// the other dimensions of the original's `mobile_metrics_aggregates` rows.
@@ -302,4 +303,41 @@ pub fn check_mobile_row(key: &MobileKey, histogram: &MobileHistogram) -> Result<
         return Err(RowReject::SumOutOfRange);
     }
     Ok(())
+}
+
+/// The rows of one mobile table by (key, layout): the order [`crate::Store::scan_mobile`]
+/// visits them in (`None` before every layout).
+pub(crate) type MobileRows = BTreeMap<(MobileKey, Option<LayoutSpec>), MobileHistogram>;
+
+/// Merges a batch's `rows` of one table into `into` by the contract's rules: rows failing
+/// [`check_mobile_row`] are rejected by reason, a merge whose result would not fit (beyond
+/// 2^64, or beyond 2^63 - 1 where stored signed) is rejected as
+/// [`RowReject::MergeOverflow`] and leaves the row as it was, and empty rows are dropped.
+/// Returns the rows written (empty ones included).
+pub(crate) fn merge_mobile_rows(
+    rows: &[(MobileKey, MobileHistogram)],
+    into: &mut MobileRows,
+    rejected: &mut Tally<RowReject>,
+) -> u64 {
+    let mut written = 0;
+    for (key, histogram) in rows {
+        let verdict = check_mobile_row(key, histogram).and_then(|()| {
+            let slot = into
+                .entry((key.clone(), histogram.layout()))
+                .or_insert_with(|| MobileHistogram::new(histogram.layout()));
+            let mut merged = slot.clone();
+            merged
+                .merge(histogram)
+                .map_err(|_| RowReject::MergeOverflow)?;
+            check_mobile_row(key, &merged).map_err(|_| RowReject::MergeOverflow)?;
+            *slot = merged;
+            Ok(())
+        });
+        match verdict {
+            Ok(()) => written += 1,
+            Err(reason) => rejected.add(reason, 1),
+        }
+    }
+    into.retain(|_, h| !h.is_empty());
+    written
 }

@@ -14,12 +14,11 @@ use crate::filter::RowDims;
 use crate::histogram::Histogram;
 use crate::keys::{DateVersion, Prefix, SeriesKey, Target};
 use crate::layout::LayoutSpec;
-use crate::mobile::{check_mobile_row, MobileBatch, MobileHistogram, MobileKey};
+use crate::mobile::{merge_mobile_rows, MobileBatch, MobileHistogram, MobileKey, MobileRows};
 use crate::replicate::ReplicateCount;
 use crate::tally::Tally;
 
 type Rows = BTreeMap<(SeriesKey, LayoutSpec), Histogram>;
-type MobileRows = BTreeMap<(MobileKey, Option<LayoutSpec>), MobileHistogram>;
 
 #[derive(Clone, Default)]
 struct Table {
@@ -30,35 +29,6 @@ struct Table {
     groups: Vec<Rows>,
     /// The rows of a mobile table (whose `rows` and `groups` stay empty).
     mobile: MobileRows,
-}
-
-/// Merges mobile `rows` into `into` by the contract's rules; returns the rows written.
-fn merge_mobile_rows(
-    rows: &[(MobileKey, MobileHistogram)],
-    into: &mut MobileRows,
-    rejected: &mut Tally<RowReject>,
-) -> u64 {
-    let mut written = 0;
-    for (key, histogram) in rows {
-        let verdict = check_mobile_row(key, histogram).and_then(|()| {
-            let slot = into
-                .entry((key.clone(), histogram.layout()))
-                .or_insert_with(|| MobileHistogram::new(histogram.layout()));
-            let mut merged = slot.clone();
-            merged
-                .merge(histogram)
-                .map_err(|_| RowReject::MergeOverflow)?;
-            check_mobile_row(key, &merged).map_err(|_| RowReject::MergeOverflow)?;
-            *slot = merged;
-            Ok(())
-        });
-        match verdict {
-            Ok(()) => written += 1,
-            Err(reason) => rejected.add(reason, 1),
-        }
-    }
-    into.retain(|_, h| !h.is_empty());
-    written
 }
 
 /// Merges `rows` of `target` into `into` by the contract's rules; returns the rows written.

@@ -1,7 +1,9 @@
 //! What the database stores share for mobile rows (the `mobile_rows` table): the encoding of
-//! a row's buckets, reading a stored row back, and merging a batch's rows into a table's.
+//! a row's buckets and reading a stored row back. (Merging a batch's rows into a table's is
+//! [`crate::mobile`]'s, shared with the memory store.)
 //!
-//! A mobile row is stored as its table's id, the eight strings of its [`MobileKey`], a layout
+//! A mobile row is stored as its table's id, the eight strings of its
+//! [`MobileKey`](crate::mobile::MobileKey), a layout
 //! id ([`NO_LAYOUT`] for values kept as sent, else an id of the `layouts` table), its count and
 //! sum as signed 64-bit integers (the contract keeps both at most 2^63 - 1), and its buckets:
 //!
@@ -20,19 +22,13 @@ use super::codec::{put_varint, varint_at};
 use super::corrupt;
 use crate::error::{Error, Result};
 use crate::layout::LayoutSpec;
-use crate::mobile::{check_mobile_row, MobileHistogram, MobileKey};
-use crate::reject::RowReject;
-use crate::tally::Tally;
+use crate::mobile::MobileHistogram;
 
 /// The layout id of a row without a layout (its values kept as sent). `layouts` ids start at 1.
 pub(crate) const NO_LAYOUT: i64 = 0;
 
 /// The first byte of a buckets blob.
 const FORMAT: u8 = 1;
-
-/// The rows of one mobile table by (key, layout): the order [`crate::Store::scan_mobile`]
-/// visits them in (`None` before every layout).
-pub(crate) type MobileRows = BTreeMap<(MobileKey, Option<LayoutSpec>), MobileHistogram>;
 
 /// Encodes `buckets` (lower bound → samples, samples > 0) into `out` (cleared first).
 pub(crate) fn encode_buckets(buckets: &BTreeMap<u64, u64>, out: &mut Vec<u8>) {
@@ -105,39 +101,6 @@ pub(crate) fn count_and_sum(h: &MobileHistogram) -> Result<(i64, i64)> {
         i64::try_from(h.count()).map_err(|_| big("count"))?,
         i64::try_from(h.sum()).map_err(|_| big("sum"))?,
     ))
-}
-
-/// Merges a batch's `rows` of one table into `into` by the contract's rules: rows failing
-/// [`check_mobile_row`] are rejected by reason, a merge whose result would not fit (beyond
-/// 2^64, or beyond 2^63 - 1 where stored signed) is rejected as
-/// [`RowReject::MergeOverflow`] and leaves the row as it was, and empty rows are dropped.
-/// Returns the rows written (empty ones included).
-pub(crate) fn merge_rows(
-    rows: &[(MobileKey, MobileHistogram)],
-    into: &mut MobileRows,
-    rejected: &mut Tally<RowReject>,
-) -> u64 {
-    let mut written = 0;
-    for (key, histogram) in rows {
-        let verdict = check_mobile_row(key, histogram).and_then(|()| {
-            let slot = into
-                .entry((key.clone(), histogram.layout()))
-                .or_insert_with(|| MobileHistogram::new(histogram.layout()));
-            let mut merged = slot.clone();
-            merged
-                .merge(histogram)
-                .map_err(|_| RowReject::MergeOverflow)?;
-            check_mobile_row(key, &merged).map_err(|_| RowReject::MergeOverflow)?;
-            *slot = merged;
-            Ok(())
-        });
-        match verdict {
-            Ok(()) => written += 1,
-            Err(reason) => rejected.add(reason, 1),
-        }
-    }
-    into.retain(|_, h| !h.is_empty());
-    written
 }
 
 #[cfg(test)]

@@ -9,18 +9,17 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, GenericClient, Transaction};
 
 use super::fault::{col, date_col, layout_at};
-use super::read::target_id;
 use super::schema::WRITE_LOCK;
-use super::write::{bump_version, create_target, intern_layouts, WriteCache};
+use super::write::{absorb, bump_version, intern_layouts, Absorbed, WriteCache};
 use crate::error::Result;
 use crate::keys::{Prefix, Target};
 use crate::layout::LayoutSpec;
-use crate::mobile::{check_mobile_row, MobileBatch, MobileHistogram, MobileKey};
+use crate::mobile::{
+    check_mobile_row, merge_mobile_rows, MobileBatch, MobileHistogram, MobileKey, MobileRows,
+};
 use crate::store::packed::codes::prefix_code;
 use crate::store::packed::corrupt;
-use crate::store::packed::mobile::{
-    count_and_sum, encode_buckets, histogram, merge_rows, MobileRows, NO_LAYOUT,
-};
+use crate::store::packed::mobile::{count_and_sum, encode_buckets, histogram, NO_LAYOUT};
 use crate::store::{check_target, Selection, WriteReport};
 
 /// The stored prefix code of mobile tables.
@@ -57,33 +56,21 @@ pub(super) fn write(
             report.rows_rejected.add(reason, rows.len() as u64);
             continue;
         }
-        let existing = target_id(&mut tx, target)?;
-        if let Some(id) = existing {
-            let absorbed = tx.query_opt(
-                "SELECT 1 FROM mozaggregator.absorbed
-                 WHERE target_id = $1 AND submission_date = $2",
-                &[&id, &submission_date],
-            )?;
-            if absorbed.is_some() {
+        let (id, existed) = match absorb(&mut tx, target, &submission_date)? {
+            Absorbed::Already => {
                 report.targets_skipped.push(target.clone());
                 continue;
             }
-        }
-        let id = match existing {
-            Some(id) => id,
-            None => create_target(&mut tx, target)?,
+            Absorbed::Now { id, existed } => (id, existed),
         };
-        tx.execute(
-            "INSERT INTO mozaggregator.absorbed (target_id, submission_date) VALUES ($1, $2)",
-            &[&id, &submission_date],
-        )?;
         report.targets_written += 1;
-        let mut table = match existing {
-            Some(id) => rows_of(&mut tx, id)?,
-            None => MobileRows::new(),
+        let mut table = if existed {
+            rows_of(&mut tx, id)?
+        } else {
+            MobileRows::new()
         };
-        report.rows_written += merge_rows(rows, &mut table, &mut report.rows_rejected);
-        if existing.is_some() {
+        report.rows_written += merge_mobile_rows(rows, &mut table, &mut report.rows_rejected);
+        if existed {
             tx.execute(
                 "DELETE FROM mozaggregator.mobile_rows WHERE target_id = $1",
                 &[&id],

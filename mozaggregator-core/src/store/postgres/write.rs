@@ -125,26 +125,13 @@ fn write_in(
             report.rows_rejected.add(reason, rows.len() as u64);
             continue;
         }
-        let existing = target_id(tx, target)?;
-        if let Some(id) = existing {
-            let absorbed = tx.query_opt(
-                "SELECT 1 FROM mozaggregator.absorbed
-                 WHERE target_id = $1 AND submission_date = $2",
-                &[&id, &submission_date],
-            )?;
-            if absorbed.is_some() {
+        let (id, existed) = match absorb(tx, target, &submission_date)? {
+            Absorbed::Already => {
                 report.targets_skipped.push(target.clone());
                 continue;
             }
-        }
-        let id = match existing {
-            Some(id) => id,
-            None => create_target(tx, target)?,
+            Absorbed::Now { id, existed } => (id, existed),
         };
-        tx.execute(
-            "INSERT INTO mozaggregator.absorbed (target_id, submission_date) VALUES ($1, $2)",
-            &[&id, &submission_date],
-        )?;
         report.targets_written += 1;
 
         // The ids of the batch's valid rows, and the stored packs they touch.
@@ -160,7 +147,7 @@ fn write_in(
             keyed.push((row, entry, histogram));
         }
         let mut packs: Map<RowKey, Pack<'_>> = Map::default();
-        if existing.is_some() && !keyed.is_empty() {
+        if existed && !keyed.is_empty() {
             load(tx, id, &keyed, &mut packs)?;
         }
         for (row, entry, histogram) in keyed {
@@ -191,7 +178,7 @@ fn write_in(
                 options.insert((OPTION_METRIC, row.metric));
             }
         }
-        store_rows(tx, id, existing.is_none(), &out)?;
+        store_rows(tx, id, !existed, &out)?;
         store_options(tx, id, target, &options)?;
     }
     if report.targets_written > 0 {
@@ -212,6 +199,46 @@ pub(super) fn bump_version(tx: &mut Transaction<'_>) -> Result<()> {
 /// An id as the schema's `integer` columns hold it.
 pub(super) fn id32(id: i64) -> Result<i32> {
     i32::try_from(id).map_err(|_| corrupt(format!("id {id} out of range")))
+}
+
+/// What [`absorb`] found of a batch's target.
+pub(super) enum Absorbed {
+    /// The target had absorbed the submission date before: the batch skips it.
+    Already,
+    /// The target absorbs it now; `existed`: the target was there before.
+    Now { id: i32, existed: bool },
+}
+
+/// Records that `target` absorbs `submission_date` (creating the target when new), unless it
+/// already has: the idempotency of both writes.
+pub(super) fn absorb(
+    tx: &mut Transaction<'_>,
+    target: &Target,
+    submission_date: &str,
+) -> Result<Absorbed> {
+    let existing = target_id(tx, target)?;
+    if let Some(id) = existing {
+        let absorbed = tx.query_opt(
+            "SELECT 1 FROM mozaggregator.absorbed
+             WHERE target_id = $1 AND submission_date = $2",
+            &[&id, &submission_date],
+        )?;
+        if absorbed.is_some() {
+            return Ok(Absorbed::Already);
+        }
+    }
+    let id = match existing {
+        Some(id) => id,
+        None => create_target(tx, target)?,
+    };
+    tx.execute(
+        "INSERT INTO mozaggregator.absorbed (target_id, submission_date) VALUES ($1, $2)",
+        &[&id, &submission_date],
+    )?;
+    Ok(Absorbed::Now {
+        id,
+        existed: existing.is_some(),
+    })
 }
 
 /// Creates the target's row (its partition of `series` is the caller's); returns its id.

@@ -10,11 +10,9 @@ use super::write::{absorb, bump_version};
 use crate::error::Result;
 use crate::keys::{Prefix, Target};
 use crate::layout::LayoutSpec;
-use crate::mobile::{MobileBatch, MobileHistogram, MobileKey};
+use crate::mobile::{merge_mobile_rows, MobileBatch, MobileHistogram, MobileKey, MobileRows};
 use crate::store::packed::codes::{layout_from_row, prefix_code};
-use crate::store::packed::mobile::{
-    count_and_sum, encode_buckets, histogram, merge_rows, MobileRows, NO_LAYOUT,
-};
+use crate::store::packed::mobile::{count_and_sum, encode_buckets, histogram, NO_LAYOUT};
 use crate::store::{check_target, Selection, WriteReport};
 
 /// Writes a batch of mobile rows inside the caller's transaction (see the contract of
@@ -46,7 +44,7 @@ pub(super) fn write_in(
         } else {
             MobileRows::new()
         };
-        report.rows_written += merge_rows(rows, &mut table, &mut report.rows_rejected);
+        report.rows_written += merge_mobile_rows(rows, &mut table, &mut report.rows_rejected);
         if existed {
             conn.prepare_cached("DELETE FROM mobile_rows WHERE target_id = ?1")?
                 .execute([id])?;

@@ -168,6 +168,26 @@ impl PostgresStore {
     fn writer(&self) -> MutexGuard<'_, WriteCache> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Runs one write (`write`: a transaction on the primary with the interning cache), off
+    /// the async runtime; a failed write clears the cache, since the ids a transaction that
+    /// did not commit interned must not be reused.
+    fn writing(
+        &self,
+        write: impl FnOnce(&mut Client, &mut WriteCache) -> Result<WriteReport> + Send,
+    ) -> Result<WriteReport> {
+        off_runtime(|| {
+            let mut cache = self.writer();
+            let result = (|| {
+                let mut conn = self.primary.get()?;
+                write(conn.client()?, &mut cache)
+            })();
+            if result.is_err() {
+                cache.clear();
+            }
+            result.map_err(|e| relabel(e, &self.shown))
+        })
+    }
 }
 
 /// Runs `f` on the calling thread, or on a new scoped thread when the caller is a worker of an
@@ -198,18 +218,7 @@ impl Store for PostgresStore {
                     .to_string(),
             ));
         }
-        off_runtime(|| {
-            let mut cache = self.writer();
-            let result = (|| {
-                let mut conn = self.primary.get()?;
-                write::write(conn.client()?, &mut cache, batch)
-            })();
-            if result.is_err() {
-                // Ids interned by a transaction that did not commit must not be reused.
-                cache.clear();
-            }
-            result.map_err(|e| relabel(e, &self.shown))
-        })
+        self.writing(|client, cache| write::write(client, cache, batch))
     }
 
     fn channels(&self, prefix: Prefix) -> Result<Vec<String>> {
@@ -289,18 +298,7 @@ impl Store for PostgresStore {
     }
 
     fn write_mobile(&self, batch: &MobileBatch) -> Result<WriteReport> {
-        off_runtime(|| {
-            let mut cache = self.writer();
-            let result = (|| {
-                let mut conn = self.primary.get()?;
-                mobile::write(conn.client()?, &mut cache, batch)
-            })();
-            if result.is_err() {
-                // Ids interned by a transaction that did not commit must not be reused.
-                cache.clear();
-            }
-            result.map_err(|e| relabel(e, &self.shown))
-        })
+        self.writing(|client, cache| mobile::write(client, cache, batch))
     }
 
     /// Runs on the calling thread, which must not be an async runtime's worker (as

@@ -138,6 +138,29 @@ impl Options {
     }
 }
 
+impl Options {
+    /// Whether a ping of `channel` is aggregated: a known channel, and a selected one (the
+    /// rule of main and mobile pings alike).
+    pub(crate) fn select_channel(&self, channel: &str) -> Result<(), PingReject> {
+        if !CHANNELS.contains(&channel) {
+            return Err(PingReject::UnknownChannel);
+        }
+        if !self.channels.iter().any(|c| c == channel) {
+            return Err(PingReject::ChannelNotSelected);
+        }
+        Ok(())
+    }
+
+    /// Whether a ping of the major version `major` is aggregated ([`Options::versions`]).
+    pub(crate) fn select_version(&self, major: &str) -> Result<(), PingReject> {
+        let selected = self.versions.as_ref();
+        if selected.is_some_and(|wanted| !wanted.iter().any(|v| v == major)) {
+            return Err(PingReject::VersionNotSelected);
+        }
+        Ok(())
+    }
+}
+
 /// Applies the aggregation rules to pings, adding them to an [`Aggregates`].
 ///
 /// An aggregator holds its options and caches (bucket layouts computed once per
@@ -432,12 +455,7 @@ fn dimensions<'p>(
         PingReject::MissingChannel,
         PingReject::InvalidChannel,
     )?;
-    if !CHANNELS.contains(&channel) {
-        return Err(PingReject::UnknownChannel);
-    }
-    if !options.channels.iter().any(|c| c == channel) {
-        return Err(PingReject::ChannelNotSelected);
-    }
+    options.select_channel(channel)?;
     let version = required(
         &app.version,
         PingReject::MissingVersion,
@@ -447,13 +465,7 @@ fn dimensions<'p>(
     if version.is_empty() {
         return Err(PingReject::InvalidVersion);
     }
-    if options
-        .versions
-        .as_ref()
-        .is_some_and(|wanted| !wanted.iter().any(|v| v == version))
-    {
-        return Err(PingReject::VersionNotSelected);
-    }
+    options.select_version(version)?;
     let build_id = required(
         &app.build_id,
         PingReject::MissingBuildId,

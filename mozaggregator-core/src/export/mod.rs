@@ -319,9 +319,14 @@ impl Exporter<'_> {
 
     /// The export row of a stored row of either family.
     pub fn stored_row<'a>(&'a mut self, row: &'a StoredRow) -> ExportRow<'a> {
+        self.stored_ref(row.as_ref())
+    }
+
+    /// The export row of a borrowed stored row.
+    pub fn stored_ref<'a>(&'a mut self, row: StoredRef<'a>) -> ExportRow<'a> {
         match row {
-            StoredRow::Series(t, k, h) => self.row(t, k, h),
-            StoredRow::Mobile(t, k, h) => self.mobile_row(t, k, h),
+            StoredRef::Series(t, k, h) => self.row(t, k, h),
+            StoredRef::Mobile(t, k, h) => self.mobile_row(t, k, h),
         }
     }
 }
@@ -392,12 +397,12 @@ pub enum StoredRow {
     Mobile(Target, MobileKey, MobileHistogram),
 }
 
-impl Exporter<'_> {
-    /// The export row of a borrowed stored row.
-    pub fn stored_ref<'a>(&'a mut self, row: StoredRef<'a>) -> ExportRow<'a> {
-        match row {
-            StoredRef::Series(t, k, h) => self.row(t, k, h),
-            StoredRef::Mobile(t, k, h) => self.mobile_row(t, k, h),
+impl StoredRow {
+    /// The row, borrowed.
+    pub fn as_ref(&self) -> StoredRef<'_> {
+        match self {
+            StoredRow::Series(t, k, h) => StoredRef::Series(t, k, h),
+            StoredRow::Mobile(t, k, h) => StoredRef::Mobile(t, k, h),
         }
     }
 }

@@ -50,21 +50,6 @@ impl MobileAggregates {
         dates
     }
 
-    /// The row of `key` (created empty) in table (`date`, `channel`, `version`).
-    pub(crate) fn row(
-        &mut self,
-        table: &TableKey,
-        key: &MobileKey,
-        layout: Option<LayoutSpec>,
-    ) -> &mut MobileHistogram {
-        if !self.tables.contains_key(table) {
-            self.tables.insert(table.clone(), TableRows::new());
-        }
-        let rows = self.tables.entry(table.clone()).or_default();
-        rows.entry((key.clone(), layout))
-            .or_insert_with(|| MobileHistogram::new(layout))
-    }
-
     /// Merges `other` into `self`; returns how many rows overflowed (each keeps `self`'s
     /// value).
     pub(crate) fn merge(&mut self, other: MobileAggregates) -> u64 {

@@ -1,12 +1,14 @@
 //! The rules of docs/ingest.md ("Mobile pings"): a `mobile_metrics` ping's dimensions, and
 //! what becomes of each histogram and scalar of each process, or why it is rejected.
 
+use std::sync::LazyLock;
+
 use serde_json::{Map, Value};
 
 use super::aggregates::{MobileAggregates, TableKey};
-use super::row::MobileKey;
+use super::row::{MobileHistogram, MobileKey};
 use crate::aggregate::rules::{push_upper, scalar_value, TWO_POW_64};
-use crate::aggregate::{Options, CHANNELS};
+use crate::aggregate::Options;
 use crate::completion::{parse_key, place};
 use crate::date::Date;
 use crate::layout::{bucket_index, BucketLayout, Kind, LayoutSpec};
@@ -77,12 +79,15 @@ pub(crate) fn add_mobile_ping(
     for reason in extracted.scalars_rejected {
         report.reject_scalar(reason);
     }
+    let rows = out.tables.entry(table).or_default();
     let mut key = dims;
     for r in extracted.records {
         key.metric = r.metric;
         key.key = r.key;
         key.process = r.process;
-        let row = out.row(&table, &key, r.layout);
+        let row = rows
+            .entry((key.clone(), r.layout))
+            .or_insert_with(|| MobileHistogram::new(r.layout));
         if row.add_ping(r.sum, &r.buckets).is_err() {
             if r.scalar {
                 report.reject_scalar(ScalarReject::Overflow);
@@ -148,26 +153,14 @@ fn dimensions(
         PingReject::MissingChannel,
         PingReject::InvalidChannel,
     )?;
-    if !CHANNELS.contains(&channel) {
-        return Err(PingReject::UnknownChannel);
-    }
-    if !options.channels.iter().any(|c| c == channel) {
-        return Err(PingReject::ChannelNotSelected);
-    }
+    options.select_channel(channel)?;
     let version = required(
         meta,
         "appVersion",
         PingReject::MissingVersion,
         PingReject::InvalidVersion,
     )?;
-    let major = version.split('.').next().unwrap_or("");
-    if options
-        .versions
-        .as_ref()
-        .is_some_and(|wanted| !wanted.iter().any(|v| v == major))
-    {
-        return Err(PingReject::VersionNotSelected);
-    }
+    options.select_version(version.split('.').next().unwrap_or(""))?;
     let build_id = required(
         meta,
         "appBuildId",
@@ -227,24 +220,25 @@ fn extract_process(options: &Options, process: &str, sections: &Value, out: &mut
                 .push(HistogramReject::SectionNotAnObject),
         }
     }
-    if let Some(keyed) = section("keyedHistograms") {
-        let Some(keyed) = keyed.as_object() else {
-            out.histograms_rejected
-                .push(HistogramReject::SectionNotAnObject);
-            return extract_scalars(process, &section, out);
-        };
-        for (name, keys) in keyed {
-            if IGNORED_KEYED_HISTOGRAMS.contains(&name.as_str()) {
-                out.histograms_rejected.push(HistogramReject::IgnoredByName);
-                continue;
-            }
-            match keys.as_object() {
-                Some(keys) => {
-                    for (key, histogram) in keys {
-                        extract_histogram(options, process, name, key, histogram, out);
-                    }
+    match section("keyedHistograms").map(Value::as_object) {
+        None => {}
+        Some(None) => out
+            .histograms_rejected
+            .push(HistogramReject::SectionNotAnObject),
+        Some(Some(keyed)) => {
+            for (name, keys) in keyed {
+                if IGNORED_KEYED_HISTOGRAMS.contains(&name.as_str()) {
+                    out.histograms_rejected.push(HistogramReject::IgnoredByName);
+                    continue;
                 }
-                None => out.histograms_rejected.push(HistogramReject::NotAnObject),
+                match keys.as_object() {
+                    Some(keys) => {
+                        for (key, histogram) in keys {
+                            extract_histogram(options, process, name, key, histogram, out);
+                        }
+                    }
+                    None => out.histograms_rejected.push(HistogramReject::NotAnObject),
+                }
             }
         }
     }
@@ -286,6 +280,15 @@ fn extract_scalars<'s>(
     }
 }
 
+/// The lower bound of the scalar layout's bucket holding `value` (the layout's bounds are
+/// computed once, not per value).
+fn scalar_bound(value: u64) -> u64 {
+    static SCALAR: LazyLock<BucketLayout> =
+        LazyLock::new(|| BucketLayout::new(LayoutSpec::scalar()));
+    let bounds = SCALAR.bounds();
+    bounds[bucket_index(bounds, value)]
+}
+
 /// A JSON value as the parser's [`Scalar`].
 fn scalar_of(v: &Value) -> Scalar {
     match v {
@@ -323,16 +326,13 @@ fn extract_scalar(
     if let Some(key) = key {
         push_upper(&mut label, key);
     }
-    let spec = LayoutSpec::scalar();
-    let layout = BucketLayout::new(spec);
-    let bound = layout.bounds()[bucket_index(layout.bounds(), v)];
     out.records.push(Record {
         metric,
         key: label,
         process: process.to_string(),
-        layout: Some(spec),
+        layout: Some(LayoutSpec::scalar()),
         sum: v,
-        buckets: vec![(bound, 1)],
+        buckets: vec![(scalar_bound(v), 1)],
         scalar: true,
         unplaced: 0,
         bad_keys: 0,
@@ -368,16 +368,13 @@ fn extract_histogram(
     let definition = options.definitions.lookup(name);
     if definition.is_some_and(|d| d.layout.kind() == Kind::Count) {
         // A count histogram: a scalar-like row of its `sum`, as for main pings.
-        let spec = LayoutSpec::scalar();
-        let layout = BucketLayout::new(spec);
-        let bound = layout.bounds()[bucket_index(layout.bounds(), sum)];
         return out.records.push(Record {
             metric: metric_name::count(name),
             key: key.to_string(),
             process: process.to_string(),
-            layout: Some(spec),
+            layout: Some(LayoutSpec::scalar()),
             sum,
-            buckets: vec![(bound, 1)],
+            buckets: vec![(scalar_bound(sum), 1)],
             scalar: false,
             unplaced: 0,
             bad_keys: 0,

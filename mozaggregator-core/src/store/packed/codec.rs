@@ -359,7 +359,11 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 fn varint_len(v: u64) -> usize {
-    let bits = 64 - (v | 1).leading_zeros() as usize;
+    // Most counts and gaps take one byte: skip the bit count for them.
+    if v < 0x80 {
+        return 1;
+    }
+    let bits = 64 - v.leading_zeros() as usize;
     bits.div_ceil(7)
 }
 

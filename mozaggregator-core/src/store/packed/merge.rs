@@ -4,7 +4,8 @@
 //! encoded until a batch row touches them) and the batch's histograms, merges them by the
 //! store contract's rules, and writes the pack back in entry order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ops::Range;
 
 use super::codec;
 use super::codes::{OPTION_DIMS, OPTION_PROCESS};
@@ -29,10 +30,13 @@ pub(crate) struct EntryKey {
     pub(crate) layout: i64,
 }
 
+/// The (option kind, value) pairs a write added or changed, each once.
+pub(crate) type OptionSet = hashbrown::HashSet<(i64, i64), foldhash::fast::RandomState>;
+
 /// An entry's histogram as it will be written.
 enum Slot<'a> {
-    /// Stored and untouched by this batch: copied as it is.
-    Stored(Vec<u8>),
+    /// Stored and untouched by this batch: copied as it is (its bytes in the pack's blob).
+    Stored(Range<usize>),
     /// The batch's own histogram (no copy).
     Borrowed(&'a Histogram),
     /// A merge.
@@ -42,6 +46,8 @@ enum Slot<'a> {
 /// The entries of one row being written.
 #[derive(Default)]
 pub(crate) struct Pack<'a> {
+    /// The stored pack (empty for a new row): the bytes of the `Stored` slots.
+    blob: Vec<u8>,
     entries: BTreeMap<EntryKey, Slot<'a>>,
 }
 
@@ -50,9 +56,9 @@ impl<'a> Pack<'a> {
     ///
     /// # Errors
     /// A blob that is not a pack, or an entry of an unknown process.
-    pub(crate) fn stored(blob: &[u8]) -> Result<Self> {
-        let mut pack = Pack::default();
-        for entry in codec::entries(blob)? {
+    pub(crate) fn stored(blob: Vec<u8>) -> Result<Self> {
+        let mut entries = BTreeMap::new();
+        for entry in codec::entries(&blob)? {
             let entry = entry?;
             let process = i64::try_from(entry.process)
                 .ok()
@@ -64,9 +70,11 @@ impl<'a> Pack<'a> {
                 dims: entry.dims,
                 layout: entry.layout,
             };
-            pack.entries.insert(key, Slot::Stored(entry.hist.to_vec()));
+            // Where the entry's histogram starts in the blob (it is a part of it).
+            let at = entry.hist.as_ptr() as usize - blob.as_ptr() as usize;
+            entries.insert(key, Slot::Stored(at..at + entry.hist.len()));
         }
-        Ok(pack)
+        Ok(Pack { blob, entries })
     }
 
     /// Merges one row into its entry, or rejects it (leaving the entry unchanged).
@@ -83,7 +91,7 @@ impl<'a> Pack<'a> {
             return Ok(Ok(()));
         };
         let mut merged = match slot {
-            Slot::Stored(bytes) => codec::decode(bytes, incoming.layout())?,
+            Slot::Stored(at) => codec::decode(&self.blob[at.clone()], incoming.layout())?,
             Slot::Borrowed(h) => (*h).clone(),
             Slot::Owned(h) => std::mem::replace(h, Histogram::empty(incoming.layout())),
         };
@@ -118,14 +126,15 @@ impl<'a> Pack<'a> {
         &self,
         blob: &mut Vec<u8>,
         scratch: &mut Vec<u8>,
-        options: &mut BTreeSet<(i64, i64)>,
+        options: &mut OptionSet,
     ) -> bool {
         blob.clear();
         codec::start_pack(blob);
         let mut added = false;
         for (entry, slot) in &self.entries {
             let h: &Histogram = match slot {
-                Slot::Stored(bytes) => {
+                Slot::Stored(at) => {
+                    let bytes = &self.blob[at.clone()];
                     codec::put_entry(blob, entry.process, entry.dims, entry.layout, bytes);
                     continue;
                 }

@@ -24,7 +24,7 @@ use crate::keys::{Dims, Target};
 use crate::layout::LayoutSpec;
 use crate::store::packed::codes::{kind_code, prefix_code, prefix_from_code, OPTION_METRIC};
 use crate::store::packed::corrupt;
-use crate::store::packed::merge::{EntryKey, Pack, RowKey};
+use crate::store::packed::merge::{EntryKey, OptionSet, Pack, RowKey};
 use crate::store::packed::totals;
 use crate::store::replicates::check_batch;
 use crate::store::{check_row, check_target, Batch, WriteReport};
@@ -160,7 +160,7 @@ fn write_in(
         // Encode the packs in key order; record the option values of what was added.
         let mut sorted: Vec<(RowKey, Pack<'_>)> = packs.into_iter().collect();
         sorted.sort_unstable_by_key(|(k, _)| *k);
-        let mut options: BTreeSet<(i64, i64)> = BTreeSet::new();
+        let mut options = OptionSet::default();
         let mut out = Vec::with_capacity(sorted.len());
         for (row, pack) in &sorted {
             let added = pack.encode(&mut blob, &mut scratch, &mut options);
@@ -341,7 +341,7 @@ fn store_options(
     tx: &mut Transaction<'_>,
     id: i32,
     target: &Target,
-    options: &BTreeSet<(i64, i64)>,
+    options: &OptionSet,
 ) -> Result<()> {
     if options.is_empty() {
         return Ok(());

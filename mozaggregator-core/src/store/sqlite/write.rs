@@ -15,7 +15,7 @@ use crate::keys::{SeriesKey, Target};
 use crate::store::packed::codes::{
     layout_from_row, prefix_code, prefix_from_code, replicate_dims, OPTION_METRIC,
 };
-use crate::store::packed::merge::{EntryKey, Pack, RowKey};
+use crate::store::packed::merge::{EntryKey, OptionSet, Pack, RowKey};
 use crate::store::packed::totals::{self, Fold};
 use crate::store::replicates::check_batch;
 use crate::store::{check_row, check_target, Batch, RowReject, WriteReport};
@@ -188,7 +188,7 @@ fn merge_and_store<'a>(
     rows: impl Iterator<Item = (u8, &'a (SeriesKey, Histogram))>,
     written: &mut u64,
     rejected: &mut Tally<RowReject>,
-) -> Result<BTreeSet<(i64, i64)>> {
+) -> Result<OptionSet> {
     let (series_table, totals_table) = tables(fold);
     let mut packs: Map<RowKey, Pack<'_>> = Map::default();
     for (group, (key, histogram)) in rows {
@@ -228,7 +228,7 @@ fn merge_and_store<'a>(
     // Write the packs in key order; record the option values of what was added.
     let mut sorted: Vec<(RowKey, Pack<'_>)> = packs.into_iter().collect();
     sorted.sort_unstable_by_key(|(k, _)| *k);
-    let mut options: BTreeSet<(i64, i64)> = BTreeSet::new();
+    let mut options = OptionSet::default();
     let mut upsert = conn.prepare_cached(&format!(
         "INSERT INTO {series_table} (target_id, metric_id, label_id, data) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (target_id, metric_id, label_id) DO UPDATE SET data = excluded.data"
@@ -259,7 +259,7 @@ fn record_options(
     conn: &Connection,
     target: &Target,
     target_id: i64,
-    options: &BTreeSet<(i64, i64)>,
+    options: &OptionSet,
 ) -> Result<()> {
     let mut per_target = conn.prepare_cached(
         "INSERT OR IGNORE INTO target_options (target_id, kind, value) VALUES (?1, ?2, ?3)",
@@ -283,7 +283,7 @@ fn load<'a>(conn: &Connection, table: &str, target_id: i64, row: RowKey) -> Resu
         .query_row(params![target_id, row.metric, row.label], |r| r.get(0))
         .optional()?;
     match blob {
-        Some(blob) => Pack::stored(&blob),
+        Some(blob) => Pack::stored(blob),
         None => Ok(Pack::default()),
     }
 }

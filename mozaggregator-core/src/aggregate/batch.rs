@@ -1,6 +1,7 @@
 //! Batches: the aggregates of one submission date (or of one channel and version of it) as
 //! the rows a [`Store`] writes, and the write of all of them ([`Aggregates::write_to`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use hashbrown::hash_map::Entry;
@@ -9,7 +10,8 @@ use super::{Aggregates, GroupKey, Map, Series, SeriesId};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::histogram::Histogram;
-use crate::keys::{Dims, Prefix, SeriesKey, Target};
+use crate::keys::{Dims, Prefix, Process, SeriesKey, Target};
+use crate::layout::LayoutSpec;
 use crate::mobile::MobileBatch;
 use crate::store::{Batch, ReplicateTables, RowReject, Store, WriteReport};
 use crate::tally::Tally;
@@ -56,7 +58,8 @@ impl Aggregates {
     /// [`Aggregates::submission_dates`]), or (`replicates`) for parts made with different
     /// replicate counts merged together.
     pub fn batch(&self, submission_date: Date) -> Result<Batch> {
-        Ok(self.build_batch(submission_date, Part::All)?.batch)
+        let ranks = Ranks::of(self);
+        Ok(self.build_batch(submission_date, Part::All, &ranks)?.batch)
     }
 
     /// The (channel, version) pairs present on a submission date, sorted.
@@ -85,20 +88,26 @@ impl Aggregates {
     /// # Errors
     /// As [`Aggregates::batch`].
     pub fn batch_part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Batch> {
-        Ok(self.part(submission_date, channel, version)?.batch)
+        let ranks = Ranks::of(self);
+        Ok(self.part(submission_date, channel, version, &ranks)?.batch)
     }
 
-    fn part(&self, submission_date: Date, channel: &str, version: &str) -> Result<Built> {
-        match (self.strings.get(channel), self.strings.get(version)) {
-            (Some(channel), Some(version)) => {
-                self.build_batch(submission_date, Part::Only { channel, version })
-            }
-            _ => self.build_batch(submission_date, Part::Nothing),
-        }
+    fn part(
+        &self,
+        submission_date: Date,
+        channel: &str,
+        version: &str,
+        ranks: &Ranks,
+    ) -> Result<Built> {
+        let part = match (self.strings.get(channel), self.strings.get(version)) {
+            (Some(channel), Some(version)) => Part::Only { channel, version },
+            _ => Part::Nothing,
+        };
+        self.build_batch(submission_date, part, ranks)
     }
 
     /// The batch of `part` of `submission_date`.
-    fn build_batch(&self, submission_date: Date, part: Part) -> Result<Built> {
+    fn build_batch(&self, submission_date: Date, part: Part, ranks: &Ranks) -> Result<Built> {
         let mut built = Built {
             batch: Batch::new(submission_date),
             replicate_refused: Tally::default(),
@@ -121,7 +130,7 @@ impl Aggregates {
             .groups
             .iter()
             .filter(|(k, _)| k.is_normal() && selected(k));
-        let refused = self.tables(normal, &mut batch.tables)?;
+        let refused = self.tables(ranks, normal, &mut batch.tables)?;
         if refused > 0 {
             batch.rows_refused.add(RowReject::MergeOverflow, refused);
         }
@@ -144,7 +153,7 @@ impl Aggregates {
                 .push((key, series));
         }
         for (tables, members) in replicates.groups.iter_mut().zip(members) {
-            let refused = self.tables(members, tables)?;
+            let refused = self.tables(ranks, members, tables)?;
             if refused > 0 {
                 built
                     .replicate_refused
@@ -160,21 +169,24 @@ impl Aggregates {
     /// because their build ids cannot be summed within 2^64.
     fn tables<'a>(
         &self,
+        ranks: &Ranks,
         groups: impl IntoIterator<Item = (&'a GroupKey, &'a Series)>,
         tables: &mut Tables,
     ) -> Result<u64> {
+        // Rows are sorted by their interned ids' ranks before their strings exist: the same
+        // order as sorting the built rows, without comparing strings or moving whole rows.
+        let mut by_target: BTreeMap<Target, Vec<Row<'_>>> = BTreeMap::new();
         // `None`: the build ids of that series cannot be summed within 2^64; the row is
         // refused (counted), never fatal, and never a partial sum that would depend on the
         // order of the build ids.
         let mut by_date: Map<(GroupKey, SeriesId), Option<Histogram>> = Map::default();
         for (key, series) in groups {
             let target = self.target(Prefix::BuildId, key, key.build_id)?;
-            let dims = self.dims(key);
-            let rows = tables.entry(target).or_default();
+            let rows = by_target.entry(target).or_default();
             rows.reserve(series.len());
             let short = key.submission_date_key();
             for (sid, histogram) in series {
-                rows.push((self.series_key(sid, &dims), histogram.clone()));
+                rows.push(Row::new(ranks, *key, *sid, Cow::Borrowed(histogram)));
                 match by_date.entry((short, *sid)) {
                     Entry::Vacant(v) => {
                         v.insert(Some(histogram.clone()));
@@ -188,28 +200,45 @@ impl Aggregates {
                 }
             }
         }
-        let mut dims_cache: BTreeMap<GroupKey, (Target, Dims)> = BTreeMap::new();
+        let mut date_targets: BTreeMap<GroupKey, Target> = BTreeMap::new();
         let mut refused = 0u64;
         for ((short, sid), histogram) in by_date {
             let Some(histogram) = histogram else {
                 refused += 1;
                 continue;
             };
-            let (target, dims) = match dims_cache.entry(short) {
+            let target = match date_targets.entry(short) {
                 std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => v.insert((
-                    self.target(Prefix::SubmissionDate, &short, short.submission_date)?,
-                    self.dims(&short),
-                )),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(self.target(Prefix::SubmissionDate, &short, short.submission_date)?)
+                }
             };
-            let key = self.series_key(&sid, dims);
-            tables
-                .entry(target.clone())
-                .or_default()
-                .push((key, histogram));
+            by_target.entry(target.clone()).or_default().push(Row::new(
+                ranks,
+                short,
+                sid,
+                Cow::Owned(histogram),
+            ));
         }
-        for rows in tables.values_mut() {
-            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
+        for (target, mut rows) in by_target {
+            rows.sort_unstable_by_key(|row| row.order);
+            let table = tables.entry(target).or_default();
+            let sorted = table.is_empty();
+            table.reserve(rows.len());
+            let mut dims: Option<(GroupKey, Dims)> = None;
+            for row in rows {
+                // Consecutive rows often share their dimensions: build those strings once.
+                let row_dims = match &dims {
+                    Some((key, d)) if key.dims_ids() == row.group.dims_ids() => d,
+                    _ => &dims.insert((row.group, self.dims(&row.group))).1,
+                };
+                let key = self.series_key(&row.sid, row_dims);
+                table.push((key, row.histogram.into_owned()));
+            }
+            if !sorted {
+                // Rows were there before (not from this builder): sort the whole table.
+                table.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
+            }
         }
         Ok(refused)
     }
@@ -256,6 +285,7 @@ impl Aggregates {
             })
             .collect();
         let of = parts.len() + mobile_parts.len();
+        let ranks = Ranks::of(self);
         let mut total = WriteReport::default();
         for (index, (date, channel, version)) in parts.iter().enumerate() {
             on_part(WritePart {
@@ -268,7 +298,7 @@ impl Aggregates {
             let Built {
                 batch,
                 replicate_refused,
-            } = self.part(*date, channel, version)?;
+            } = self.part(*date, channel, version, &ranks)?;
             let written = store.write(&batch)?;
             self.report.add_write(&written);
             self.report.add_refused(&batch.rows_refused);
@@ -356,4 +386,53 @@ pub struct WritePart<'a> {
     pub channel: &'a str,
     /// Major version.
     pub version: &'a str,
+}
+
+/// The rank of every interned string in the sorted order of all of them: comparing ranks
+/// orders ids as comparing their strings would.
+struct Ranks(Vec<u32>);
+
+impl Ranks {
+    fn of(aggregates: &Aggregates) -> Self {
+        let strings = &aggregates.strings;
+        let mut ids: Vec<u32> = (0..strings.len() as u32).collect();
+        ids.sort_unstable_by(|&a, &b| strings.name(a).cmp(strings.name(b)));
+        let mut ranks = vec![0; ids.len()];
+        for (rank, id) in ids.into_iter().enumerate() {
+            // Fewer than 2^32 strings: ids are u32.
+            ranks[id as usize] = rank as u32;
+        }
+        Ranks(ranks)
+    }
+
+    fn get(&self, id: u32) -> u32 {
+        self.0.get(id as usize).copied().unwrap_or(u32::MAX)
+    }
+}
+
+/// A row of a batch before its strings are built: its place in [`SeriesKey`]'s order (metric,
+/// label, process, then the dims, as ranks), then the layout.
+struct Row<'a> {
+    order: (u32, u32, Process, [u32; 4], LayoutSpec),
+    group: GroupKey,
+    sid: SeriesId,
+    histogram: Cow<'a, Histogram>,
+}
+
+impl<'a> Row<'a> {
+    fn new(ranks: &Ranks, group: GroupKey, sid: SeriesId, histogram: Cow<'a, Histogram>) -> Self {
+        let dims = group.dims_ids().map(|id| ranks.get(id));
+        Row {
+            order: (
+                ranks.get(sid.metric),
+                ranks.get(sid.label),
+                sid.process,
+                dims,
+                histogram.layout(),
+            ),
+            group,
+            sid,
+            histogram,
+        }
+    }
 }

@@ -65,6 +65,16 @@ pub(crate) struct GroupKey {
 }
 
 impl GroupKey {
+    /// The ids of the dims: application, architecture, os and os version (in [`Dims`]'s order).
+    pub(crate) fn dims_ids(&self) -> [u32; 4] {
+        [
+            self.application,
+            self.architecture,
+            self.os,
+            self.os_version,
+        ]
+    }
+
     /// The ids in their serialised order (the order of the fields).
     pub(crate) fn ids(&self) -> [u32; 8] {
         [

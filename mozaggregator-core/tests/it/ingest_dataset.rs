@@ -269,3 +269,29 @@ fn batch_parts_add_up_to_the_batch() {
         .tables
         .is_empty());
 }
+
+#[test]
+fn batch_rows_are_sorted_by_series_key_then_layout() {
+    // `Aggregates::batch` promises this order; the builder sorts by interned ids' ranks, so
+    // check it against the strings themselves, over every dimension the data set varies.
+    let (_, aggregates) = dataset_aggregates();
+    let mut rows_seen = 0;
+    let mut dims_seen = BTreeSet::new();
+    for batch in aggregates.batches().unwrap() {
+        for rows in batch.tables.values() {
+            for pair in rows.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                assert!(
+                    (&a.0, a.1.layout()) < (&b.0, b.1.layout()),
+                    "{:?} before {:?}",
+                    a.0,
+                    b.0
+                );
+            }
+            rows_seen += rows.len();
+            dims_seen.extend(rows.iter().map(|(k, _)| k.dims.clone()));
+        }
+    }
+    assert!(rows_seen > 1000, "{rows_seen} rows");
+    assert!(dims_seen.len() > 1, "the data set varies its dims");
+}

@@ -250,7 +250,8 @@ impl Aggregates {
     /// [`Aggregates::report`]; `on_part` hears of each part before it is written (for a progress
     /// display). Returns the writes' reports summed (with the rows the batches' builder left
     /// out in `rows_rejected` and `replicate_rows_rejected`). This is the write step of the
-    /// CLI, the Python module and the Spark helper alike.
+    /// CLI, the Python module and the Spark helper alike. One thread: see
+    /// [`Aggregates::write_with`].
     ///
     /// # Errors
     /// The store's write errors (parts written before stay written); [`crate::Error::Invalid`]
@@ -259,6 +260,23 @@ impl Aggregates {
     pub fn write_to(
         &mut self,
         store: &dyn Store,
+        on_part: impl FnMut(WritePart<'_>),
+    ) -> Result<WriteReport> {
+        self.write_with(store, 1, on_part)
+    }
+
+    /// [`Aggregates::write_to`] on `threads` threads (0: as many as there are cores). With
+    /// more than one, the next part's batch is built, and written batches are freed, on a
+    /// second thread while the store writes a part: writes stay one at a time and in the same
+    /// order, each atomic as before, and memory holds about three parts instead of one. The
+    /// store sees the same batches, and the result is the same.
+    ///
+    /// # Errors
+    /// As [`Aggregates::write_to`].
+    pub fn write_with(
+        &mut self,
+        store: &dyn Store,
+        threads: usize,
         mut on_part: impl FnMut(WritePart<'_>),
     ) -> Result<WriteReport> {
         self.replicates()?;
@@ -287,7 +305,11 @@ impl Aggregates {
         let of = parts.len() + mobile_parts.len();
         let ranks = Ranks::of(self);
         let mut total = WriteReport::default();
-        for (index, (date, channel, version)) in parts.iter().enumerate() {
+        // Each written part's report, added to `self.report` at the end (also on an error:
+        // what was written stays written).
+        let mut done: Vec<(WriteReport, Tally<RowReject>, Tally<RowReject>)> = Vec::new();
+        let mut write = |index: usize, built: Built| -> Result<Built> {
+            let (date, channel, version) = &parts[index];
             on_part(WritePart {
                 index,
                 of,
@@ -295,25 +317,58 @@ impl Aggregates {
                 channel,
                 version,
             });
-            let Built {
-                batch,
-                replicate_refused,
-            } = self.part(*date, channel, version, &ranks)?;
-            let written = store.write(&batch)?;
-            self.report.add_write(&written);
-            self.report.add_refused(&batch.rows_refused);
-            self.report.add_replicate_refused(&replicate_refused);
-            total.targets_written += written.targets_written;
-            total.targets_skipped.extend(written.targets_skipped);
-            total.rows_written += written.rows_written;
-            total.rows_rejected.merge(&written.rows_rejected);
-            total.rows_rejected.merge(&batch.rows_refused);
-            total.replicate_rows_written += written.replicate_rows_written;
-            total
-                .replicate_rows_rejected
-                .merge(&written.replicate_rows_rejected);
-            total.replicate_rows_rejected.merge(&replicate_refused);
+            let written = store.write(&built.batch)?;
+            total.add(
+                &written,
+                &built.batch.rows_refused,
+                &built.replicate_refused,
+            );
+            done.push((
+                written,
+                built.batch.rows_refused.clone(),
+                built.replicate_refused.clone(),
+            ));
+            Ok(built)
+        };
+        let desktop = if threads == 1 {
+            parts.iter().enumerate().try_for_each(|(index, (d, c, v))| {
+                write(index, self.part(*d, c, v, &ranks)?).map(drop)
+            })
+        } else {
+            let this = &*self;
+            std::thread::scope(|scope| {
+                // One part waits built while one is written: about three parts in memory.
+                let (built_tx, built_rx) = std::sync::mpsc::sync_channel::<Result<Built>>(1);
+                let (free_tx, free_rx) = std::sync::mpsc::channel::<Built>();
+                let (parts, ranks) = (&parts, &ranks);
+                scope.spawn(move || {
+                    for (date, channel, version) in parts {
+                        let built = this.part(*date, channel, version, ranks);
+                        let failed = built.is_err();
+                        if built_tx.send(built).is_err() || failed {
+                            break;
+                        }
+                        // Free the batches written meanwhile here, off the writer's path.
+                        free_rx.try_iter().for_each(drop);
+                    }
+                    free_rx.iter().for_each(drop);
+                });
+                for index in 0..parts.len() {
+                    let built = built_rx
+                        .recv()
+                        .map_err(|_| Error::invalid("write", "the batch builder stopped"))??;
+                    // The builder frees it; when it has ended the send gives it back, freed here.
+                    let _ = free_tx.send(write(index, built)?);
+                }
+                Ok(())
+            })
+        };
+        for (written, refused, replicate_refused) in &done {
+            self.report.add_write(written);
+            self.report.add_refused(refused);
+            self.report.add_replicate_refused(replicate_refused);
         }
+        desktop?;
         for (index, batch) in mobile_parts.iter().enumerate() {
             if let Some(target) = batch.tables.keys().next() {
                 on_part(WritePart {
@@ -326,10 +381,7 @@ impl Aggregates {
             }
             let written = store.write_mobile(batch)?;
             self.report.add_write(&written);
-            total.targets_written += written.targets_written;
-            total.targets_skipped.extend(written.targets_skipped);
-            total.rows_written += written.rows_written;
-            total.rows_rejected.merge(&written.rows_rejected);
+            total.add(&written, &Tally::default(), &Tally::default());
         }
         Ok(total)
     }

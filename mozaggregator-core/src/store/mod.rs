@@ -94,6 +94,28 @@ pub struct WriteReport {
     pub replicate_rows_rejected: Tally<RowReject>,
 }
 
+impl WriteReport {
+    /// Adds another write's report, and the rows (and replicate group rows) its batch's
+    /// builder refused before the write, to this sum.
+    pub(crate) fn add(
+        &mut self,
+        written: &WriteReport,
+        refused: &Tally<RowReject>,
+        replicate_refused: &Tally<RowReject>,
+    ) {
+        self.targets_written += written.targets_written;
+        self.targets_skipped
+            .extend(written.targets_skipped.iter().cloned());
+        self.rows_written += written.rows_written;
+        self.rows_rejected.merge(&written.rows_rejected);
+        self.rows_rejected.merge(refused);
+        self.replicate_rows_written += written.replicate_rows_written;
+        self.replicate_rows_rejected
+            .merge(&written.replicate_rows_rejected);
+        self.replicate_rows_rejected.merge(replicate_refused);
+    }
+}
+
 /// The filter options of one (channel, version), as `/filters/` serves them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilterOptions {

@@ -5,6 +5,7 @@
 //! store's replicate rows in the job's report.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mozaggregator_core::generate::{GenerateOptions, Generator};
 use mozaggregator_core::store::{ReplicateRows, ReplicateTables};
@@ -317,11 +318,24 @@ fn batch_parts_hold_their_own_groups_and_add_up_to_the_batch() {
 
 /// A memory store that reports the replicate rows of each batch as written, but one group's
 /// first row as rejected (what a store keeping replicates reports), to follow them into the
-/// job's report.
-struct ReplicateCounting(MemoryStore);
+/// job's report; and that fails its `n`-th write (from 0) when told to.
+#[derive(Default)]
+struct ReplicateCounting(MemoryStore, Option<usize>, AtomicUsize);
+
+impl ReplicateCounting {
+    fn failing_at(n: usize) -> Self {
+        ReplicateCounting(MemoryStore::new(), Some(n), AtomicUsize::new(0))
+    }
+}
 
 impl Store for ReplicateCounting {
     fn write(&self, batch: &Batch) -> mozaggregator_core::Result<WriteReport> {
+        if Some(self.2.fetch_add(1, Ordering::SeqCst)) == self.1 {
+            return Err(mozaggregator_core::Error::invalid(
+                "test",
+                "this write fails",
+            ));
+        }
         let mut report = self.0.write(batch)?;
         if let Some(r) = &batch.replicates {
             let rows = r.rows() as u64;
@@ -406,7 +420,7 @@ fn the_write_reports_replicate_rows_in_the_report() {
         .iter()
         .map(|d| a.channel_versions(*d).len())
         .sum();
-    let store = ReplicateCounting(MemoryStore::new());
+    let store = ReplicateCounting::default();
     let total = a.write_to(&store, |_| {}).unwrap();
     // Each part wrote its own groups (one row of each part refused by the store).
     assert!(rows > parts as u64);
@@ -454,4 +468,86 @@ fn a_group_row_whose_build_ids_overflow_is_refused_and_counted_apart() {
     let r = a.report();
     assert_eq!(r.replicate_rows_rejected.count(RowReject::MergeOverflow), 1);
     assert_eq!(r.rows_rejected.count(RowReject::MergeOverflow), 1);
+}
+
+/// The parts a write announced: (index, of, date, channel, version).
+type Announced = Vec<(usize, usize, String, String, String)>;
+
+fn write_with(
+    a: &mut Aggregates,
+    store: &dyn Store,
+    threads: usize,
+) -> (mozaggregator_core::Result<WriteReport>, Announced) {
+    let mut seen = Vec::new();
+    let written = a.write_with(store, threads, |p| {
+        seen.push((
+            p.index,
+            p.of,
+            p.date.to_string(),
+            p.channel.to_string(),
+            p.version.to_string(),
+        ));
+    });
+    (written, seen)
+}
+
+#[test]
+fn a_write_on_more_threads_writes_what_one_thread_writes() {
+    // Replicate groups and several parts, so that batches are built ahead and freed apart.
+    let pings = generated(40);
+    let base = aggregate_generated(Some(4), &pings);
+    let mut one = base.clone();
+    let single = ReplicateCounting::default();
+    let (written, announced) = write_with(&mut one, &single, 1);
+    let written = written.unwrap();
+    assert!(announced.len() > 3, "{} parts", announced.len());
+    let rows = |store: &ReplicateCounting| {
+        mozaggregator_core::export::stored_rows(&store.0, &Selection::default()).unwrap()
+    };
+    assert!(!rows(&single).is_empty());
+    for threads in [0, 2, 3] {
+        let mut many = base.clone();
+        let store = ReplicateCounting::default();
+        let (got, got_announced) = write_with(&mut many, &store, threads);
+        assert_eq!(got.unwrap(), written, "{threads} threads");
+        assert_eq!(got_announced, announced);
+        assert_eq!(many.report(), one.report());
+        assert_eq!(rows(&store), rows(&single));
+    }
+    // A failed write stops the job on either path: the parts before it stay written and
+    // reported, none after it is written.
+    for threads in [1, 2] {
+        let mut a = base.clone();
+        let store = ReplicateCounting::failing_at(2);
+        let (result, seen) = write_with(&mut a, &store, threads);
+        let err = result.unwrap_err();
+        assert!(err.to_string().contains("this write fails"), "{err}");
+        assert_eq!(
+            seen.len(),
+            3,
+            "{threads} threads: announced up to the failed part"
+        );
+        let written_parts = 2;
+        let expected: u64 = base
+            .batches()
+            .unwrap()
+            .iter()
+            .flat_map(|b| {
+                announced[..written_parts]
+                    .iter()
+                    .filter(|(_, _, date, _, _)| *date == b.submission_date.to_string())
+                    .map(|(_, _, _, channel, version)| {
+                        b.tables
+                            .iter()
+                            .filter(|(t, _)| (&t.channel, &t.version) == (channel, version))
+                            .map(|(_, rows)| rows.len() as u64)
+                            .sum::<u64>()
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .sum();
+        assert!(expected > 0);
+        assert_eq!(a.report().series_written, expected, "{threads} threads");
+        assert_eq!(rows(&store).len() as u64, expected);
+    }
 }

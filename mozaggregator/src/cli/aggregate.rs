@@ -85,7 +85,8 @@ pub struct Args {
     #[arg(long, value_name = "TYPE", default_value = "main")]
     doc_type: DocType,
 
-    /// Worker threads parsing and aggregating (0: one per core; at most 256).
+    /// Worker threads parsing and aggregating (0: one per core; at most 256). Other than 1,
+    /// the next part's batch is built while the store writes one.
     #[arg(long, value_name = "N", default_value_t = IngestOptions::default().threads)]
     threads: usize,
 
@@ -166,7 +167,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // (see `Aggregates::write_to`). The write is its own phase of the progress display.
     let writing = Instant::now();
     let write_bar = std::io::stderr().is_terminal().then(write_progress_bar);
-    aggregates.write_to(store.as_ref(), |part| {
+    aggregates.write_with(store.as_ref(), args.threads, |part| {
         if let Some(bar) = &write_bar {
             bar.set_length(part.of as u64);
             bar.set_position(part.index as u64);

@@ -335,16 +335,20 @@ impl PyAggregator {
     /// already absorbed that submission date, left unchanged), ``rows_written`` and
     /// ``rows_rejected`` (by reason), and with replicate groups ``replicate_rows_written`` and
     /// ``replicate_rows_rejected``. The counts are also added to ``report()``. Aggregators made
-    /// with different ``replicates`` and merged cannot be written (``ValueError``).
+    /// with different ``replicates`` and merged cannot be written (``ValueError``). With
+    /// ``threads`` other than 1 (``0``: one per core) the next part is built while one is
+    /// written; the store ends up the same.
+    #[pyo3(signature = (store, *, threads = 0))]
     fn write<'py>(
         &mut self,
         py: Python<'py>,
         store: &Bound<'py, PyStore>,
+        threads: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
         let target = store.get().inner.clone();
         let aggregates = &mut self.aggregates;
         let total = py
-            .detach(|| aggregates.write_to(target.as_ref(), |_| {}))
+            .detach(|| aggregates.write_with(target.as_ref(), threads, |_| {}))
             .py()?;
         to_python(py, &total)
     }

@@ -207,6 +207,22 @@ def test_write_into_a_store_and_idempotence():
     assert q.data[0]["count"] == 2 and q.data[0]["sum"] == 56
 
 
+def test_a_write_on_more_threads_stores_what_one_thread_stores():
+    agg = Aggregator()
+    agg.add_pings([ping(), ping(), ping(**{"application.channel": "beta"})])
+    stores = {}
+    for threads in (1, 2, 0):
+        copy = Aggregator.from_bytes(agg.to_bytes())
+        stores[threads] = Store.memory()
+        written = copy.write(stores[threads], threads=threads)
+        assert written["rows_written"] == len(agg.aggregates()) > 0
+        assert copy.report()["series_written"] == written["rows_written"]
+    rows = {t: list(s.export()) for t, s in stores.items()}
+    assert rows[2] == rows[1] and rows[0] == rows[1] and len(rows[1]) > 0
+    with pytest.raises((ValueError, OverflowError, TypeError)):
+        agg.write(Store.memory(), threads=-1)
+
+
 def test_rows_a_store_refuses_are_counted():
     agg = Aggregator()
     agg.add_ping(ping(**{"payload.histograms.BAD NAME": BASE_GC()}))

@@ -266,10 +266,11 @@ impl Aggregates {
     }
 
     /// [`Aggregates::write_to`] on `threads` threads (0: as many as there are cores). With
-    /// more than one, the next part's batch is built, and written batches are freed, on a
-    /// second thread while the store writes a part: writes stay one at a time and in the same
+    /// more than one, the store writes each part on a second thread while this one builds the
+    /// next part's batch (and frees those written): writes stay one at a time and in the same
     /// order, each atomic as before, and memory holds about three parts instead of one. The
-    /// store sees the same batches, and the result is the same.
+    /// store sees the same batches, and the result is the same. `on_part` may hear of a part
+    /// or two beyond a write that fails; none of them is written.
     ///
     /// # Errors
     /// As [`Aggregates::write_to`].
@@ -308,7 +309,7 @@ impl Aggregates {
         // Each written part's report, added to `self.report` at the end (also on an error:
         // what was written stays written).
         let mut done: Vec<(WriteReport, Tally<RowReject>, Tally<RowReject>)> = Vec::new();
-        let mut write = |index: usize, built: Built| -> Result<Built> {
+        let mut announce = |index: usize| {
             let (date, channel, version) = &parts[index];
             on_part(WritePart {
                 index,
@@ -317,50 +318,68 @@ impl Aggregates {
                 channel,
                 version,
             });
-            let written = store.write(&built.batch)?;
-            total.add(
-                &written,
-                &built.batch.rows_refused,
-                &built.replicate_refused,
-            );
-            done.push((
-                written,
-                built.batch.rows_refused.clone(),
-                built.replicate_refused.clone(),
-            ));
-            Ok(built)
+        };
+        let mut account = |written: WriteReport, built: &Built| {
+            let (refused, replicate_refused) =
+                (&built.batch.rows_refused, &built.replicate_refused);
+            total.add(&written, refused, replicate_refused);
+            done.push((written, refused.clone(), replicate_refused.clone()));
         };
         let desktop = if threads == 1 {
-            parts.iter().enumerate().try_for_each(|(index, (d, c, v))| {
-                write(index, self.part(*d, c, v, &ranks)?).map(drop)
-            })
+            parts
+                .iter()
+                .enumerate()
+                .try_for_each(|(index, (date, channel, version))| {
+                    announce(index);
+                    let built = self.part(*date, channel, version, &ranks)?;
+                    account(store.write(&built.batch)?, &built);
+                    Ok(())
+                })
         } else {
-            let this = &*self;
-            std::thread::scope(|scope| {
-                // One part waits built while one is written: about three parts in memory.
-                let (built_tx, built_rx) = std::sync::mpsc::sync_channel::<Result<Built>>(1);
-                let (free_tx, free_rx) = std::sync::mpsc::channel::<Built>();
-                let (parts, ranks) = (&parts, &ranks);
+            // This thread builds the batches (and frees them once written); a second one writes
+            // them in order. One part waits built while one is written: about three parts in
+            // memory. The batches are allocated and freed on the thread that aggregated.
+            std::thread::scope(|scope| -> Result<()> {
+                let (to_write, queued) = std::sync::mpsc::sync_channel::<Built>(1);
+                let (written_tx, written) =
+                    std::sync::mpsc::channel::<Result<(WriteReport, Built)>>();
                 scope.spawn(move || {
-                    for (date, channel, version) in parts {
-                        let built = this.part(*date, channel, version, ranks);
-                        let failed = built.is_err();
-                        if built_tx.send(built).is_err() || failed {
+                    for built in queued {
+                        let result = store.write(&built.batch).map(|w| (w, built));
+                        let failed = result.is_err();
+                        if written_tx.send(result).is_err() || failed {
                             break;
                         }
-                        // Free the batches written meanwhile here, off the writer's path.
-                        free_rx.try_iter().for_each(drop);
                     }
-                    free_rx.iter().for_each(drop);
                 });
-                for index in 0..parts.len() {
-                    let built = built_rx
-                        .recv()
-                        .map_err(|_| Error::invalid("write", "the batch builder stopped"))??;
-                    // The builder frees it; when it has ended the send gives it back, freed here.
-                    let _ = free_tx.send(write(index, built)?);
+                let mut finished = |result: Result<(WriteReport, Built)>| -> Result<()> {
+                    let (report, built) = result?;
+                    account(report, &built);
+                    Ok(())
+                };
+                let mut outcome = Ok(());
+                for (index, (date, channel, version)) in parts.iter().enumerate() {
+                    let built = match self.part(*date, channel, version, &ranks) {
+                        Ok(built) => built,
+                        Err(e) => {
+                            outcome = Err(e);
+                            break;
+                        }
+                    };
+                    announce(index);
+                    // The writer stopped: its error is in `written`, read below.
+                    if to_write.send(built).is_err() {
+                        break;
+                    }
+                    if let Err(e) = written.try_iter().try_for_each(&mut finished) {
+                        outcome = Err(e);
+                        break;
+                    }
                 }
-                Ok(())
+                drop(to_write);
+                // Every write that finished is accounted for, then the first error returned.
+                let drained = written.iter().try_for_each(&mut finished);
+                outcome.and(drained)
             })
         };
         for (written, refused, replicate_refused) in &done {

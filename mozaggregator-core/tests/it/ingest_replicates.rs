@@ -522,11 +522,10 @@ fn a_write_on_more_threads_writes_what_one_thread_writes() {
         let (result, seen) = write_with(&mut a, &store, threads);
         let err = result.unwrap_err();
         assert!(err.to_string().contains("this write fails"), "{err}");
-        assert_eq!(
-            seen.len(),
-            3,
-            "{threads} threads: announced up to the failed part"
-        );
+        // One thread announces up to the failed part; more may announce a part or two
+        // beyond it while it is written (none of them is written, as checked below).
+        assert_eq!(seen[..3], announced[..3], "{threads} threads");
+        assert!(threads > 1 || seen.len() == 3, "{} announced", seen.len());
         let written_parts = 2;
         let expected: u64 = base
             .batches()

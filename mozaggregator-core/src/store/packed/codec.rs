@@ -29,32 +29,27 @@ const SPARSE: u8 = 1;
 
 /// Appends the encoding of (`counts`, `sum`, `count`) to `out`.
 pub(crate) fn encode(counts: &[u64], sum: u64, count: u64, out: &mut Vec<u8>) {
+    // One pass writes the sparse form while it sizes the dense one; the dense form replaces it
+    // when it is not longer (rare: most buckets are empty).
+    let head = out.len();
+    out.push((FORMAT << 4) | SPARSE);
+    put_varint(out, sum);
+    put_varint(out, count);
+    let body = out.len();
     let mut dense_len = 0usize;
-    let mut sparse_len = 0usize;
     let mut prev: Option<usize> = None;
     for (i, &c) in counts.iter().enumerate() {
         dense_len += varint_len(c);
         if c != 0 {
             let gap = prev.map_or(i, |p| i - p - 1);
-            sparse_len += varint_len(gap as u64) + varint_len(c);
+            put_varint(out, gap as u64);
+            put_varint(out, c);
             prev = Some(i);
         }
     }
-    let sparse = sparse_len < dense_len;
-    out.push((FORMAT << 4) | if sparse { SPARSE } else { DENSE });
-    put_varint(out, sum);
-    put_varint(out, count);
-    if sparse {
-        let mut prev: Option<usize> = None;
-        for (i, &c) in counts.iter().enumerate() {
-            if c != 0 {
-                let gap = prev.map_or(i, |p| i - p - 1);
-                put_varint(out, gap as u64);
-                put_varint(out, c);
-                prev = Some(i);
-            }
-        }
-    } else {
+    if out.len() - body >= dense_len {
+        out.truncate(body);
+        out[head] = (FORMAT << 4) | DENSE;
         for &c in counts {
             put_varint(out, c);
         }
@@ -416,6 +411,39 @@ mod tests {
         assert_eq!(blob[0], 0x11, "sparse");
         // 1 header + 4 sum + 2 count + 6 gaps + 10 values.
         assert_eq!(blob.len(), 23);
+    }
+
+    proptest::proptest! {
+        /// The encoder keeps the sparse form only when it is strictly shorter than the dense
+        /// one, byte for byte as each form is defined (stores written before stay the same).
+        #[test]
+        fn the_shorter_form_is_chosen(
+            counts in proptest::collection::vec(
+                proptest::prop_oneof![4 => proptest::strategy::Just(0u64), 2 => 1u64..200, 1 => proptest::num::u64::ANY],
+                0..80,
+            ),
+            sum in 0u64..1 << 62,
+            count in 0u64..1 << 40,
+        ) {
+            let mut dense = vec![(FORMAT << 4) | DENSE];
+            put_varint(&mut dense, sum);
+            put_varint(&mut dense, count);
+            counts.iter().for_each(|&c| put_varint(&mut dense, c));
+            let mut sparse = vec![(FORMAT << 4) | SPARSE];
+            put_varint(&mut sparse, sum);
+            put_varint(&mut sparse, count);
+            let mut prev: Option<usize> = None;
+            for (i, &c) in counts.iter().enumerate().filter(|(_, c)| **c != 0) {
+                put_varint(&mut sparse, prev.map_or(i, |p| i - p - 1) as u64);
+                put_varint(&mut sparse, c);
+                prev = Some(i);
+            }
+            let expected = if sparse.len() < dense.len() { sparse } else { dense };
+            let mut out = vec![7, 7];
+            encode(&counts, sum, count, &mut out);
+            proptest::prop_assert_eq!(&out[..2], &[7, 7]);
+            proptest::prop_assert_eq!(&out[2..], &expected[..]);
+        }
     }
 
     proptest::proptest! {

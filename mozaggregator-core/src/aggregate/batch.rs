@@ -225,14 +225,8 @@ impl Aggregates {
             let table = tables.entry(target).or_default();
             let sorted = table.is_empty();
             table.reserve(rows.len());
-            let mut dims: Option<(GroupKey, Dims)> = None;
             for row in rows {
-                // Consecutive rows often share their dimensions: build those strings once.
-                let row_dims = match &dims {
-                    Some((key, d)) if key.dims_ids() == row.group.dims_ids() => d,
-                    _ => &dims.insert((row.group, self.dims(&row.group))).1,
-                };
-                let key = self.series_key(&row.sid, row_dims);
+                let key = self.series_key(&row.sid, self.dims(&row.group));
                 table.push((key, row.histogram.into_owned()));
             }
             if !sorted {
@@ -434,12 +428,12 @@ impl Aggregates {
         }
     }
 
-    fn series_key(&self, sid: &SeriesId, dims: &Dims) -> SeriesKey {
+    fn series_key(&self, sid: &SeriesId, dims: Dims) -> SeriesKey {
         SeriesKey {
             metric: self.strings.name(sid.metric).to_string(),
             label: self.strings.name(sid.label).to_string(),
             process: sid.process,
-            dims: dims.clone(),
+            dims,
         }
     }
 }

@@ -33,6 +33,14 @@ pub(crate) struct EntryKey {
 /// The (option kind, value) pairs a write added or changed, each once.
 pub(crate) type OptionSet = hashbrown::HashSet<(i64, i64), foldhash::fast::RandomState>;
 
+/// The pairs of `options` in ascending order, as stores record them (so that the same write
+/// always inserts the same rows in the same order).
+pub(crate) fn sorted_options(options: &OptionSet) -> Vec<(i64, i64)> {
+    let mut sorted: Vec<(i64, i64)> = options.iter().copied().collect();
+    sorted.sort_unstable();
+    sorted
+}
+
 /// An entry's histogram as it will be written.
 enum Slot<'a> {
     /// Stored and untouched by this batch: copied as it is (its bytes in the pack's blob).

@@ -24,7 +24,7 @@ use crate::keys::{Dims, Target};
 use crate::layout::LayoutSpec;
 use crate::store::packed::codes::{kind_code, prefix_code, prefix_from_code, OPTION_METRIC};
 use crate::store::packed::corrupt;
-use crate::store::packed::merge::{EntryKey, OptionSet, Pack, RowKey};
+use crate::store::packed::merge::{sorted_options, EntryKey, OptionSet, Pack, RowKey};
 use crate::store::packed::totals;
 use crate::store::replicates::check_batch;
 use crate::store::{check_row, check_target, Batch, WriteReport};
@@ -346,6 +346,7 @@ fn store_options(
     if options.is_empty() {
         return Ok(());
     }
+    let options = sorted_options(options);
     let kinds: Vec<i16> = options
         .iter()
         .map(|&(k, _)| i16::try_from(k).unwrap_or(i16::MAX))

@@ -15,7 +15,7 @@ use crate::keys::{SeriesKey, Target};
 use crate::store::packed::codes::{
     layout_from_row, prefix_code, prefix_from_code, replicate_dims, OPTION_METRIC,
 };
-use crate::store::packed::merge::{EntryKey, OptionSet, Pack, RowKey};
+use crate::store::packed::merge::{sorted_options, EntryKey, OptionSet, Pack, RowKey};
 use crate::store::packed::totals::{self, Fold};
 use crate::store::replicates::check_batch;
 use crate::store::{check_row, check_target, Batch, RowReject, WriteReport};
@@ -267,7 +267,7 @@ fn record_options(
     let mut per_version = conn.prepare_cached(
         "INSERT OR IGNORE INTO options (channel, version, kind, value) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (kind, value) in options {
+    for (kind, value) in sorted_options(options) {
         per_target.execute(params![target_id, kind, value])?;
         per_version.execute(params![target.channel, target.version, kind, value])?;
     }

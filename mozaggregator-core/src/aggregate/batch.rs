@@ -130,7 +130,8 @@ impl Aggregates {
             .groups
             .iter()
             .filter(|(k, _)| k.is_normal() && selected(k));
-        let refused = self.tables(ranks, normal, &mut batch.tables)?;
+        let (tables, refused) = self.tables(ranks, normal)?;
+        batch.tables = tables;
         if refused > 0 {
             batch.rows_refused.add(RowReject::MergeOverflow, refused);
         }
@@ -153,7 +154,8 @@ impl Aggregates {
                 .push((key, series));
         }
         for (tables, members) in replicates.groups.iter_mut().zip(members) {
-            let refused = self.tables(ranks, members, tables)?;
+            let (group_tables, refused) = self.tables(ranks, members)?;
+            *tables = group_tables;
             if refused > 0 {
                 built
                     .replicate_refused
@@ -163,16 +165,15 @@ impl Aggregates {
         Ok(built)
     }
 
-    /// Adds the rows of `groups` (build-id aggregates of one submission date) to `tables`:
-    /// each as a build-id row, and summed over build ids as a submission-date row. Rows are
-    /// sorted by series key, then layout. Returns the number of submission-date rows refused
+    /// The tables of the rows of `groups` (build-id aggregates of one submission date): each
+    /// as a build-id row, and summed over build ids as a submission-date row. Rows are sorted
+    /// by series key, then layout. Also returns the number of submission-date rows refused
     /// because their build ids cannot be summed within 2^64.
     fn tables<'a>(
         &self,
         ranks: &Ranks,
         groups: impl IntoIterator<Item = (&'a GroupKey, &'a Series)>,
-        tables: &mut Tables,
-    ) -> Result<u64> {
+    ) -> Result<(Tables, u64)> {
         // Rows are sorted by their interned ids' ranks before their strings exist: the same
         // order as sorting the built rows, without comparing strings or moving whole rows.
         let mut by_target: BTreeMap<Target, Vec<Row<'_>>> = BTreeMap::new();
@@ -220,21 +221,16 @@ impl Aggregates {
                 Cow::Owned(histogram),
             ));
         }
+        let mut tables = Tables::new();
         for (target, mut rows) in by_target {
             rows.sort_unstable_by_key(|row| row.order);
-            let table = tables.entry(target).or_default();
-            let sorted = table.is_empty();
-            table.reserve(rows.len());
-            for row in rows {
+            let rows = rows.into_iter().map(|row| {
                 let key = self.series_key(&row.sid, self.dims(&row.group));
-                table.push((key, row.histogram.into_owned()));
-            }
-            if !sorted {
-                // Rows were there before (not from this builder): sort the whole table.
-                table.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.layout().cmp(&b.1.layout())));
-            }
+                (key, row.histogram.into_owned())
+            });
+            tables.insert(target, rows.collect());
         }
-        Ok(refused)
+        Ok((tables, refused))
     }
 
     /// Writes everything into `store`, one part per (submission date, channel, version), so
@@ -299,10 +295,9 @@ impl Aggregates {
             .collect();
         let of = parts.len() + mobile_parts.len();
         let ranks = Ranks::of(self);
+        // The desktop parts' writes summed (with the rows their builder refused), added to
+        // `self.report` at the end, also on an error: what was written stays written.
         let mut total = WriteReport::default();
-        // Each written part's report, added to `self.report` at the end (also on an error:
-        // what was written stays written).
-        let mut done: Vec<(WriteReport, Tally<RowReject>, Tally<RowReject>)> = Vec::new();
         let mut announce = |index: usize| {
             let (date, channel, version) = &parts[index];
             on_part(WritePart {
@@ -314,10 +309,11 @@ impl Aggregates {
             });
         };
         let mut account = |written: WriteReport, built: &Built| {
-            let (refused, replicate_refused) =
-                (&built.batch.rows_refused, &built.replicate_refused);
-            total.add(&written, refused, replicate_refused);
-            done.push((written, refused.clone(), replicate_refused.clone()));
+            total.add(
+                &written,
+                &built.batch.rows_refused,
+                &built.replicate_refused,
+            );
         };
         let desktop = if threads == 1 {
             parts
@@ -376,11 +372,8 @@ impl Aggregates {
                 outcome.and(drained)
             })
         };
-        for (written, refused, replicate_refused) in &done {
-            self.report.add_write(written);
-            self.report.add_refused(refused);
-            self.report.add_replicate_refused(replicate_refused);
-        }
+        // `total` holds the refused rows in `rows_rejected` and `replicate_rows_rejected`.
+        self.report.add_write(&total);
         desktop?;
         for (index, batch) in mobile_parts.iter().enumerate() {
             if let Some(target) = batch.tables.keys().next() {
@@ -404,9 +397,10 @@ impl Aggregates {
     /// # Errors
     /// As [`Aggregates::batch`].
     pub fn batches(&self) -> Result<Vec<Batch>> {
+        let ranks = Ranks::of(self);
         self.desktop_submission_dates()?
             .into_iter()
-            .map(|d| self.batch(d))
+            .map(|d| Ok(self.build_batch(d, Part::All, &ranks)?.batch))
             .collect()
     }
 

@@ -85,6 +85,11 @@ impl Histogram {
         &self.counts
     }
 
+    /// The bucket counts, taking the histogram apart.
+    pub fn into_counts(self) -> Vec<u64> {
+        self.counts
+    }
+
     /// Sum of recorded values.
     pub fn sum(&self) -> u64 {
         self.sum

@@ -304,7 +304,7 @@ impl MetricQuery {
         }
         let rows = ReplicateAnswers::read(store, &self.series(metric), spec)?;
         Ok(Some(ReplicateAnswers::from_rows(rows, |rows| {
-            rows.iter().map(|r| point(r, length)).collect()
+            rows.into_iter().map(|r| into_point(r, length)).collect()
         })))
     }
 
@@ -481,6 +481,16 @@ fn description(definitions: &Definitions, name: &str) -> String {
         .lookup(name)
         .map(|d| d.description.clone())
         .unwrap_or_default()
+}
+
+/// [`point`] taking the row apart (its counts become the point's, not copied).
+fn into_point(row: QueryRow, length: Option<usize>) -> DataPoint {
+    let (count, sum) = (row.histogram.count(), row.histogram.sum());
+    let mut histogram = row.histogram.into_counts();
+    if let Some(n) = length {
+        histogram.resize(n, 0);
+    }
+    DataPoint::new(row.date, row.label, count, sum, histogram)
 }
 
 fn point(row: &QueryRow, length: Option<usize>) -> DataPoint {

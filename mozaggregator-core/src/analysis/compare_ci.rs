@@ -15,10 +15,10 @@ use crate::query::MetricResponse;
 use crate::replicate::ReplicateCount;
 use crate::stats::{
     proportions, samples, BoundLogs, Confidence, Distribution, Interval, PercentileMethod, Plan,
-    Stat,
+    Scratch, Stat,
 };
 
-use super::interval::{LeaveOneOut, Named, Part};
+use super::interval::{Buffers, LeaveOneOut, Named, Part};
 use super::{Comparison, ReplicateAnswers};
 
 /// The verdict's default threshold: a relative change of the median or the mean of at least
@@ -151,7 +151,7 @@ fn side_values(
         })
         .collect();
     let k = plan.len();
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::default();
     let bounds = response.bounds();
     let logs = BoundLogs::new(&bounds);
     let loo = LeaveOneOut::compute(
@@ -159,6 +159,7 @@ fn side_values(
         &bounds,
         &parts,
         k + buckets,
+        &mut Buffers::default(),
         |d: &Distribution<'_>, cumulative: &[u64], out| {
             let (stats, props) = out.split_at_mut(k);
             plan.values_cumulative(d, cumulative, method, Some(&logs), &mut scratch, stats);

@@ -13,7 +13,7 @@ use crate::layout::Kind;
 use crate::query::{DataPoint, MetricResponse};
 use crate::replicate::ReplicateCount;
 use crate::stats::{
-    jackknife, BoundLogs, Confidence, Distribution, Interval, PercentileMethod, Plan, Stat,
+    jackknife, BoundLogs, Confidence, Distribution, Interval, PercentileMethod, Plan, Scratch, Stat,
 };
 
 use super::ReplicateAnswers;
@@ -117,19 +117,28 @@ pub(crate) fn attach_plan_intervals(
     let logs = BoundLogs::new(&bounds);
     let r = groups.groups.len().max(1);
     let names: Vec<&str> = plan.names().collect();
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::default();
+    let mut buffers = Buffers::default();
+    let mut entry_parts: Vec<Option<Part<'_>>> = Vec::with_capacity(r);
     let parts = groups.parts_of(&response.data);
     let cis: Vec<EntryCi> = parts
         .chunks(r)
         .map(|entry| {
-            let parts: Vec<Option<Part<'_>>> = entry.iter().map(|p| p.map(Part::of)).collect();
-            let loo = LeaveOneOut::compute(kind, &bounds, &parts, plan.len(), |d, c, out| {
-                plan.values_cumulative(d, c, method, Some(&logs), &mut scratch, out)
-            });
+            entry_parts.clear();
+            entry_parts.extend(entry.iter().map(|p| p.map(Part::of)));
+            let parts = &entry_parts;
+            let loo = LeaveOneOut::compute(
+                kind,
+                &bounds,
+                parts,
+                plan.len(),
+                &mut buffers,
+                |d, c, out| plan.values_cumulative(d, c, method, Some(&logs), &mut scratch, out),
+            );
             EntryCi {
                 level,
                 replicates: groups.count,
-                pings: Part::pings(&parts),
+                pings: Part::pings(parts),
                 stats: names
                     .iter()
                     .enumerate()
@@ -185,6 +194,16 @@ pub(crate) struct LeaveOneOut {
     without: Vec<Option<f64>>,
 }
 
+/// The buffers of [`LeaveOneOut::compute`], reused from one entry to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    total: Vec<u64>,
+    cumulative: Vec<u64>,
+    rest: Vec<u64>,
+    rest_cumulative: Vec<u64>,
+    by_group: Vec<Option<f64>>,
+}
+
 impl LeaveOneOut {
     /// Runs `stats` (which writes `n` values) on T and on T without each part; `stats` also
     /// gets the distribution's cumulative counts (`[i]`: the samples of buckets `0..=i`).
@@ -194,10 +213,19 @@ impl LeaveOneOut {
         bounds: &[u64],
         parts: &[Option<Part<'_>>],
         n: usize,
+        buffers: &mut Buffers,
         mut stats: impl FnMut(&Distribution<'_>, &[u64], &mut [Option<f64>]),
     ) -> Option<Self> {
         let len = parts.iter().flatten().map(|p| p.counts.len()).max()?;
-        let mut total = vec![0u64; len];
+        let Buffers {
+            total,
+            cumulative,
+            rest,
+            rest_cumulative,
+            by_group,
+        } = buffers;
+        total.clear();
+        total.resize(len, 0);
         let mut sum = 0u64;
         for p in parts.iter().flatten() {
             for (t, c) in total.iter_mut().zip(p.counts) {
@@ -207,58 +235,60 @@ impl LeaveOneOut {
         }
         // The statistics read the buckets that have a bound.
         let used = len.min(bounds.len());
-        let mut cumulative = vec![0u64; used];
+        cumulative.clear();
         let mut samples = 0u64;
-        for (c, t) in cumulative.iter_mut().zip(&total) {
+        for t in &total[..used] {
             samples = samples.checked_add(*t)?;
-            *c = samples;
+            cumulative.push(samples);
         }
         let mut estimate = vec![None; n];
-        let mut without = vec![None; n * parts.len()];
         if n == 0 {
             return Some(Self {
                 n,
                 estimate,
-                without,
+                without: Vec::new(),
             });
         }
         let all = Distribution {
             kind,
             bounds,
-            counts: &total,
+            counts: total,
             sum,
         };
-        stats(&all, &cumulative, &mut estimate);
-        let mut rest = vec![0u64; len];
-        let mut rest_cumulative = vec![0u64; used];
-        for (part, out) in parts.iter().zip(without.chunks_mut(n)) {
+        stats(&all, cumulative, &mut estimate);
+        by_group.clear();
+        by_group.resize(n * parts.len(), None);
+        rest.clear();
+        rest.resize(len, 0);
+        rest_cumulative.clear();
+        rest_cumulative.resize(used, 0);
+        for (part, out) in parts.iter().zip(by_group.chunks_mut(n)) {
             let Some(p) = part else {
                 // Leaving out a group without this entry leaves T.
                 out.copy_from_slice(&estimate);
                 continue;
             };
-            rest.copy_from_slice(&total);
-            for (r, c) in rest.iter_mut().zip(p.counts) {
-                // T holds each part, so this never saturates.
-                *r = r.saturating_sub(*c);
-            }
-            // At most T's cumulative counts, which fit.
+            // T holds each part, so nothing saturates, and the cumulative counts are at most
+            // T's, which fit.
             let mut samples = 0u64;
-            for (c, r) in rest_cumulative.iter_mut().zip(&rest) {
-                samples = samples.saturating_add(*r);
-                *c = samples;
+            for (i, (r, t)) in rest.iter_mut().zip(total.iter()).enumerate() {
+                *r = t.saturating_sub(p.counts.get(i).copied().unwrap_or(0));
+                if let Some(c) = rest_cumulative.get_mut(i) {
+                    samples = samples.saturating_add(*r);
+                    *c = samples;
+                }
             }
             let without = Distribution {
                 kind,
                 bounds,
-                counts: &rest,
+                counts: rest,
                 sum: sum.saturating_sub(p.sum),
             };
-            stats(&without, &rest_cumulative, out);
+            stats(&without, rest_cumulative, out);
         }
         // From one row per group to one row per statistic.
         let r = parts.len();
-        let without = (0..n * r).map(|k| without[(k % r) * n + k / r]).collect();
+        let without = (0..n * r).map(|k| by_group[(k % r) * n + k / r]).collect();
         Some(Self {
             n,
             estimate,

@@ -44,6 +44,7 @@ mod tmo;
 pub use distance::{distances, Distances};
 pub use jackknife::{jackknife, t_quantile, Confidence, Interval, REPLICATE_COUNTS};
 pub use percentile::{percentile, percentiles, BoundLogs, Bucket, Percentile, PercentileMethod};
+pub(crate) use summary::Scratch;
 pub use summary::{summarize, Plan, Stat, Summary};
 pub use tmo::tmo_mean;
 

@@ -221,8 +221,13 @@ impl Count for u64 {
     }
 
     fn threshold(rank: f64, total: u64) -> Option<u64> {
-        // Below 2^53 every integer is an f64; `rank` is in [0, total].
-        (total < 1 << 53 && rank >= 0.0).then(|| rank.ceil() as u64)
+        // Below 2^53 every integer is an f64; `rank` is in [0, total]. `ceil` without the libm
+        // call (x86-64's baseline has no rounding instruction): truncate, then step up when
+        // that was below.
+        (total < 1 << 53 && rank >= 0.0).then(|| {
+            let floor = rank as u64;
+            floor + u64::from((floor as f64) < rank)
+        })
     }
 }
 
@@ -306,66 +311,88 @@ fn in_bucket(
     let upper = d.upper(i);
     match method {
         PercentileMethod::Nearest => Percentile::new(lower as f64, lower, upper),
-        _ => {
-            let f = ((rank - before) / count).clamp(0.0, 1.0);
-            let ln = |j: usize, bound: u64| match logs {
-                Some(logs) => logs.get(j, bound),
-                None => (bound as f64).ln(),
-            };
-            let value = interpolate(d.kind, lower, upper, f, |u| (ln(i, lower), ln(i + 1, u)));
-            Percentile::new(value, lower, upper)
-        }
+        _ => Percentile::new(interp_value(d, logs, i, rank, before, count), lower, upper),
     }
 }
 
-/// [`percentiles_into`] given the cumulative counts of `d`'s used buckets (`cumulative[i]`:
-/// the samples of buckets `0..=i`), as a jackknife has them for each of its leave-one-out
-/// distributions: each `interp` percentile is found by a binary search instead of a walk over
-/// the buckets. The same values as [`percentiles_into`] (other methods, and totals of 2^53
-/// samples or more, take its path).
+/// The `interp` value of the rank `rank` in bucket `i`, which holds `count` samples after
+/// `before` others.
+#[inline]
+fn interp_value(
+    d: &Distribution<'_>,
+    logs: Option<&BoundLogs>,
+    i: usize,
+    rank: f64,
+    before: f64,
+    count: f64,
+) -> f64 {
+    let lower = d.bounds[i];
+    let f = ((rank - before) / count).clamp(0.0, 1.0);
+    let ln = |j: usize, bound: u64| match logs {
+        Some(logs) => logs.get(j, bound),
+        None => (bound as f64).ln(),
+    };
+    interpolate(d.kind, lower, d.upper(i), f, |u| {
+        (ln(i, lower), ln(i + 1, u))
+    })
+}
+
+/// The values of [`percentiles_into`] (`out[k]`: the value of `ps[k]`) given the cumulative
+/// counts of `d`'s used buckets (`cumulative[i]`: the samples of buckets `0..=i`), as a
+/// jackknife has them for each of its leave-one-out distributions: each `interp` percentile is
+/// found by a search from `hints[k]`, the bucket where the previous call found it (a
+/// leave-one-out distribution's percentile mostly lies in the same bucket as the whole's), and
+/// only its value is made. The same values as [`percentiles_into`] (other methods, and totals
+/// of 2^53 samples or more, take its path).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn percentiles_cumulative(
+pub(crate) fn values_cumulative(
     d: &Distribution<'_>,
     cumulative: &[u64],
     ps: &[f64],
     order: &[usize],
     method: PercentileMethod,
     logs: Option<&BoundLogs>,
-    out: &mut [Percentile],
+    hints: &mut Vec<usize>,
+    out: &mut [Option<f64>],
 ) {
     let total = cumulative.last().copied().unwrap_or(0);
     if method != PercentileMethod::Interp
         || total >= 1 << 53
         || cumulative.len() != d.used_counts().len()
     {
-        percentiles_into(d, u128::from(total), ps, order, method, logs, out);
+        let mut walked = vec![Percentile::NONE; ps.len()];
+        percentiles_into(d, u128::from(total), ps, order, method, logs, &mut walked);
+        for (o, p) in out.iter_mut().zip(walked) {
+            *o = p.value;
+        }
         return;
     }
-    out.fill(Percentile::NONE);
+    out.fill(None);
     if total == 0 || !has_order(d.kind) {
         return;
     }
     let n = total as f64;
+    hints.resize(ps.len(), 0);
+    let last = cumulative.len() - 1;
     for &at in order {
         let rank = ps[at] / 100.0 * n;
         // As the walk: the first non-empty bucket whose cumulative count reaches the rank's
         // integer threshold (at least one sample, so that p0 lands in the first non-empty
-        // bucket); the last bucket's count is the total, which every rank reaches.
+        // bucket); the last bucket's count is the total, which every rank reaches. The
+        // cumulative counts ascend, so walking from the hint finds that first bucket.
         let need = u64::threshold(rank, total).unwrap_or(total).clamp(1, total);
-        let i = cumulative.partition_point(|&c| c < need);
-        let Some(&through) = cumulative.get(i) else {
-            continue;
-        };
+        let mut i = hints[at].min(last);
+        while cumulative[i] < need {
+            i += 1;
+        }
+        while i > 0 && cumulative[i - 1] >= need {
+            i -= 1;
+        }
+        hints[at] = i;
+        let through = cumulative[i];
         let before = i.checked_sub(1).map_or(0, |j| cumulative[j]);
-        out[at] = in_bucket(
-            d,
-            method,
-            logs,
-            i,
-            rank,
-            before as f64,
-            (through - before) as f64,
-        );
+        let value = interp_value(d, logs, i, rank, before as f64, (through - before) as f64);
+        out[at] = value.is_finite().then_some(value);
     }
 }
 
@@ -612,6 +639,7 @@ mod tests {
                 1..40,
             ),
             extra in proptest::collection::vec(0.0f64..=100.0, 0..6),
+            start in proptest::collection::vec(0usize..50, 13),
             kind_at in 0usize..Kind::ALL.len(),
             bounds_len_delta in 0usize..2,
         ) {
@@ -631,11 +659,14 @@ mod tests {
                 cumulative.push(running);
             }
             let logs = BoundLogs::new(&bounds);
+            // Hints anywhere, beyond the buckets included: the search finds the same bucket.
+            let mut hints = start;
             for m in PercentileMethod::ALL {
                 let mut walked = vec![Percentile::NONE; ps.len()];
                 percentiles_into(&d, d.total(), &ps, &order, m, Some(&logs), &mut walked);
-                let mut searched = vec![Percentile::NONE; ps.len()];
-                percentiles_cumulative(&d, &cumulative, &ps, &order, m, Some(&logs), &mut searched);
+                let mut searched = vec![None; ps.len()];
+                values_cumulative(&d, &cumulative, &ps, &order, m, Some(&logs), &mut hints, &mut searched);
+                let walked: Vec<Option<f64>> = walked.iter().map(|p| p.value).collect();
                 proptest::prop_assert_eq!(walked, searched);
             }
         }

@@ -201,6 +201,14 @@ struct PlanParts {
     mean: bool,
 }
 
+/// What [`Plan::values_cumulative`] keeps between calls: its percentile values, and where
+/// it found each percentile last.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    values: Vec<Option<f64>>,
+    hints: Vec<usize>,
+}
+
 impl Plan {
     /// The plan of `stats` (`samples` is always computed and not listed).
     ///
@@ -258,39 +266,41 @@ impl Plan {
     /// The values of [`Plan::summarize`]'s [`Summary::values`], written into `out` (as long
     /// as [`Plan::len`]) without building a summary, given the cumulative counts of `d`'s
     /// buckets (`cumulative[i]`: the samples of buckets `0..=i`): what a jackknife runs once
-    /// per replicate group, its percentiles found by binary search (the same values).
-    /// `scratch` is reused between calls; `logs` as in [`Plan::summarize_with`].
+    /// per replicate group, each percentile found from the bucket of the call before (the same
+    /// values). `scratch` is reused between calls; `logs` as in [`Plan::summarize_with`].
     pub(crate) fn values_cumulative(
         &self,
         d: &Distribution<'_>,
         cumulative: &[u64],
         method: PercentileMethod,
         logs: Option<&BoundLogs>,
-        scratch: &mut Vec<Percentile>,
+        scratch: &mut Scratch,
         out: &mut [Option<f64>],
     ) {
         let parts = &*self.0;
         let total = cumulative.last().copied().unwrap_or(0);
-        scratch.clear();
-        scratch.resize(parts.ps.len(), Percentile::NONE);
-        percentile::percentiles_cumulative(
+        let Scratch { values, hints } = scratch;
+        values.clear();
+        values.resize(parts.ps.len(), None);
+        percentile::values_cumulative(
             d,
             cumulative,
             &parts.ps,
             &parts.order,
             method,
             logs,
-            scratch,
+            hints,
+            values,
         );
         let mean = if parts.mean {
             mean_of(d, u128::from(total))
         } else {
             None
         };
-        let mut percentiles = scratch.iter();
+        let mut percentiles = values.iter();
         for ((_, is_percentile), o) in parts.wanted.iter().zip(out.iter_mut()) {
             *o = if *is_percentile {
-                percentiles.next().and_then(|p| p.value)
+                percentiles.next().copied().flatten()
             } else {
                 mean
             };

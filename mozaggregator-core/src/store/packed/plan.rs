@@ -51,30 +51,50 @@ struct Group {
 #[derive(Default)]
 pub(crate) struct Groups {
     groups: Vec<Group>,
-    index: Map<(i64, i64), usize>,
+    /// The position of each group, once there are more than [`Groups::SCANNED`] (fewer are
+    /// found by a scan, cheaper than hashing).
+    index: Option<Map<(i64, i64), usize>>,
 }
 
 impl Groups {
+    const SCANNED: usize = 8;
+
+    /// The position of the (label, layout) group, `None` when it has none yet.
+    fn find(&self, label: i64, layout: i64) -> Option<usize> {
+        let is = |g: &Group| g.label == label && g.layout == layout;
+        match (&self.index, self.groups.last()) {
+            // Consecutive entries mostly share their group.
+            (_, Some(last)) if is(last) => Some(self.groups.len() - 1),
+            (Some(index), _) => index.get(&(label, layout)).copied(),
+            (None, _) => self.groups.iter().position(is),
+        }
+    }
+
     /// Adds an encoded histogram to the (label, layout) group.
     fn add(&mut self, names: &Names, label: i64, layout: i64, hist: &[u8]) -> Result<()> {
-        let last = self.groups.len().checked_sub(1);
-        let g = match last
-            .filter(|&i| self.groups[i].label == label && self.groups[i].layout == layout)
-        {
+        let g = match self.find(label, layout) {
             Some(i) => i,
-            None => match self.index.get(&(label, layout)) {
-                Some(&i) => i,
-                None => {
-                    let spec = names.layout(layout)?;
-                    self.groups.push(Group {
-                        label,
-                        layout,
-                        acc: Accumulator::new(spec.len()),
-                    });
-                    self.index.insert((label, layout), self.groups.len() - 1);
-                    self.groups.len() - 1
+            None => {
+                let spec = names.layout(layout)?;
+                let g = self.groups.len();
+                self.groups.push(Group {
+                    label,
+                    layout,
+                    acc: Accumulator::new(spec.len()),
+                });
+                if let Some(index) = &mut self.index {
+                    index.insert((label, layout), g);
+                } else if self.groups.len() > Self::SCANNED {
+                    self.index = Some(
+                        self.groups
+                            .iter()
+                            .enumerate()
+                            .map(|(i, g)| ((g.label, g.layout), i))
+                            .collect(),
+                    );
                 }
-            },
+                g
+            }
         };
         self.groups[g].acc.add_blob(hist)
     }
@@ -249,34 +269,43 @@ impl<'q> Plan<'q> {
         label: i64,
         data: &[u8],
     ) -> Result<bool> {
-        if !totals::is_complete_as(data, fold) {
-            return Ok(false);
-        }
         let summed = |process: u64| fold == Fold::PerGroup && process == u64::from(ALL_PROCESSES);
+        let Ok(entries) = codec::entries(data) else {
+            return Ok(false);
+        };
+        // The entries to add, each checked complete before any is added: a pack that cannot
+        // answer for them adds nothing. Entries it does not read need not be complete.
+        let mut taken = Vec::new();
         // The sums over all processes, when the pack has them (first) and every process is
         // admitted: they alone answer.
-        let every_process = self.processes.iter().all(|&p| p)
-            && codec::entries(data)?
-                .next()
-                .transpose()?
-                .is_some_and(|e| summed(e.process));
-        for entry in codec::entries(data)? {
-            let entry = entry?;
+        let mut every_process = None;
+        for entry in entries {
+            let Ok(entry) = entry else {
+                return Ok(false);
+            };
+            let all = *every_process
+                .get_or_insert_with(|| self.processes.iter().all(|&p| p) && summed(entry.process));
             let take = if summed(entry.process) {
-                every_process
-            } else if every_process {
+                all
+            } else if all {
                 // Past the sums over all processes: nothing more to read.
                 break;
             } else {
                 self.process(entry.process)?.is_some()
             };
             if take {
-                let group = match fold {
-                    Fold::AllDims => 0,
-                    Fold::PerGroup => entry.dims,
-                };
-                group_at(groups, group)?.add(names, label, entry.layout, entry.hist)?;
+                if !totals::is_complete_entry(&entry, fold) {
+                    return Ok(false);
+                }
+                taken.push(entry);
             }
+        }
+        for entry in taken {
+            let group = match fold {
+                Fold::AllDims => 0,
+                Fold::PerGroup => entry.dims,
+            };
+            group_at(groups, group)?.add(names, label, entry.layout, entry.hist)?;
         }
         Ok(true)
     }
@@ -297,14 +326,15 @@ pub(crate) fn finish(
     dates: impl IntoIterator<Item = (Date, Groups)>,
 ) -> Result<Vec<QueryRow>> {
     let mut out = Vec::new();
+    let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = Vec::new();
     for (date, groups) in dates {
-        let mut finished: Vec<(&str, LayoutSpec, Accumulator)> = groups
-            .groups
-            .into_iter()
-            .map(|g| Ok((names.label(g.label)?, names.layout(g.layout)?, g.acc)))
-            .collect::<Result<_>>()?;
+        finished.clear();
+        for g in groups.groups {
+            finished.push((names.label(g.label)?, names.layout(g.layout)?, g.acc));
+        }
         finished.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (label, layout, acc) in finished {
+        out.reserve(finished.len());
+        for (label, layout, acc) in finished.drain(..) {
             out.push(QueryRow {
                 date,
                 label: label.to_string(),

@@ -155,19 +155,20 @@ fn groups(
     Ok(Some(groups))
 }
 
-/// True when a totals pack made with `fold` can answer for its row: every entry was summed.
-pub(crate) fn is_complete_as(totals: &[u8], fold: Fold) -> bool {
-    codec::entries(totals).is_ok_and(|mut entries| {
-        entries.all(|e| {
-            e.is_ok_and(|e| {
-                !e.hist.is_empty()
-                    && match fold {
-                        Fold::AllDims => e.dims == ALL_DIMS,
-                        Fold::PerGroup => e.dims >= 0 && e.dims < super::codes::REPLICATE_SLOTS,
-                    }
-            })
-        })
-    })
+/// True when a totals pack made with `fold` can answer for every query: every entry was summed.
+#[cfg(test)]
+fn is_complete_as(totals: &[u8], fold: Fold) -> bool {
+    codec::entries(totals)
+        .is_ok_and(|mut entries| entries.all(|e| e.is_ok_and(|e| is_complete_entry(&e, fold))))
+}
+
+/// True when an entry of a totals pack made with `fold` was summed.
+pub(crate) fn is_complete_entry(e: &codec::Entry<'_>, fold: Fold) -> bool {
+    !e.hist.is_empty()
+        && match fold {
+            Fold::AllDims => e.dims == ALL_DIMS,
+            Fold::PerGroup => e.dims >= 0 && e.dims < super::codes::REPLICATE_SLOTS,
+        }
 }
 
 #[cfg(test)]

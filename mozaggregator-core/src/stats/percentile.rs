@@ -630,7 +630,24 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The jackknife's binary search on cumulative counts finds what the walk finds, for
+        /// The integer threshold of a rank is the least count that reaches it as a float.
+        #[test]
+        fn threshold_is_the_least_count_reaching_the_rank(
+            total in 0u64..(1 << 53),
+            p in 0.0f64..=100.0,
+            small in proptest::bool::ANY,
+        ) {
+            let total = if small { total % 1000 } else { total };
+            let rank = p / 100.0 * total as f64;
+            let t = u64::threshold(rank, total);
+            proptest::prop_assert!(t.is_some());
+            let t = t.unwrap_or(0);
+            proptest::prop_assert!(t as f64 >= rank);
+            proptest::prop_assert!(t == 0 || ((t - 1) as f64) < rank);
+            proptest::prop_assert_eq!(t, rank.ceil() as u64);
+        }
+
+        /// The jackknife's search on cumulative counts finds what the walk finds, for
         /// every method, kind and percentile, empty buckets and zero counts included.
         #[test]
         fn cumulative_search_equals_the_walk(

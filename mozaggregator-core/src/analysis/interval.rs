@@ -271,11 +271,22 @@ impl LeaveOneOut {
             // T holds each part, so nothing saturates, and the cumulative counts are at most
             // T's, which fit.
             let mut samples = 0u64;
-            for (i, (r, t)) in rest.iter_mut().zip(total.iter()).enumerate() {
-                *r = t.saturating_sub(p.counts.get(i).copied().unwrap_or(0));
-                if let Some(c) = rest_cumulative.get_mut(i) {
+            if p.counts.len() == len && used == len {
+                // Every part as long as T, every bucket bounded: the common case, in one loop
+                // without index checks.
+                let sums = rest.iter_mut().zip(rest_cumulative.iter_mut());
+                for ((r, c), (t, k)) in sums.zip(total.iter().zip(p.counts)) {
+                    *r = t.saturating_sub(*k);
                     samples = samples.saturating_add(*r);
                     *c = samples;
+                }
+            } else {
+                for (i, (r, t)) in rest.iter_mut().zip(total.iter()).enumerate() {
+                    *r = t.saturating_sub(p.counts.get(i).copied().unwrap_or(0));
+                    if let Some(c) = rest_cumulative.get_mut(i) {
+                        samples = samples.saturating_add(*r);
+                        *c = samples;
+                    }
                 }
             }
             let without = Distribution {
@@ -339,5 +350,56 @@ impl LeaveOneOut {
             .map(|(x, y)| op((*x)?, (*y)?))
             .collect();
         jackknife(estimate, &values, level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Stat;
+
+    proptest::proptest! {
+        /// Parts shorter than the longest give what the same parts padded with empty buckets
+        /// give (the general loop against the one for parts of equal length).
+        #[test]
+        fn short_parts_equal_padded_parts(
+            parts in proptest::collection::vec(
+                proptest::option::of(proptest::collection::vec(0u64..1000, 1..12)),
+                2..6,
+            ),
+        ) {
+            let len = parts.iter().flatten().map(Vec::len).max().unwrap_or(0);
+            let bounds: Vec<u64> = (0..len as u64).map(|i| i * i).collect();
+            let padded: Vec<Option<Vec<u64>>> = parts
+                .iter()
+                .map(|p| p.as_ref().map(|c| {
+                    let mut c = c.clone();
+                    c.resize(len, 0);
+                    c
+                }))
+                .collect();
+            let plan = Plan::new(&Stat::parse_list("mean,p5,p50,p95").unwrap_or_default());
+            proptest::prop_assert!(plan.is_ok());
+            let Ok(plan) = plan else { return Ok(()) };
+            let run = |counts: &[Option<Vec<u64>>]| {
+                let parts: Vec<Option<Part<'_>>> = counts
+                    .iter()
+                    .map(|c| c.as_ref().map(|c| Part { counts: c, sum: c.iter().sum(), pings: 1 }))
+                    .collect();
+                let mut scratch = Scratch::default();
+                LeaveOneOut::compute(
+                    Kind::Linear,
+                    &bounds,
+                    &parts,
+                    plan.len(),
+                    &mut Buffers::default(),
+                    |d, c, out| {
+                        plan.values_cumulative(d, c, PercentileMethod::Interp, None, &mut scratch, out)
+                    },
+                )
+                .map(|l| (l.estimate, l.without))
+            };
+            proptest::prop_assert_eq!(run(&parts), run(&padded));
+        }
     }
 }

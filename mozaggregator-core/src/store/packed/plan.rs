@@ -6,6 +6,7 @@
 //! the answer's [`QueryRow`]s.
 
 use hashbrown::HashMap;
+use smallvec::SmallVec;
 
 use super::codec::{self, Accumulator};
 use super::codes::split_replicate_dims;
@@ -50,7 +51,8 @@ struct Group {
 /// The groups of one date being summed.
 #[derive(Default)]
 pub(crate) struct Groups {
-    groups: Vec<Group>,
+    /// Mostly one (an unkeyed metric, one layout): kept inline, without an allocation.
+    groups: SmallVec<[Group; 1]>,
     /// The position of each group, once there are more than [`Groups::SCANNED`] (fewer are
     /// found by a scan, cheaper than hashing).
     index: Option<Map<(i64, i64), usize>>,

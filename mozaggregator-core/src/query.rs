@@ -483,7 +483,8 @@ fn description(definitions: &Definitions, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// [`point`] taking the row apart (its counts become the point's, not copied).
+/// The entry of a row, its counts resized to `length` when given; the row is taken apart (its
+/// counts become the entry's, not copied).
 fn into_point(row: QueryRow, length: Option<usize>) -> DataPoint {
     let (count, sum) = (row.histogram.count(), row.histogram.sum());
     let mut histogram = row.histogram.into_counts();
@@ -493,18 +494,9 @@ fn into_point(row: QueryRow, length: Option<usize>) -> DataPoint {
     DataPoint::new(row.date, row.label, count, sum, histogram)
 }
 
+/// [`into_point`] of a row that stays.
 fn point(row: &QueryRow, length: Option<usize>) -> DataPoint {
-    let mut histogram = row.histogram.counts().to_vec();
-    if let Some(n) = length {
-        histogram.resize(n, 0);
-    }
-    DataPoint::new(
-        row.date,
-        row.label.clone(),
-        row.histogram.count(),
-        row.histogram.sum(),
-        histogram,
-    )
+    into_point(row.clone(), length)
 }
 
 /// Keeps only the rows of the layout with the largest total `count` (ties: the smaller

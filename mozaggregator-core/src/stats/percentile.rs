@@ -337,13 +337,22 @@ fn interp_value(
     })
 }
 
+/// What [`values_cumulative`] keeps from one call to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Search {
+    /// `hints[k]`: the bucket where the previous call found `ps[k]`.
+    hints: Vec<usize>,
+    /// The percentiles of the walk, for the distributions it answers.
+    walked: Vec<Percentile>,
+}
+
 /// The values of [`percentiles_into`] (`out[k]`: the value of `ps[k]`) given the cumulative
 /// counts of `d`'s used buckets (`cumulative[i]`: the samples of buckets `0..=i`), as a
 /// jackknife has them for each of its leave-one-out distributions: each `interp` percentile is
-/// found by a search from `hints[k]`, the bucket where the previous call found it (a
-/// leave-one-out distribution's percentile mostly lies in the same bucket as the whole's), and
-/// only its value is made. The same values as [`percentiles_into`] (other methods, and totals
-/// of 2^53 samples or more, take its path).
+/// found by a search from the bucket where the previous call found it (a leave-one-out
+/// distribution's percentile mostly lies in the same bucket as the whole's), and only its
+/// value is made. The same values as [`percentiles_into`] (other methods, and totals of 2^53
+/// samples or more, take its path).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn values_cumulative(
     d: &Distribution<'_>,
@@ -352,7 +361,7 @@ pub(crate) fn values_cumulative(
     order: &[usize],
     method: PercentileMethod,
     logs: Option<&BoundLogs>,
-    hints: &mut Vec<usize>,
+    search: &mut Search,
     out: &mut [Option<f64>],
 ) {
     let total = cumulative.last().copied().unwrap_or(0);
@@ -360,13 +369,16 @@ pub(crate) fn values_cumulative(
         || total >= 1 << 53
         || cumulative.len() != d.used_counts().len()
     {
-        let mut walked = vec![Percentile::NONE; ps.len()];
-        percentiles_into(d, u128::from(total), ps, order, method, logs, &mut walked);
-        for (o, p) in out.iter_mut().zip(walked) {
+        let walked = &mut search.walked;
+        walked.clear();
+        walked.resize(ps.len(), Percentile::NONE);
+        percentiles_into(d, u128::from(total), ps, order, method, logs, walked);
+        for (o, p) in out.iter_mut().zip(walked.iter()) {
             *o = p.value;
         }
         return;
     }
+    let hints = &mut search.hints;
     out.fill(None);
     if total == 0 || !has_order(d.kind) {
         return;
@@ -677,12 +689,12 @@ mod tests {
             }
             let logs = BoundLogs::new(&bounds);
             // Hints anywhere, beyond the buckets included: the search finds the same bucket.
-            let mut hints = start;
+            let mut search = Search { hints: start, walked: Vec::new() };
             for m in PercentileMethod::ALL {
                 let mut walked = vec![Percentile::NONE; ps.len()];
                 percentiles_into(&d, d.total(), &ps, &order, m, Some(&logs), &mut walked);
                 let mut searched = vec![None; ps.len()];
-                values_cumulative(&d, &cumulative, &ps, &order, m, Some(&logs), &mut hints, &mut searched);
+                values_cumulative(&d, &cumulative, &ps, &order, m, Some(&logs), &mut search, &mut searched);
                 let walked: Vec<Option<f64>> = walked.iter().map(|p| p.value).collect();
                 proptest::prop_assert_eq!(walked, searched);
             }

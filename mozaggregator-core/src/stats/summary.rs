@@ -206,7 +206,7 @@ struct PlanParts {
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     values: Vec<Option<f64>>,
-    hints: Vec<usize>,
+    search: percentile::Search,
 }
 
 impl Plan {
@@ -279,7 +279,7 @@ impl Plan {
     ) {
         let parts = &*self.0;
         let total = cumulative.last().copied().unwrap_or(0);
-        let Scratch { values, hints } = scratch;
+        let Scratch { values, search } = scratch;
         values.clear();
         values.resize(parts.ps.len(), None);
         percentile::values_cumulative(
@@ -289,7 +289,7 @@ impl Plan {
             &parts.order,
             method,
             logs,
-            hints,
+            search,
             values,
         );
         let mean = if parts.mean {

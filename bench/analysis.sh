@@ -8,7 +8,9 @@
 #     server runs with its response cache off), next to the same requests back to back
 #     (mozaggregator/examples/idle_latency.rs);
 #  3. over HTTP: what the statistics cost a client — the plain 30-date query and the same with
-#     seven statistics, alternated on one connection (400 pairs), as a ratio in the same run.
+#     seven statistics, alternated on one connection (400 pairs), as a ratio in the same run;
+#  4. over HTTP: one OR request over three OS values against the three one-value requests it
+#     replaces, round-robin on one connection, as a ratio in the same run.
 # With REPLICATES=R (e.g. 20), the in-process part runs on a store with R replicate groups for
 # the hot metrics (target/bench/store-rR.sqlite, built on first use) and also times the
 # statistics query with ci=0.95 against the same without it (target: ≤ 3×); the HTTP parts
@@ -58,6 +60,15 @@ latency() { # $1: label, $2...: extra serve flags
     echo
     ./target/release/examples/idle_latency --addr "127.0.0.1:$port" --idle-ms 50 --requests 400 --ratios \
         "$q" "$q&stats=mean,p5,p25,p50,p75,p95,p99"
+    echo
+    echo "### One OR request against the three one-value requests it replaces ($label)"
+    echo
+    echo "The three one-OS queries and the OR over the three, sent round-robin on one keep-alive"
+    echo "connection, 400 of each after 3 warm-up rounds; target: the OR ≥ 2× faster than the three"
+    echo "requests (≤ 0.5× their summed p50)."
+    echo
+    ./target/release/examples/idle_latency --addr "127.0.0.1:$port" --idle-ms 50 --requests 400 --last-vs-sum \
+        "$q&os=Windows_NT" "$q&os=Darwin" "$q&os=Linux" "$q&os=Windows_NT&os=Darwin&os=Linux"
     kill "${servers[-1]}"
 }
 {

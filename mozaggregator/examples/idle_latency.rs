@@ -3,11 +3,13 @@
 //! the p50/p90/p99 time from the first byte sent to the last byte received, for each URL path
 //! given, next to the same requests sent back to back (idle 0) in the same run. The paths are
 //! sent round-robin (each once per round), so load bursts hit them alike; `--ratios` adds each
-//! path's p50 as a ratio to the first path's.
+//! path's p50 as a ratio to the first path's; `--last-vs-sum` adds the last path's p50 as a
+//! ratio to the sum of the others' (one request standing for several, such as an OR filter
+//! for the one-value requests it replaces).
 //!
 //! ```text
 //! cargo run --release -p mozaggregator --example idle_latency -- \
-//!     --addr 127.0.0.1:5000 [--idle-ms 50] [--requests 200] [--ratios] PATH...
+//!     --addr 127.0.0.1:5000 [--idle-ms 50] [--requests 200] [--ratios] [--last-vs-sum] PATH...
 //! ```
 //!
 //! A path containing `{i}` gets the request number substituted, so that every request can be
@@ -105,6 +107,7 @@ fn run() -> Result<(), Error> {
     let mut idle_ms = 50u64;
     let mut n = 200usize;
     let mut ratios = false;
+    let mut last_vs_sum = false;
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -114,6 +117,7 @@ fn run() -> Result<(), Error> {
             "--idle-ms" => idle_ms = value()?.parse()?,
             "--requests" => n = value()?.parse()?,
             "--ratios" => ratios = true,
+            "--last-vs-sum" => last_vs_sum = true,
             p => paths.push(p.to_string()),
         }
     }
@@ -153,6 +157,21 @@ fn run() -> Result<(), Error> {
             );
         } else {
             println!("| `{path}` | {} | {} |", cells(*b), cells(*i));
+        }
+    }
+    if let (true, [others @ .., _]) = (last_vs_sum, &paths[..]) {
+        if !others.is_empty() {
+            let versus = |p: &[(f64, f64, f64)]| {
+                let sum: f64 = p[..others.len()].iter().map(|t| t.0).sum();
+                p[others.len()].0 / sum
+            };
+            println!(
+                "\nThe last path against the other {} together (p50 over the sum of their p50s): \
+                 **{:.2}×** back to back, **{:.2}×** after {idle_ms} ms idle.",
+                others.len(),
+                versus(&busy),
+                versus(&idle)
+            );
         }
     }
     Ok(())

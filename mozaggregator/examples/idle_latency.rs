@@ -159,20 +159,16 @@ fn run() -> Result<(), Error> {
             println!("| `{path}` | {} | {} |", cells(*b), cells(*i));
         }
     }
-    if let (true, [others @ .., _]) = (last_vs_sum, &paths[..]) {
-        if !others.is_empty() {
-            let versus = |p: &[(f64, f64, f64)]| {
-                let sum: f64 = p[..others.len()].iter().map(|t| t.0).sum();
-                p[others.len()].0 / sum
-            };
-            println!(
-                "\nThe last path against the other {} together (p50 over the sum of their p50s): \
-                 **{:.2}×** back to back, **{:.2}×** after {idle_ms} ms idle.",
-                others.len(),
-                versus(&busy),
-                versus(&idle)
-            );
-        }
+    // The last path's p50 over the summed p50s of the paths before it.
+    let last = paths.len().saturating_sub(1);
+    if last_vs_sum && last > 0 {
+        let versus = |p: &[(f64, f64, f64)]| p[last].0 / p[..last].iter().map(|t| t.0).sum::<f64>();
+        println!(
+            "\nThe last path against the other {last} together (p50 over the sum of their p50s): \
+             **{:.2}×** back to back, **{:.2}×** after {idle_ms} ms idle.",
+            versus(&busy),
+            versus(&idle)
+        );
     }
     Ok(())
 }

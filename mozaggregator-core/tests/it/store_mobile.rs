@@ -70,7 +70,7 @@ fn a_version_3_sqlite_store_gets_mobile_rows() {
     let version: i64 = raw(&path)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     assert_eq!(version, mozaggregator_core::store::SCHEMA_VERSION);
     assert_eq!(dump(&store).unwrap(), desktop);
     assert!(mobile_dump(&store).unwrap().is_empty());
@@ -187,7 +187,7 @@ fn postgres_mobile_rows_migrate_decode_and_trim() {
         .unwrap()
         .get(0);
     assert_eq!(schema, mozaggregator_core::store::PG_SCHEMA_VERSION);
-    assert_eq!(schema, 2);
+    assert_eq!(schema, 3);
     assert_eq!(dump(&store).unwrap(), desktop);
     assert!(mobile_dump(&store).unwrap().is_empty());
     let (t, rows) = mobile_rows();

@@ -71,9 +71,9 @@ fn query_m(dates: &[&str], filter: Filter) -> SeriesQuery {
     }
 }
 
-/// Admits every row of `keys`, but names OS values, so a query reads `series`, not `totals`.
-fn every_os() -> Filter {
-    Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"])
+/// Admits every row of `keys`, but names OS versions, so a query reads `series`, not `totals`.
+fn every_os_version() -> Filter {
+    Filter::is_in(Dimension::OsVersion, ["10.0", "6.1"])
 }
 
 /// Every series count seen by one scan.
@@ -320,7 +320,7 @@ fn corrupt_rows_are_errors_not_panics() {
     let (path, store) = store_of_rows(dir.path(), 30);
     let (t, rows) = rows(30);
     let before = dump(&store).unwrap();
-    let query = query_m(&["20150601"], every_os());
+    let query = query_m(&["20150601"], every_os_version());
     let totals_query = query_m(&["20150601"], Filter::All);
     assert_eq!(store.query(&query).unwrap().len(), 10);
     let answer = store.query(&totals_query).unwrap();
@@ -440,8 +440,8 @@ fn a_stored_date_that_is_not_a_date_is_a_corrupt_store() {
     corrupt("absorbed", kind);
 }
 
-/// Queries that need no dims read `totals`; they answer exactly what the packs answer, over
-/// merges of several batches, with and without process and label filters.
+/// Queries that need no dims but the OS read `totals`; they answer exactly what the packs
+/// answer, over merges of several batches, with and without OS, process and label filters.
 #[test]
 fn totals_answer_what_the_packs_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -461,13 +461,49 @@ fn totals_answer_what_the_packs_answer() {
         Filter::is_in(Dimension::Child, ["parent", "gpu"]),
         Filter::eq(Dimension::Label, "label3"),
         Filter::eq(Dimension::Child, "parent").not(),
+        Filter::eq(Dimension::Os, "Linux"),
+        Filter::is_in(Dimension::Os, ["Windows_NT", "Linux"]),
+        Filter::eq(Dimension::Os, "Windows_NT").and(Filter::eq(Dimension::Child, "content")),
+        Filter::eq(Dimension::Os, "Linux").and(Filter::eq(Dimension::Label, "label3")),
+        Filter::eq(Dimension::Os, "Linux").or(Filter::eq(Dimension::Os, "Windows_NT")),
     ] {
         let query = |filter: Filter| query_m(&["20150601", "20150602"], filter);
         let from_totals = store.query(&query(extra.clone())).unwrap();
-        let from_packs = store.query(&query(extra.clone().and(every_os()))).unwrap();
+        let from_packs = store
+            .query(&query(extra.clone().and(every_os_version())))
+            .unwrap();
         assert!(!from_totals.is_empty(), "{extra:?}");
         assert_eq!(from_totals, from_packs, "{extra:?}");
     }
+    // One OS is part of the whole, and an OS no row has answers nothing.
+    let linux = store.query(&query_m(&["20150601"], Filter::eq(Dimension::Os, "Linux")));
+    let all = store.query(&query_m(&["20150601"], Filter::All)).unwrap();
+    assert_ne!(linux.unwrap(), all);
+    let beos = query_m(&["20150601"], Filter::eq(Dimension::Os, "BeOS"));
+    assert!(store.query(&beos).unwrap().is_empty());
+}
+
+/// Rows whose entries all have one OS keep one marker instead of per-OS sums: a query of that
+/// OS answers from the sums over all dims, a query of another OS answers nothing, as the packs.
+#[test]
+fn packs_of_one_os_answer_os_queries_from_their_sums() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first 30 keys are all Windows_NT.
+    let (_, store) = store_of_rows(dir.path(), 30);
+    for (os, empty) in [("Windows_NT", false), ("Linux", true)] {
+        let filter = Filter::eq(Dimension::Os, os);
+        let from_totals = store
+            .query(&query_m(&["20150601"], filter.clone()))
+            .unwrap();
+        let from_packs = store
+            .query(&query_m(&["20150601"], filter.and(every_os_version())))
+            .unwrap();
+        assert_eq!(from_totals, from_packs, "{os}");
+        assert_eq!(from_totals.is_empty(), empty, "{os}");
+    }
+    let all = store.query(&query_m(&["20150601"], Filter::All)).unwrap();
+    let windows = query_m(&["20150601"], Filter::eq(Dimension::Os, "Windows_NT"));
+    assert_eq!(store.query(&windows).unwrap(), all);
 }
 
 /// A totals row that cannot answer (damaged, or marked as a sum that could not be made) falls
@@ -478,11 +514,17 @@ fn damaged_totals_fall_back_to_the_packs() {
     let (path, store) = store_of_rows(dir.path(), 60);
     let query = query_m(&["20150601"], Filter::All);
     let answer = store.query(&query).unwrap();
+    let os_query = query_m(&["20150601"], Filter::eq(Dimension::Os, "Linux"));
+    let os_answer = store.query(&os_query).unwrap();
+    assert!(!os_answer.is_empty());
     let conn = raw(&path);
+    // x'0100000000': one empty entry over all dims, as a pack that cannot be read is marked,
+    // and without per-OS sums, as rows written before they existed.
     for damage in ["x'07'", "zeroblob(0)", "x'0100000000'", "'text'"] {
         conn.execute_batch(&format!("UPDATE totals SET data = {damage}"))
             .unwrap();
         assert_eq!(store.query(&query).unwrap(), answer, "{damage}");
+        assert_eq!(store.query(&os_query).unwrap(), os_answer, "{damage}");
     }
     conn.execute_batch("UPDATE series SET data = x'07'")
         .unwrap();
@@ -508,7 +550,7 @@ fn migrated(
     SeriesQuery,
     Vec<mozaggregator_core::QueryRow>,
 ) {
-    let query = query_m(&["20150601"], every_os());
+    let query = query_m(&["20150601"], every_os_version());
     let (path, store) = store_of_rows(dir, 60);
     let answer = store.query(&query).unwrap();
     drop(store);
@@ -549,6 +591,36 @@ fn a_version_1_store_gets_its_totals() {
         .query_row("SELECT count(*) FROM totals", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 10);
+}
+
+/// A store of schema version 4 (totals without per-OS sums) is migrated on open: its totals
+/// are computed again, with the per-OS sums, and every query answers as before.
+#[test]
+fn a_version_4_store_gets_per_os_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, store) = store_of_rows(dir.path(), 60);
+    let os_query = query_m(&["20150601"], Filter::eq(Dimension::Os, "Linux"));
+    let os_answer = store.query(&os_query).unwrap();
+    drop(store);
+    let conn = raw(&path);
+    let totals = |conn: &rusqlite::Connection| -> Vec<Vec<u8>> {
+        let mut stmt = conn
+            .prepare("SELECT data FROM totals ORDER BY metric_id, target_id, label_id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let computed = totals(&conn);
+    assert_eq!(computed.len(), 10);
+    // Version 4 totals had no per-OS sums: each row's first entry stands for them here.
+    conn.execute_batch("UPDATE totals SET data = x'0100000000'; PRAGMA user_version = 4;")
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(totals(&raw(&path)), computed);
+    assert_eq!(store.query(&os_query).unwrap(), os_answer);
 }
 
 #[test]
@@ -645,4 +717,53 @@ fn a_lock_error_names_the_file_and_the_remedy() {
     assert!(err.contains("wait for it to finish"), "{err}");
     blocker.execute_batch("ROLLBACK").unwrap();
     assert_eq!(store.write(&b).unwrap().rows_written, 1);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 24,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Per-OS totals (each OS's sums, and the rest OS's as the whole less the others) answer
+    /// every OS filter exactly as the packs do: random rows over four OSes, three processes,
+    /// two layouts and empty histograms, written in one or two batches.
+    #[test]
+    fn per_os_totals_answer_every_os_filter_as_the_packs(
+        rows in proptest::collection::vec(
+            (0usize..4, 0usize..2, 0usize..3, 0usize..2, 0usize..2, 0u64..4, 0u64..1000),
+            1..40,
+        ),
+        split in 0usize..40,
+    ) {
+        const OSES: [&str; 4] = ["Windows_NT", "Linux", "Darwin", "FreeBSD"];
+        let layouts = [layout(), LayoutSpec::linear(1, 100, 10).unwrap()];
+        let t = target(Prefix::BuildId, "nightly", "42", "20150601");
+        let rows: Vec<(SeriesKey, Histogram)> = rows
+            .iter()
+            .map(|&(os, version, process, label, l, count, value)| {
+                let d = dims("Firefox", "x86", OSES[os], ["6.1", "10.0"][version]);
+                let key = key("M", &format!("label{label}"), Process::ALL[process], &d);
+                let spec = layouts[l];
+                let buckets = if count == 0 { vec![] } else { vec![(value as usize % spec.len(), count)] };
+                (key, hist(spec, &buckets, value * count, count))
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("s.sqlite")).unwrap();
+        let (first, second) = rows.split_at(split.min(rows.len()));
+        for (day, part) in [("20150601", first), ("20150602", second)] {
+            store.write(&batch(day, vec![(t.clone(), part.to_vec())])).unwrap();
+        }
+        for subset in 1..16u32 {
+            let oses: Vec<&str> = (0..4).filter(|i| subset & (1 << i) != 0).map(|i| OSES[i]).collect();
+            let os = Filter::is_in(Dimension::Os, oses.clone());
+            let from_totals = store.query(&query_m(&["20150601"], os.clone())).unwrap();
+            let from_packs = store
+                .query(&query_m(&["20150601"], os.and(every_os_version())))
+                .unwrap();
+            proptest::prop_assert_eq!(from_totals, from_packs, "{:?}", oses);
+        }
+    }
 }

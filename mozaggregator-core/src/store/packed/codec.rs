@@ -211,6 +211,48 @@ impl Accumulator {
         Ok(())
     }
 
+    /// Adds another accumulator of the same bucket count; `false` (and this one partly added
+    /// to) when a sum would overflow 2^64 or the bucket counts differ.
+    pub(crate) fn add(&mut self, other: &Accumulator) -> bool {
+        if self.counts.len() != other.counts.len() {
+            return false;
+        }
+        let counts = self.counts.iter_mut().zip(&other.counts);
+        counts
+            .map(|(a, b)| a.checked_add(*b).map(|s| *a = s))
+            .all(|ok| ok.is_some())
+            && self
+                .sum
+                .checked_add(other.sum)
+                .map(|s| self.sum = s)
+                .is_some()
+            && self
+                .count
+                .checked_add(other.count)
+                .map(|c| self.count = c)
+                .is_some()
+    }
+
+    /// Takes a blob away (the inverse of [`Accumulator::add_blob`]); `false`, and this one
+    /// partly changed, when the blob cannot be read or holds more than this one.
+    pub(crate) fn sub_blob(&mut self, blob: &[u8]) -> bool {
+        let counts = &mut self.counts;
+        let taken = decode_with(blob, counts.len(), |i, c| {
+            counts[i] = counts[i].checked_sub(c).ok_or_else(overflow)?;
+            Ok(())
+        });
+        let Ok((sum, count)) = taken else {
+            return false;
+        };
+        match (self.sum.checked_sub(sum), self.count.checked_sub(count)) {
+            (Some(sum), Some(count)) => {
+                (self.sum, self.count) = (sum, count);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn into_histogram(self, layout: LayoutSpec) -> Result<Histogram> {
         Histogram::from_parts(layout, self.counts, self.sum, self.count)
     }
@@ -465,8 +507,9 @@ mod tests {
             let _ = decode(&bytes, spec());
             let _ = Accumulator::new(50).add_blob(&bytes);
             let mut out = Vec::new();
+            let mut ids = super::super::totals::FnIds(|_| Ok(Some(50)), |d| Ok(Some(d % 3)));
             proptest::prop_assert!(
-                super::super::totals::of_pack(&bytes, |_| Ok(Some(50)), &mut out).is_ok()
+                super::super::totals::of_pack(&bytes, &mut ids, &mut out).is_ok()
             );
         }
     }

@@ -14,7 +14,7 @@ use super::corrupt;
 use super::names::Names;
 use super::totals::{self, Fold, ALL_PROCESSES};
 use crate::date::Date;
-use crate::error::Result;
+use crate::error::{MergeError, Quantity, Result};
 use crate::filter::{Dimension, NormalForm, RowDims};
 use crate::keys::{Dims, Process};
 use crate::layout::LayoutSpec;
@@ -74,6 +74,21 @@ impl Groups {
 
     /// Adds an encoded histogram to the (label, layout) group.
     fn add(&mut self, names: &Names, label: i64, layout: i64, hist: &[u8]) -> Result<()> {
+        let g = self.group(names, label, layout)?;
+        self.groups[g].acc.add_blob(hist)
+    }
+
+    /// Adds a sum to the (label, layout) group.
+    fn add_sum(&mut self, names: &Names, label: i64, layout: i64, sum: &Accumulator) -> Result<()> {
+        let g = self.group(names, label, layout)?;
+        match self.groups[g].acc.add(sum) {
+            true => Ok(()),
+            false => Err(MergeError::Overflow(Quantity::Merged).into()),
+        }
+    }
+
+    /// The position of the (label, layout) group, made when it has none yet.
+    fn group(&mut self, names: &Names, label: i64, layout: i64) -> Result<usize> {
         let g = match self.find(label, layout) {
             Some(i) => i,
             None => {
@@ -98,8 +113,20 @@ impl Groups {
                 g
             }
         };
-        self.groups[g].acc.add_blob(hist)
+        Ok(g)
     }
+}
+
+/// Which entries of a `totals` pack can answer a query (see `totals`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TotalsUse {
+    /// None: the filter restricts a dims dimension other than the OS.
+    No,
+    /// The sums over all dims: the filter restricts no dims dimension.
+    AllDims,
+    /// The per-OS sums over all processes: the filter restricts the OS, no other dims
+    /// dimension, and admits every process.
+    PerOs,
 }
 
 /// A metric query pushed down to stored ids.
@@ -107,7 +134,10 @@ pub(crate) struct Plan<'q> {
     query: &'q SeriesQuery,
     nf: NormalForm,
     processes: [bool; 3],
+    /// Whether each dims id is admitted; for an OS key, whether its OS is (when the filter
+    /// restricts no other dims dimension).
     dims_ok: Vec<bool>,
+    totals: TotalsUse,
     /// The metric's id.
     pub(crate) metric_id: i64,
     /// The admitted label ids, sorted; `None` admits every label.
@@ -147,11 +177,24 @@ impl<'q> Plan<'q> {
         if label_ids.as_ref().is_some_and(Vec::is_empty) {
             return None;
         }
+        let restricted = |d: &Dimension| nf.allowed.contains_key(d);
+        let others = [
+            Dimension::Application,
+            Dimension::Architecture,
+            Dimension::OsVersion,
+        ];
+        let every_process = processes.iter().all(|&p| p);
+        let totals = match (nf.exact, others.iter().any(restricted)) {
+            (true, false) if !restricted(&Dimension::Os) => TotalsUse::AllDims,
+            (true, false) if every_process => TotalsUse::PerOs,
+            _ => TotalsUse::No,
+        };
         Some(Plan {
             query,
             nf,
             processes,
             dims_ok,
+            totals,
             metric_id,
             label_ids,
         })
@@ -163,17 +206,14 @@ impl<'q> Plan<'q> {
         Ok(self.processes[child as usize].then_some(child))
     }
 
-    /// True when the filter admits every dims combination, so that `totals` rows can answer.
-    pub(crate) fn uses_totals(&self) -> bool {
-        self.nf.exact
-            && [
-                Dimension::Application,
-                Dimension::Architecture,
-                Dimension::Os,
-                Dimension::OsVersion,
-            ]
-            .iter()
-            .all(|d| !self.nf.allowed.contains_key(d))
+    /// True when `totals` rows of `fold` can answer: the filter restricts no dims dimension,
+    /// or (without replicate groups) only the OS and not the process.
+    pub(crate) fn uses_totals(&self, fold: Fold) -> bool {
+        match self.totals {
+            TotalsUse::No => false,
+            TotalsUse::AllDims => true,
+            TotalsUse::PerOs => fold == Fold::AllDims,
+        }
     }
 
     /// Adds the admitted entries of a `series` pack of `label` to `groups`.
@@ -271,7 +311,24 @@ impl<'q> Plan<'q> {
         label: i64,
         data: &[u8],
     ) -> Result<bool> {
-        let summed = |process: u64| fold == Fold::PerGroup && process == u64::from(ALL_PROCESSES);
+        if fold == Fold::AllDims && self.totals == TotalsUse::PerOs {
+            return self.per_os_row(names, groups, label, data);
+        }
+        self.sums_row(names, fold, groups, label, data)
+    }
+
+    /// `totals_row_as` from the sums over all dims of a totals pack (per process; per
+    /// process or over all of them for [`Fold::PerGroup`]).
+    fn sums_row(
+        &self,
+        names: &Names,
+        fold: Fold,
+        groups: &mut [Groups],
+        label: i64,
+        data: &[u8],
+    ) -> Result<bool> {
+        let summed_all = |process: u64| process == u64::from(ALL_PROCESSES);
+        let summed = |process: u64| fold == Fold::PerGroup && summed_all(process);
         let Ok(entries) = codec::entries(data) else {
             return Ok(false);
         };
@@ -285,6 +342,12 @@ impl<'q> Plan<'q> {
             let Ok(entry) = entry else {
                 return Ok(false);
             };
+            if fold == Fold::AllDims
+                && (entry.dims != totals::ALL_DIMS || summed_all(entry.process))
+            {
+                // Past the sums over all dims: the per-OS sums follow.
+                break;
+            }
             let all = *every_process
                 .get_or_insert_with(|| self.processes.iter().all(|&p| p) && summed(entry.process));
             let take = if summed(entry.process) {
@@ -311,6 +374,112 @@ impl<'q> Plan<'q> {
         }
         Ok(true)
     }
+
+    /// `totals_row` from the per-OS sums of a totals pack (a query restricting the OS, no
+    /// other dims dimension, and admitting every process). Returns `false`, adding nothing,
+    /// when the pack has no per-OS sums (written before they existed, or of a dims id of
+    /// unknown OS), or when a sum it needs could not be made or does not add up.
+    ///
+    /// The pack's rest OS (see [`totals::REST_OS`]), when admitted, is the sums over all dims
+    /// less the OSes not admitted; otherwise the admitted OSes' sums are added.
+    fn per_os_row(
+        &self,
+        names: &Names,
+        groups: &mut [Groups],
+        label: i64,
+        data: &[u8],
+    ) -> Result<bool> {
+        let Ok(entries) = codec::entries(data) else {
+            return Ok(false);
+        };
+        let mut all_dims = Vec::new();
+        // (admitted, entry) of each written OS sum.
+        let mut per_os = Vec::new();
+        // Whether the rest OS is admitted, and its layouts.
+        let mut rest = None;
+        for entry in entries {
+            let Ok(entry) = entry else {
+                return Ok(false);
+            };
+            if entry.process != u64::from(ALL_PROCESSES) {
+                if entry.dims == totals::ALL_DIMS {
+                    all_dims.push(entry);
+                }
+                continue;
+            }
+            let admitted = usize::try_from(entry.dims)
+                .ok()
+                .and_then(|i| self.dims_ok.get(i).copied());
+            // Not an OS key this store knows: the pack answers.
+            let Some(admitted) = admitted else {
+                return Ok(false);
+            };
+            if entry.layout == totals::REST_OS {
+                let Some(layouts) = rest_layouts(entry.hist) else {
+                    return Ok(false);
+                };
+                rest = Some((admitted, layouts));
+            } else {
+                per_os.push((admitted, entry));
+            }
+        }
+        let Some((rest_admitted, rest_layouts)) = rest else {
+            return Ok(false);
+        };
+        let needed = |e: &codec::Entry<'_>| totals::is_complete_entry(e, Fold::AllDims);
+        if !rest_admitted {
+            let taken: Vec<_> = per_os.iter().filter(|(a, _)| *a).map(|(_, e)| e).collect();
+            if !taken.iter().all(|e| needed(e)) {
+                return Ok(false);
+            }
+            for entry in taken {
+                group_at(groups, 0)?.add(names, label, entry.layout, entry.hist)?;
+            }
+            return Ok(true);
+        }
+        // The sums over all dims less the OSes not admitted, for each layout that an admitted
+        // OS has (the others come out empty, and the packs would answer nothing for them).
+        let left_out: Vec<_> = per_os.iter().filter(|(a, _)| !*a).map(|(_, e)| e).collect();
+        if !all_dims.iter().chain(left_out.iter().copied()).all(needed) {
+            return Ok(false);
+        }
+        let mut layouts = rest_layouts;
+        layouts.extend(per_os.iter().filter(|(a, _)| *a).map(|(_, e)| e.layout));
+        layouts.sort_unstable();
+        layouts.dedup();
+        let mut sums = Vec::with_capacity(layouts.len());
+        for layout in layouts {
+            let mut whole = all_dims.iter().filter(|e| e.layout == layout).peekable();
+            if whole.peek().is_none() {
+                // An OS's layout that no process has: the totals do not add up.
+                return Ok(false);
+            }
+            let mut acc = Accumulator::new(names.layout(layout)?.len());
+            if whole.any(|e| acc.add_blob(e.hist).is_err()) {
+                return Ok(false);
+            }
+            let mut less = left_out.iter().filter(|e| e.layout == layout);
+            if !less.all(|e| acc.sub_blob(e.hist)) {
+                return Ok(false);
+            }
+            sums.push((layout, acc));
+        }
+        for (layout, acc) in sums {
+            group_at(groups, 0)?.add_sum(names, label, layout, &acc)?;
+        }
+        Ok(true)
+    }
+}
+
+/// The layout ids of a rest-OS entry (see [`totals::REST_OS`]); `None` when it cannot be read.
+fn rest_layouts(list: &[u8]) -> Option<SmallVec<[i64; 4]>> {
+    let mut pos = 0;
+    let mut layouts = SmallVec::new();
+    while pos < list.len() {
+        let id = codec::varint_at(list, &mut pos).ok()?;
+        layouts.push(i64::try_from(id).ok()?);
+    }
+    Some(layouts)
 }
 
 /// `groups[group]`; a group beyond the store's count is a corrupt pack.

@@ -19,6 +19,7 @@ use crate::store::packed::codes::{prefix_code, prefix_from_code};
 use crate::store::packed::names::Names;
 use crate::store::packed::options;
 use crate::store::packed::plan::{self, process, Groups, Plan};
+use crate::store::packed::totals::Fold;
 use crate::store::packed::{codec, corrupt};
 use crate::store::{FilterOptions, QueryRow, Selection, SeriesQuery, StoreStats};
 
@@ -259,7 +260,7 @@ pub(super) fn query(
         return Ok(Vec::new());
     };
     let metric_id = i32::try_from(plan.metric_id).map_err(|_| corrupt("metric id range"))?;
-    let totals = plan.uses_totals();
+    let totals = plan.uses_totals(Fold::AllDims);
 
     // The requested dates that have a table, each once, in request order.
     let targets = snapshot.table_ids(tx, q)?;

@@ -13,11 +13,11 @@ use super::fault::other;
 use crate::error::{Backend, Error, Result, StoreError, StoreErrorKind};
 
 /// The schema version this build writes and reads.
-pub const PG_SCHEMA_VERSION: i64 = 2;
+pub const PG_SCHEMA_VERSION: i64 = 3;
 
 /// `MIGRATIONS[v]` upgrades the schema from version `v` to `v + 1`; version 0 is a database
 /// without the `mozaggregator` schema.
-const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; PG_SCHEMA_VERSION as usize] = [V1, V2, V3];
 
 const V1: &str = "
 CREATE SCHEMA mozaggregator;
@@ -103,6 +103,12 @@ CREATE TABLE mozaggregator.mobile_rows (
                  process, layout_id)
 );
 ";
+
+/// Version 3: a `totals` pack may hold per-OS sums over every process after its sums over all
+/// dims (see totals.rs), which earlier builds cannot read; the version keeps those builds
+/// away. Nothing changes in the tables: rows written before have no per-OS sums, and a query
+/// needing them reads those rows' packs.
+const V3: &str = "SELECT 1;";
 
 /// The key of the advisory lock that serialises writers (and migrations) across processes:
 /// "MZAG" as a number.

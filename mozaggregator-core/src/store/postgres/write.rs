@@ -88,6 +88,36 @@ impl WriteCache {
     }
 }
 
+/// What totals packs need of the interned ids (see [`totals::Ids`]), in a write transaction.
+struct TxIds<'a, 't> {
+    tx: &'a mut Transaction<'t>,
+    cache: &'a mut WriteCache,
+    /// Learnt in this transaction only.
+    os_keys: &'a mut totals::OsKeys,
+}
+
+impl totals::Ids for TxIds<'_, '_> {
+    fn layout_len(&mut self, id: i64) -> Result<Option<usize>> {
+        self.cache.len(self.tx, id)
+    }
+
+    fn os_key(&mut self, id: i64) -> Result<Option<i64>> {
+        let tx = &mut *self.tx;
+        self.os_keys.get(id, |after| {
+            let rows = match i32::try_from(after) {
+                Ok(after) => tx.query(
+                    "SELECT id, os FROM mozaggregator.dims WHERE id > $1 ORDER BY id",
+                    &[&after],
+                )?,
+                Err(_) => Vec::new(),
+            };
+            rows.iter()
+                .map(|r| Ok((i64::from(col::<i32>(r, 0)?), col::<String>(r, 1)?)))
+                .collect()
+        })
+    }
+}
+
 /// Writes one batch in one transaction (see the [`crate::Store`] contract).
 pub(super) fn write(
     client: &mut Client,
@@ -120,6 +150,7 @@ fn write_in(
     let mut report = WriteReport::default();
     let mut scratch = Vec::with_capacity(64);
     let mut blob = Vec::with_capacity(4096);
+    let mut os_keys = totals::OsKeys::default();
     for (target, rows) in &batch.tables {
         if let Err(reason) = check_target(target) {
             report.rows_rejected.add(reason, rows.len() as u64);
@@ -166,7 +197,12 @@ fn write_in(
             let added = pack.encode(&mut blob, &mut scratch, &mut options);
             if blob.len() > 1 {
                 let mut totals_blob = Vec::with_capacity(64);
-                totals::of_pack(&blob, |id| cache.len(tx, id), &mut totals_blob)?;
+                let mut ids = TxIds {
+                    tx,
+                    cache,
+                    os_keys: &mut os_keys,
+                };
+                totals::of_pack(&blob, &mut ids, &mut totals_blob)?;
                 out.push(OutRow {
                     metric: id32(row.metric)?,
                     label: id32(row.label)?,

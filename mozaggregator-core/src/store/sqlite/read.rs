@@ -214,7 +214,7 @@ fn gather(
 ) -> Result<Vec<Vec<Groups>>> {
     let metric_id = plan.metric_id;
     let (series_table, totals_table) = super::schema::tables(fold);
-    let use_totals = plan.uses_totals();
+    let use_totals = plan.uses_totals(fold);
     let table = if use_totals {
         totals_table
     } else {

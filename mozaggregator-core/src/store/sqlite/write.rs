@@ -99,7 +99,7 @@ pub(super) fn absorb(
 fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<WriteReport> {
     check_batch(batch)?;
     let mut report = WriteReport::default();
-    let mut lens = LayoutLens::default();
+    let mut ids = StoredIds::new(conn);
     let count = batch
         .replicates
         .as_ref()
@@ -135,7 +135,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
         let options = merge_and_store(
             conn,
             cache,
-            &mut lens,
+            &mut ids,
             &into,
             Fold::AllDims,
             normal,
@@ -151,7 +151,7 @@ fn write_in(conn: &Connection, cache: &mut WriteCache, batch: &Batch) -> Result<
             merge_and_store(
                 conn,
                 cache,
-                &mut lens,
+                &mut ids,
                 &into,
                 Fold::PerGroup,
                 group_rows(),
@@ -182,7 +182,7 @@ struct Into<'t> {
 fn merge_and_store<'a>(
     conn: &Connection,
     cache: &mut WriteCache,
-    lens: &mut LayoutLens,
+    ids: &mut StoredIds<'_>,
     into: &Into<'_>,
     fold: Fold,
     rows: impl Iterator<Item = (u8, &'a (SeriesKey, Histogram))>,
@@ -244,7 +244,7 @@ fn merge_and_store<'a>(
         let added = pack.encode(&mut blob, &mut scratch, &mut options);
         if blob.len() > 1 {
             upsert.execute(params![into.id, row.metric, row.label, blob])?;
-            totals::folded(&blob, fold, |id| lens.get(conn, id), &mut totals_blob)?;
+            totals::folded(&blob, fold, ids, &mut totals_blob)?;
             upsert_totals.execute(params![into.id, row.metric, row.label, totals_blob])?;
         }
         if added {
@@ -288,27 +288,50 @@ fn load<'a>(conn: &Connection, table: &str, target_id: i64, row: RowKey) -> Resu
     }
 }
 
-/// Bucket counts of layout ids, read from the `layouts` table on first use.
-#[derive(Default)]
-pub(super) struct LayoutLens {
-    known: Map<i64, Option<usize>>,
+/// What totals packs need of the interned ids (see [`totals::Ids`]): bucket counts of layout
+/// ids and OS keys of dims ids, read from the store on first use. Lives for one transaction,
+/// so that an id interned by a write that rolled back is never kept.
+pub(super) struct StoredIds<'c> {
+    conn: &'c Connection,
+    lens: Map<i64, Option<usize>>,
+    os_keys: totals::OsKeys,
 }
 
-impl LayoutLens {
-    /// The bucket count of layout `id`, `None` when no valid layout has that id.
-    pub(super) fn get(&mut self, conn: &Connection, id: i64) -> Result<Option<usize>> {
-        if let Some(&len) = self.known.get(&id) {
+impl<'c> StoredIds<'c> {
+    pub(super) fn new(conn: &'c Connection) -> Self {
+        StoredIds {
+            conn,
+            lens: Map::default(),
+            os_keys: totals::OsKeys::default(),
+        }
+    }
+}
+
+impl totals::Ids for StoredIds<'_> {
+    fn layout_len(&mut self, id: i64) -> Result<Option<usize>> {
+        if let Some(&len) = self.lens.get(&id) {
             return Ok(len);
         }
-        let row: Option<(i64, i64, i64, i64)> = conn
+        let row: Option<(i64, i64, i64, i64)> = self
+            .conn
             .prepare_cached("SELECT kind, low, high, n FROM layouts WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
         let len = row
             .and_then(|(kind, low, high, n)| layout_from_row(kind, low, high, n))
             .map(|spec| spec.len());
-        self.known.insert(id, len);
+        self.lens.insert(id, len);
         Ok(len)
+    }
+
+    fn os_key(&mut self, id: i64) -> Result<Option<i64>> {
+        let conn = self.conn;
+        self.os_keys.get(id, |after| {
+            let mut stmt =
+                conn.prepare_cached("SELECT id, os FROM dims WHERE id > ?1 ORDER BY id")?;
+            let rows = stmt.query_map([after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }
 

@@ -454,7 +454,11 @@ impl<'q> Plan<'q> {
                 // An OS's layout that no process has: the totals do not add up.
                 return Ok(false);
             }
-            let mut acc = Accumulator::new(names.layout(layout)?.len());
+            // A layout id the store does not know (a damaged list): the pack answers.
+            let Ok(spec) = names.layout(layout) else {
+                return Ok(false);
+            };
+            let mut acc = Accumulator::new(spec.len());
             if whole.any(|e| acc.add_blob(e.hist).is_err()) {
                 return Ok(false);
             }

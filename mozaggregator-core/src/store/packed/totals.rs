@@ -14,11 +14,11 @@
 //! first, with dims id [`ALL_DIMS`]; the per-OS entries follow, with process field
 //! [`ALL_PROCESSES`] and the *OS key* of their OS as dims id: the smallest dims id of that OS
 //! (see [`Ids::os_key`]), so a reader that admits that dims row admits that OS. The OS with
-//! the most samples is left out, named by one entry of layout [`REST_OS`]: its sums are the
-//! sums over all dims less the other OSes' (for a pack of one OS, the sums over all dims
-//! themselves), so they are not written twice. Rows written
-//! before the per-OS entries existed (schema version 4) have none: a reader that needs them
-//! reads the `series` pack instead. A pack holding a dims id of unknown OS gets no per-OS
+//! the most contributing histograms (`count`) is left out, named by one entry of layout
+//! [`REST_OS`]: its sums are the sums over all dims less the other OSes' (for a pack of one
+//! OS, the sums over all dims themselves), so they are not written twice. Rows written before
+//! the per-OS entries existed (schema version 4) have none: a reader that needs them reads the
+//! `series` pack instead. A pack holding a dims id of unknown OS gets no per-OS
 //! entries either.
 //!
 //! An entry whose sum cannot be made (it overflows 2^64, or a stored entry of the group cannot
@@ -239,7 +239,8 @@ pub(crate) fn folded(pack: &[u8], fold: Fold, ids: &mut impl Ids, out: &mut Vec<
     Ok(())
 }
 
-/// The OS key with the most samples among `cells` (per-OS cells), the smallest on a tie;
+/// The OS key with the largest `count` (contributing histograms) among `cells` (per-OS
+/// cells), the smallest key on a tie;
 /// `None` when a cell's OS is unknown (or there is no cell).
 fn rest_os(cells: &[Group]) -> Option<i64> {
     let mut samples: SmallVec<[(i64, u64); 4]> = SmallVec::new();
